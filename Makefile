@@ -1,0 +1,45 @@
+# PilotQA — two set-up commands: `make run` and `make test`.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8501
+
+.PHONY: run test lint bench bench-quick setup model ingest browser-deps clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+model: setup  ## convert the bundled model into the shared cache (once)
+	$(BIN)/pilotqa prepare
+
+ingest: model  ## ingest corpus/ into the default knowledge base (only what changed)
+	$(BIN)/pilotqa ingest corpus --prune --quiet
+
+run: ingest
+	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
+
+browser-deps:
+	@bash .ci/browser-deps
+
+test: model browser-deps
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy kb ingest assistant cli app.py
+
+bench: model
+	$(BIN)/python -m bench
+
+bench-quick: model
+	$(BIN)/python -m bench --quick
+
+clean:
+	rm -rf $(VENV) .pilotqa

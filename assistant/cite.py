@@ -1,0 +1,62 @@
+"""Citations as data: numbered quotes that resolve to stored sentences with offsets.
+
+Owns: building ``Citation`` records from chunks and sentence spans, numbering them,
+resolving ``[n]`` keys in a text (unknown keys dropped), and the final checks every
+answer passes before it is shown — each quote slices back out of its document and
+every number in the answer appears in a cited quote. Does not own: choosing sentences.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from assistant.numbers import unsupported
+from kb.records import Citation, Hit
+
+_KEY = re.compile(r"\[(\d+)\]")
+
+
+def citation(n: int, hit: Hit, start: int, end: int) -> Citation:
+    c = hit.chunk
+    quote = c.text[start - c.start : end - c.start]
+    return Citation(n, c.doc_id, hit.title, hit.source, c.section, c.page, quote, start, end, c.chunk_id, hit.date)
+
+
+def best_sentence(hit: Hit) -> tuple[int, int]:
+    """The first sentence of a chunk: what a related-passage entry quotes."""
+    return hit.chunk.sentences[0] if hit.chunk.sentences else (hit.chunk.start, hit.chunk.end)
+
+
+def resolve(text: str, citations: Sequence[Citation]) -> tuple[str, tuple[Citation, ...]]:
+    """Drop ``[n]`` keys that match no citation, renumber the rest 1..k in order of use."""
+    by_n = {c.n: c for c in citations}
+    order: list[int] = []
+    for m in _KEY.finditer(text):
+        n = int(m.group(1))
+        if n in by_n and n not in order:
+            order.append(n)
+    new = {old: i for i, old in enumerate(order, start=1)}
+
+    def swap(m: re.Match[str]) -> str:
+        n = int(m.group(1))
+        return f"[{new[n]}]" if n in new else ""
+
+    cleaned = _KEY.sub(swap, text)
+    used = tuple(
+        Citation(new[n], c.doc_id, c.title, c.source, c.section, c.page, c.quote, c.start, c.end, c.chunk_id, c.date)
+        for n in order
+        for c in [by_n[n]]
+    )
+    return cleaned, used
+
+
+def number_problems(text: str, citations: Sequence[Citation]) -> list[str]:
+    """Numbers in ``text`` that none of the cited quotes contains."""
+    return unsupported(text, [c.quote for c in citations])
+
+
+def sentences_with_keys(text: str) -> list[tuple[str, list[int]]]:
+    """Split an answer into sentences, each with the citation keys it carries."""
+    parts = re.findall(r"[^。！？!?\n]+[。！？!?]?(?:\[\d+\])*", text)
+    return [(p, [int(k) for k in _KEY.findall(p)]) for p in parts if p.strip()]

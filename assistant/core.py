@@ -1,0 +1,197 @@
+"""The assistant: ``Assistant(settings).ask(question, history=()) -> Answer``.
+
+Owns: wiring retrieval, follow-up rewriting, the extractive answerer and the optional
+LLM into one call; the refusal wording with nearest passages under ``related``; the
+final citation and number checks; falling back to the extractive answer when the
+endpoint fails; timings. Does not own: the pieces it wires (see their modules).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from assistant import cite, followup
+from assistant import question as qn
+from assistant.extract import Candidate, Extractor
+from assistant.retrieve import NO_FILTERS, Filters, Retriever
+from kb.embed import Embedder, Reranker
+from kb.errors import PilotQAError
+from kb.records import Answer, Citation, Hit
+from kb.segment import Segmenter
+from kb.settings import Settings
+from kb.store import KnowledgeBase
+
+log = logging.getLogger(__name__)
+EMPTY_KB = "知识库里还没有文档。请先导入报告（pilotqa ingest 路径，或在界面侧栏上传），再提问。"
+_TRAILING = re.compile(r"(是多少|有多少|是什么|有哪些|是哪些|是谁|是哪[一几]?家|是否|吗|呢|么)?[？?。！!\s]*$")
+
+
+@dataclass
+class Resources:
+    """What answering needs, built once per process and shared."""
+
+    settings: Settings
+    segmenter: Segmenter
+    embedder: Embedder
+    kb: KnowledgeBase
+
+    @classmethod
+    def build(cls, settings: Settings, kb_name: str | None = None) -> Resources:
+        segmenter = Segmenter(settings.cache_dir)
+        embedder = Embedder(settings)
+        kb = KnowledgeBase.open(settings, kb_name or settings.kb, segmenter, embedder.name)
+        return cls(settings, segmenter, embedder, kb)
+
+
+def topic(question: str) -> str:
+    """The subject of a question, for the refusal sentence (广东省试点项目数量是多少？ → 广东省试点项目数量)."""
+    return _TRAILING.sub("", question.strip()) or question.strip()
+
+
+class Assistant:
+    """Answers questions from one knowledge base."""
+
+    def __init__(self, settings: Settings, resources: Resources | None = None, chat_model: Any = None) -> None:
+        self.settings = settings
+        self.res = resources or Resources.build(settings)
+        reranker = Reranker(settings.rerank_model) if settings.rerank_model else None
+        self.retriever = Retriever(self.res.kb, self.res.embedder, reranker)
+        self.extractor = Extractor(self.res.segmenter)
+        self._chat_model = chat_model
+        self._llm: Any = None
+        self.last_hits: list[Hit] = []
+
+    @property
+    def llm_available(self) -> bool:
+        return self._chat_model is not None or bool(self.settings.llm_base_url and self.settings.llm_model)
+
+    def _get_llm(self) -> Any:
+        if self._llm is None:
+            from assistant.llm import LLM, build_chat_model
+
+            self._llm = LLM(self._chat_model or build_chat_model(self.settings))
+        return self._llm
+
+    def ask(self, question: str, history: Sequence[Answer | str] = (), filters: Filters = NO_FILTERS,
+            mode: str | None = None) -> Answer:  # fmt: skip
+        """Answer ``question``; earlier turns in ``history`` resolve follow-ups."""
+        answer: Answer | None = None
+        for item in self.stream(question, history, filters, mode):
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None
+        return answer
+
+    def stream(self, question: str, history: Sequence[Answer | str] = (), filters: Filters = NO_FILTERS,
+               mode: str | None = None) -> Iterator[str | Answer]:  # fmt: skip
+        """Yield text pieces as they are produced, then the checked ``Answer``."""
+        started = time.perf_counter()
+        question = question.strip()
+        if not question:
+            raise PilotQAError("问题是空的：请输入一个问题。")
+        if self.res.kb.counts()[1] == 0:
+            yield Answer(question, EMPTY_KB, grounded=False, notice=EMPTY_KB)
+            return
+        previous = [h.question if isinstance(h, Answer) else h for h in history]
+        use_llm = (mode or ("llm" if self.llm_available else "extractive")) == "llm"
+        standalone, carried = followup.rewrite(question, previous, self.res.segmenter)
+        if use_llm and previous and followup.leans_on_history(question):
+            try:
+                standalone = self._get_llm().rewrite(question, previous)
+            except Exception as exc:  # the rule-based rewrite stands
+                log.warning("LLM rewrite failed: %s", exc)
+        hits = self.retriever.search(standalone, self.settings.top_k, filters, carried)
+        self.last_hits = hits
+        t_retrieved = time.perf_counter()
+        q = qn.parse(standalone)
+        draft = self.extractor.answer(q, hits, lambda t: self.res.kb.lexical.idf("terms", t))
+        extractive = self._extractive(question, standalone, draft, hits)
+        if use_llm and hits:
+            try:
+                yield from self._llm_answer(question, standalone, q, hits, started)
+                return
+            except Exception as exc:  # any endpoint failure: the extractive answer stands
+                log.warning("LLM failed, falling back: %s", exc)
+                extractive = replace(
+                    extractive, notice=f"语言模型不可用（{type(exc).__name__}），以下为离线抽取的答案。"
+                )
+        timings = {"retrieve_ms": (t_retrieved - started) * 1e3, **self.retriever.last_timings,
+                   "total_ms": (time.perf_counter() - started) * 1e3}  # fmt: skip
+        yield extractive.text
+        yield replace(extractive, timings=timings)
+
+    def _extractive(self, question: str, standalone: str, draft: Any, hits: list[Hit]) -> Answer:
+        if not draft.grounded:
+            return self._refusal(question, standalone, hits)
+        cites = [cite.citation(i, hit, a, b) for i, (hit, a, b) in enumerate(merge_adjacent(draft.sentences), start=1)]
+        body = "".join(f"{c.quote}[{c.n}]" for c in cites)
+        lead = draft.lead
+        text = f"{lead}。{body}" if lead and lead != cites[0].quote else body
+        problems = cite.number_problems(text, cites)
+        if problems:  # cannot happen by construction; never show an unsupported number
+            log.error("extractive answer had unsupported numbers %s", problems)
+            text = body
+        return Answer(question, text, tuple(cites), True, "extractive")
+
+    def _refusal(self, question: str, standalone: str, hits: list[Hit]) -> Answer:
+        related = tuple(cite.citation(i, h, *cite.best_sentence(h)) for i, h in enumerate(hits[:3], start=1))
+        text = f"资料中没有找到关于“{topic(standalone)}”的信息。"
+        return Answer(question, text, (), False, "extractive", related)
+
+    def _llm_answer(self, question: str, standalone: str, q: qn.Question, hits: list[Hit],
+                    started: float) -> Iterator[str | Answer]:  # fmt: skip
+        llm = self._get_llm()
+        cands: list[Candidate] = self.extractor.candidates(q, hits, lambda t: self.res.kb.lexical.idf("terms", t))
+        cands = cands[:12]
+        pool = [cite.citation(i, c.hit, c.start, c.end) for i, c in enumerate(cands, start=1)]
+        pieces: list[str] = []
+        for piece in llm.answer_stream(standalone, [c.quote for c in pool]):
+            pieces.append(piece)
+            yield piece
+        text, used = cite.resolve("".join(pieces).strip(), pool)
+        text, notice = check_sentences(text, used)
+        grounded = bool(used) and "没有找到" not in text
+        if not grounded:
+            related = tuple(replace(c, n=i) for i, c in enumerate(pool[:3], start=1))
+            yield Answer(question, f"资料中没有找到关于“{topic(standalone)}”的信息。", (), False, "llm", related)
+            return
+        timings = {"total_ms": (time.perf_counter() - started) * 1e3}
+        yield Answer(question, text, used, True, "llm", timings=timings, notice=notice)
+
+
+def merge_adjacent(sentences: Sequence[Candidate]) -> list[tuple[Hit, int, int]]:
+    """Sentences in document order, neighbours in one chunk joined into one quote span."""
+    spans: list[tuple[Hit, int, int]] = []
+    for c in sorted(sentences, key=lambda s: (s.hit.chunk.doc_id, s.start)) if len(sentences) > 1 else sentences:
+        last = spans[-1] if spans else None
+        gap = last[0].chunk.text[last[2] - last[0].chunk.start : c.start - last[0].chunk.start] if last else None
+        if last and last[0].chunk.chunk_id == c.hit.chunk.chunk_id and gap is not None and not gap.strip():
+            spans[-1] = (last[0], last[1], c.end)
+        else:
+            spans.append((c.hit, c.start, c.end))
+    return spans
+
+
+def check_sentences(text: str, used: Sequence[Citation]) -> tuple[str, str]:
+    """Mark sentences with no citation or with numbers their quotes lack."""
+    by_n = {c.n: c for c in used}
+    out, issues = [], []
+    for sentence, keys in cite.sentences_with_keys(text):
+        quotes = [by_n[k] for k in keys if k in by_n]
+        if not quotes:
+            out.append(sentence + "（无出处）")
+            issues.append("有句子没有出处")
+            continue
+        bad = cite.number_problems(sentence, quotes)
+        if bad:
+            out.append(sentence + f"（数字 {'、'.join(bad)} 未在引文中找到）")
+            issues.append("有数字未在引文中找到")
+            continue
+        out.append(sentence)
+    notice = "；".join(dict.fromkeys(issues))
+    return "".join(out), (f"注意：{notice}，已标出。" if notice else "")

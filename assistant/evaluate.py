@@ -1,0 +1,89 @@
+"""Evaluation on a QA set: retrieval recall, answer containment, refusal, length, latency.
+
+Owns: reading ``questions.jsonl`` (the format of ``../shared/data``), asking every
+question independently, and the reviewers' scoring rule (the answer contains the
+gold answer after removing white space and width differences; all parts when
+``answer_mode`` is ``all``). Does not own: ingesting the set's corpus (the CLI does
+that first, into the knowledge base it passes in).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+from assistant.core import Assistant
+
+_SPACE = re.compile(r"\s+")
+
+
+def norm(text: str) -> str:
+    return _SPACE.sub("", unicodedata.normalize("NFKC", text)).lower()
+
+
+def contains(answer: str, gold: list[str], mode: str) -> bool:
+    text = norm(answer)
+    hits = [norm(g) in text for g in gold if g.strip()]
+    if not hits:
+        return False
+    return all(hits) if mode == "all" else any(hits)
+
+
+def load_questions(set_dir: Path, limit: int | None) -> list[dict[str, Any]]:
+    path = set_dir / "questions.jsonl"
+    rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    return rows[:limit] if limit else rows
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def evaluate(assistant: Assistant, set_dir: Path, limit: int | None = None) -> dict[str, Any]:
+    rows = load_questions(set_dir, limit)
+    r1 = r5 = n_ans = contained = refused_ok = n_unans = 0
+    lengths: list[int] = []
+    ms: list[float] = []
+    for row in rows:
+        answer = assistant.ask(row["question"])
+        docs = list(dict.fromkeys(h.chunk.doc_id for h in assistant.last_hits))
+        ms.append(answer.timings.get("total_ms", 0.0))
+        lengths.append(len(answer.text))
+        if row.get("answerable", True):
+            n_ans += 1
+            r1 += bool(docs[:1] and docs[0] == row["gold_doc_id"])
+            r5 += row["gold_doc_id"] in docs[:5]
+            contained += answer.grounded and contains(answer.text, row["answers"], row.get("answer_mode", "any"))
+        else:
+            n_unans += 1
+            refused_ok += not answer.grounded
+    return {
+        "set": set_dir.name,
+        "questions": len(rows),
+        "answerable": n_ans,
+        "unanswerable": n_unans,
+        "recall@1": r1 / n_ans if n_ans else None,
+        "recall@5": r5 / n_ans if n_ans else None,
+        "containment": contained / n_ans if n_ans else None,
+        "refusal_accuracy": refused_ok / n_unans if n_unans else None,
+        "median_answer_chars": statistics.median(lengths) if lengths else 0,
+        "latency_p50_ms": percentile(ms, 50),
+        "latency_p95_ms": percentile(ms, 95),
+    }
+
+
+def report(result: dict[str, Any]) -> str:
+    lines = [f"| {result['set']} | value |", "|---|---|"]
+    for key, value in result.items():
+        if key == "set":
+            continue
+        shown = f"{value:.3f}" if isinstance(value, float) else str(value)
+        lines.append(f"| {key} | {shown} |")
+    return "\n".join(lines)

@@ -1,0 +1,227 @@
+"""The offline extractive answerer: the best source sentences, led by the key fact.
+
+Owns: scoring every sentence of the retrieved chunks against the question (IDF-
+weighted term overlap, character-bigram overlap, the chunk's retrieval rank, fit to
+the question type), the refusal rule (weak evidence, or a key entity the evidence
+never names), pulling the key fact out of the chosen sentence (4821台, 2020年9月10日,
+a list of banks) and composing a short answer with ``[n]`` markers. Does not own:
+retrieval, citations as records (``assistant.cite``), or language models.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from assistant import question as qn
+from assistant.numbers import Quantity, quantities
+from kb.records import Hit
+from kb.segment import Segmenter, bigrams
+
+MIN_SCORE = 0.36  # below this the best sentence does not answer the question (see docs/EVAL.md)
+MIN_COVERAGE = 0.34  # share of the question's IDF weight the best sentence must contain
+SECOND = 0.75  # a runner-up sentence this close to the best is quoted too
+BUDGET = 150  # characters of quoted text an answer may hold
+_DATE = re.compile(
+    r"(?:(?:19|20)\d{2}年)?\d{1,2}月(?:\d{1,2}日|[上中下]旬|末|底|初)?|(?:19|20)\d{2}年(?:[上下]半年|末|底|初)?"
+)
+_ORG = re.compile(r"[\u4e00-\u9fff]{1,10}?(?:银行|农商行|农联社|分行|支行|公司|集团|部门|委员会|厅|局|署|中心)")
+_ENUM = re.compile(r"(?:[\u4e00-\u9fffA-Za-z0-9]{1,14}、)+[\u4e00-\u9fffA-Za-z0-9]{1,14}?(?=等|和|及|与|[,，。；]|$)")
+_PERSON = re.compile(r"(?:行长|副行长|主任|局长|厅长|董事长|总经理|书记|主席|部长|教授|院长)([\u4e00-\u9fff]{2,3})")
+_NEGATION = re.compile(r"没有|未|不|无|尚未")
+_FIT_KINDS = {qn.QUANTITY, qn.TIME, qn.INSTITUTION, qn.PERSON, qn.LIST}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    hit: Hit
+    start: int  # document offsets of the sentence
+    end: int
+    text: str
+    score: float
+    coverage: float
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An answer before citations are numbered: lead text plus the sentences it quotes."""
+
+    lead: str
+    sentences: tuple[Candidate, ...]
+    grounded: bool
+    reason: str = ""
+
+
+class Extractor:
+    def __init__(self, segmenter: Segmenter, idf: dict[str, float] | None = None) -> None:
+        self.segmenter = segmenter
+        self.idf = idf or {}
+
+    def weights(self, terms: list[str], idf_of: object) -> dict[str, float]:
+        get = idf_of if callable(idf_of) else (lambda t: 1.0)
+        return {t: max(float(get(t)), 0.3) for t in dict.fromkeys(terms)}
+
+    def candidates(self, q: qn.Question, hits: list[Hit], idf_of: object) -> list[Candidate]:
+        weights = self.weights(self.segmenter.query_terms(q.text), idf_of)
+        total = sum(weights.values()) or 1.0
+        q_grams = set(bigrams(q.text)) - _QUESTION_GRAMS
+        top = max((h.score for h in hits), default=1.0) or 1.0
+        rows = _sentences(hits)
+        term_sets = [set(self.segmenter.terms(text)) for _, _, _, text in rows]
+        local = _local_weights(weights, term_sets)
+        local_total = sum(local.values()) or 1.0
+        out: list[Candidate] = []
+        for (hit, a, b, text), terms in zip(rows, term_sets, strict=True):
+            cov = sum(w for t, w in weights.items() if t in terms) / total
+            focus = sum(w for t, w in local.items() if t in terms) / local_total
+            grams = len(q_grams & set(bigrams(text))) / max(len(q_grams), 1)
+            score = 0.15 * cov + 0.2 * focus + 0.3 * grams + 0.25 * hit.score / top + 0.1 * fit(q, text)
+            out.append(Candidate(hit, a, b, text, score, cov))
+        return sorted(out, key=lambda cand: -cand.score)
+
+    def answer(self, q: qn.Question, hits: list[Hit], idf_of: object) -> Draft:
+        cands = self.candidates(q, hits, idf_of)
+        if not cands:
+            return Draft("", (), False, "no evidence")
+        best = cands[0]
+        if best.score < MIN_SCORE or best.coverage < MIN_COVERAGE:
+            return Draft("", (), False, f"weak evidence ({best.score:.2f}/{best.coverage:.2f})")
+        context = f"{best.hit.title} {' '.join(best.hit.chunk.heading_path)} {best.text}"
+        missing = [e for e in q.entities if not qn.mentions(e, context)]
+        if missing:
+            return Draft("", (), False, f"entity not in evidence: {missing[0]}")
+        chosen = [best]
+        if q.kind in (qn.LIST, qn.INSTITUTION):
+            chosen += [c for c in cands[1:4] if c.score >= 0.8 * best.score and _ENUM.search(c.text)][:1]
+        else:  # a second sentence when it is nearly as good and the answer stays short
+            for extra in [*cands[1:2], *_following(best, cands)]:
+                near = extra is not cands[1] or extra.score >= SECOND * best.score
+                if near and extra not in chosen and sum(len(c.text) for c in chosen) + len(extra.text) <= BUDGET:
+                    chosen.append(extra)
+        return Draft(key_fact(q, best.text, chosen), tuple(chosen), True)
+
+
+def _following(best: Candidate, cands: list[Candidate]) -> list[Candidate]:
+    """The sentence right after ``best`` in the same chunk (answers often continue there)."""
+    spans = best.hit.chunk.sentences
+    nxt = [s for s in spans if s[0] >= best.end][:1]
+    return [c for c in cands if nxt and c.hit.chunk.doc_id == best.hit.chunk.doc_id and c.start == nxt[0][0]]
+
+
+def _sentences(hits: list[Hit]) -> list[tuple[Hit, int, int, str]]:
+    seen: set[tuple[str, int]] = set()
+    rows = []
+    for hit in hits:
+        c = hit.chunk
+        for a, b in c.sentences:
+            if (c.doc_id, a) not in seen:
+                seen.add((c.doc_id, a))
+                rows.append((hit, a, b, c.text[a - c.start : b - c.start]))
+    return rows
+
+
+def _local_weights(weights: dict[str, float], term_sets: list[set[str]]) -> dict[str, float]:
+    """Question terms weighted by how few candidate sentences share them: the subject every
+    sentence repeats counts little, the word that picks out one sentence (体重, 面积) counts a lot."""
+    n = len(term_sets)
+    out = {}
+    for t, w in weights.items():
+        df = sum(1 for s in term_sets if t in s)
+        out[t] = w * math.log(1 + n / (1 + df)) if df else 0.0
+    return out
+
+
+_QUESTION_GRAMS = {"多少", "什么", "哪些", "哪几", "几家", "是否", "如何", "怎样", "为什", "么时", "时候"}
+
+
+def fit(q: qn.Question, text: str) -> float:
+    """How well a sentence's content fits the question type (0..1)."""
+    if q.kind not in _FIT_KINDS:
+        return 0.5
+    if q.kind == qn.QUANTITY:
+        found = [x for x in quantities(text) if not _is_date_part(text, x.end)]
+        if not found:
+            return 0.0
+        return 1.0 if not q.unit or any(text[x.end : x.end + 2].find(q.unit) >= 0 for x in found) else 0.6
+    if q.kind == qn.TIME:
+        return 1.0 if _DATE.search(text) else 0.0
+    if q.kind == qn.PERSON:
+        return 1.0 if _PERSON.search(text) else 0.2
+    return 1.0 if (_ENUM.search(text) or _ORG.search(text)) else 0.2
+
+
+def _is_date_part(text: str, end: int) -> bool:
+    return text[end : end + 1] in ("年", "月", "日")
+
+
+def key_fact(q: qn.Question, text: str, chosen: list[Candidate]) -> str:
+    """The fact to lead with, copied from the sentence(s), or "" when there is none."""
+    if q.kind == qn.QUANTITY:
+        return _quantity(q, text)
+    if q.kind == qn.TIME:
+        m = _DATE.search(text)
+        return m.group(0) if m else ""
+    if q.kind == qn.PERSON:
+        m = _PERSON.search(text)
+        return m.group(1) if m else ""
+    if q.kind in (qn.LIST, qn.INSTITUTION):
+        items: list[str] = []
+        for c in chosen:
+            m = _ENUM.search(c.text)
+            if m:
+                items += [i for i in re.sub(r"^(?:如|例如|包括)[,，]?", "", m.group(0)).split("、") if i]
+        return "、".join(dict.fromkeys(items))
+    if q.kind == qn.YESNO and chosen[0].coverage >= 0.8:
+        return "否" if _NEGATION.search(text) else "是"
+    return ""
+
+
+def _quantity(q: qn.Question, text: str) -> str:
+    found = [x for x in quantities(text) if not _is_date_part(text, x.end)]
+    if not found:
+        return ""
+
+    def with_unit(x: Quantity) -> str:
+        m = _UNIT_AFTER.match(text, x.end)
+        return text[x.start : x.end] + (m.group(0) if m else "")
+
+    if q.unit:
+        for x in found:
+            if q.unit in text[x.end : x.end + 2]:
+                return with_unit(x)
+    return with_unit(_right_after_question_words(q, text, found) or _nearest_after_anchor(q, text, found))
+
+
+def _right_after_question_words(q: qn.Question, text: str, found: list[Quantity]) -> Quantity | None:
+    """The quantity the question's own words lead straight into (…缩短到 → 20分钟)."""
+
+    def lead_in(x: Quantity) -> int:
+        size = 0
+        while size < x.start and text[x.start - size - 1 : x.start] in q.text:
+            size += 1
+        return size
+
+    best = max(found, key=lead_in)
+    return best if lead_in(best) >= 2 else None
+
+
+def _nearest_after_anchor(q: qn.Question, text: str, found: list[Quantity]) -> Quantity:
+    """The quantity right after the longest piece of the question the sentence repeats (缩短到 → 20分钟)."""
+    best_end, best_len = -1, 0
+    for size in range(min(len(q.text), 8), 1, -1):
+        for i in range(len(q.text) - size + 1):
+            piece = q.text[i : i + size]
+            at = text.rfind(piece)
+            if at >= 0 and size > best_len and any(x.start >= at + size for x in found):
+                best_end, best_len = at + size, size
+        if best_len:
+            break
+    after = [x for x in found if x.start >= best_end]
+    return min(after, key=lambda x: x.start - best_end) if best_end >= 0 and after else found[0]
+
+
+_UNIT_AFTER = re.compile(
+    r"余?(?:[万亿]?(?:分钟|小时|个月|平方公里|平方米|公里|公斤|千克|公分|厘米|毫米|公顷|"
+    r"[台张户人笔元项家条份个件次所名批类位天周倍米克吨岁亩])|%|％)"
+)

@@ -1,0 +1,73 @@
+"""The optional language model: an OpenAI-compatible endpoint through LangChain.
+
+Owns: the only LangChain imports, the chat client (vLLM, Ollama or a hosted service
+named by ``PILOTQA_LLM_*``), the Chinese prompts (answer from numbered passages,
+rewrite a follow-up), streaming, and converting LangChain messages to plain strings
+at this boundary. Does not own: checking the output (``assistant.core`` runs the
+citation and number checks) or the fallback decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from kb.errors import ConfigError
+from kb.settings import Settings
+
+SYSTEM = (
+    "你是金融科技试点报告问答助手。只能根据下面编号的资料回答，不得使用资料以外的知识。"
+    "每句话后用 [编号] 标明依据的资料，只能引用给出的编号；数字必须与资料原文一致。"
+    "回答简短（不超过 150 字），先给出结论。资料中没有答案时，只回答：资料中没有找到相关信息。"
+)
+REWRITE = "根据对话历史，把用户的最后一个问题改写成不依赖上下文、意思完整的问题。只输出改写后的问题。"
+
+
+def build_chat_model(settings: Settings) -> BaseChatModel:
+    """The configured endpoint as a LangChain chat model (streaming)."""
+    if not settings.llm_base_url or not settings.llm_model:
+        raise ConfigError("未配置语言模型：请设置 PILOTQA_LLM_BASE_URL 和 PILOTQA_LLM_MODEL。")
+    from langchain_openai import ChatOpenAI
+
+    kwargs: dict[str, Any] = {
+        "base_url": settings.llm_base_url,
+        "model": settings.llm_model,
+        "api_key": settings.llm_api_key or "not-needed",
+        "timeout": settings.llm_timeout_s,
+        "max_retries": 1,
+        "streaming": True,
+        "temperature": 0,
+    }
+    return ChatOpenAI(**kwargs)
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # content blocks
+        return "".join(b.get("text", "") if isinstance(b, dict) else str(b) for b in content)
+    return str(content)
+
+
+class LLM:
+    """Plain-string wrapper around a LangChain chat model."""
+
+    def __init__(self, model: BaseChatModel) -> None:
+        self.model = model
+
+    def answer_stream(self, question: str, passages: Sequence[str]) -> Iterator[str]:
+        numbered = "\n".join(f"[{i}] {p}" for i, p in enumerate(passages, start=1))
+        messages = [SystemMessage(SYSTEM), HumanMessage(f"资料：\n{numbered}\n\n问题：{question}")]
+        for chunk in self.model.stream(messages):
+            piece = _text(chunk.content)
+            if piece:
+                yield piece
+
+    def rewrite(self, question: str, history: Sequence[str]) -> str:
+        turns = "\n".join(f"用户：{h}" for h in history[-4:])
+        reply = self.model.invoke([SystemMessage(REWRITE), HumanMessage(f"{turns}\n用户：{question}")])
+        text = _text(reply.content).strip()
+        return text if 0 < len(text) <= 200 else question

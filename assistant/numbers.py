@@ -1,0 +1,95 @@
+"""Quantities in Chinese text: find them, normalise them, check them against quotes.
+
+Owns: reading Arabic and Chinese numerals with 万/亿 multipliers, 百分之 and
+full-width digits into values, and the rule that every number an answer states must
+appear in one of its cited quotes. Does not own: choosing sentences or formatting.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_SMALL = {"十": 10, "百": 100, "千": 1000}
+_BIG = {"万": 10**4, "亿": 10**8}
+_CN = "零〇一二三四五六七八九两十百千万亿"
+_NUMBER = re.compile(
+    rf"(?P<pct>百分之)?(?<![A-Za-z0-9.])(?P<num>\d+(?:,\d{{3}})*(?:\.\d+)?|[{_CN}]{{2,}}|[一二两三四五六七八九十])"
+    r"(?P<mult>万亿|万|亿)?(?P<pct2>%|％)?"
+)
+UNITS = "台张户人笔元项家条份个件次亿元万元所名批类"
+
+
+@dataclass(frozen=True)
+class Quantity:
+    value: float
+    percent: bool
+    text: str
+    start: int
+    end: int
+
+
+def chinese_to_int(text: str) -> int | None:
+    """一百二十三 → 123, 两万 → 20000, 三十三 → 33; None if not a Chinese numeral."""
+    if any(ch not in _CN for ch in text):
+        return None
+    if all(ch in _DIGITS for ch in text):  # 二〇二〇 style: digit by digit
+        return int("".join(str(_DIGITS[ch]) for ch in text))
+    total, section, digit = 0, 0, 0
+    for ch in text:
+        if ch in _DIGITS:
+            digit = _DIGITS[ch]
+        elif ch in _SMALL:
+            section += (digit or 1) * _SMALL[ch]
+            digit = 0
+        else:
+            total = (total + section + digit) * _BIG[ch]
+            section, digit = 0, 0
+    return total + section + digit
+
+
+def quantities(text: str) -> list[Quantity]:
+    """Every number in ``text`` with its value (万/亿 applied, percentages marked)."""
+    norm = unicodedata.normalize("NFKC", text)
+    out = []
+    for m in _NUMBER.finditer(norm):
+        raw = m.group("num")
+        value: float
+        if raw[0].isdigit():
+            value = float(raw.replace(",", ""))
+        else:
+            parsed = chinese_to_int(raw)
+            after = norm[m.end() : m.end() + 1]
+            counted = m.group("mult") or m.group("pct") or (after and after in UNITS + "年月日")
+            if parsed is None or not counted:
+                continue  # 一 in 进一步 is not a quantity
+            value = float(parsed)
+        for mult in m.group("mult") or "":
+            value *= _BIG[mult]
+        pct = bool(m.group("pct") or m.group("pct2"))
+        out.append(Quantity(value, pct, m.group(0), m.start(), m.end()))
+    return out
+
+
+def values(text: str) -> set[tuple[float, bool]]:
+    return {(round(q.value, 6), q.percent) for q in quantities(text)}
+
+
+def unsupported(answer: str, quotes: Iterable[str]) -> list[str]:
+    """Numbers stated in ``answer`` that no quote contains (by value, so 10.29万 == 102900)."""
+    known: set[tuple[float, bool]] = set()
+    for quote in quotes:
+        known |= values(quote)
+    missing = []
+    for q in quantities(strip_markers(answer)):
+        if (round(q.value, 6), q.percent) not in known:
+            missing.append(q.text)
+    return missing
+
+
+def strip_markers(text: str) -> str:
+    """The text without citation markers such as [1] or [2][3]."""
+    return re.sub(r"\[\d+\]", "", text)

@@ -1,0 +1,78 @@
+"""Understanding a question: its type, the unit it asks for, its key entities.
+
+Owns: the question-type rules (quantity, time, person, institution, list,
+method/reason, yes/no), the measure word a quantity question expects (多少台 → 台),
+and the key entities (places, institutions, years) that evidence must mention
+before an answer may be given. Does not own: retrieval or scoring.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kb.segment import aliases
+
+QUANTITY, TIME, PERSON, INSTITUTION, LIST, REASON, YESNO, OTHER = (
+    "quantity", "time", "person", "institution", "list", "reason", "yesno", "other",
+)  # fmt: skip
+
+_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (TIME, re.compile(r"何时|什么时候|哪天|哪一天|哪年|哪一年|几月|哪个月|什么时间|日期|截至何|多久")),
+    (PERSON, re.compile(r"谁|哪位|什么人|何人|姓名")),
+    (
+        INSTITUTION,
+        re.compile(r"哪[一几]?家|哪些(?:银行|机构|单位|部门|企业|公司)|哪个(?:银行|机构|单位|部门)|什么(?:银行|机构)"),
+    ),
+    (QUANTITY, re.compile(r"多少|(?<!哪)几[个家项台张户笔条份次人位名所]|数量|规模|比例|百分之几|多大|多长|多高|多重")),
+    (LIST, re.compile(r"哪些|哪几|有什么|包括什么|包含什么|分别")),
+    (REASON, re.compile(r"如何|怎样|怎么|为什么|为何|原因|方式|措施|办法|目的")),
+    (YESNO, re.compile(r"是否|有没有|是不是|能否|可否|吗[？?]?$")),
+)
+_UNIT = re.compile(r"(?:多少|几)(万|亿)?([台张户人笔元项家条份个件次所名批类位])")
+_PLACE = re.compile(
+    r"(北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|四川|贵州|"
+    r"云南|陕西|甘肃|青海|台湾|内蒙古|广西|西藏|宁夏|新疆|香港|澳门|济南|青岛|威海|临沂|泰安|东营|日照|烟台|潍坊|淄博|"
+    r"深圳|广州|杭州|南京|苏州|成都|武汉|西安|雄安)(省|市|自治区)?"
+)
+_YEAR = re.compile(r"((?:19|20)\d{2})年")
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    kind: str
+    unit: str  # the measure word asked for ("台"), or ""
+    entities: tuple[str, ...]  # names the evidence must contain (any alias counts)
+
+
+def classify(text: str) -> str:
+    for kind, pattern in _RULES:
+        if pattern.search(text):
+            return kind
+    return OTHER
+
+
+def entities(text: str) -> tuple[str, ...]:
+    """Places, institutions and years named in ``text``, longest names first."""
+    found: list[str] = [m.group(1) for m in _PLACE.finditer(text)]
+    names = sorted(aliases(), key=len, reverse=True)
+    rest = text
+    for name in names:
+        if name in rest:
+            found.append(name)
+            rest = rest.replace(name, " ")
+    found += [m.group(0) for m in _YEAR.finditer(text)]
+    return tuple(dict.fromkeys(found))
+
+
+def parse(text: str) -> Question:
+    unit = _UNIT.search(text)
+    return Question(text, classify(text), (unit.group(2) if unit else ""), entities(text))
+
+
+def mentions(entity: str, text: str) -> bool:
+    """True when ``text`` names ``entity`` or one of its aliases."""
+    if entity in text:
+        return True
+    return any(alias in text for alias in aliases().get(entity, ()))

@@ -1,0 +1,119 @@
+"""Hybrid retrieval: dense vectors + BM25 (jieba terms) + BM25 (character bigrams).
+
+Owns: running the three rankers over the same candidate set, reciprocal-rank
+fusion, filters (by document, by publication date range), optional cross-encoder
+reranking, and turning chunk ids into ``Hit`` records. Does not own: the indexes
+themselves (``kb``) or choosing sentences (``assistant.extract``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from kb.embed import Embedder, Reranker
+from kb.records import Hit
+from kb.segment import bigrams
+from kb.store import KnowledgeBase
+
+log = logging.getLogger(__name__)
+
+RRF_K = 60
+POOL = 40  # candidates each ranker contributes
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict retrieval to some documents and/or a publication date range (ISO dates)."""
+
+    doc_ids: tuple[str, ...] = ()
+    date_from: str | None = None
+    date_to: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.doc_ids or self.date_from or self.date_to)
+
+
+NO_FILTERS = Filters()
+
+
+class Retriever:
+    """Searches one knowledge base."""
+
+    def __init__(self, kb: KnowledgeBase, embedder: Embedder, reranker: Reranker | None = None) -> None:
+        self.kb = kb
+        self.embedder = embedder
+        self.reranker = reranker
+        self.last_timings: dict[str, float] = {}
+
+    def _allowed_docs(self, filters: Filters) -> list[str] | None:
+        if not filters.active:
+            return None
+        out = []
+        for d in self.kb.documents():
+            if filters.doc_ids and d.doc_id not in filters.doc_ids:
+                continue
+            if filters.date_from and (d.date is None or d.date < filters.date_from):
+                continue
+            if filters.date_to and (d.date is None or d.date > filters.date_to):
+                continue
+            out.append(d.doc_id)
+        return out
+
+    def rankings(
+        self, query: str, filters: Filters = NO_FILTERS, extra_terms: Sequence[str] = ()
+    ) -> dict[str, list[str]]:
+        """Each ranker's ordered chunk ids for ``query``."""
+        allowed_docs = self._allowed_docs(filters)
+        allowed = None
+        if allowed_docs is not None:
+            allowed = {cid for d in allowed_docs for cid in self.kb.catalog.chunk_ids(d)}
+        t0 = time.perf_counter()
+        vector = self.embedder.query(query)
+        t1 = time.perf_counter()
+        dense = [cid for cid, _ in self.kb.vectors.search(vector, POOL, allowed_docs)]
+        t2 = time.perf_counter()
+        terms = self.kb.segmenter.query_terms(query) + list(extra_terms)
+        lexical = self.kb.lexical
+        words = [cid for cid, _ in lexical.search("terms", terms, POOL, allowed)]
+        grams = [cid for cid, _ in lexical.search("bigrams", bigrams(query), POOL, allowed)]
+        t3 = time.perf_counter()
+        self.last_timings = {"embed_ms": (t1 - t0) * 1e3, "dense_ms": (t2 - t1) * 1e3, "lexical_ms": (t3 - t2) * 1e3}
+        return {"dense": dense, "terms": words, "bigrams": grams}
+
+    def search(
+        self, query: str, k: int = 8, filters: Filters = NO_FILTERS, extra_terms: Sequence[str] = ()
+    ) -> list[Hit]:
+        """The ``k`` best chunks for ``query``, fused by reciprocal rank."""
+        ranks = self.rankings(query, filters, extra_terms)
+        fused: dict[str, float] = {}
+        where: dict[str, dict[str, int]] = {}
+        for name, ids in ranks.items():
+            for rank, cid in enumerate(ids, start=1):
+                fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank)
+                where.setdefault(cid, {})[name] = rank
+        order = sorted(fused, key=lambda c: -fused[c])
+        if self.reranker is not None and order:
+            order = self._rerank(query, order[: max(k * 3, 20)])
+        top = order[:k]
+        chunks = self.kb.catalog.chunks(top)
+        docs = {d.doc_id: d for d in self.kb.documents()} if top else {}
+        hits = []
+        for cid in top:
+            c = chunks.get(cid)
+            if c is None:
+                continue  # removed since the rankers ran
+            d = docs.get(c.doc_id)
+            hits.append(Hit(c, fused[cid], where[cid], d.title if d else "", d.date if d else None,
+                            d.source if d else ""))  # fmt: skip
+        return hits
+
+    def _rerank(self, query: str, ids: list[str]) -> list[str]:
+        assert self.reranker is not None
+        chunks = self.kb.catalog.chunks(ids)
+        present = [cid for cid in ids if cid in chunks]
+        scores = self.reranker.scores(query, [chunks[c].text for c in present])
+        return [c for _, c in sorted(zip(scores, present, strict=True), key=lambda p: -p[0])]

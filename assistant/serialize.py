@@ -1,0 +1,45 @@
+"""Answers as plain JSON-ready dicts (the ``--json`` contract of ``pilotqa ask``).
+
+Owns: the field names and order of the JSON form. Does not own: producing answers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from kb.records import Answer, Citation
+
+CITATION_FIELDS = ("n", "doc_id", "title", "source", "section", "page", "quote", "start", "end", "chunk_id", "date")
+
+
+def citation_dict(c: Citation) -> dict[str, Any]:
+    raw = asdict(c)
+    return {k: raw[k] for k in CITATION_FIELDS}
+
+
+def answer_dict(a: Answer) -> dict[str, Any]:
+    return {
+        "question": a.question,
+        "answer": a.text,
+        "grounded": a.grounded,
+        "mode": a.mode,
+        "citations": [citation_dict(c) for c in a.citations],
+        "related": [citation_dict(c) for c in a.related],
+        "ms": round(a.timings.get("total_ms", 0.0), 1),
+        "notice": a.notice,
+    }
+
+
+def answer_text(a: Answer) -> str:
+    """A readable plain-text form: the answer, then its numbered sources."""
+    lines = [a.text]
+    if a.notice and a.notice not in a.text:
+        lines.append(a.notice)
+    if a.citations:
+        lines.append("来源：")
+        lines += [f"[{c.n}] {c.title}（{c.date or '日期不详'}）{c.section}：{c.quote}" for c in a.citations]
+    if a.related:
+        lines.append("可能相关：")
+        lines += [f"- {c.title} {c.section}：{c.quote}" for c in a.related]
+    return "\n".join(lines)

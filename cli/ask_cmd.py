@@ -1,0 +1,107 @@
+"""``pilotqa ask``, ``pilotqa chat`` and ``pilotqa eval``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from kb.errors import PilotQAError
+from kb.records import Answer
+from kb.settings import Settings
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    ask = sub.add_parser("ask", help="提一个问题（或用 --questions 批量提问）")
+    ask.add_argument("question", nargs="?", help="问题")
+    ask.add_argument("--questions", type=Path, help="每行一个问题的文件（纯文本，或带 question 字段的 jsonl）")
+    ask.add_argument("--kb", help="知识库名称")
+    ask.add_argument("--json", action="store_true", help="每个答案输出一行 JSON")
+    ask.add_argument("--mode", choices=["extractive", "llm"], help="答案方式（默认：配置了语言模型则用 llm）")
+    ask.set_defaults(func=run_ask)
+    chat = sub.add_parser("chat", help="对话：从标准输入逐行读问题，支持追问")
+    chat.add_argument("--kb", help="知识库名称")
+    chat.add_argument("--json", action="store_true", help="每个答案输出一行 JSON")
+    chat.add_argument("--mode", choices=["extractive", "llm"])
+    chat.set_defaults(func=run_chat)
+    ev = sub.add_parser("eval", help="在问答数据集上评测（corpus.jsonl + questions.jsonl）")
+    ev.add_argument("set_dir", type=Path, metavar="SET_DIR")
+    ev.add_argument("--json", action="store_true")
+    ev.add_argument("--limit", type=int, help="只评测前 N 个问题")
+    ev.set_defaults(func=run_eval)
+
+
+def _print(answer: Answer, as_json: bool) -> None:
+    from assistant.serialize import answer_dict, answer_text
+
+    if as_json:
+        print(json.dumps(answer_dict(answer), ensure_ascii=False), flush=True)
+    else:
+        print(answer_text(answer) + "\n", flush=True)
+
+
+def _questions(path: Path) -> list[str]:
+    try:
+        lines = path.read_text("utf-8-sig").splitlines()
+    except OSError as exc:
+        raise PilotQAError(f"无法读取问题文件 {path}：{exc.strerror or exc}") from exc
+    out = []
+    for line in lines:
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                line = str(json.loads(line).get("question", "")).strip()
+            except json.JSONDecodeError as exc:
+                raise PilotQAError(f"{path}：不是合法的 JSON 行：{line[:40]}") from exc
+        if line:
+            out.append(line)
+    return out
+
+
+def run_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.core import Assistant
+
+    if bool(args.question) == bool(args.questions):
+        print("错误：请给出一个问题，或用 --questions 指定问题文件（二者选一）。", file=sys.stderr)
+        return 2
+    questions = _questions(args.questions) if args.questions else [args.question]
+    assistant = Assistant(settings)
+    for q in questions:
+        _print(assistant.ask(q, mode=args.mode), args.json)
+    return 0
+
+
+def run_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.core import Assistant
+
+    assistant = Assistant(settings)
+    history: list[Answer] = []
+    for line in sys.stdin:
+        q = line.strip()
+        if not q:
+            continue
+        answer = assistant.ask(q, history, mode=args.mode)
+        history.append(answer)
+        _print(answer, args.json)
+    return 0
+
+
+def run_eval(args: argparse.Namespace, settings: Settings) -> int:
+    import re
+
+    from assistant.core import Assistant, Resources
+    from assistant.evaluate import evaluate, report
+    from ingest.pipeline import Ingestor
+
+    corpus = args.set_dir / "corpus.jsonl"
+    if not corpus.is_file() or not (args.set_dir / "questions.jsonl").is_file():
+        print(f"错误：{args.set_dir} 中应有 corpus.jsonl 和 questions.jsonl", file=sys.stderr)
+        return 2
+    name = "eval-" + re.sub(r"[^a-z0-9_-]+", "-", args.set_dir.resolve().name.lower()).strip("-")[:40]
+    res = Resources.build(settings, name)
+    summary = Ingestor(res.kb, res.embedder, settings.chunk_chars, settings.max_file_mb).run([corpus])
+    print(f"知识库 {name}：{summary.line()}", file=sys.stderr)
+    result = evaluate(Assistant(settings, res), args.set_dir, args.limit)
+    print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else report(result))
+    return 0

@@ -1,0 +1,58 @@
+"""``pilotqa ingest PATH... [--kb NAME] [--prune] [--rebuild]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from kb.settings import Settings
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("ingest", help="导入文档（txt、md、html、pdf、docx、jsonl）到知识库")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="文件或文件夹")
+    p.add_argument("--kb", help="知识库名称（默认 default）")
+    p.add_argument("--prune", action="store_true", help="移除源文件已不存在的文档")
+    p.add_argument("--rebuild", action="store_true", help="清空知识库后全部重建（换嵌入模型时使用）")
+    p.add_argument("--quiet", action="store_true", help="不显示进度条")
+    p.set_defaults(func=run)
+    prep = sub.add_parser("prepare", help="准备嵌入模型（首次使用时把内置模型转换到缓存目录）")
+    prep.set_defaults(func=prepare)
+
+
+def prepare(args: argparse.Namespace, settings: Settings) -> int:
+    from kb.embed import model_dir
+
+    print(f"嵌入模型就绪：{model_dir(settings)}")
+    return 0
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from ingest.pipeline import Ingestor
+    from kb.embed import Embedder
+    from kb.segment import Segmenter
+    from kb.store import KnowledgeBase
+
+    embedder = Embedder(settings)
+    kb = KnowledgeBase.open(settings, settings.kb, Segmenter(settings.cache_dir), embedder.name, args.rebuild)
+    ingestor = Ingestor(kb, embedder, settings.chunk_chars, settings.max_file_mb)
+    bar = tqdm(total=0, unit="文件", disable=args.quiet or None, file=sys.stderr, leave=False)
+
+    def progress(done: int, total: int, _name: str) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    summary = ingestor.run(args.paths, prune=args.prune, progress=progress)
+    bar.close()
+    for r in summary.results:
+        if r.status == "failed":
+            print(f"失败  {r.source}: {r.message}", file=sys.stderr)
+        elif r.status in ("added", "updated", "removed"):
+            label = {"added": "新增", "updated": "更新", "removed": "移除"}[r.status]
+            print(f"{label}  {r.title or r.doc_id}（{r.chunks} 个片段）  {r.source}")
+    print(summary.line())
+    return 0 if summary.ok else 1

@@ -1,0 +1,55 @@
+"""``pilotqa kb list | show NAME | delete NAME``."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+
+from kb import store
+from kb.errors import PilotQAError
+from kb.segment import Segmenter
+from kb.settings import Settings, check_kb_name
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("kb", help="管理知识库")
+    kb_sub = p.add_subparsers(dest="action", required=True)
+    kb_sub.add_parser("list", help="列出知识库").set_defaults(func=list_kbs)
+    show = kb_sub.add_parser("show", help="显示知识库的文档")
+    show.add_argument("name")
+    show.set_defaults(func=show_kb)
+    delete = kb_sub.add_parser("delete", help="删除知识库")
+    delete.add_argument("name")
+    delete.set_defaults(func=delete_kb)
+
+
+def list_kbs(args: argparse.Namespace, settings: Settings) -> int:
+    names = store.list_names(settings)
+    if not names:
+        print("还没有知识库。用 pilotqa ingest 路径 导入文档。")
+    for name in names:
+        kb = store.KnowledgeBase.open(settings, name, Segmenter(settings.cache_dir), None)
+        docs, chunks = kb.counts()
+        print(f"{name}\t{docs} 篇文档\t{chunks} 个片段\t模型 {kb.model}")
+    return 0
+
+
+def show_kb(args: argparse.Namespace, settings: Settings) -> int:
+    name = check_kb_name(args.name)
+    if name not in store.list_names(settings):
+        raise PilotQAError(f"没有名为“{name}”的知识库。用 pilotqa kb list 查看已有的知识库。")
+    kb = store.KnowledgeBase.open(settings, name, Segmenter(settings.cache_dir), None)
+    docs, chunks = kb.counts()
+    print(f"知识库 {name}：{docs} 篇文档，{chunks} 个片段，嵌入模型 {kb.model}，向量库 {kb.vectors.location}")
+    for d in kb.documents():
+        when = dt.datetime.fromtimestamp(d.ingested_at).strftime("%Y-%m-%d %H:%M")
+        print(f"  {d.doc_id}\t{d.title}\t{d.date or '-'}\t{d.n_chunks} 片段\t导入于 {when}\t{d.source}")
+    return 0
+
+
+def delete_kb(args: argparse.Namespace, settings: Settings) -> int:
+    name = check_kb_name(args.name)
+    if not store.delete(settings, name):
+        raise PilotQAError(f"没有名为“{name}”的知识库。用 pilotqa kb list 查看已有的知识库。")
+    print(f"已删除知识库 {name}")
+    return 0

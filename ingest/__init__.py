@@ -1,0 +1,1 @@
+"""Ingestion: files on disk into a knowledge base (loaders, cleaning, structure, chunks)."""

@@ -1,0 +1,99 @@
+"""HTML: the page's main text as headings, paragraphs and table rows.
+
+Owns: the only BeautifulSoup import; dropping scripts, navigation, headers,
+footers, sidebars and share widgets; choosing the main content element; the page
+title and a stated publication date. Does not own: line-level boilerplate (``ingest.clean``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from bs4 import BeautifulSoup, Tag
+
+from ingest.loaders import Parsed
+from ingest.loaders.text import decode
+from kb.errors import InputError
+from kb.records import Block
+
+_DROP_TAGS = ("script", "style", "noscript", "iframe", "nav", "header", "footer", "aside", "form", "button",
+              "select", "svg", "template")  # fmt: skip
+_NOISE_WORDS = "nav|menu|footer|header|sidebar|breadcrumb|share|comment|related|copyright|advert|ad|banner|toolbar"
+_NOISE = re.compile(rf"(^|[-_ ])({_NOISE_WORDS}|login|recommend)s?($|[-_ ])", re.I)
+_BLOCK_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "tr", "pre", "blockquote", "dd", "dt")
+_DATE_META = ("pubdate", "publishdate", "article:published_time", "date", "dc.date", "publish_date")
+
+
+def _main(soup: BeautifulSoup) -> Tag:
+    for selector in ("article", "main", "[role=main]", "#content", ".content", "#article", ".article"):
+        found = soup.select_one(selector)
+        if isinstance(found, Tag) and len(found.get_text(strip=True)) > 50:
+            return found
+    body = soup.body or soup
+    best, best_len = body, 0
+    for div in body.find_all(["div", "section", "td"]):
+        direct = sum(len(p.get_text(strip=True)) for p in div.find_all("p", recursive=False))
+        if direct > best_len:
+            best, best_len = div, direct
+    return best if best_len > 200 else body
+
+
+def _blocks(root: Tag) -> list[Block]:
+    blocks: list[Block] = []
+    for el in root.find_all(_BLOCK_TAGS):
+        if el.find_parent(_BLOCK_TAGS) is not None and el.name != "tr":
+            continue  # nested: the outer block already holds this text
+        if el.name == "tr":
+            cells = [c.get_text(" ", strip=True) for c in el.find_all(["td", "th"])]
+            text = " | ".join(c for c in cells if c)
+            if text:
+                blocks.append(Block(text, kind="row"))
+            continue
+        text = " ".join(el.get_text(" ", strip=True).split())
+        if not text:
+            continue
+        if el.name[0] == "h" and el.name[1:].isdigit():
+            blocks.append(Block(text, kind="heading", level=int(el.name[1:])))
+        else:
+            blocks.append(Block(text))
+    if not blocks:  # a page of bare text in divs
+        text = root.get_text("\n", strip=True)
+        blocks = [Block(line.strip()) for line in text.split("\n") if line.strip()]
+    return blocks
+
+
+def _date(soup: BeautifulSoup) -> str | None:
+    for meta in soup.find_all("meta"):
+        key = str(meta.get("name") or meta.get("property") or "").lower()
+        if key in _DATE_META and meta.get("content"):
+            return str(meta["content"])
+    time_el = soup.find("time")
+    if isinstance(time_el, Tag):
+        return str(time_el.get("datetime") or time_el.get_text(strip=True)) or None
+    return None
+
+
+def _title(soup: BeautifulSoup, blocks: list[Block]) -> str:
+    h1 = next((b.text for b in blocks if b.kind == "heading" and b.level == 1), "")
+    if h1:
+        return h1
+    raw = soup.title.get_text(strip=True) if soup.title else ""
+    return re.split(r"\s+[-_|–—]\s+|_", raw)[0].strip() if raw else ""
+
+
+def load(path: Path, data: bytes) -> Iterator[Parsed | InputError]:
+    soup = BeautifulSoup(decode(path, data), "lxml")
+    for el in soup.find_all(_DROP_TAGS):
+        el.decompose()
+    for el in soup.find_all(True):
+        if not isinstance(el, Tag) or el.decomposed or el.attrs is None:
+            continue
+        marks = " ".join([str(el.get("id") or ""), *[str(c) for c in el.get("class") or []]])
+        if marks.strip() and _NOISE.search(marks) and el.name not in ("body", "html", "article", "main"):
+            el.decompose()
+    blocks = _blocks(_main(soup))
+    if not blocks:
+        raise InputError(str(path), "网页中没有找到正文内容")
+    yield Parsed(title=_title(soup, blocks), blocks=blocks, date=_date(soup), source=str(path), structured=True)

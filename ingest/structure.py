@@ -1,0 +1,114 @@
+"""Document structure: headings in plain text, the document text, its sections.
+
+Owns: recognising Chinese and Markdown heading lines (一、 （一） 1. 第X章/节 #),
+assembling cleaned blocks into the one text every offset refers to, the sections
+(heading path and page per span), the title and a stated publication date. Does not
+own: sentence splitting (``kb.segment``) or chunk packing (``ingest.chunk``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from kb.records import Block, Section
+
+_CN_NUM = "一二三四五六七八九十百零〇两"
+# (pattern, level); a heading line must also be short and not read as a sentence.
+_HEADINGS: tuple[tuple[re.Pattern[str], int], ...] = (
+    (re.compile(rf"^第[{_CN_NUM}\d]+[章篇部分]"), 1),
+    (re.compile(rf"^第[{_CN_NUM}\d]+节"), 2),
+    (re.compile(rf"^[{_CN_NUM}]+[、.．]"), 2),
+    (re.compile(rf"^[（(][{_CN_NUM}]+[)）]"), 3),
+    (re.compile(r"^\d{1,2}(?:[、．]|\.(?!\d))"), 4),
+    (re.compile(r"^[（(]\d{1,2}[)）]"), 5),
+)
+_MARKDOWN = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
+_SENTENCE_END = re.compile(r"[。！？!?；;：:]$")
+_DATE = re.compile(
+    r"((?:19|20)\d{2})\s*[-/年.]\s*(\d{1,2})\s*[-/月.]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?"
+)
+MAX_HEADING = 40
+
+
+def heading_level(line: str) -> int:
+    """The heading level of a plain-text line (2 for short unnumbered lines), or 0."""
+    if len(line) > MAX_HEADING or "。" in line[:-1] or _SENTENCE_END.search(line):
+        return 0
+    for pattern, level in _HEADINGS:
+        if pattern.match(line):
+            return level
+    return 0
+
+
+def mark_headings(blocks: list[Block]) -> list[Block]:
+    """Plain-text blocks with heading lines marked (Markdown ``#`` included)."""
+    out: list[Block] = []
+    for i, b in enumerate(blocks):
+        md = _MARKDOWN.match(b.text)
+        if md:
+            out.append(Block(md.group(2), kind="heading", level=len(md.group(1)), page=b.page))
+            continue
+        level = heading_level(b.text)
+        if not level and _is_bare_heading(b.text, blocks[i + 1] if i + 1 < len(blocks) else None):
+            level = 2
+        out.append(Block(b.text, kind="heading", level=level, page=b.page) if level else b)
+    return out
+
+
+def _is_bare_heading(line: str, nxt: Block | None) -> bool:
+    """A short unnumbered line with no sentence punctuation, followed by a longer paragraph."""
+    if nxt is None or len(line) > 24 or len(line) < 4 or _DATE.search(line) or _SENTENCE_END.search(line):
+        return False
+    if any(p in line for p in "。，,？！"):
+        return "," in line and len(nxt.text) > 2 * len(line) and not _SENTENCE_END.search(line)
+    return len(nxt.text) > 2 * len(line)
+
+
+def assemble(blocks: list[Block]) -> tuple[str, tuple[Section, ...]]:
+    """Join blocks into the document text; sections cover body text under one heading path."""
+    parts: list[str] = []
+    sections: list[Section] = []
+    stack: list[tuple[int, str]] = []
+    pos = 0
+    for b in blocks:
+        start = pos
+        parts.append(b.text)
+        pos += len(b.text) + 1  # the "\n" that joins blocks
+        if b.kind == "heading":
+            while stack and stack[-1][0] >= b.level:
+                stack.pop()
+            stack.append((b.level, b.text))
+            continue
+        path = tuple(t for _, t in stack)
+        last = sections[-1] if sections else None
+        if last and last.heading_path == path and last.page == b.page and last.end == start - 1:
+            sections[-1] = Section(last.start, start + len(b.text), path, b.page)
+        else:
+            sections.append(Section(start, start + len(b.text), path, b.page))
+    return "\n".join(parts), tuple(sections)
+
+
+def find_date(blocks: list[Block]) -> str | None:
+    """ISO date stated near the top of a document (e.g. ``2020/11/10 9:24:24``)."""
+    for b in blocks[:6]:
+        m = _DATE.search(b.text)
+        if m and len(b.text) <= 60:
+            return normalize_date(m.group(0))
+    return None
+
+
+def normalize_date(raw: str) -> str | None:
+    m = _DATE.search(raw)
+    if not m:
+        return None
+    year, month, day = (int(g) for g in m.groups())
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+def find_title(blocks: list[Block], fallback: str) -> str:
+    for b in blocks[:3]:
+        if b.kind == "heading" or (len(b.text) <= 80 and not b.text.endswith("。")):
+            return b.text
+    return fallback

@@ -1,0 +1,1 @@
+"""The shared knowledge base: records, settings, segmentation, embedder and stores."""

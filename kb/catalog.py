@@ -1,0 +1,188 @@
+"""The catalogue: one SQLite file per knowledge base, the source of truth for text.
+
+Owns: documents (full cleaned text, metadata, content hash), chunks (offsets,
+sections, sentence spans, lexical terms), the knowledge base's own metadata
+(embedding model, generation counter) and the write-ahead ``pending`` list that
+crash recovery reads. Does not own: vectors (``kb.vectors``), scoring, or policy on
+what to ingest.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+from kb.records import Chunk, DocInfo, Document, Section
+
+SEP = "\x1f"  # joins lexical terms in one column
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT NOT NULL, date TEXT,
+    content_hash TEXT NOT NULL, text TEXT NOT NULL, sections TEXT NOT NULL,
+    n_chunks INTEGER NOT NULL, ingested_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS chunks (
+    chunk_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
+    start INTEGER NOT NULL, end INTEGER NOT NULL, text TEXT NOT NULL, heading TEXT NOT NULL,
+    page INTEGER, sentences TEXT NOT NULL, terms TEXT NOT NULL, bigrams TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id, ordinal);
+CREATE TABLE IF NOT EXISTS pending (doc_id TEXT PRIMARY KEY, since REAL NOT NULL);
+"""
+_CHUNK_COLS = "chunk_id, doc_id, ordinal, start, end, text, heading, page, sentences"
+
+
+class Catalog:
+    """Documents and chunks of one knowledge base. Thread-safe."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._lock = threading.RLock()
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- metadata ---------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    @property
+    def generation(self) -> int:
+        return int(self.get_meta("generation") or 0)
+
+    # -- write-ahead list -------------------------------------------------------
+    def mark_pending(self, doc_ids: Iterable[str]) -> None:
+        with self._lock, self._tx():
+            now = time.time()
+            self._db.executemany("INSERT OR REPLACE INTO pending VALUES (?, ?)", [(d, now) for d in doc_ids])
+
+    def clear_pending(self, doc_ids: Iterable[str]) -> None:
+        with self._lock, self._tx():
+            self._db.executemany("DELETE FROM pending WHERE doc_id=?", [(d,) for d in doc_ids])
+
+    def pending(self) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT doc_id FROM pending")]
+
+    # -- writes -----------------------------------------------------------------
+    def replace(
+        self, items: Sequence[tuple[Document, Sequence[Chunk], Sequence[list[str]], Sequence[list[str]]]]
+    ) -> None:
+        """Store documents with their chunks and terms in one transaction."""
+        with self._lock, self._tx():
+            now = time.time()
+            for doc, chunks, terms, grams in items:
+                self._db.execute("DELETE FROM chunks WHERE doc_id=?", (doc.doc_id,))
+                self._db.execute(
+                    "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?)",
+                    (doc.doc_id, doc.title, doc.source, doc.date, doc.content_hash, doc.text,
+                     _dump_sections(doc.sections), len(chunks), now),
+                )  # fmt: skip
+                self._db.executemany(
+                    f"INSERT INTO chunks ({_CHUNK_COLS}, terms, bigrams) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    [
+                        (c.chunk_id, c.doc_id, c.ordinal, c.start, c.end, c.text, json.dumps(c.heading_path),
+                         c.page, json.dumps(c.sentences), SEP.join(t), SEP.join(g))
+                        for c, t, g in zip(chunks, terms, grams, strict=True)
+                    ],
+                )  # fmt: skip
+            self._bump()
+
+    def delete(self, doc_ids: Iterable[str]) -> None:
+        with self._lock, self._tx():
+            for doc_id in doc_ids:
+                self._db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+                self._db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
+            self._bump()
+
+    def _bump(self) -> None:
+        self._db.execute(
+            "INSERT INTO meta VALUES ('generation', '1') "
+            "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
+
+    def _tx(self) -> _Transaction:
+        return _Transaction(self._db)
+
+    # -- reads ------------------------------------------------------------------
+    def hashes(self) -> dict[str, str]:
+        return dict(self._db.execute("SELECT doc_id, content_hash FROM documents").fetchall())
+
+    def documents(self) -> list[DocInfo]:
+        rows = self._db.execute(
+            "SELECT doc_id, title, source, date, content_hash, n_chunks, ingested_at FROM documents "
+            "ORDER BY date DESC, title"
+        )
+        return [DocInfo(*r) for r in rows]
+
+    def document(self, doc_id: str) -> Document | None:
+        row = self._db.execute(
+            "SELECT doc_id, title, text, source, date, sections, content_hash FROM documents WHERE doc_id=?",
+            (doc_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        return Document(row[0], row[1], row[2], row[3], row[4], _load_sections(row[5]), row[6])
+
+    def chunk_ids(self, doc_id: str | None = None) -> list[str]:
+        if doc_id is None:
+            return [r[0] for r in self._db.execute("SELECT chunk_id FROM chunks")]
+        return [r[0] for r in self._db.execute("SELECT chunk_id FROM chunks WHERE doc_id=?", (doc_id,))]
+
+    def chunks(self, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
+        out: dict[str, Chunk] = {}
+        for i in range(0, len(chunk_ids), 500):
+            part = list(chunk_ids[i : i + 500])
+            marks = ",".join("?" * len(part))
+            for row in self._db.execute(f"SELECT {_CHUNK_COLS} FROM chunks WHERE chunk_id IN ({marks})", part):
+                out[row[0]] = _chunk(row)
+        return out
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        rows = self._db.execute(f"SELECT {_CHUNK_COLS} FROM chunks WHERE doc_id=? ORDER BY ordinal", (doc_id,))
+        return [_chunk(r) for r in rows]
+
+    def iter_terms(self) -> Iterator[tuple[str, str, str]]:
+        yield from self._db.execute("SELECT chunk_id, terms, bigrams FROM chunks ORDER BY rowid")
+
+    def counts(self) -> tuple[int, int]:
+        docs = self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        chunks = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        return int(docs), int(chunks)
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def _chunk(row: tuple) -> Chunk:
+    spans = tuple((int(a), int(b)) for a, b in json.loads(row[8]))
+    return Chunk(row[0], row[1], row[2], row[5], row[3], row[4], tuple(json.loads(row[6])), row[7], spans)
+
+
+def _dump_sections(sections: Sequence[Section]) -> str:
+    return json.dumps([[s.start, s.end, list(s.heading_path), s.page] for s in sections], ensure_ascii=False)
+
+
+def _load_sections(raw: str) -> tuple[Section, ...]:
+    return tuple(Section(a, b, tuple(h), p) for a, b, h, p in json.loads(raw))

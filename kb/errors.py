@@ -1,0 +1,33 @@
+"""The one error family of PilotQA.
+
+Owns: ``PilotQAError`` and its few subclasses. Every message says, in Chinese,
+what went wrong and what the user can do about it; entry points (CLI, UI) show
+the message and nothing else. Does not own: logging or presentation.
+"""
+
+from __future__ import annotations
+
+
+class PilotQAError(Exception):
+    """Root error: ``str(err)`` is a complete, actionable message for the user."""
+
+
+class InputError(PilotQAError):
+    """A document cannot be read (empty, binary, unsupported, too large, corrupt)."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")
+
+
+class ModelMismatchError(PilotQAError):
+    """A knowledge base is opened with another embedding model than the one that built it."""
+
+
+class StoreError(PilotQAError):
+    """The vector store or the catalogue is unreachable or inconsistent."""
+
+
+class ConfigError(PilotQAError):
+    """A setting has a value that cannot work."""

@@ -1,0 +1,118 @@
+"""The core records shared by ingestion, the assistant and the UI.
+
+Owns: plain frozen dataclasses and nothing else. Library objects (Chroma results,
+LangChain messages) are converted into these at the boundary that meets them.
+Does not own: storage, parsing or scoring logic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Block:
+    """One structural unit a loader found: a heading, a paragraph or a table row."""
+
+    text: str
+    kind: str = "paragraph"  # "heading" | "paragraph" | "row"
+    level: int = 0  # heading level (1 = top); 0 for non-headings
+    page: int | None = None  # 1-based page number where the format has pages
+
+
+@dataclass(frozen=True)
+class Section:
+    """A span of a document's text under one heading path."""
+
+    start: int
+    end: int
+    heading_path: tuple[str, ...] = ()
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    """A cleaned document. ``text`` is what every offset in the system refers to."""
+
+    doc_id: str
+    title: str
+    text: str
+    source: str  # the file path (or "path#doc_id" for a jsonl record)
+    date: str | None = None  # ISO date (YYYY-MM-DD) the text states, if any
+    sections: tuple[Section, ...] = ()
+    content_hash: str = ""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of whole sentences of one document; ``doc.text[start:end] == text``."""
+
+    chunk_id: str
+    doc_id: str
+    ordinal: int
+    text: str
+    start: int
+    end: int
+    heading_path: tuple[str, ...] = ()
+    page: int | None = None
+    sentences: tuple[tuple[int, int], ...] = ()  # sentence spans, document offsets
+
+    @property
+    def section(self) -> str:
+        return " > ".join(self.heading_path)
+
+
+@dataclass(frozen=True)
+class DocInfo:
+    """A stored document's catalogue entry (without its full text)."""
+
+    doc_id: str
+    title: str
+    source: str
+    date: str | None
+    content_hash: str
+    n_chunks: int
+    ingested_at: float
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with its fused score and the ranks that produced it."""
+
+    chunk: Chunk
+    score: float
+    ranks: dict[str, int] = field(default_factory=dict, hash=False, compare=False)
+    title: str = ""
+    date: str | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A quoted source sentence: ``document.text[start:end] == quote``."""
+
+    n: int
+    doc_id: str
+    title: str
+    source: str
+    section: str
+    page: int | None
+    quote: str
+    start: int
+    end: int
+    chunk_id: str
+    date: str | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the assistant says: text with ``[n]`` markers and the citations they name."""
+
+    question: str
+    text: str
+    citations: tuple[Citation, ...] = ()
+    grounded: bool = True
+    mode: str = "extractive"  # "extractive" | "llm"
+    related: tuple[Citation, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict, hash=False, compare=False)
+    notice: str = ""

@@ -1,0 +1,137 @@
+"""The vector store: Chroma, embedded under the data directory or a Chroma server.
+
+Owns: the only chromadb import, one client per location (Chroma refuses two
+differently-configured clients on one path), a collection per knowledge base in
+cosine space, and conversion of Chroma's results into plain tuples. Does not own:
+chunk text or documents (``kb.catalog``), embedding, or ranking beyond nearest
+neighbours.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import chromadb
+import numpy as np
+from chromadb.config import Settings as ChromaSettings
+
+from kb.errors import StoreError
+from kb.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_CLIENTS: dict[str, Any] = {}
+_CLIENTS_LOCK = threading.Lock()
+_BATCH = 2000  # ids per request: stays below Chroma's max batch size
+
+
+def _client(settings: Settings) -> Any:
+    """One Chroma client per path or URL, telemetry off."""
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    key = settings.chroma_url or str((settings.home / "chroma").resolve())
+    with _CLIENTS_LOCK:
+        if key in _CLIENTS:
+            return _CLIENTS[key]
+        if settings.chroma_url:
+            url = urlparse(settings.chroma_url)
+            client = chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        else:
+            Path(key).mkdir(parents=True, exist_ok=True)
+            client = chromadb.PersistentClient(path=key, settings=chroma_settings)
+        _CLIENTS[key] = client
+        return client
+
+
+def collection_name(kb_name: str) -> str:
+    return f"pilotqa-{kb_name}"
+
+
+class VectorStore:
+    """The chunk vectors of one knowledge base."""
+
+    def __init__(self, settings: Settings, kb_name: str, meta: dict[str, str | int]) -> None:
+        self.location = settings.chroma_url or str(settings.home / "chroma")
+        try:
+            client = _client(settings)
+            self._col = client.get_or_create_collection(
+                name=collection_name(kb_name),
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata=dict(meta),
+                embedding_function=None,
+            )
+        except StoreError:
+            raise
+        except Exception as exc:  # connection refused, bad URL, locked files…
+            raise StoreError(
+                f"无法打开向量库（{self.location}）：{exc}。若使用 Chroma 服务器，请确认它已启动且 "
+                "PILOTQA_CHROMA_URL 正确；若使用本地库，请确认数据目录可写。"
+            ) from exc
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return dict(self._col.metadata or {})
+
+    def count(self) -> int:
+        return int(self._col.count())
+
+    def upsert(self, ids: Sequence[str], vectors: np.ndarray, metas: Sequence[dict[str, Any]]) -> None:
+        for i in range(0, len(ids), _BATCH):
+            self._col.upsert(
+                ids=list(ids[i : i + _BATCH]),
+                embeddings=vectors[i : i + _BATCH].astype(np.float32),
+                metadatas=list(metas[i : i + _BATCH]),
+            )
+
+    def delete(self, ids: Sequence[str]) -> None:
+        for i in range(0, len(ids), _BATCH):
+            self._col.delete(ids=list(ids[i : i + _BATCH]))
+
+    def ids_of(self, doc_id: str) -> list[str]:
+        return list(self._col.get(where={"doc_id": doc_id}, include=[])["ids"])
+
+    def all_ids(self) -> list[str]:
+        ids: list[str] = []
+        total = self.count()
+        for offset in range(0, total, _BATCH):
+            ids.extend(self._col.get(include=[], limit=_BATCH, offset=offset)["ids"])
+        return ids
+
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        got = self._col.get(ids=list(ids), include=["embeddings"])
+        return {i: np.asarray(v, np.float32) for i, v in zip(got["ids"], got["embeddings"], strict=True)}
+
+    def search(self, vector: np.ndarray, k: int, doc_ids: Sequence[str] | None = None) -> list[tuple[str, float]]:
+        """Nearest chunks as (chunk_id, cosine similarity), best first."""
+        n = self.count()
+        if n == 0:
+            return []
+        where: dict[str, Any] | None = None
+        if doc_ids is not None:
+            if not doc_ids:
+                return []
+            where = {"doc_id": {"$in": list(doc_ids)}}
+        res = self._col.query(
+            query_embeddings=[vector.astype(np.float32)],
+            n_results=min(k, n),
+            where=where,
+            include=["distances"],
+        )
+        return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]
+
+
+def drop(settings: Settings, kb_name: str) -> None:
+    """Delete a knowledge base's collection, if it exists."""
+    client = _client(settings)
+    names = {c if isinstance(c, str) else c.name for c in client.list_collections()}
+    if collection_name(kb_name) in names:
+        client.delete_collection(collection_name(kb_name))

@@ -1,0 +1,82 @@
+"""Shared fixtures: real settings in temporary folders, one real embedder per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kb.embed import Embedder
+from kb.segment import Segmenter
+from kb.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+# The converted model is built once into the normal shared cache (as `make test` prepares it).
+CACHE = Path(os.environ.get("PILOTQA_CACHE_DIR", str(Path.home() / ".cache" / "pilotqa")))
+
+
+def make_settings(home: Path, **kw: object) -> Settings:
+    return Settings(home=home, cache_dir=CACHE, **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    e = Embedder(make_settings(Path("/nonexistent")))
+    e.load()
+    return e
+
+
+@pytest.fixture(scope="session")
+def segmenter() -> Segmenter:
+    return Segmenter(CACHE)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path / "home")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `chroma run` server on a free loopback port."""
+    exe = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
+    if exe is None:
+        pytest.fail("the chroma command is missing: chromadb's console script should be installed")
+    port = free_port()
+    data = tmp_path_factory.mktemp("chroma-server")
+    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False", "CHROMA_SERVER_NOFILE": "4096"}
+    proc = subprocess.Popen(
+        [exe, "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    import urllib.request
+
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1):
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("chroma server did not start within 60 s")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)

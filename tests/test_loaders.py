@@ -1,0 +1,153 @@
+"""Each loader on small files the tests generate, and every kind of bad input."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import docx
+import pytest
+from pypdf import PdfWriter
+
+from ingest.loaders import Parsed, load
+from ingest.pipeline import to_document
+from kb.errors import InputError
+from tests.pdfgen import pdf_with_pages
+
+TEXT = "一、试点概况\n截至2020年9月3日共计布放“刷脸付”受理终端4821台。\n展开全文\n"
+
+
+def one(path: Path, max_bytes: int = 10**7) -> Parsed:
+    items = list(load(path, max_bytes))
+    assert len(items) == 1 and isinstance(items[0], Parsed), items
+    return items[0]
+
+
+def error(path: Path, max_bytes: int = 10**7) -> str:
+    items = list(load(path, max_bytes))
+    assert len(items) == 1 and isinstance(items[0], InputError), items
+    assert str(path) in str(items[0])
+    return items[0].problem
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16"])
+def test_text_encodings(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / f"report-{encoding}.txt"
+    path.write_bytes(TEXT.encode(encoding))
+    doc = to_document(one(path), path, 300)
+    assert "受理终端4821台" in doc.text
+    assert "展开全文" not in doc.text
+    assert doc.sections[0].heading_path == ("一、试点概况",)
+
+
+def test_markdown(tmp_path: Path) -> None:
+    path = tmp_path / "r.md"
+    path.write_text("# 山东试点\n\n## 成效\n\n签约用户10.29万户。\n", "utf-8")
+    doc = to_document(one(path), path, 300)
+    assert doc.title == "山东试点"
+    assert doc.sections[0].heading_path == ("山东试点", "成效")
+
+
+def test_html_main_text_without_navigation(tmp_path: Path) -> None:
+    html = """<html><head><title>试点新闻 - 某某网</title><meta name="pubdate" content="2020-11-10 09:24">
+    <script>var x = "不要我";</script></head><body>
+    <nav><a href="/">首页</a><a>导航栏目</a></nav>
+    <div class="sidebar">热门文章列表</div>
+    <article><h1>山东省试点项目全部上线</h1><h2>成效</h2>
+    <p>截至2020年9月3日共计布放受理终端4821台。</p>
+    <table><tr><th>银行</th><th>数量</th></tr><tr><td>省工行</td><td>358张</td></tr></table>
+    <p>展开全文</p></article>
+    <footer>版权所有 © 某某网</footer></body></html>"""
+    path = tmp_path / "news.html"
+    path.write_text(html, "utf-8")
+    parsed = one(path)
+    doc = to_document(parsed, path, 300)
+    assert doc.title == "山东省试点项目全部上线"
+    assert doc.date == "2020-11-10"
+    assert "4821台" in doc.text and "省工行 | 358张" in doc.text
+    for junk in ("不要我", "导航栏目", "热门文章", "版权所有", "展开全文"):
+        assert junk not in doc.text
+
+
+def test_pdf_pages_kept(tmp_path: Path) -> None:
+    path = tmp_path / "r.pdf"
+    path.write_bytes(pdf_with_pages(["Pilot terminals 4821 units.", "Users reached 102900."]))
+    doc = to_document(one(path), path, 300)
+    assert [s.page for s in doc.sections] == [1, 2]
+    assert "4821" in doc.text[doc.sections[0].start : doc.sections[0].end]
+
+
+def test_scanned_pdf_says_no_text_layer(tmp_path: Path) -> None:
+    writer = PdfWriter()
+    writer.add_blank_page(612, 792)
+    buf = io.BytesIO()
+    writer.write(buf)
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(buf.getvalue())
+    assert "no text layer" in error(path)
+
+
+def test_encrypted_pdf(tmp_path: Path) -> None:
+    writer = PdfWriter()
+    writer.add_blank_page(612, 792)
+    writer.encrypt("secret")
+    buf = io.BytesIO()
+    writer.write(buf)
+    path = tmp_path / "locked.pdf"
+    path.write_bytes(buf.getvalue())
+    assert "加密" in error(path)
+
+
+def test_corrupt_pdf(tmp_path: Path) -> None:
+    path = tmp_path / "broken.pdf"
+    path.write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * 20)
+    assert "损坏" in error(path) or "no text layer" in error(path)
+
+
+def test_docx_headings_and_table(tmp_path: Path) -> None:
+    d = docx.Document()
+    d.add_heading("试点报告", level=1)
+    d.add_heading("电子社保卡", level=2)
+    d.add_paragraph("截至2020年8月末，6家银行累计线上发行电子社保卡53.87万张。")
+    table = d.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "银行", "张数"
+    table.cell(1, 0).text, table.cell(1, 1).text = "省工行", "358"
+    path = tmp_path / "r.docx"
+    d.save(str(path))
+    doc = to_document(one(path), path, 300)
+    assert doc.title == "试点报告"
+    assert "省工行 | 358" in doc.text
+    assert doc.sections[0].heading_path == ("试点报告", "电子社保卡")
+
+
+def test_damaged_docx(tmp_path: Path) -> None:
+    d = docx.Document()
+    d.add_paragraph("内容")
+    buf = io.BytesIO()
+    d.save(buf)
+    path = tmp_path / "bad.docx"
+    path.write_bytes(buf.getvalue()[: len(buf.getvalue()) // 2])
+    assert "损坏" in error(path)
+
+
+def test_jsonl_keeps_ids_and_reports_bad_lines(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    lines = [json.dumps({"doc_id": "a-1", "title": "甲", "text": "甲文。"}, ensure_ascii=False), "{not json",
+             json.dumps({"doc_id": "a-2", "title": "乙"}), json.dumps({"doc_id": "a-3", "text": "丙文。"})]  # fmt: skip
+    path.write_text("\n".join(lines), "utf-8")
+    items = list(load(path, 10**7))
+    assert [i.doc_id for i in items if isinstance(i, Parsed)] == ["a-1", "a-3"]
+    errors = [str(i) for i in items if isinstance(i, InputError)]
+    assert len(errors) == 2 and f"{path}:2" in errors[0] and f"{path}:3" in errors[1]
+
+
+def test_bad_inputs(tmp_path: Path) -> None:
+    (tmp_path / "empty.txt").write_bytes(b"")
+    assert error(tmp_path / "empty.txt") == "文件为空"
+    (tmp_path / "garbage.txt").write_bytes(bytes(range(256)) * 50)
+    assert "二进制" in error(tmp_path / "garbage.txt") or "编码" in error(tmp_path / "garbage.txt")
+    (tmp_path / "x.xyz").write_text("hi")
+    assert "不支持" in error(tmp_path / "x.xyz")
+    (tmp_path / "big.txt").write_text("很长的文字。" * 1000, "utf-8")
+    assert "过大" in error(tmp_path / "big.txt", max_bytes=1000)
