@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _SMALL = {"十": 10, "百": 100, "千": 1000}
@@ -57,20 +58,20 @@ def quantities(text: str) -> list[Quantity]:
     out = []
     for m in _NUMBER.finditer(norm):
         raw = m.group("num")
-        value: float
+        value: Decimal
         if raw[0].isdigit():
-            value = float(raw.replace(",", ""))
+            value = Decimal(raw.replace(",", ""))
         else:
             parsed = chinese_to_int(raw)
             after = norm[m.end() : m.end() + 1]
             counted = m.group("mult") or m.group("pct") or (after and after in UNITS + "年月日")
             if parsed is None or not counted:
                 continue  # 一 in 进一步 is not a quantity
-            value = float(parsed)
+            value = Decimal(parsed)
         for mult in m.group("mult") or "":
             value *= _BIG[mult]
         pct = bool(m.group("pct") or m.group("pct2"))
-        out.append(Quantity(value, pct, m.group(0), m.start(), m.end()))
+        out.append(Quantity(float(value), pct, m.group(0), m.start(), m.end()))
     return out
 
 

@@ -29,13 +29,16 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (REASON, re.compile(r"如何|怎样|怎么|为什么|为何|原因|方式|措施|办法|目的")),
     (YESNO, re.compile(r"是否|有没有|是不是|能否|可否|吗[？?]?$")),
 )
-_UNIT = re.compile(r"(?:多少|几)(万|亿)?([台张户人笔元项家条份个件次所名批类位])")
+_UNIT = re.compile(r"(?:多少|(?<!哪)几)(万|亿)?([台张户人笔元项家条份个件次所名批类位])")
 _PLACE = re.compile(
     r"(北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|四川|贵州|"
     r"云南|陕西|甘肃|青海|台湾|内蒙古|广西|西藏|宁夏|新疆|香港|澳门|济南|青岛|威海|临沂|泰安|东营|日照|烟台|潍坊|淄博|"
     r"深圳|广州|杭州|南京|苏州|成都|武汉|西安|雄安)(省|市|自治区)?"
 )
 _YEAR = re.compile(r"((?:19|20)\d{2})年")
+# Institutions the alias table does not know (招商银行, 某某农商行): a name, not a question word.
+_ORG_NAME = re.compile(r"[\u4e00-\u9fff]{2,8}?(?:银行|农商行|农商银行|信用社|证券|保险公司)")
+_NOT_A_NAME = re.compile(r"[哪几些各该这那其每多]|什么")
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ def entities(text: str) -> tuple[str, ...]:
         if name in rest:
             found.append(name)
             rest = rest.replace(name, " ")
+    found += [m.group(0) for m in _ORG_NAME.finditer(rest) if not _NOT_A_NAME.search(m.group(0))]
     found += [m.group(0) for m in _YEAR.finditer(text)]
     return tuple(dict.fromkeys(found))
 

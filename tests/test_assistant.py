@@ -1,0 +1,184 @@
+"""The assistant end to end on the shipped report: answers, refusals, follow-ups, citations, CLI, LLM mode.
+
+LLM mode is tested with LangChain's fake chat model: no language-model endpoint is reachable here, so the
+fake stands exactly at the language-model boundary and everything else is the real stack.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+
+from assistant import cite
+from assistant.core import Assistant, Resources
+from assistant.retrieve import Filters
+from ingest.pipeline import Ingestor
+from kb.embed import Embedder
+from kb.records import Answer
+from kb.segment import Segmenter
+from kb.store import KnowledgeBase
+from tests.conftest import CACHE, CORPUS, make_settings
+
+pytestmark = pytest.mark.slow
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("assistant-home")
+
+
+@pytest.fixture(scope="module")
+def res(home: Path, segmenter: Segmenter, embedder: Embedder) -> Resources:
+    settings = make_settings(home)
+    kb = KnowledgeBase.open(settings, "default", segmenter, embedder.name)
+    Ingestor(kb, embedder, settings.chunk_chars, settings.max_file_mb).run([CORPUS])
+    return Resources(settings, segmenter, embedder, kb)
+
+
+@pytest.fixture(scope="module")
+def assistant(res: Resources) -> Assistant:
+    return Assistant(res.settings, res)
+
+
+def check_citations(answer: Answer, res: Resources) -> None:
+    for c in (*answer.citations, *answer.related):
+        doc = res.kb.document(c.doc_id)
+        assert doc is not None and doc.text[c.start : c.end] == c.quote
+    if answer.grounded:  # a refusal repeats the question's own numbers
+        assert cite.number_problems(answer.text, answer.citations) == []
+    for n in (int(k) for k in __import__("re").findall(r"\[(\d+)\]", answer.text)):
+        assert n in {c.n for c in answer.citations}
+
+
+def questions() -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (DATA / "corpus_questions.jsonl").read_text("utf-8").splitlines()]
+
+
+@pytest.mark.parametrize("row", questions(), ids=lambda r: r["question"])
+def test_corpus_question_set(assistant: Assistant, res: Resources, row: dict[str, Any]) -> None:
+    answer = assistant.ask(row["question"])
+    check_citations(answer, res)
+    assert answer.grounded == row["grounded"], answer.text
+    if row["grounded"]:
+        for part in row["expect"]:
+            assert part in answer.text
+        assert answer.citations and answer.text.count("[1]") == 1
+    else:
+        assert answer.text.startswith("资料中没有找到关于“") and not answer.citations
+        assert answer.related
+
+
+def test_refusal_names_the_topic(assistant: Assistant) -> None:
+    answer = assistant.ask("广东省试点项目数量是多少？")
+    assert answer.text == "资料中没有找到关于“广东省试点项目数量”的信息。"
+
+
+@pytest.mark.parametrize("conv", json.loads((DATA / "conversations.json").read_text("utf-8")))
+def test_follow_up_conversations(assistant: Assistant, res: Resources, conv: dict[str, Any]) -> None:
+    history: list[Answer] = []
+    for turn in conv["turns"]:
+        answer = assistant.ask(turn["question"], history)
+        check_citations(answer, res)
+        assert answer.grounded and all(p in answer.text for p in turn["expect"]), answer.text
+        history.append(answer)
+
+
+def test_filters(assistant: Assistant, res: Resources) -> None:
+    doc_id = res.kb.documents()[0].doc_id
+    assert assistant.ask("刷脸付受理终端布放了多少台？", filters=Filters(doc_ids=(doc_id,))).grounded
+    late = assistant.ask("刷脸付受理终端布放了多少台？", filters=Filters(date_from="2021-01-01"))
+    assert not late.grounded and not late.related
+    assert assistant.ask("刷脸付受理终端布放了多少台？", filters=Filters(date_to="2020-12-31")).grounded
+
+
+def test_median_answer_is_short(assistant: Assistant) -> None:
+    lengths = sorted(len(assistant.ask(r["question"]).text) for r in questions())
+    assert lengths[len(lengths) // 2] <= 150
+
+
+# -- LLM mode, with a fake model at the LangChain boundary ------------------------------------------
+
+
+def fake(*replies: str) -> GenericFakeChatModel:
+    return GenericFakeChatModel(messages=iter([AIMessage(r) for r in replies]))
+
+
+def test_llm_answer_keeps_valid_citations_and_drops_unknown_keys(res: Resources) -> None:
+    a = Assistant(res.settings, res, chat_model=fake("截至2020年9月3日共布放刷脸付受理终端4821台[1]。另见[99]。"))
+    answer = a.ask("刷脸付受理终端布放了多少台？", mode="llm")
+    assert answer.mode == "llm" and answer.grounded
+    assert "[99]" not in answer.text and "4821台" in answer.text
+    assert len(answer.citations) == 1 and "4821台" in answer.citations[0].quote
+    check_citations(answer, res)
+
+
+def test_llm_wrong_number_is_marked(res: Resources) -> None:
+    a = Assistant(res.settings, res, chat_model=fake("共布放刷脸付受理终端5000台[1]。"))
+    answer = a.ask("刷脸付受理终端布放了多少台？", mode="llm")
+    assert "5000 未在引文中找到" in answer.text and answer.notice
+
+
+def test_llm_sentence_without_citation_is_marked(res: Resources) -> None:
+    a = Assistant(res.settings, res, chat_model=fake("试点非常成功。"))
+    answer = a.ask("试点成效如何？", mode="llm")
+    assert not answer.grounded or "（无出处）" in answer.text
+
+
+def test_llm_failure_falls_back_to_extractive(res: Resources) -> None:
+    class Broken(GenericFakeChatModel):
+        def _stream(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+            raise ConnectionError("endpoint down")
+            yield  # pragma: no cover
+
+    a = Assistant(res.settings, res, chat_model=Broken(messages=iter([])))
+    answer = a.ask("刷脸付受理终端布放了多少台？", mode="llm")
+    assert answer.mode == "extractive" and "4821台" in answer.text and "语言模型不可用" in answer.notice
+
+
+def test_llm_rewrites_follow_ups(res: Resources) -> None:
+    a = Assistant(
+        res.settings, res, chat_model=fake("齐鲁银行分散密钥项目的签约用户有多少？", "签约用户已达10.29万户[1]。")
+    )
+    first = Answer("齐鲁银行的分散密钥项目是做什么的？", "…")
+    answer = a.ask("它的签约用户有多少？", [first], mode="llm")
+    assert "10.29万户" in answer.text and answer.grounded
+
+
+# -- the command line contract ---------------------------------------------------------------------
+
+
+def run_cli(home: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PILOTQA_HOME": str(home), "PILOTQA_CACHE_DIR": str(CACHE)}
+    return subprocess.run([sys.executable, "-m", "cli", *args], input=stdin, env=env, capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+
+
+def test_cli_ask_questions_file_json(res: Resources, home: Path, tmp_path: Path) -> None:
+    qfile = tmp_path / "q.jsonl"
+    qfile.write_text(
+        '{"question": "刷脸付受理终端布放了多少台？"}\n{"question": "广东省试点项目数量是多少？"}\n', "utf-8"
+    )
+    out = run_cli(home, "ask", "--questions", str(qfile), "--json")
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["grounded"] for r in rows] == [True, False], out.stderr
+    c = rows[0]["citations"][0]
+    assert set(c) >= {"n", "doc_id", "title", "source", "section", "page", "quote", "start", "end", "chunk_id"}
+    doc = res.kb.document(c["doc_id"])
+    assert doc is not None and doc.text[c["start"] : c["end"]] == c["quote"]
+    assert rows[1]["related"] and not rows[1]["citations"]
+
+
+def test_cli_chat_keeps_the_conversation(res: Resources, home: Path) -> None:
+    out = run_cli(home, "chat", "--json", stdin="哪几家银行发放了电子社保卡？\n其中省工行补办了多少张？\n")
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(rows) == 2 and "358张" in rows[1]["answer"], out.stderr

@@ -1,0 +1,64 @@
+"""Golden tables: Chinese numerals and units, number checks, question types and entities."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import question as qn
+from assistant.numbers import chinese_to_int, quantities, unsupported
+
+NUMERALS = [("三十三", 33), ("一百二十三", 123), ("两万", 20000), ("十", 10), ("二〇二〇", 2020), ("一千零五", 1005)]
+
+
+@pytest.mark.parametrize(("text", "value"), NUMERALS)
+def test_chinese_numerals(text: str, value: int) -> None:
+    assert chinese_to_int(text) == value
+
+
+QUANTITIES = [
+    ("签约用户10.29万户", [(102900.0, False)]),
+    ("贷款投放量超过876亿元", [(87_600_000_000.0, False)]),
+    ("效率提高了83%", [(83.0, True)]),
+    ("效率提高了百分之八十三", [(83.0, True)]),
+    ("布放终端４８２１台", [(4821.0, False)]),
+    ("共有三十三项", [(33.0, False)]),
+    ("进一步加强", []),
+    ("编号AGG01的物质", []),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), QUANTITIES)
+def test_quantities(text: str, expected: list[tuple[float, bool]]) -> None:
+    assert [(q.value, q.percent) for q in quantities(text)] == expected
+
+
+def test_unsupported_numbers_by_value() -> None:
+    quote = "截至2020年9月3日该项目签约用户数量已达10.29万户。"
+    assert unsupported("签约用户102900户[1]", [quote]) == []
+    assert unsupported("签约用户12万户[1]", [quote]) == ["12万"]
+    assert unsupported("共33项[2]", [quote]) == ["33"]
+
+
+KINDS = [
+    ("刷脸付受理终端布放了多少台？", qn.QUANTITY, "台"),
+    ("哪几家银行发放了电子社保卡？", qn.INSTITUTION, ""),
+    ("试点项目什么时候全部上线？", qn.TIME, ""),
+    ("谁是济南分行副行长？", qn.PERSON, ""),
+    ("试点涵盖哪些方向？", qn.LIST, ""),
+    ("济南分行如何推动试点？", qn.REASON, ""),
+    ("试点项目是否已全部上线？", qn.YESNO, ""),
+    ("介绍一下齐鲁银行的项目", qn.OTHER, ""),
+]
+
+
+@pytest.mark.parametrize(("text", "kind", "unit"), KINDS)
+def test_question_kinds(text: str, kind: str, unit: str) -> None:
+    q = qn.parse(text)
+    assert (q.kind, q.unit) == (kind, unit)
+
+
+def test_entities_and_aliases() -> None:
+    assert qn.entities("广东省试点项目数量是多少？") == ("广东",)
+    assert qn.entities("2021年工行补办了多少张？") == ("工行", "2021年")
+    assert qn.mentions("工行", "中国工商银行发放了电子社保卡")
+    assert not qn.mentions("广东", "山东省33项试点")
