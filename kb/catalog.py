@@ -51,10 +51,15 @@ class Catalog:
     def close(self) -> None:
         self._db.close()
 
+    def _rows(self, sql: str, args: Sequence[object] = ()) -> list[tuple]:
+        """Run a read query under the lock (one connection is shared between threads)."""
+        with self._lock:
+            return self._db.execute(sql, tuple(args)).fetchall()
+
     # -- metadata ---------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
-        row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
-        return row[0] if row else None
+        rows = self._rows("SELECT value FROM meta WHERE key=?", (key,))
+        return rows[0][0] if rows else None
 
     def set_meta(self, key: str, value: str) -> None:
         with self._lock:
@@ -75,7 +80,7 @@ class Catalog:
             self._db.executemany("DELETE FROM pending WHERE doc_id=?", [(d,) for d in doc_ids])
 
     def pending(self) -> list[str]:
-        return [r[0] for r in self._db.execute("SELECT doc_id FROM pending")]
+        return [r[0] for r in self._rows("SELECT doc_id FROM pending")]
 
     # -- writes -----------------------------------------------------------------
     def replace(
@@ -119,48 +124,49 @@ class Catalog:
 
     # -- reads ------------------------------------------------------------------
     def hashes(self) -> dict[str, str]:
-        return dict(self._db.execute("SELECT doc_id, content_hash FROM documents").fetchall())
+        return dict(self._rows("SELECT doc_id, content_hash FROM documents"))
 
     def documents(self) -> list[DocInfo]:
-        rows = self._db.execute(
+        rows = self._rows(
             "SELECT doc_id, title, source, date, content_hash, n_chunks, ingested_at FROM documents "
             "ORDER BY date DESC, title"
         )
         return [DocInfo(*r) for r in rows]
 
     def document(self, doc_id: str) -> Document | None:
-        row = self._db.execute(
+        rows = self._rows(
             "SELECT doc_id, title, text, source, date, sections, content_hash FROM documents WHERE doc_id=?",
             (doc_id,),
-        ).fetchone()
-        if row is None:
+        )
+        if not rows:
             return None
+        row = rows[0]
         return Document(row[0], row[1], row[2], row[3], row[4], _load_sections(row[5]), row[6])
 
     def chunk_ids(self, doc_id: str | None = None) -> list[str]:
         if doc_id is None:
-            return [r[0] for r in self._db.execute("SELECT chunk_id FROM chunks")]
-        return [r[0] for r in self._db.execute("SELECT chunk_id FROM chunks WHERE doc_id=?", (doc_id,))]
+            return [r[0] for r in self._rows("SELECT chunk_id FROM chunks")]
+        return [r[0] for r in self._rows("SELECT chunk_id FROM chunks WHERE doc_id=?", (doc_id,))]
 
     def chunks(self, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
         out: dict[str, Chunk] = {}
         for i in range(0, len(chunk_ids), 500):
             part = list(chunk_ids[i : i + 500])
             marks = ",".join("?" * len(part))
-            for row in self._db.execute(f"SELECT {_CHUNK_COLS} FROM chunks WHERE chunk_id IN ({marks})", part):
+            for row in self._rows(f"SELECT {_CHUNK_COLS} FROM chunks WHERE chunk_id IN ({marks})", part):
                 out[row[0]] = _chunk(row)
         return out
 
     def chunks_of(self, doc_id: str) -> list[Chunk]:
-        rows = self._db.execute(f"SELECT {_CHUNK_COLS} FROM chunks WHERE doc_id=? ORDER BY ordinal", (doc_id,))
+        rows = self._rows(f"SELECT {_CHUNK_COLS} FROM chunks WHERE doc_id=? ORDER BY ordinal", (doc_id,))
         return [_chunk(r) for r in rows]
 
     def iter_terms(self) -> Iterator[tuple[str, str, str]]:
-        yield from self._db.execute("SELECT chunk_id, terms, bigrams FROM chunks ORDER BY rowid")
+        yield from self._rows("SELECT chunk_id, terms, bigrams FROM chunks ORDER BY rowid")
 
     def counts(self) -> tuple[int, int]:
-        docs = self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
-        chunks = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        docs = self._rows("SELECT COUNT(*) FROM documents")[0][0]
+        chunks = self._rows("SELECT COUNT(*) FROM chunks")[0][0]
         return int(docs), int(chunks)
 
 

@@ -8,11 +8,14 @@ opening a large knowledge base does not re-tokenise it. Does not own: tokenising
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 import numpy as np
 from scipy import sparse
@@ -20,6 +23,7 @@ from scipy import sparse
 log = logging.getLogger(__name__)
 
 K1, B = 1.2, 0.75
+F = TypeVar("F", bound=Callable[..., Any])
 FIELDS = ("terms", "bigrams")
 
 
@@ -99,8 +103,19 @@ def _resize(m: sparse.csr_matrix, width: int) -> sparse.csr_matrix:
     return sparse.csr_matrix((m.data, m.indices, m.indptr), shape=(m.shape[0], width))
 
 
+def _locked(method: F) -> F:
+    """Run ``method`` holding the index's lock: ingest and questions may arrive on different threads."""
+
+    @functools.wraps(method)
+    def wrapper(self: LexicalIndex, *args: Any, **kwargs: Any) -> Any:
+        with self.lock:
+            return method(self, *args, **kwargs)
+
+    return cast(F, wrapper)
+
+
 class LexicalIndex:
-    """BM25 over both fields, addressed by chunk id."""
+    """BM25 over both fields, addressed by chunk id. Thread-safe."""
 
     def __init__(self) -> None:
         self.fields = {name: Field() for name in FIELDS}
@@ -108,10 +123,12 @@ class LexicalIndex:
         self._row: dict[str, int] = {}
         self._dead: set[int] = set()
         self._ready = False
+        self.lock = threading.RLock()  # held by every method: add/remove/search may race
 
     def __len__(self) -> int:
         return len(self._row)
 
+    @_locked
     def add(self, chunk_id: str, terms: Sequence[str], grams: Sequence[str]) -> None:
         self.remove([chunk_id])
         self._row[chunk_id] = len(self.ids)
@@ -120,6 +137,7 @@ class LexicalIndex:
         self.fields["bigrams"].add(grams)
         self._ready = False
 
+    @_locked
     def remove(self, chunk_ids: Iterable[str]) -> None:
         for cid in chunk_ids:
             row = self._row.pop(cid, None)
@@ -140,6 +158,7 @@ class LexicalIndex:
         self._dead = set()
         self._ready = True
 
+    @_locked
     def search(
         self, field: str, terms: Sequence[str], k: int, allowed: set[str] | None = None
     ) -> list[tuple[str, float]]:
@@ -158,12 +177,14 @@ class LexicalIndex:
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(self.ids[i], float(scores[i])) for i in top]
 
+    @_locked
     def idf(self, field: str, term: str) -> float:
         self._prepare()
         f = self.fields[field]
         col = f.vocab.get(term)
         return float(f._idf[col]) if col is not None and col < len(f._idf) else 0.0
 
+    @_locked
     def save(self, path: Path, generation: int) -> None:
         """Write a snapshot atomically; ``generation`` ties it to the catalogue."""
         self._prepare()

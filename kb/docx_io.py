@@ -1,0 +1,83 @@
+"""Word documents: the only python-docx import, for reading (ingest) and writing (briefings).
+
+Owns: turning a .docx into blocks (paragraphs with heading levels, tables as rows, in
+document order) and writing a simple .docx from titled paragraphs. Does not own:
+what a briefing says (``assistant.briefing``) or error wording for damaged files
+(``ingest.loaders.docx``).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+
+import docx
+from docx.shared import Pt
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+
+from kb.records import Block
+
+_HEADING = re.compile(r"^(?:heading|标题)\s*(\d)$", re.I)
+
+
+def _paragraph(p: Paragraph) -> Block | None:
+    text = p.text.strip()
+    if not text:
+        return None
+    style = ((p.style.name if p.style is not None else "") or "").strip()
+    m = _HEADING.match(style)
+    if m:
+        return Block(text, kind="heading", level=int(m.group(1)))
+    if style.lower() == "title":
+        return Block(text, kind="heading", level=1)
+    return Block(text)
+
+
+def _rows(t: Table) -> list[Block]:
+    out = []
+    for row in t.rows:
+        cells: list[str] = []
+        for cell in row.cells:
+            text = " ".join(cell.text.split())
+            if text and (not cells or cells[-1] != text):  # merged cells repeat
+                cells.append(text)
+        if cells:
+            out.append(Block(" | ".join(cells), kind="row"))
+    return out
+
+
+def read_docx(data: bytes) -> tuple[str, list[Block]]:
+    """(core-properties title, blocks) of a .docx; python-docx/zip errors propagate."""
+    document = docx.Document(io.BytesIO(data))
+    blocks: list[Block] = []
+    for item in document.iter_inner_content():
+        if isinstance(item, Paragraph):
+            block = _paragraph(item)
+            if block:
+                blocks.append(block)
+        elif isinstance(item, Table):
+            blocks.extend(_rows(item))
+    return (document.core_properties.title or "").strip(), blocks
+
+
+def write_docx(title: str, parts: Sequence[tuple[str, str]]) -> bytes:
+    """A .docx of ``parts``: (kind, text) with kind in heading/paragraph/note/source."""
+    document = docx.Document()
+    document.core_properties.title = title
+    document.add_heading(title, level=0)
+    for kind, text in parts:
+        if kind == "heading":
+            document.add_heading(text, level=1)
+        elif kind == "note":
+            run = document.add_paragraph().add_run(text)
+            run.font.size = Pt(9)
+            run.italic = True
+        elif kind == "source":
+            document.add_paragraph(text, style="List Number")
+        else:
+            document.add_paragraph(text)
+    buf = io.BytesIO()
+    document.save(buf)
+    return buf.getvalue()

@@ -1,0 +1,129 @@
+"""The Streamlit app through AppTest: chat, citations, refusal, follow-up, upload, export, escaping."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import docx
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from assistant.briefing import build
+from ingest.pipeline import Ingestor
+from kb.embed import Embedder
+from kb.records import Answer
+from kb.segment import Segmenter
+from kb.store import KnowledgeBase
+from tests.conftest import CACHE, CORPUS, ROOT, make_settings
+
+pytestmark = pytest.mark.slow
+TIMEOUT = 180
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory, segmenter: Segmenter, embedder: Embedder) -> Path:
+    home = tmp_path_factory.mktemp("app-home")
+    settings = make_settings(home)
+    kb = KnowledgeBase.open(settings, "default", segmenter, embedder.name)
+    Ingestor(kb, embedder, 300, 50).run([CORPUS])
+    return home
+
+
+@pytest.fixture
+def app(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
+    monkeypatch.setenv("PILOTQA_HOME", str(home))
+    monkeypatch.setenv("PILOTQA_CACHE_DIR", str(CACHE))
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, at.exception
+    yield at
+    st.cache_resource.clear()
+
+
+def ask(at: AppTest, question: str) -> AppTest:
+    at.chat_input[0].set_value(question).run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_chat_round_trip_with_citation(app: AppTest) -> None:
+    ask(app, "刷脸付受理终端布放了多少台？")
+    assert "4821台" in texts(app)
+    labels = [e.label for e in app.expander]
+    assert any(label.startswith("[1] 央行刘振海:山东省33项金融科技试点项目已全部上线 · 2020-11-10") for label in labels)
+    assert any(":orange-background[" in m.value and "4821台" in m.value for m in app.markdown)
+
+
+def test_refusal_lists_nearest_passages(app: AppTest) -> None:
+    ask(app, "广东省试点项目数量是多少？")
+    assert "资料中没有找到关于“广东省试点项目数量”的信息" in texts(app).replace("\\", "")
+    assert any("可能相关" in i.value for i in app.info)
+    assert not any(e.label.startswith("[1]") for e in app.expander)
+
+
+def test_follow_up(app: AppTest) -> None:
+    ask(app, "哪几家银行发放了电子社保卡？")
+    ask(app, "其中省工行补办了多少张？")
+    assert "358张" in texts(app)
+
+
+def test_upload_then_ask_and_escaping(app: AppTest) -> None:
+    body = "青岛试点银行新上线<script>alert(1)</script>移动支付终端777台。<img src=x onerror=alert(1)>标签测试。\n"
+    app.file_uploader[0].set_value(("upload-note.txt", body.encode("utf-8"), "text/plain")).run()
+    next(b for b in app.button if b.label == "导入上传的文档").click().run()
+    assert any("新增：upload-note.txt" in s.value for s in app.success), [s.value for s in app.success]
+    ask(app, "移动支付终端上线了多少台？")
+    shown = texts(app)
+    assert "777台" in shown
+    assert re.search(r"(?<!\\)<", shown) is None  # every "<" reaches the page escaped, as text
+    assert "\\<script\\>" in shown and "\\<img src=x" in shown
+    assert all(not m.allow_html for m in app.markdown)
+
+
+def test_bad_upload_names_the_file(app: AppTest) -> None:
+    app.file_uploader[0].set_value(("empty.txt", b"", "text/plain")).run()
+    next(b for b in app.button if b.label == "导入上传的文档").click().run()
+    assert any("失败：empty.txt" in e.value and "文件为空" in e.value for e in app.error)
+
+
+def test_export_buttons_and_briefing_files(app: AppTest) -> None:
+    ask(app, "刷脸付受理终端布放了多少台？")
+    assert {b.label for b in app.get("download_button")} >= {"下载 Markdown", "下载 Word"}
+
+
+def test_briefing_markdown_and_docx() -> None:
+    from kb.records import Citation
+
+    c = Citation(
+        1, "d1", "山东试点报告", "corpus/r.txt", "成效", None, "共计布放受理终端4821台。", 10, 23, "c1", "2020-11-10"
+    )
+    c_old = Citation(1, "d2", "旧报告", "corpus/o.txt", "", 3, "签约用户10.29万户。", 5, 17, "c2", "2019-01-01")
+    answers = [Answer("终端多少台？", "4821台。共计布放受理终端4821台。[1]", (c,)),
+               Answer("用户多少？", "签约用户10.29万户。[1]", (c_old,))]  # fmt: skip
+    brief = build(answers)
+    assert brief.as_of == "2020-11-10"
+    assert "[^1]" in brief.markdown and "[^2]" in brief.markdown and "## 资料来源" in brief.markdown
+    assert "[^2]: 《旧报告》（2019-01-01），第3页：“签约用户10.29万户。”" in brief.markdown
+    paragraphs = [p.text for p in docx.Document(io.BytesIO(brief.docx)).paragraphs]
+    assert "[1] 《山东试点报告》（2020-11-10），成效：“共计布放受理终端4821台。”" in paragraphs
+    assert any(p.startswith("资料截至 2020-11-10；导出时间 ") for p in paragraphs)
+    assert "签约用户10.29万户。[2]" in paragraphs
+
+
+def test_docs_page_shows_and_searches(app: AppTest) -> None:
+    page = next(r for r in app.sidebar.radio if r.label == "页面")
+    page.set_value("文档").run()
+    assert not app.exception
+    app.text_input[0].set_value("电子社保卡").run()
+    assert any("处匹配" in c.value for c in app.caption)
+    assert any(":orange-background[电子社保卡]" in m.value for m in app.markdown)

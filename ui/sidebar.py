@@ -1,0 +1,84 @@
+"""The sidebar: which knowledge base, what is in it, uploads, answer mode, clearing.
+
+Owns: switching knowledge bases, the counts and model line, ingesting uploaded
+files with a progress bar and one result line per file, the answer-mode choice and
+the clear-conversation button. Does not own: ingestion itself (``ingest``).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import streamlit as st
+
+from assistant.core import Assistant
+from ingest.loaders import SUPPORTED
+from ingest.pipeline import Ingestor, Summary
+from kb import store
+from ui import state
+
+log = logging.getLogger(__name__)
+MODES = {"离线抽取": "extractive", "语言模型": "llm"}
+_STATUS = {"added": "新增", "updated": "更新", "unchanged": "未变", "failed": "失败", "removed": "移除"}
+
+
+def choose_kb() -> str:
+    s = state.settings()
+    names = sorted(set(store.list_names(s)) | {s.kb})
+    current = st.session_state.get(state.KB, s.kb)
+    name = st.sidebar.selectbox("知识库", names, index=names.index(current) if current in names else 0)
+    if name != st.session_state.get(state.KB):
+        st.session_state[state.KB] = name
+        st.session_state[state.HISTORY] = []
+    return str(name)
+
+
+def overview(assistant: Assistant) -> None:
+    docs, chunks = assistant.res.kb.counts()
+    st.sidebar.caption(f"{docs} 篇文档 · {chunks} 个片段 · 嵌入模型 {assistant.res.kb.model}")
+
+
+def upload(assistant: Assistant) -> None:
+    s = state.settings()
+    files = st.sidebar.file_uploader(
+        f"上传文档（单个不超过 {s.max_file_mb:.0f} MB）", type=[x.lstrip(".") for x in SUPPORTED if x != ".jsonl"],
+        accept_multiple_files=True, key="uploads",
+    )  # fmt: skip
+    if not files or not st.sidebar.button("导入上传的文档", type="primary"):
+        return
+    folder = s.home / "uploads" / assistant.res.kb.name
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for f in files:
+        path = folder / Path(f.name).name
+        path.write_bytes(f.getvalue())
+        paths.append(path)
+    bar = st.sidebar.progress(0.0, text="正在导入……")
+
+    def progress(done: int, total: int, name: str) -> None:
+        bar.progress(done / max(total, 1), text=f"正在导入 {Path(name).name}" if name else "完成")
+
+    res = assistant.res
+    summary = Ingestor(res.kb, res.embedder, s.chunk_chars, s.max_file_mb).run(paths, progress=progress)
+    show_results(summary)
+
+
+def show_results(summary: Summary) -> None:
+    for r in summary.results:
+        line = f"{_STATUS[r.status]}：{Path(r.source).name}" + (f"（{r.message}）" if r.message else "")
+        (st.sidebar.error if r.status == "failed" else st.sidebar.success)(line)
+    st.sidebar.caption(summary.line())
+
+
+def mode(assistant: Assistant) -> str:
+    labels = list(MODES) if assistant.llm_available else ["离线抽取"]
+    choice = st.sidebar.radio("答案方式", labels, horizontal=True)
+    if not assistant.llm_available:
+        st.sidebar.caption("未配置语言模型（PILOTQA_LLM_BASE_URL），使用离线抽取答案。")
+    return MODES[str(choice)]
+
+
+def clear() -> None:
+    if st.sidebar.button("清空对话"):
+        st.session_state[state.HISTORY] = []

@@ -1,0 +1,63 @@
+"""Resources shared by all sessions of one Streamlit server, and per-session state.
+
+Owns: building the settings, the segmenter and embedder once per process
+(``st.cache_resource``), one ``Assistant`` per knowledge base, the feedback file,
+and the names of session-state keys. Does not own: any widget.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from typing import Any
+
+import streamlit as st
+
+from assistant.core import Assistant, Resources
+from kb.embed import Embedder
+from kb.records import Answer
+from kb.segment import Segmenter
+from kb.settings import Settings
+from kb.store import KnowledgeBase
+
+HISTORY, KB, MODE = "history", "kb_name", "mode"
+_FEEDBACK_LOCK = threading.Lock()
+
+
+@st.cache_resource(show_spinner=False)
+def settings() -> Settings:
+    return Settings()
+
+
+@st.cache_resource(show_spinner="正在加载模型……")
+def shared() -> tuple[Segmenter, Embedder]:
+    s = settings()
+    embedder = Embedder(s)
+    embedder.load()
+    return Segmenter(s.cache_dir), embedder
+
+
+@st.cache_resource(show_spinner="正在打开知识库……")
+def assistant(kb_name: str) -> Assistant:
+    s = settings()
+    segmenter, embedder = shared()
+    kb = KnowledgeBase.open(s, kb_name, segmenter, embedder.name)
+    return Assistant(s, Resources(s, segmenter, embedder, kb))
+
+
+def history() -> list[Answer]:
+    return st.session_state.setdefault(HISTORY, [])
+
+
+def save_feedback(answer: Answer, rating: str, kb_name: str) -> None:
+    """Append one rating to ``feedback.jsonl`` in the data directory."""
+    path = settings().home / "feedback.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    row: dict[str, Any] = {
+        "time": dt.datetime.now().isoformat(timespec="seconds"), "kb": kb_name, "rating": rating,
+        "question": answer.question, "answer": answer.text, "grounded": answer.grounded,
+        "citations": [c.chunk_id for c in answer.citations],
+    }  # fmt: skip
+    with _FEEDBACK_LOCK, path.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(row, ensure_ascii=False) + "\n")

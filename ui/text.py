@@ -1,0 +1,44 @@
+"""Showing document text safely: Markdown escaping and highlighting.
+
+Owns: escaping every character Markdown or HTML could interpret, so that document
+text is always shown as text (never as raw HTML, links or formatting), and marking
+quotes and search matches with Streamlit's background colour syntax. Does not own:
+layout.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&])")
+
+
+def md_escape(text: str) -> str:
+    """``text`` with Markdown/HTML specials backslash-escaped and line breaks kept."""
+    return _SPECIAL.sub(r"\\\1", text).replace("\n", "  \n")
+
+
+def highlight(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """Escaped ``text`` with the given character spans on an orange background."""
+    out, pos = [], 0
+    for a, b in sorted(spans):
+        if a < pos or a >= b:
+            continue
+        out.append(md_escape(text[pos:a]))
+        out.append(f":orange-background[{md_escape(text[a:b])}]")
+        pos = b
+    out.append(md_escape(text[pos:]))
+    return "".join(out)
+
+
+def find_all(text: str, needles: Iterable[str]) -> list[tuple[int, int]]:
+    """Spans of every occurrence of each needle (case-insensitive), for search highlighting."""
+    low = text.lower()
+    spans = []
+    for n in {n.lower() for n in needles if n.strip()}:
+        start = low.find(n)
+        while start >= 0:
+            spans.append((start, start + len(n)))
+            start = low.find(n, start + len(n))
+    return spans
