@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant import question as qn
@@ -53,16 +54,17 @@ class Draft:
     reason: str = ""
 
 
+IdfOf = Callable[[str], float]
+
+
 class Extractor:
-    def __init__(self, segmenter: Segmenter, idf: dict[str, float] | None = None) -> None:
+    def __init__(self, segmenter: Segmenter) -> None:
         self.segmenter = segmenter
-        self.idf = idf or {}
 
-    def weights(self, terms: list[str], idf_of: object) -> dict[str, float]:
-        get = idf_of if callable(idf_of) else (lambda t: 1.0)
-        return {t: max(float(get(t)), 0.3) for t in dict.fromkeys(terms)}
+    def weights(self, terms: list[str], idf_of: IdfOf) -> dict[str, float]:
+        return {t: max(float(idf_of(t)), 0.3) for t in dict.fromkeys(terms)}
 
-    def candidates(self, q: qn.Question, hits: list[Hit], idf_of: object) -> list[Candidate]:
+    def candidates(self, q: qn.Question, hits: list[Hit], idf_of: IdfOf) -> list[Candidate]:
         weights = self.weights(self.segmenter.query_terms(q.text), idf_of)
         total = sum(weights.values()) or 1.0
         q_grams = set(bigrams(q.text)) - _QUESTION_GRAMS
@@ -80,7 +82,7 @@ class Extractor:
             out.append(Candidate(hit, a, b, text, score, cov))
         return sorted(out, key=lambda cand: -cand.score)
 
-    def answer(self, q: qn.Question, hits: list[Hit], idf_of: object) -> Draft:
+    def answer(self, q: qn.Question, hits: list[Hit], idf_of: IdfOf) -> Draft:
         cands = self.candidates(q, hits, idf_of)
         if not cands:
             return Draft("", (), False, "no evidence")
@@ -95,7 +97,7 @@ class Extractor:
         if q.kind in (qn.LIST, qn.INSTITUTION):
             chosen += [c for c in cands[1:4] if c.score >= 0.8 * best.score and _ENUM.search(c.text)][:1]
         else:  # a second sentence when it is nearly as good and the answer stays short
-            for extra in [*cands[1:2], *_following(best, cands)]:
+            for extra in [*_following(best, cands), *cands[1:2], *_preceding(best, cands)]:
                 near = extra is not cands[1] or extra.score >= SECOND * best.score
                 if near and extra not in chosen and sum(len(c.text) for c in chosen) + len(extra.text) <= BUDGET:
                     chosen.append(extra)
@@ -107,6 +109,12 @@ def _following(best: Candidate, cands: list[Candidate]) -> list[Candidate]:
     spans = best.hit.chunk.sentences
     nxt = [s for s in spans if s[0] >= best.end][:1]
     return [c for c in cands if nxt and c.hit.chunk.doc_id == best.hit.chunk.doc_id and c.start == nxt[0][0]]
+
+
+def _preceding(best: Candidate, cands: list[Candidate]) -> list[Candidate]:
+    """The sentence right before ``best`` in the same chunk."""
+    prev = [s for s in best.hit.chunk.sentences if s[1] <= best.start][-1:]
+    return [c for c in cands if prev and c.hit.chunk.doc_id == best.hit.chunk.doc_id and c.start == prev[0][0]]
 
 
 def _sentences(hits: list[Hit]) -> list[tuple[Hit, int, int, str]]:

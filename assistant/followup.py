@@ -32,12 +32,12 @@ def subject(previous: str, segmenter: Segmenter) -> str:
     found = qn.entities(previous)
     if found:
         return found[0]
-    terms = [t for t in segmenter.words(previous) if len(t) > 1 and t not in qn_words()]
+    terms = [t for t in segmenter.words(previous) if len(t) > 1 and t not in QUESTION_WORDS]
     return "".join(terms[:2])
 
 
-def qn_words() -> set[str]:
-    return {"多少", "哪些", "哪几", "什么", "是否", "如何", "怎样", "怎么", "为什么", "何时", "几家", "哪家", "有没有"}
+_QUESTION = "多少 哪些 哪几 哪几家 什么 是否 如何 怎样 怎么 为什么 何时 几家 哪家 有没有 谁 哪里"
+QUESTION_WORDS = frozenset(_QUESTION.split(" "))
 
 
 def rewrite(question: str, history: Sequence[str], segmenter: Segmenter) -> tuple[str, list[str]]:
@@ -45,13 +45,13 @@ def rewrite(question: str, history: Sequence[str], segmenter: Segmenter) -> tupl
     if not history or not leans_on_history(question):
         return question, []
     previous = history[-1]
-    carried = [t for t in segmenter.terms(previous) if t not in qn_words()]
+    carried = [t for t in segmenter.terms(previous) if t not in QUESTION_WORDS]
     topic = subject(previous, segmenter)
     q = question.strip()
     m = _PRONOUN.search(q)
     if m and topic:
         return q[: m.start(1)] + topic + ("的" if m.group(1).endswith("的") else "") + q[m.end(1) :], carried
     if _ELLIPSIS.search(q):
-        words = [t for t in segmenter.words(previous) if len(t) > 1 and t not in qn_words()]
+        words = [t for t in segmenter.words(previous) if len(t) > 1 and t not in QUESTION_WORDS]
         return "".join(words[-2:]) + "，" + q, carried
     return (topic + q if topic and topic not in q else q), carried

@@ -27,8 +27,10 @@ def list_kbs(args: argparse.Namespace, settings: Settings) -> int:
     names = store.list_names(settings)
     if not names:
         print("还没有知识库。用 pilotqa ingest 路径 导入文档。")
+    segmenter = Segmenter(settings.cache_dir) if names else None
     for name in names:
-        kb = store.KnowledgeBase.open(settings, name, Segmenter(settings.cache_dir), None)
+        assert segmenter is not None
+        kb = store.KnowledgeBase.open(settings, name, segmenter, None)
         docs, chunks = kb.counts()
         print(f"{name}\t{docs} 篇文档\t{chunks} 个片段\t模型 {kb.model}")
     return 0

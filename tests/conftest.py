@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -60,23 +61,24 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     data = tmp_path_factory.mktemp("chroma-server")
     env = {**os.environ, "ANONYMIZED_TELEMETRY": "False", "CHROMA_SERVER_NOFILE": "4096"}
-    proc = subprocess.Popen(
-        [exe, "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    import urllib.request
+    cmd = [exe, "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)]
+    yield from serve(cmd, port, "/api/v2/heartbeat", env)
 
+
+def serve(cmd: list[str], port: int, health: str, env: dict[str, str], cwd: Path = ROOT) -> Iterator[str]:
+    """Run a server on loopback until its health URL answers; yield its URL; stop it afterwards."""
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
     while time.time() < deadline:
         try:
-            with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1):
+            with urllib.request.urlopen(url + health, timeout=1):
                 break
         except OSError:
             time.sleep(0.3)
     else:
         proc.kill()
-        pytest.fail("chroma server did not start within 60 s")
+        pytest.fail(f"{Path(cmd[0]).name} did not start within 90 s")
     yield url
     proc.terminate()
-    proc.wait(timeout=20)
+    proc.wait(timeout=30)

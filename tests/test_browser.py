@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +18,7 @@ from ingest.pipeline import Ingestor
 from kb.embed import Embedder
 from kb.segment import Segmenter
 from kb.store import KnowledgeBase
-from tests.conftest import CACHE, CORPUS, ROOT, free_port, make_settings
+from tests.conftest import CACHE, CORPUS, ROOT, free_port, make_settings, serve
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -49,25 +46,9 @@ def server(tmp_path_factory: pytest.TempPathFactory, segmenter: Segmenter, embed
     port = free_port()
     env = {**os.environ, "PILOTQA_HOME": str(home), "PILOTQA_CACHE_DIR": str(CACHE)}
     exe = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
-    proc = subprocess.Popen(
-        [exe, "run", str(ROOT / "app.py"), "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1):
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
+    cmd = [exe, "run", str(ROOT / "app.py"), "--server.port", str(port), "--server.address", "127.0.0.1",
+           "--server.headless", "true", "--browser.gatherUsageStats", "false"]  # fmt: skip
+    yield from serve(cmd, port, "/_stcore/health", env)
 
 
 def test_ask_expand_source_and_export(server: str, tmp_path: Path) -> None:
