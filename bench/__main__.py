@@ -13,7 +13,6 @@ import datetime as dt
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -22,53 +21,23 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+from bench.ingest import ingest_bench
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
 CORPUS = ROOT / "corpus"
 
 
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def ingest_bench(n_docs: int) -> dict[str, float]:
-    from ingest.chunk import chunk
-    from ingest.loaders import Parsed, load
-    from ingest.pipeline import Ingestor, to_document
-    from kb.embed import Embedder
-    from kb.segment import Segmenter
-    from kb.settings import Settings
-    from kb.store import KnowledgeBase
-
-    source = DATA / "cmrc2018_trial" / "corpus.jsonl"
-    with tempfile.TemporaryDirectory() as tmp:
-        subset = Path(tmp) / "subset.jsonl"
-        subset.write_text("\n".join(source.read_text("utf-8").splitlines()[:n_docs]) + "\n", "utf-8")
-        settings = Settings(home=Path(tmp) / "home")
-        embedder = Embedder(settings)
-        embedder.load()
-        docs = [to_document(p, subset, 300) for p in load(subset, 10**9) if isinstance(p, Parsed)]
-        texts = [KnowledgeBase.embed_text(c) for d in docs for c in chunk(d, 300)]
-        t0 = time.perf_counter()
-        embedder.passages(texts)
-        raw = len(texts) / (time.perf_counter() - t0)
-        kb = KnowledgeBase.open(settings, "bench", Segmenter(settings.cache_dir), embedder.name)
-        summary = Ingestor(kb, embedder, 300, 50).run([subset])
-        rate = summary.chunks / summary.seconds
-    return {"chunks": len(texts), "raw_encode_chunks_per_s": raw, "ingest_chunks_per_s": rate,
-            "ratio": rate / raw, "peak_rss_mb": peak_mb()}  # fmt: skip
-
-
 def latency_bench(set_name: str, n: int) -> dict[str, float]:
     from assistant.core import Assistant, Resources
     from assistant.evaluate import load_questions
+    from ingest.pipeline import Ingestor
     from kb.settings import Settings
 
     settings = Settings()
-    res = Resources.build(settings, "eval-" + set_name.lower())
+    res = Resources.build(settings, "eval-" + set_name.lower())  # the knowledge base `pilotqa eval` uses
+    Ingestor(res.kb, res.embedder, settings.chunk_chars, settings.max_file_mb).run([DATA / set_name / "corpus.jsonl"])
     chunks = res.kb.counts()[1]
-    if chunks == 0:
-        return {"chunks": 0}
     assistant = Assistant(settings, res)
     rows = load_questions(DATA / set_name, n)
     assistant.ask(rows[0]["question"])  # warm up
@@ -127,7 +96,8 @@ def main() -> int:
         f"{platform.machine()}, Python {platform.python_version()}",
         f"- versions: {versions()}",
         f"- command: `make bench{'-quick' if args.quick else ''}`",
-        "- latency rows use the knowledge bases `pilotqa eval` builds (run it first); absent ones are skipped", "",
+        "- latency: 200 questions per set, extractive, model loaded, on the knowledge base `pilotqa eval` uses "
+        "(built on first run)", "",
         "| measurement | value |", "|---|---|",
     ]  # fmt: skip
     for group, values in results.items():
