@@ -21,6 +21,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+from bench import scale
 from bench.ingest import ingest_bench
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,6 +91,15 @@ def main() -> int:
         for name in ("cmrc2018_trial", "chinesesquad2_sample"):
             results[f"latency {name}"] = latency_bench(name, 200)
     results["startup"] = startup_bench()
+    sizes = [1000] if args.quick else [1000, 10000, 100000]
+    if args.quick:
+        scaled = scale.run(sizes, 30)
+    else:
+        with tempfile.TemporaryDirectory() as data, scale.chroma_server(Path(data)) as url:
+            scaled = scale.run(sizes, 100, url)
+    for size, row in scaled.items():
+        results[f"scale {size} chunks"] = row
+    scale.plot(scaled, ROOT / "bench" / "latency.png")
     lines = [
         "# Benchmark results", "",
         f"- date: {dt.datetime.now().isoformat(timespec='seconds')}; machine: {os.cpu_count()} cores, "
@@ -97,7 +107,9 @@ def main() -> int:
         f"- versions: {versions()}",
         f"- command: `make bench{'-quick' if args.quick else ''}`",
         "- latency: 200 questions per set, extractive, model loaded, on the knowledge base `pilotqa eval` uses "
-        "(built on first run)", "",
+        "(built on first run)",
+        "- scale rows: see `bench/scale.py` for how the 1k/10k/100k corpora are made (real text, copies with shifted "
+        "numbers and a copy marker; real vectors of the base chunks plus small noise); plot: `bench/latency.png`", "",
         "| measurement | value |", "|---|---|",
     ]  # fmt: skip
     for group, values in results.items():
