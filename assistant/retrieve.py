@@ -100,7 +100,7 @@ class Retriever:
             order = self._rerank(query, order[: max(k * 3, 20)])
         top = order[:k]
         chunks = self.kb.catalog.chunks(top)
-        docs = {d.doc_id: d for d in self.kb.documents()} if top else {}
+        docs = self.kb.catalog.doc_infos([c.doc_id for c in chunks.values()]) if chunks else {}
         hits = []
         for cid in top:
             c = chunks.get(cid)

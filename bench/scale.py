@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import psutil
 
 from bench.ingest import DATA, peak_mb
 from kb.settings import Settings
@@ -103,7 +104,6 @@ def measure(settings: Settings, name: str, questions: list[str]) -> dict[str, fl
     embedder = Embedder(settings)
     embedder.load()
     gc.collect()
-    before = peak_mb()
     t0 = time.perf_counter()
     kb = KnowledgeBase.open(settings, name, segmenter, embedder.name)
     open_s = time.perf_counter() - t0
@@ -122,7 +122,7 @@ def measure(settings: Settings, name: str, questions: list[str]) -> dict[str, fl
         "chunks": kb.counts()[1], "open_s": open_s, "retrieve_p50_ms": statistics.median(retrieve),
         "retrieve_p95_ms": pct(retrieve, 18), "search_only_p50_ms": statistics.median(search),
         "ask_p50_ms": statistics.median(ask), "ask_p95_ms": pct(ask, 18),
-        "peak_rss_mb": peak_mb(), "rss_before_open_mb": before,
+        "peak_rss_mb": peak_mb(), "rss_after_queries_mb": psutil.Process().memory_info().rss / 2**20,
     }  # fmt: skip
 
 

@@ -133,6 +133,17 @@ class Catalog:
         )
         return [DocInfo(*r) for r in rows]
 
+    def doc_infos(self, doc_ids: Sequence[str]) -> dict[str, DocInfo]:
+        """Catalogue entries of just these documents (a query needs a handful, not all)."""
+        ids = list(dict.fromkeys(doc_ids))
+        marks = ",".join("?" * len(ids))
+        rows = self._rows(
+            "SELECT doc_id, title, source, date, content_hash, n_chunks, ingested_at FROM documents "
+            f"WHERE doc_id IN ({marks})",
+            ids,
+        )
+        return {r[0]: DocInfo(*r) for r in rows}
+
     def document(self, doc_id: str) -> Document | None:
         rows = self._rows(
             "SELECT doc_id, title, text, source, date, sections, content_hash FROM documents WHERE doc_id=?",
