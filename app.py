@@ -31,10 +31,12 @@ def export(history: list[Answer]) -> None:
         brief = build(picked)
         st.caption(f"资料截至 {brief.as_of or '日期不详'}，导出时间 {brief.exported}")
         left, right = st.columns(2)
-        left.download_button("下载 Markdown", brief.markdown.encode("utf-8"), "briefing.md", "text/markdown")
+        left.download_button(
+            "下载 Markdown", brief.markdown.encode("utf-8"), "briefing.md", "text/markdown", on_click="ignore"
+        )
         right.download_button(
             "下载 Word", brief.docx, "briefing.docx",
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document", on_click="ignore",
         )  # fmt: skip
 
 

@@ -77,7 +77,14 @@ class KnowledgeBase:
         pending = self.catalog.pending()
         for doc_id in pending:
             keep = set(self.catalog.chunk_ids(doc_id))
-            stray = [cid for cid in self.vectors.ids_of(doc_id) if cid not in keep]
+            stored = set(self.vectors.ids_of(doc_id))
+            if keep - stored:  # vectors lost: forget the document, the next ingest adds it again
+                log.warning(
+                    "recovering %s: %d vectors missing; document dropped for re-ingest", doc_id, len(keep - stored)
+                )
+                self.catalog.delete([doc_id])
+                keep = set()
+            stray = list(stored - keep)
             if stray:
                 log.warning("recovering %s: removing %d stray vectors", doc_id, len(stray))
                 self.vectors.delete(stray)

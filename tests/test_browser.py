@@ -73,8 +73,10 @@ def test_ask_expand_source_and_export(server: str, tmp_path: Path) -> None:
         assert background not in ("rgba(0, 0, 0, 0)", "transparent")
         page.screenshot(path=str(ARTIFACTS / "chat.png"), full_page=True)
         page.get_by_text("简报导出").click()
+        button = page.get_by_role("button", name="下载 Markdown")
+        button.wait_for(state="visible", timeout=30_000)
         with page.expect_download(timeout=60_000) as download:
-            page.get_by_role("button", name="下载 Markdown").click()
+            button.click()
         saved = tmp_path / "briefing.md"
         download.value.save_as(saved)
         text = saved.read_text("utf-8")
