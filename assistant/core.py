@@ -109,11 +109,11 @@ class Assistant:
         self.last_hits = hits
         t_retrieved = time.perf_counter()
         q = qn.parse(standalone)
-        draft = self.extractor.answer(q, hits, lambda t: self.res.kb.lexical.idf("terms", t))
-        extractive = self._extractive(question, standalone, draft, hits)
+        cands = self.extractor.candidates(q, hits, lambda t: self.res.kb.lexical.idf("terms", t))
+        extractive = self._extractive(question, standalone, self.extractor.answer(q, cands), hits)
         if use_llm and hits:
             try:
-                yield from self._llm_answer(question, standalone, q, hits, started)
+                yield from self._llm_answer(question, standalone, cands, started)
                 return
             except Exception as exc:  # any endpoint failure: the extractive answer stands
                 log.warning("LLM failed, falling back: %s", exc)
@@ -143,12 +143,10 @@ class Assistant:
         text = f"资料中没有找到关于“{topic(standalone)}”的信息。"
         return Answer(question, text, (), False, "extractive", related)
 
-    def _llm_answer(self, question: str, standalone: str, q: qn.Question, hits: list[Hit],
+    def _llm_answer(self, question: str, standalone: str, cands: list[Candidate],
                     started: float) -> Iterator[str | Answer]:  # fmt: skip
         llm = self._get_llm()
-        cands: list[Candidate] = self.extractor.candidates(q, hits, lambda t: self.res.kb.lexical.idf("terms", t))
-        cands = cands[:12]
-        pool = [cite.citation(i, c.hit, c.start, c.end) for i, c in enumerate(cands, start=1)]
+        pool = [cite.citation(i, c.hit, c.start, c.end) for i, c in enumerate(cands[:12], start=1)]
         pieces: list[str] = []
         for piece in llm.answer_stream(standalone, [c.quote for c in pool]):
             pieces.append(piece)

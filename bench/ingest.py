@@ -1,4 +1,4 @@
-"""``python -m bench.ingest``: ingest throughput against raw ``SentenceTransformer.encode``.
+"""``python -m bench.ingest``: ingest throughput against the raw encode rate of the embedder.
 
 Prints chunks per second for ingest (load, clean, chunk, embed, store) and for the raw
 encode of the same chunks, their ratio (target ≥ 0.85: everything but the model should be

@@ -17,14 +17,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rebuild", action="store_true", help="清空知识库后全部重建（换嵌入模型时使用）")
     p.add_argument("--quiet", action="store_true", help="不显示进度条")
     p.set_defaults(func=run)
-    prep = sub.add_parser("prepare", help="准备嵌入模型（首次使用时把内置模型转换到缓存目录）")
+    prep = sub.add_parser("prepare", help="准备嵌入模型（首次使用时转换内置模型并生成 ONNX 文件，存入缓存目录）")
     prep.set_defaults(func=prepare)
 
 
 def prepare(args: argparse.Namespace, settings: Settings) -> int:
-    from kb.embed import model_dir
+    from kb.embed import Embedder, model_dir
 
-    print(f"嵌入模型就绪：{model_dir(settings)}")
+    embedder = Embedder(settings)
+    embedder.load()
+    print(f"嵌入模型就绪：{model_dir(settings)}（运行方式 {embedder.backend}，维度 {embedder.dim}）")
     return 0
 
 

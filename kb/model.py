@@ -210,6 +210,17 @@ def build_tokenizer(e5: E5File) -> Tokenizer:
     return tok
 
 
+def load_tokenizer(folder: Path, max_len: int) -> tuple[Tokenizer, int]:
+    """The tokenizer of a model folder, truncating at ``max_len`` tokens, and its padding id."""
+    tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tok.no_padding()
+    tok.enable_truncation(max_length=max_len)
+    special = json.loads((folder / "special_tokens_map.json").read_text("utf-8"))
+    pad = special.get("pad_token")
+    pad_id = tok.token_to_id(pad["content"] if isinstance(pad, dict) else pad) if pad else None
+    return tok, int(pad_id or 0)
+
+
 def write_folder(e5: E5File, out: Path) -> None:
     """Write every file of the sentence-transformers folder into ``out``."""
     d = e5.dims

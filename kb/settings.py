@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,7 +38,11 @@ class Settings(BaseSettings):
         default=BUILTIN_MODEL,
         description="Embedding model: the bundled e5-small, or a local sentence-transformers folder.",
     )
-    embed_batch_size: int = Field(default=16, ge=1, description="Passages per embedding batch.")
+    embed_backend: Literal["onnx-int8", "onnx", "torch"] = Field(
+        default="onnx-int8",
+        description="How the embedding model runs: ONNX Runtime with int8 weights (fastest), ONNX fp32, or PyTorch.",
+    )
+    embed_batch_size: int = Field(default=4, ge=1, description="Passages per embedding batch.")
     chroma_url: str | None = Field(
         default=None,
         description="URL of a Chroma server (http://127.0.0.1:8000); unset uses embedded Chroma.",

