@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from assistant import question as qn
 from assistant.numbers import Quantity, quantities
 from kb.records import Hit
-from kb.segment import Segmenter, bigrams
+from kb.segment import Segmenter, bigrams, normalize
 
 MIN_SCORE = 0.52  # below this the best sentence does not answer the question (see docs/EVAL.md)
 MIN_COVERAGE = 0.32  # share of the question's IDF weight the best sentence must contain
@@ -70,11 +70,13 @@ class Extractor:
         q_grams = set(bigrams(q.text)) - _QUESTION_GRAMS
         top = max((h.score for h in hits), default=1.0) or 1.0
         rows = _sentences(hits)
-        term_sets = [set(self.segmenter.terms(text)) for _, _, _, text in rows]
-        local = _local_weights(weights, term_sets)
+        # a question term counts where its text occurs: segmenting every candidate sentence
+        # with jieba cost more than the rest of a question together
+        texts = [normalize(text) for _, _, _, text in rows]
+        local = _local_weights(weights, texts)
         local_total = sum(local.values()) or 1.0
         out: list[Candidate] = []
-        for (hit, a, b, text), terms in zip(rows, term_sets, strict=True):
+        for (hit, a, b, text), terms in zip(rows, texts, strict=True):
             cov = sum(w for t, w in weights.items() if t in terms) / total
             focus = sum(w for t, w in local.items() if t in terms) / local_total
             grams = len(q_grams & set(bigrams(text))) / max(len(q_grams), 1)
@@ -129,13 +131,13 @@ def _sentences(hits: list[Hit]) -> list[tuple[Hit, int, int, str]]:
     return rows
 
 
-def _local_weights(weights: dict[str, float], term_sets: list[set[str]]) -> dict[str, float]:
+def _local_weights(weights: dict[str, float], texts: list[str]) -> dict[str, float]:
     """Question terms weighted by how few candidate sentences share them: the subject every
     sentence repeats counts little, the word that picks out one sentence (体重, 面积) counts a lot."""
-    n = len(term_sets)
+    n = len(texts)
     out = {}
     for t, w in weights.items():
-        df = sum(1 for s in term_sets if t in s)
+        df = sum(1 for s in texts if t in s)
         out[t] = w * math.log(1 + n / (1 + df)) if df else 0.0
     return out
 
