@@ -11,7 +11,7 @@ import logging
 
 import streamlit as st
 
-from assistant.briefing import build
+from assistant.briefing import as_of, build
 from assistant.core import Assistant
 from kb.errors import PilotQAError
 from kb.records import Answer
@@ -28,14 +28,15 @@ def export(history: list[Answer]) -> None:
     with st.expander("简报导出"):
         chosen = st.multiselect("选择要导出的回答（默认全部）", labels)
         picked = [history[labels.index(x)] for x in chosen] or history
-        brief = build(picked)
-        st.caption(f"资料截至 {brief.as_of or '日期不详'}，导出时间 {brief.exported}")
+        st.caption(f"资料截至 {as_of(picked) or '日期不详'}；文件在点击下载时生成，导出时间记在文件里")
         left, right = st.columns(2)
+        # the files are built only when a button is clicked, not on every rerun of the chat
         left.download_button(
-            "下载 Markdown", brief.markdown.encode("utf-8"), "briefing.md", "text/markdown", on_click="ignore"
-        )
+            "下载 Markdown", lambda: build(picked).markdown.encode("utf-8"), "briefing.md", "text/markdown",
+            on_click="ignore",
+        )  # fmt: skip
         right.download_button(
-            "下载 Word", brief.docx, "briefing.docx",
+            "下载 Word", lambda: build(picked).docx, "briefing.docx",
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document", on_click="ignore",
         )  # fmt: skip
 

@@ -58,12 +58,12 @@ def _renumber(answers: Sequence[Answer]) -> tuple[list[tuple[Answer, str]], list
 
 
 def build(answers: Sequence[Answer], now: dt.datetime | None = None) -> Briefing:
+    """The briefing (Markdown with footnotes, and Word) for ``answers``."""
     now = now or dt.datetime.now()
     exported = now.strftime("%Y-%m-%d %H:%M")
     numbered, sources = _renumber(answers)
-    dates = [c.date for c in sources if c.date]
-    as_of = max(dates) if dates else None
-    head = f"资料截至 {as_of or '日期不详'}；导出时间 {exported}"
+    latest = as_of(answers)
+    head = f"资料截至 {latest or '日期不详'}；导出时间 {exported}"
     md = [f"# {TITLE}", "", head, ""]
     parts: list[tuple[str, str]] = [("note", head)]
     for a, text in numbered:
@@ -73,4 +73,10 @@ def build(answers: Sequence[Answer], now: dt.datetime | None = None) -> Briefing
         md += ["## 资料来源", ""] + [f"[^{i}]: {source_line(c)}" for i, c in enumerate(sources, start=1)] + [""]
         parts.append(("heading", "资料来源"))
         parts += [("paragraph", f"[{i}] {source_line(c)}") for i, c in enumerate(sources, start=1)]
-    return Briefing("\n".join(md), write_docx(TITLE, parts), as_of, exported)
+    return Briefing("\n".join(md), write_docx(TITLE, parts), latest, exported)
+
+
+def as_of(answers: Sequence[Answer]) -> str | None:
+    """The latest publication date among the documents the answers cite."""
+    dates = [c.date for a in answers for c in a.citations if c.date]
+    return max(dates) if dates else None

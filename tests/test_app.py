@@ -99,6 +99,7 @@ def test_bad_upload_names_the_file(app: AppTest) -> None:
 def test_export_buttons_and_briefing_files(app: AppTest) -> None:
     ask(app, "刷脸付受理终端布放了多少台？")
     assert {b.label for b in app.get("download_button")} >= {"下载 Markdown", "下载 Word"}
+    assert any(c.value.startswith("资料截至 2020-11-10") for c in app.caption)
 
 
 def test_briefing_markdown_and_docx() -> None:
