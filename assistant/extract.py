@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from assistant import question as qn
 from assistant.numbers import Quantity, quantities
 from kb.records import Hit
-from kb.segment import Segmenter, bigrams, normalize
+from kb.segment import QUESTION_WORDS, Segmenter, bigrams, normalize
 
 MIN_SCORE = 0.52  # below this the best sentence does not answer the question (see docs/EVAL.md)
 MIN_COVERAGE = 0.32  # share of the question's IDF weight the best sentence must contain
@@ -142,7 +142,7 @@ def _local_weights(weights: dict[str, float], texts: list[str]) -> dict[str, flo
     return out
 
 
-_QUESTION_GRAMS = {"多少", "什么", "哪些", "哪几", "几家", "是否", "如何", "怎样", "为什", "么时", "时候"}
+_QUESTION_GRAMS = {g for w in QUESTION_WORDS for g in bigrams(w)} - {"没有"}  # 没有 is content too
 
 
 def fit(q: qn.Question, text: str) -> float:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 
 from assistant import question as qn
-from kb.segment import Segmenter
+from kb.segment import QUESTION_WORDS, Segmenter
 
 _PRONOUN = re.compile(
     r"^(?:那么|那|而|另外|此外|还有)?(它们的|它的|它|其|该行|该项目|该机构|该银行|这家银行|这家|这个项目|他们的|他们|此项目)"
@@ -34,10 +34,6 @@ def subject(previous: str, segmenter: Segmenter) -> str:
         return found[0]
     terms = [t for t in segmenter.words(previous) if len(t) > 1 and t not in QUESTION_WORDS]
     return "".join(terms[:2])
-
-
-_QUESTION = "多少 哪些 哪几 哪几家 什么 是否 如何 怎样 怎么 为什么 何时 几家 哪家 有没有 谁 哪里"
-QUESTION_WORDS = frozenset(_QUESTION.split(" "))
 
 
 def rewrite(question: str, history: Sequence[str], segmenter: Segmenter) -> tuple[str, list[str]]:

@@ -28,8 +28,10 @@ _SENTENCE = re.compile(r"[^\n。！？!?；;…]*(?:[。！？!?；;…]+[”’
 _WORD_CHAR = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff]")
 _RUN = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff]+")
 _STOP = "的 了 是 在 和 与 及 或 等 对 为 以 于 从 把 被 由 其 之 也 都 而 并 就 这 那 有 个 中 上 下 吗 呢 吧 啊"
-_QUESTION_WORDS = "什么 多少 哪些 哪个 哪家 哪几 几 如何 怎样 怎么 为什么 是否 有没有 请问 一下"
-STOPWORDS = frozenset(f"{_STOP} {_QUESTION_WORDS}".split())
+# The words that make a question a question: never evidence, never a follow-up's subject.
+_QUESTION = "什么 什么时候 多少 哪些 哪个 哪家 哪几 哪几家 几 几家 如何 怎样 怎么 为什么 何时 是否 有没有 谁 哪里"
+QUESTION_WORDS = frozenset(_QUESTION.split()) | {"请问", "一下"}
+STOPWORDS = frozenset(_STOP.split()) | QUESTION_WORDS
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
