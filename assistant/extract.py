@@ -20,10 +20,10 @@ from assistant.numbers import Quantity, quantities
 from kb.records import Hit
 from kb.segment import QUESTION_WORDS, Segmenter, bigrams, normalize
 
-MIN_SCORE = 0.52  # below this the best sentence does not answer the question (see docs/EVAL.md)
-MIN_COVERAGE = 0.32  # share of the question's IDF weight the best sentence must contain
-SECOND = 0.75  # a runner-up sentence this close to the best is quoted too
-BUDGET = 150  # characters of quoted text an answer may hold
+MIN_SCORE = 0.55  # below this the best sentence does not answer the question (see docs/EVAL.md)
+MIN_COVERAGE = 0.38  # share of the question's IDF weight the best sentence must contain
+SECOND = 0.6  # runner-up sentences (the next two) this close to the best are quoted too
+BUDGET = 180  # characters of quoted text an answer may hold
 _DATE = re.compile(
     r"(?:(?:19|20)\d{2}年)?\d{1,2}月(?:\d{1,2}日|[上中下]旬|末|底|初)?|(?:19|20)\d{2}年(?:[上下]半年|末|底|初)?"
 )
@@ -98,9 +98,10 @@ class Extractor:
         chosen = [best]
         if q.kind in (qn.LIST, qn.INSTITUTION):
             chosen += [c for c in cands[1:4] if c.score >= 0.8 * best.score and _ENUM.search(c.text)][:1]
-        else:  # a second sentence when it is nearly as good and the answer stays short
-            for extra in [*_following(best, cands), *cands[1:2], *_preceding(best, cands)]:
-                near = extra is not cands[1] or extra.score >= SECOND * best.score
+        else:  # more sentences while they are nearly as good and the answer stays short
+            runners = cands[1:3]
+            for extra in [*_following(best, cands), *runners, *_preceding(best, cands)]:
+                near = extra not in runners or extra.score >= SECOND * best.score
                 if near and extra not in chosen and sum(len(c.text) for c in chosen) + len(extra.text) <= BUDGET:
                     chosen.append(extra)
         return Draft(key_fact(q, best.text, chosen), tuple(chosen), True)
