@@ -30,6 +30,7 @@ _DATE = re.compile(
 _ORG = re.compile(r"[\u4e00-\u9fff]{1,10}?(?:银行|农商行|农联社|分行|支行|公司|集团|部门|委员会|厅|局|署|中心)")
 _ENUM = re.compile(r"(?:[\u4e00-\u9fffA-Za-z0-9]{1,14}、)+[\u4e00-\u9fffA-Za-z0-9]{1,14}?(?=等|和|及|与|[,，。；]|$)")
 _PERSON = re.compile(r"(?:行长|副行长|主任|局长|厅长|董事长|总经理|书记|主席|部长|教授|院长)([\u4e00-\u9fff]{2,3})")
+_CUT = re.compile(r"[于为是括有在：:]")  # where a clause runs into or out of a list
 _NEGATION = re.compile(r"没有|未|不|无|尚未")
 _FIT_KINDS = {qn.QUANTITY, qn.TIME, qn.INSTITUTION, qn.PERSON, qn.LIST}
 
@@ -177,15 +178,27 @@ def key_fact(q: qn.Question, text: str, chosen: list[Candidate]) -> str:
         m = _PERSON.search(text)
         return m.group(1) if m else ""
     if q.kind in (qn.LIST, qn.INSTITUTION):
-        items: list[str] = []
-        for c in chosen:
-            m = _ENUM.search(c.text)
-            if m:
-                items += [i for i in re.sub(r"^(?:如|例如|包括)[,，]?", "", m.group(0)).split("、") if i]
+        items = [i for c in chosen for i in enum_items(c.text)]
         return "、".join(dict.fromkeys(items))
     if q.kind == qn.YESNO and chosen[0].coverage >= 0.8:
         return "否" if _NEGATION.search(text) else "是"
     return ""
+
+
+def enum_items(text: str) -> list[str]:
+    """The items of the first enumeration (甲、乙、丙) in ``text``, cut at word boundaries."""
+    m = _ENUM.search(text)
+    if not m:
+        return []
+    items = [i for i in re.sub(r"^(?:如|例如|包括)[,，]?", "", m.group(0)).split("、") if i]
+    before = text[m.start() - 1] if m.start() else ""
+    if before.isascii() and before.isalnum():
+        items = items[1:]  # the match began inside a number or a word (…19|89年…)
+    elif before and _CUT.search(items[0]):  # began mid-clause: keep what follows 于/为/是…
+        items[0] = _CUT.split(items[0])[-1]
+    if items and _CUT.search(items[-1][1:]):
+        items[-1] = items[-1][0] + _CUT.split(items[-1][1:])[0]  # 孙禹于美国华府演出 → 孙禹
+    return [i for i in items if i]
 
 
 def _quantity(q: qn.Question, text: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant import question as qn
+from assistant.extract import enum_items
 from assistant.numbers import chinese_to_int, quantities, unsupported
 
 NUMERALS = [("三十三", 33), ("一百二十三", 123), ("两万", 20000), ("十", 10), ("二〇二〇", 2020), ("一千零五", 1005)]
@@ -62,3 +63,18 @@ def test_entities_and_aliases() -> None:
     assert qn.entities("2021年工行补办了多少张？") == ("工行", "2021年")
     assert qn.mentions("工行", "中国工商银行发放了电子社保卡")
     assert not qn.mentions("广东", "山东省33项试点")
+
+
+@pytest.mark.parametrize(
+    ("text", "items"),
+    [
+        ("省工行、农行、中行、邮储银行、农联社等5家银行合作。", ["省工行", "农行", "中行", "邮储银行", "农联社"]),
+        # the list starts mid-clause: keep what follows 于
+        ("蔡敏曾就学于台北市空军子弟学校、台北市古亭国小。", ["台北市空军子弟学校", "台北市古亭国小"]),
+        # never an item cut out of a number (1989 → 89) or running on into the clause after the list
+        ("1989年海峡两岸声乐精英徐林强、蔡敏、詹曼华、孙禹于美国华府演出。", ["蔡敏", "詹曼华", "孙禹"]),
+        ("没有列举。", []),
+    ],
+)
+def test_enumeration_items(text: str, items: list[str]) -> None:
+    assert enum_items(text) == items
