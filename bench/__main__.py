@@ -77,26 +77,36 @@ def quality_bench(set_name: str) -> dict[str, dict[str, object]]:
     }
 
 
+def measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Run ``cmd``; its wall time in seconds, its peak RSS in MB, and its standard output."""
+    wrapper = (
+        "import resource, subprocess, sys\n"
+        "out = subprocess.run(sys.argv[1:], check=True, capture_output=True, text=True).stdout\n"
+        "print(out + '\\n' + str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+    )
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", wrapper, *cmd], env=env, check=True, capture_output=True, text=True)
+    seconds = time.perf_counter() - t0
+    *lines, peak_kb = done.stdout.rstrip().split("\n")
+    return seconds, int(peak_kb) / 1024, "\n".join(lines)
+
+
 def startup_bench() -> dict[str, float]:
     env = {**os.environ}
     with tempfile.TemporaryDirectory() as tmp:
         env["PILOTQA_HOME"] = str(Path(tmp) / "home")
         subprocess.run([sys.executable, "-m", "cli", "ingest", str(CORPUS), "--quiet"], env=env, check=True,
                        capture_output=True)  # fmt: skip
-        t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "cli", "ask", "刷脸付受理终端布放了多少台？"], env=env, check=True,
-                       capture_output=True)  # fmt: skip
-        cli_s = time.perf_counter() - t0
+        cli_s, cli_mb, _ = measured([sys.executable, "-m", "cli", "ask", "刷脸付受理终端布放了多少台？"], env)
         script = (
             "import time; t=time.perf_counter()\n"
             "from streamlit.testing.v1 import AppTest\n"
             f"at = AppTest.from_file({str(ROOT / 'app.py')!r}, default_timeout=300); at.run()\n"
             "assert not at.exception and at.chat_input; print(time.perf_counter() - t)\n"
         )
-        t0 = time.perf_counter()
-        out = subprocess.run([sys.executable, "-c", script], env=env, check=True, capture_output=True, text=True)
-        app_s = time.perf_counter() - t0
-    return {"cli_first_answer_s": cli_s, "app_ready_chat_s": app_s, "app_script_s": float(out.stdout.split()[-1])}
+        app_s, app_mb, out = measured([sys.executable, "-c", script], env)
+    return {"cli_first_answer_s": cli_s, "cli_peak_rss_mb": cli_mb, "app_ready_chat_s": app_s,
+            "app_script_s": float(out.split()[-1]), "app_peak_rss_mb": app_mb}  # fmt: skip
 
 
 def versions() -> str:
