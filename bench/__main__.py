@@ -1,4 +1,4 @@
-"""``python -m bench [--quick]``: ingest throughput, ask latency, start-up; writes bench/RESULTS.md.
+"""``python -m bench [--quick]``: writes bench/RESULTS.md and bench/latency.png (``--quick``: prints only).
 
 Measures on this machine, in one run: (1) ingest chunks/s against the raw encode rate
 of the embedder on the same chunks, and peak memory; (2) the embedding backends side by
@@ -146,7 +146,8 @@ def main() -> int:
             scaled = scale.run(sizes, 100, url)
     for size, row in scaled.items():
         results[f"scale {size} chunks"] = row
-    scale.plot(scaled, ROOT / "bench" / "latency.png")
+    if not args.quick:  # a short run never overwrites the committed results
+        scale.plot(scaled, ROOT / "bench" / "latency.png")
     lines = [
         "# Benchmark results", "",
         f"- date: {dt.datetime.now().isoformat(timespec='seconds')}; machine: {os.cpu_count()} cores, "
@@ -172,7 +173,8 @@ def main() -> int:
             lines.append(f"| {group}: {key} | {shown} |")
     text = "\n".join(lines) + "\n"
     print(text)
-    (ROOT / "bench" / "RESULTS.md").write_text(text, "utf-8")
+    if not args.quick:
+        (ROOT / "bench" / "RESULTS.md").write_text(text, "utf-8")
     print(json.dumps(results, indent=2), file=sys.stderr)
     return 0
 
