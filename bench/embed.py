@@ -44,16 +44,19 @@ def chunk_texts(n: int) -> list[str]:
 
 
 def matmul_gflops() -> float:
-    """This machine's fp32 matrix-multiply rate (1024², all cores), in GFLOP/s."""
+    """This machine's fp32 matrix-multiply rate (1024², all cores, best of 7 rounds), in GFLOP/s."""
     import torch
 
     a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
     for _ in range(3):
         a @ b
-    t0 = time.perf_counter()
-    for _ in range(20):
-        a @ b
-    return 20 * 2 * 1024**3 / (time.perf_counter() - t0) / 1e9
+    best = float("inf")
+    for _ in range(7):  # the best of several rounds: the rate the hardware sustains, not a noisy moment
+        t0 = time.perf_counter()
+        for _ in range(10):
+            a @ b
+        best = min(best, time.perf_counter() - t0)
+    return 10 * 2 * 1024**3 / best / 1e9
 
 
 def gflop_per_passage(texts: list[str], folder: Path) -> float:

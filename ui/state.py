@@ -36,7 +36,8 @@ def shared() -> tuple[Segmenter, Embedder]:
     at once and the first question waits only for what is left of the load."""
     s = settings()
     embedder = Embedder(s)
-    threading.Thread(target=embedder.load, name="load-embedding-model", daemon=True).start()
+    # not a daemon: a process that exits mid-load waits for it instead of aborting inside ONNX Runtime
+    threading.Thread(target=embedder.load, name="load-embedding-model", daemon=False).start()
     return Segmenter(s.cache_dir), embedder
 
 
