@@ -103,9 +103,16 @@ class Extractor:
             runners = cands[1:3]
             for extra in [*_following(best, cands), *runners, *_preceding(best, cands)]:
                 near = extra not in runners or extra.score >= SECOND * best.score
-                if near and extra not in chosen and sum(len(c.text) for c in chosen) + len(extra.text) <= BUDGET:
+                fits = sum(len(c.text) for c in chosen) + len(extra.text) <= BUDGET
+                if near and fits and extra not in chosen and not _is_heading(extra):
                     chosen.append(extra)
         return Draft(key_fact(q, best.text, chosen), tuple(chosen), True)
+
+
+def _is_heading(c: Candidate) -> bool:
+    """A title or heading line: it names the topic, it states nothing to quote as support."""
+    text = c.text.strip()
+    return text == c.hit.title.strip() or text in (h.strip() for h in c.hit.chunk.heading_path)
 
 
 def _following(best: Candidate, cands: list[Candidate]) -> list[Candidate]:

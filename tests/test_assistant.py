@@ -78,6 +78,13 @@ def test_corpus_question_set(assistant: Assistant, res: Resources, row: dict[str
         assert answer.related
 
 
+def test_title_and_headings_are_not_quoted_as_support(assistant: Assistant) -> None:
+    answer = assistant.ask("山东省金融科技试点项目何时全部上线？")
+    assert answer.grounded and answer.text.startswith("2020年9月10日")
+    titles = {c.title for c in answer.citations}
+    assert titles and not any(c.quote in titles for c in answer.citations), answer.citations
+
+
 def test_refusal_names_the_topic(assistant: Assistant) -> None:
     answer = assistant.ask("广东省试点项目数量是多少？")
     assert answer.text == "资料中没有找到关于“广东省试点项目数量”的信息。"
