@@ -22,27 +22,35 @@ import tempfile
 import time
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench import scale
 from bench.embed import embed_bench
 from bench.ingest import ingest_bench
+
+if TYPE_CHECKING:
+    from assistant.core import Assistant
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
 CORPUS = ROOT / "corpus"
 
 
-def latency_bench(set_name: str, n: int) -> dict[str, float]:
+def eval_assistant(set_name: str) -> Assistant:
+    """An assistant on the knowledge base `pilotqa eval` uses for ``set_name`` (ingested if needed)."""
     from assistant.core import Assistant, Resources
-    from assistant.evaluate import load_questions
     from ingest.pipeline import Ingestor
     from kb.settings import Settings
 
     settings = Settings()
-    res = Resources.build(settings, "eval-" + set_name.lower())  # the knowledge base `pilotqa eval` uses
+    res = Resources.build(settings, "eval-" + set_name.lower())
     Ingestor(res.kb, res.embedder, settings.chunk_chars, settings.max_file_mb).run([DATA / set_name / "corpus.jsonl"])
-    chunks = res.kb.counts()[1]
-    assistant = Assistant(settings, res)
+    return Assistant(settings, res)
+
+
+def latency_bench(assistant: Assistant, set_name: str, n: int) -> dict[str, float]:
+    from assistant.evaluate import load_questions
+
     rows = load_questions(DATA / set_name, n)
     assistant.ask(rows[0]["question"])  # warm up
     ask_ms, retrieve_ms, embed_ms = [], [], []
@@ -53,21 +61,17 @@ def latency_bench(set_name: str, n: int) -> dict[str, float]:
         embed_ms.append(answer.timings["embed_ms"])
     q = statistics.quantiles(ask_ms, n=20)
     return {
-        "chunks": chunks, "ask_p50_ms": statistics.median(ask_ms), "ask_p95_ms": q[18],
+        "chunks": assistant.res.kb.counts()[1], "ask_p50_ms": statistics.median(ask_ms), "ask_p95_ms": q[18],
         "retrieve_p50_ms": statistics.median(retrieve_ms), "query_embed_p50_ms": statistics.median(embed_ms),
     }  # fmt: skip
 
 
-def quality_bench(set_name: str) -> dict[str, dict[str, object]]:
+def quality_bench(assistant: Assistant, set_name: str) -> dict[str, dict[str, object]]:
     """PilotQA (extractive) and the naive LangChain recipe on every question of one set."""
-    from assistant.core import Assistant, Resources
     from assistant.evaluate import evaluate
     from bench import naive
-    from kb.settings import Settings
 
-    settings = Settings()
-    res = Resources.build(settings, "eval-" + set_name.lower())  # built by latency_bench
-    ours = evaluate(Assistant(settings, res), DATA / set_name)
+    ours = evaluate(assistant, DATA / set_name)
     keys = ("recall@1", "recall@5", "containment", "refusal_accuracy", "median_answer_chars", "latency_p50_ms")
     return {
         f"quality {set_name} pilotqa": {k: ours[k] for k in keys if ours[k] is not None},
@@ -141,8 +145,9 @@ def main() -> int:
         results[f"embed {backend}"] = row
     if not args.quick:
         for name in ("cmrc2018_trial", "chinesesquad2_sample"):
-            results[f"latency {name}"] = latency_bench(name, 200)
-            results.update(quality_bench(name))
+            assistant = eval_assistant(name)
+            results[f"latency {name}"] = latency_bench(assistant, name, 200)
+            results.update(quality_bench(assistant, name))
     results["startup"] = startup_bench()
     sizes = [1000] if args.quick else [1000, 10000, 100000]
     if args.quick:
