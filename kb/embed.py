@@ -95,15 +95,16 @@ class Embedder:
     def _encode(self, texts: Sequence[str], prompt: str) -> np.ndarray:
         self.load()
         prefix = self._prompts.get(prompt, "")
+        prompted = [prefix + t for t in texts]
         if self._onnx is not None:
             # int8 activations are scaled per run: one text per run keeps a passage's vector
             # independent of its batch-mates, at no cost in speed on this path
             batch = 1 if self.backend == "onnx-int8" else self.batch_size
-            return self._onnx.encode([prefix + t for t in texts], batch)
+            return self._onnx.encode(prompted, batch)
         assert self._torch is not None
         with self._lock:
             vectors = self._torch.encode(
-                [prefix + t for t in texts],
+                prompted,
                 batch_size=self.batch_size,
                 normalize_embeddings=True,
                 convert_to_numpy=True,

@@ -145,11 +145,11 @@ def _build(folder: Path, out: Path) -> None:
 class OnnxEncoder:
     """Mean-pooled, normalised sentence vectors from an ONNX file; sessions are thread-safe."""
 
-    def __init__(self, folder: Path, onnx_file: Path, threads: int = 0) -> None:
+    def __init__(self, folder: Path, onnx_file: Path) -> None:
         max_len = int(json.loads((folder / "sentence_bert_config.json").read_text("utf-8"))["max_seq_length"])
         self.tokenizer, self._pad = load_tokenizer(folder, max_len)
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or min(os.cpu_count() or 1, 8)
+        opts.intra_op_num_threads = min(os.cpu_count() or 1, 8)
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -164,13 +164,12 @@ class OnnxEncoder:
         for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size]
             width = max(len(encodings[i].ids) for i in idx)
-            ids = np.zeros((len(idx), width), np.int64)
+            ids = np.full((len(idx), width), self._pad, np.int64)
             mask = np.zeros((len(idx), width), np.int64)
             for row, i in enumerate(idx):
                 n = len(encodings[i].ids)
                 ids[row, :n] = encodings[i].ids
                 mask[row, :n] = 1
-            ids[mask == 0] = self._pad
             with self._lock:
                 hidden = self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
             weights = mask[..., None].astype(np.float32)
