@@ -61,12 +61,14 @@ def matmul_gflops() -> float:
 
 def gflop_per_passage(texts: list[str], folder: Path) -> float:
     """Mean arithmetic of one passage: weight matmuls plus attention, from real token counts."""
+    from kb.embed import read_prompts
     from kb.model import load_tokenizer
 
+    passage = read_prompts(folder).get("passage", "")
     cfg = json.loads((folder / "config.json").read_text("utf-8"))
     h, f, layers = cfg["hidden_size"], cfg["intermediate_size"], cfg["num_hidden_layers"]
     tok, _ = load_tokenizer(folder, 512)
-    lengths = [len(tok.encode("passage: " + t).ids) for t in texts]
+    lengths = [len(tok.encode(passage + t).ids) for t in texts]
     per_token = 2 * (4 * h * h + 2 * h * f)  # Q, K, V, O and the two feed-forward matrices
     flops = [layers * (n * per_token + 4 * n * n * h) for n in lengths]
     return statistics.fmean(flops) / 1e9
@@ -77,6 +79,9 @@ def torch_variants(folder: Path) -> dict[str, tuple[Encode, Callable[[str], np.n
     import torch
     from sentence_transformers import SentenceTransformer
 
+    from kb.embed import read_prompts
+
+    prompts = read_prompts(folder)  # the model's own "passage: " / "query: ", as the product uses them
     fp32 = SentenceTransformer(str(folder), device="cpu", local_files_only=True).eval()
     bf16 = copy.deepcopy(fp32).to(torch.bfloat16)
     int8 = torch.ao.quantization.quantize_dynamic(copy.deepcopy(fp32), {torch.nn.Linear}, dtype=torch.qint8)
@@ -84,13 +89,15 @@ def torch_variants(folder: Path) -> dict[str, tuple[Encode, Callable[[str], np.n
     def make(model: SentenceTransformer) -> tuple[Encode, Callable[[str], np.ndarray]]:
         def encode(texts: list[str], bs: int) -> np.ndarray:
             with torch.inference_mode():
-                out = model.encode(["passage: " + t for t in texts], batch_size=bs, convert_to_tensor=True,
-                                   normalize_embeddings=True, show_progress_bar=False)  # fmt: skip
+                passages = [prompts.get("passage", "") + t for t in texts]
+                out = model.encode(passages, batch_size=bs, convert_to_tensor=True, normalize_embeddings=True,
+                                   show_progress_bar=False)  # fmt: skip
             return out.float().numpy()
 
         def query(text: str) -> np.ndarray:
             with torch.inference_mode():
-                return model.encode(["query: " + text], convert_to_tensor=True, show_progress_bar=False).float().numpy()
+                query = [prompts.get("query", "") + text]
+                return model.encode(query, convert_to_tensor=True, show_progress_bar=False).float().numpy()
 
         return encode, query
 
