@@ -75,7 +75,7 @@ class Field:
     def score(self, terms: Iterable[str], n_rows: int) -> np.ndarray:
         assert self._csc is not None
         scores = np.zeros(n_rows, np.float32)
-        for t in set(terms):
+        for t in dict.fromkeys(terms):  # in query order: a set's order (hash seed) changed float sums and ties
             col = self.vocab.get(t)
             if col is None or col >= self._csc.shape[1]:
                 continue
