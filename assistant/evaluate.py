@@ -13,6 +13,7 @@ import json
 import re
 import statistics
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,26 +47,41 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What a system did with one question: its answer, whether it answered, the documents it retrieved."""
+
+    text: str
+    grounded: bool
+    docs: list[str]
+    ms: float
+
+
 def evaluate(assistant: Assistant, set_dir: Path, limit: int | None = None) -> dict[str, Any]:
     rows = load_questions(set_dir, limit)
-    r1 = r5 = n_ans = contained = refused_ok = n_unans = 0
-    lengths: list[int] = []
-    ms: list[float] = []
+    outcomes = []
     for row in rows:
         answer = assistant.ask(row["question"])
         docs = list(dict.fromkeys(h.chunk.doc_id for h in assistant.last_hits))
-        ms.append(answer.timings.get("total_ms", 0.0))
-        lengths.append(len(answer.text))
+        outcomes.append(Outcome(answer.text, answer.grounded, docs, answer.timings.get("total_ms", 0.0)))
+    return {"set": set_dir.name, **score(rows, outcomes)}
+
+
+def score(rows: list[dict[str, Any]], outcomes: list[Outcome]) -> dict[str, Any]:
+    """The reviewers' figures for ``outcomes``, one per question row."""
+    r1 = r5 = n_ans = contained = refused_ok = n_unans = 0
+    for row, out in zip(rows, outcomes, strict=True):
         if row.get("answerable", True):
             n_ans += 1
-            r1 += bool(docs[:1] and docs[0] == row["gold_doc_id"])
-            r5 += row["gold_doc_id"] in docs[:5]
-            contained += answer.grounded and contains(answer.text, row["answers"], row.get("answer_mode", "any"))
+            r1 += bool(out.docs[:1] and out.docs[0] == row["gold_doc_id"])
+            r5 += row["gold_doc_id"] in out.docs[:5]
+            contained += out.grounded and contains(out.text, row["answers"], row.get("answer_mode", "any"))
         else:
             n_unans += 1
-            refused_ok += not answer.grounded
+            refused_ok += not out.grounded
+    lengths = [len(o.text) for o in outcomes]
+    ms = [o.ms for o in outcomes]
     return {
-        "set": set_dir.name,
         "questions": len(rows),
         "answerable": n_ans,
         "unanswerable": n_unans,
