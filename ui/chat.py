@@ -15,7 +15,7 @@ import streamlit as st
 from assistant.core import Assistant
 from assistant.serialize import answer_text
 from kb.errors import PilotQAError
-from kb.records import Answer, Citation
+from kb.records import Answer, Chunk, Citation
 from ui import state
 from ui.text import highlight, md_escape
 
@@ -27,8 +27,7 @@ def _label(c: Citation) -> str:
     return f"[{c.n}] " + " · ".join(b for b in bits if b)
 
 
-def _passage(assistant: Assistant, c: Citation) -> str:
-    chunks = assistant.res.kb.catalog.chunks([c.chunk_id])
+def _passage(chunks: dict[str, Chunk], c: Citation) -> str:
     chunk = chunks.get(c.chunk_id)
     if chunk is None:  # the document changed since: show the quote alone
         return highlight(c.quote, [(0, len(c.quote))])
@@ -41,9 +40,10 @@ def show_answer(assistant: Assistant, answer: Answer, index: int) -> None:
         st.caption(md_escape(answer.notice))
     if answer.citations:
         st.markdown("**来源**")
+        chunks = assistant.res.kb.catalog.chunks([c.chunk_id for c in answer.citations])  # one query per answer
         for c in answer.citations:
             with st.expander(_label(c)):
-                st.markdown(_passage(assistant, c))
+                st.markdown(_passage(chunks, c))
                 st.caption(md_escape(c.source))
     if answer.related:
         items = [f"- {md_escape(c.title)} {md_escape(c.section)}：{md_escape(c.quote)}" for c in answer.related]
