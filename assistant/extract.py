@@ -97,15 +97,14 @@ class Extractor:
         if missing:
             return Draft("", (), False, f"entity not in evidence: {missing[0]}")
         chosen = [best]
-        if q.kind in (qn.LIST, qn.INSTITUTION):
+        if q.kind in (qn.LIST, qn.INSTITUTION):  # a list may go on in the next good enumeration
             chosen += [c for c in cands[1:4] if c.score >= 0.8 * best.score and _ENUM.search(c.text)][:1]
-        else:  # more sentences while they are nearly as good and the answer stays short
-            runners = cands[1:3]
-            for extra in [*_following(best, cands), *runners, *_preceding(best, cands)]:
-                near = extra not in runners or extra.score >= SECOND * best.score
-                fits = sum(len(c.text) for c in chosen) + len(extra.text) <= BUDGET
-                if near and fits and extra not in chosen and not _is_heading(extra):
-                    chosen.append(extra)
+        runners = cands[1:3]  # more sentences while they are nearly as good and the answer stays short
+        for extra in [*_following(best, cands), *runners, *_preceding(best, cands)]:
+            near = extra not in runners or extra.score >= SECOND * best.score
+            fits = sum(len(c.text) for c in chosen) + len(extra.text) <= BUDGET
+            if near and fits and extra not in chosen and not _is_heading(extra):
+                chosen.append(extra)
         return Draft(key_fact(q, best.text, chosen), tuple(chosen), True)
 
 
