@@ -99,13 +99,14 @@ class Extractor:
         chosen = [best]
         if q.kind in (qn.LIST, qn.INSTITUTION):  # a list may go on in the next good enumeration
             chosen += [c for c in cands[1:4] if c.score >= 0.8 * best.score and _ENUM.search(c.text)][:1]
+        listed = list(chosen)  # a list's items come from these alone, not from context quoted below
         runners = cands[1:3]  # more sentences while they are nearly as good and the answer stays short
         for extra in [*_following(best, cands), *runners, *_preceding(best, cands)]:
             near = extra not in runners or extra.score >= SECOND * best.score
             fits = sum(len(c.text) for c in chosen) + len(extra.text) <= BUDGET
             if near and fits and extra not in chosen and not _is_heading(extra):
                 chosen.append(extra)
-        return Draft(key_fact(q, best.text, chosen), tuple(chosen), True)
+        return Draft(key_fact(q, best.text, listed), tuple(chosen), True)
 
 
 def _is_heading(c: Candidate) -> bool:

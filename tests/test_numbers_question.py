@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from assistant import question as qn
-from assistant.extract import enum_items
+from assistant.extract import Candidate, Extractor, enum_items
 from assistant.numbers import chinese_to_int, quantities, unsupported
+from kb.records import Chunk, Hit
+from kb.segment import Segmenter
 
 NUMERALS = [("三十三", 33), ("一百二十三", 123), ("两万", 20000), ("十", 10), ("二〇二〇", 2020), ("一千零五", 1005)]
 
@@ -78,3 +80,15 @@ def test_entities_and_aliases() -> None:
 )
 def test_enumeration_items(text: str, items: list[str]) -> None:
     assert enum_items(text) == items
+
+
+def test_list_lead_takes_items_from_the_listing_sentence_only(segmenter: Segmenter) -> None:
+    """Context quoted after a list (the next sentence) may hold another enumeration: not part of the answer."""
+    first, second = "农行、中行、建行等3家银行发放了电子社保卡。", "此外，济南、青岛、烟台推广了刷脸付。"
+    text = first + second
+    spans = ((0, len(first)), (len(first), len(text)))
+    hit = Hit(Chunk("c1", "d1", 0, text, 0, len(text), sentences=spans), 1.0, title="报告")
+    cands = [Candidate(hit, 0, len(first), first, 0.9, 0.9), Candidate(hit, len(first), len(text), second, 0.6, 0.2)]
+    draft = Extractor(segmenter).answer(qn.parse("哪几家银行发放了电子社保卡？"), cands)
+    assert draft.grounded and draft.lead == "农行、中行、建行"
+    assert [c.text for c in draft.sentences] == [first, second]  # the next sentence is still quoted as context
