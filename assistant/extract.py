@@ -31,6 +31,7 @@ _ORG = re.compile(r"[\u4e00-\u9fff]{1,10}?(?:银行|农商行|农联社|分行|�
 _ENUM = re.compile(r"(?:[\u4e00-\u9fffA-Za-z0-9]{1,14}、)+[\u4e00-\u9fffA-Za-z0-9]{1,14}?(?=等|和|及|与|[,，。；]|$)")
 _PERSON = re.compile(r"(?:行长|副行长|主任|局长|厅长|董事长|总经理|书记|主席|部长|教授|院长)([\u4e00-\u9fff]{2,3})")
 _CUT = re.compile(r"[于为是括有在：:]")  # where a clause runs into or out of a list
+_BREAKS = ("，", ",", "；", ";", "。", "：", ":")  # clause breaks (、 joins items, it does not break)
 _NEGATION = re.compile(r"没有|未|不|无|尚未")
 _FIT_KINDS = {qn.QUANTITY, qn.TIME, qn.INSTITUTION, qn.PERSON, qn.LIST}
 
@@ -96,17 +97,38 @@ class Extractor:
         missing = [e for e in q.entities if not qn.mentions(e, context)]
         if missing:
             return Draft("", (), False, f"entity not in evidence: {missing[0]}")
-        chosen = [best]
-        if q.kind in (qn.LIST, qn.INSTITUTION):  # a list may go on in the next good enumeration
-            chosen += [c for c in cands[1:4] if c.score >= 0.8 * best.score and _ENUM.search(c.text)][:1]
-        listed = list(chosen)  # a list's items come from these alone, not from context quoted below
-        runners = cands[1:3]  # more sentences while they are nearly as good and the answer stays short
-        for extra in [*_following(best, cands), *runners, *_preceding(best, cands)]:
-            near = extra not in runners or extra.score >= SECOND * best.score
-            fits = sum(len(c.text) for c in chosen) + len(extra.text) <= BUDGET
-            if near and fits and extra not in chosen and not _is_heading(extra):
-                chosen.append(extra)
-        return Draft(key_fact(q, best.text, listed), tuple(chosen), True)
+        listed = _listing(q, best, cands)
+        lead = key_fact(q, best.text, listed, self.anchors(q, best.hit.title))
+        if q.kind in (qn.LIST, qn.INSTITUTION) and lead:
+            return Draft(lead, tuple(listed), True)  # the list is the answer: no context needed
+        return Draft(lead, tuple(_with_context(best, listed, cands)), True)
+
+    def anchors(self, q: qn.Question, title: str) -> tuple[str, ...]:
+        """The question's own words beyond the document's subject (分布, 银行 — not 夜来香 in 夜来香's article):
+        a list answers the question only where its clause names one of them."""
+        terms = [t for t in dict.fromkeys(self.segmenter.query_terms(q.text)) if t not in QUESTION_WORDS]
+        title = normalize(title)
+        return tuple(t for t in terms if t not in title) or tuple(terms)
+
+
+def _listing(q: qn.Question, best: Candidate, cands: list[Candidate]) -> list[Candidate]:
+    """The best sentence, and for a list question the next good enumeration of the same document."""
+    if q.kind not in (qn.LIST, qn.INSTITUTION):
+        return [best]
+    same_doc = [c for c in cands[1:4] if c.hit.chunk.doc_id == best.hit.chunk.doc_id]
+    return [best, *[c for c in same_doc if c.score >= 0.8 * best.score and _ENUM.search(c.text)][:1]]
+
+
+def _with_context(best: Candidate, chosen: list[Candidate], cands: list[Candidate]) -> list[Candidate]:
+    """``chosen`` plus the sentences around ``best`` and the near runner-ups, while the answer stays short."""
+    chosen = list(chosen)
+    runners = cands[1:3]
+    for extra in [*_following(best, cands), *runners, *_preceding(best, cands)]:
+        near = extra not in runners or extra.score >= SECOND * best.score
+        fits = sum(len(c.text) for c in chosen) + len(extra.text) <= BUDGET
+        if near and fits and extra not in chosen and not _is_heading(extra):
+            chosen.append(extra)
+    return chosen
 
 
 def _is_heading(c: Candidate) -> bool:
@@ -174,7 +196,7 @@ def _is_date_part(text: str, end: int) -> bool:
     return text[end : end + 1] in ("年", "月", "日")
 
 
-def key_fact(q: qn.Question, text: str, chosen: list[Candidate]) -> str:
+def key_fact(q: qn.Question, text: str, chosen: list[Candidate], anchors: tuple[str, ...] = ()) -> str:
     """The fact to lead with, copied from the sentence(s), or "" when there is none."""
     if q.kind == qn.QUANTITY:
         return _quantity(q, text)
@@ -185,16 +207,17 @@ def key_fact(q: qn.Question, text: str, chosen: list[Candidate]) -> str:
         m = _PERSON.search(text)
         return m.group(1) if m else ""
     if q.kind in (qn.LIST, qn.INSTITUTION):
-        items = [i for c in chosen for i in enum_items(c.text)]
+        items = [i for c in chosen for i in enum_items(c.text, anchors)]
         return "、".join(dict.fromkeys(items))
     if q.kind == qn.YESNO and chosen[0].coverage >= 0.8:
         return "否" if _NEGATION.search(text) else "是"
     return ""
 
 
-def enum_items(text: str) -> list[str]:
-    """The items of the first enumeration (甲、乙、丙) in ``text``, cut at word boundaries."""
-    m = _ENUM.search(text)
+def enum_items(text: str, anchors: tuple[str, ...] = ()) -> list[str]:
+    """The items of the first enumeration (甲、乙、丙) in ``text`` whose clause names one of ``anchors``
+    (any enumeration when there are none), cut at word boundaries."""
+    m = next((m for m in _ENUM.finditer(text) if not anchors or _names_any(_clause(text, m), anchors)), None)
     if not m:
         return []
     items = [i for i in re.sub(r"^(?:如|例如|包括)[,，]?", "", m.group(0)).split("、") if i]
@@ -206,6 +229,18 @@ def enum_items(text: str) -> list[str]:
     if items and _CUT.search(items[-1][1:]):
         items[-1] = items[-1][0] + _CUT.split(items[-1][1:])[0]  # 孙禹于美国华府演出 → 孙禹
     return [i for i in items if i]
+
+
+def _clause(text: str, m: re.Match[str]) -> str:
+    """The clause around an enumeration: from the last break before it to the next one after it."""
+    start = max(text.rfind(p, 0, m.start()) for p in _BREAKS) + 1
+    ends = [i for i in (text.find(p, m.end()) for p in _BREAKS) if i >= 0]
+    return text[start : min(ends, default=len(text))]
+
+
+def _names_any(clause: str, anchors: tuple[str, ...]) -> bool:
+    clause = normalize(clause)
+    return any(a in clause for a in anchors)
 
 
 def _quantity(q: qn.Question, text: str) -> str:

@@ -82,8 +82,16 @@ def test_enumeration_items(text: str, items: list[str]) -> None:
     assert enum_items(text) == items
 
 
+def test_enumeration_named_by_the_question() -> None:
+    """Of two enumerations, the one whose clause names the question's words is the answer's list."""
+    text = "南方多用来布置庭院、窗前、塘边，分布在亚洲、欧洲、美洲。"
+    assert enum_items(text, ("分布", "地区")) == ["亚洲", "欧洲", "美洲"]
+    assert enum_items(text, ("毒性",)) == []
+    assert enum_items(text) == ["南方多用来布置庭院", "窗前", "塘边"]
+
+
 def test_list_lead_takes_items_from_the_listing_sentence_only(segmenter: Segmenter) -> None:
-    """Context quoted after a list (the next sentence) may hold another enumeration: not part of the answer."""
+    """The next sentence may hold another enumeration: it is not part of the answer's list."""
     first, second = "农行、中行、建行等3家银行发放了电子社保卡。", "此外，济南、青岛、烟台推广了刷脸付。"
     text = first + second
     spans = ((0, len(first)), (len(first), len(text)))
@@ -91,4 +99,4 @@ def test_list_lead_takes_items_from_the_listing_sentence_only(segmenter: Segment
     cands = [Candidate(hit, 0, len(first), first, 0.9, 0.9), Candidate(hit, len(first), len(text), second, 0.6, 0.2)]
     draft = Extractor(segmenter).answer(qn.parse("哪几家银行发放了电子社保卡？"), cands)
     assert draft.grounded and draft.lead == "农行、中行、建行"
-    assert [c.text for c in draft.sentences] == [first, second]  # the next sentence is still quoted as context
+    assert [c.text for c in draft.sentences] == [first]  # the list is the answer: no context after it
