@@ -25,7 +25,7 @@ MIN_COVERAGE = 0.38  # share of the question's IDF weight the best sentence must
 SECOND = 0.6  # runner-up sentences (the next two) this close to the best are quoted too
 BUDGET = 180  # characters of quoted text an answer may hold
 _DATE = re.compile(
-    r"(?:(?:19|20)\d{2}年)?\d{1,2}月(?:\d{1,2}日|[上中下]旬|末|底|初)?|(?:19|20)\d{2}年(?:[上下]半年|末|底|初)?"
+    r"(?:(?:19|20)\d{2}年(?:（[^）]{1,8}）)?)?\d{1,2}月(?:\d{1,2}日|[上中下]旬|末|底|初)?|(?:19|20)\d{2}年(?:[上下]半年|末|底|初)?"
 )
 _ORG = re.compile(r"[\u4e00-\u9fff]{1,10}?(?:银行|农商行|农联社|分行|支行|公司|集团|部门|委员会|厅|局|署|中心)")
 _ENUM = re.compile(r"(?:[\u4e00-\u9fffA-Za-z0-9]{1,14}、)+[\u4e00-\u9fffA-Za-z0-9]{1,14}?(?=等|和|及|与|[,，。；]|$)")
@@ -184,7 +184,7 @@ def fit(q: qn.Question, text: str) -> float:
         found = [x for x in quantities(text) if not _is_date_part(text, x.end)]
         if not found:
             return 0.0
-        return 1.0 if not q.unit or any(text[x.end : x.end + 2].find(q.unit) >= 0 for x in found) else 0.6
+        return 1.0 if not q.unit or any(_has_unit(text, x, q.unit) for x in found) else 0.6
     if q.kind == qn.TIME:
         return 1.0 if _DATE.search(text) else 0.0
     if q.kind == qn.PERSON:
@@ -201,8 +201,7 @@ def key_fact(q: qn.Question, text: str, chosen: list[Candidate], anchors: tuple[
     if q.kind == qn.QUANTITY:
         return _quantity(q, text)
     if q.kind == qn.TIME:
-        m = _DATE.search(text)
-        return m.group(0) if m else ""
+        return _date(q, text, anchors)
     if q.kind == qn.PERSON:
         m = _PERSON.search(text)
         return m.group(1) if m else ""
@@ -244,19 +243,38 @@ def _names_any(clause: str, anchors: tuple[str, ...]) -> bool:
 
 
 def _quantity(q: qn.Question, text: str) -> str:
-    found = [x for x in quantities(text) if not _is_date_part(text, x.end)]
+    found = [x for x in quantities(text) if not _is_date_part(text, x.end) and x.text not in q.text]
+    if q.unit:  # 多少公里: a quantity in kilometres or no key fact at all
+        return next((_with_unit(text, x) for x in found if _has_unit(text, x, q.unit)), "")
+    found = [x for x in found if x.text[0].isdigit() or len(x.text) > 1]  # 一个, 两次 answer nothing
     if not found:
         return ""
+    return _with_unit(text, _right_after_question_words(q, text, found) or _nearest_after_anchor(q, text, found))
 
-    def with_unit(x: Quantity) -> str:
-        m = _UNIT_AFTER.match(text, x.end)
-        return text[x.start : x.end] + (m.group(0) if m else "")
 
-    if q.unit:
-        for x in found:
-            if q.unit in text[x.end : x.end + 2]:
-                return with_unit(x)
-    return with_unit(_right_after_question_words(q, text, found) or _nearest_after_anchor(q, text, found))
+def _date(q: qn.Question, text: str, anchors: tuple[str, ...]) -> str:
+    """The date whose clause names most of what the question asks about
+    (…1981年7月参加工作，1982年7月加入中国共产党 → 1982年7月 for 何时加入中国共产党)."""
+    dates = [m for m in _DATE.finditer(text) if m.group(0) not in q.text]
+    if not dates:
+        return ""
+    named = [sum(a in normalize(_clause(text, m)) for a in anchors) for m in dates]
+    return dates[named.index(max(named))].group(0)
+
+
+def _has_unit(text: str, x: Quantity, unit: str) -> bool:
+    """The quantity is counted in ``unit`` (4821台, 8公斤, 10.29万户, 15至20厘米)."""
+    far = _RANGE.match(text, x.end)
+    ends = (x.end, far.end() - len(unit)) if far else (x.end,)
+    return any(unit in text[e : e + len(unit) + 1] for e in ends)
+
+
+def _with_unit(text: str, x: Quantity) -> str:
+    """The quantity as the text writes it, with its unit and the far end of a range (100米至2,800米)."""
+    m = _UNIT_AFTER.match(text, x.end)
+    end = m.end() if m else x.end
+    far = _RANGE.match(text, end)
+    return text[x.start : far.end() if far else end]
 
 
 def _right_after_question_words(q: qn.Question, text: str, found: list[Quantity]) -> Quantity | None:
@@ -288,6 +306,10 @@ def _nearest_after_anchor(q: qn.Question, text: str, found: list[Quantity]) -> Q
 
 
 _UNIT_AFTER = re.compile(
-    r"余?(?:[万亿]?(?:分钟|小时|个月|平方公里|平方米|公里|公斤|千克|公分|厘米|毫米|公顷|"
-    r"[台张户人笔元项家条份个件次所名批类位天周倍米克吨岁亩])|%|％)"
+    r"余?(?:[万亿]?(?:分钟|小时|个月|平方公里|平方米|公里|公斤|千克|公分|公尺|厘米|毫米|公顷|英尺|英里|"
+    r"[美港日欧]?元|[台张户人笔项家条份个件次所名批类位天周倍米克吨岁亩座])|%|％|"
+    r" ?(?:GHz|MHz|km²|km|m²|cm|mm|kg|m)(?![A-Za-z]))"
+)
+_RANGE = re.compile(  # the far end of a range (…至2,800米)
+    r"(?:至|到|~|～|－|-)\d[\d,.]*(?:[万亿]?(?:平方公里|平方米|公里|公斤|公分|公尺|厘米|毫米|米|克|吨|岁|元|人))?"
 )

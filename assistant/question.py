@@ -29,7 +29,10 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (REASON, re.compile(r"如何|怎样|怎么|为什么|为何|原因|方式|措施|办法|目的")),
     (YESNO, re.compile(r"是否|有没有|是不是|能否|可否|吗[？?]?$")),
 )
-_UNIT = re.compile(r"(?:多少|(?<!哪)几)(万|亿)?([台张户人笔元项家条份个件次所名批类位])")
+_UNIT = re.compile(
+    r"(?:多少|(?<!哪)几)(万|亿)?(平方公里|平方米|公里|公分|厘米|毫米|公尺|公顷|公斤|千克|米|克|吨|岁|"
+    r"[台张户人笔元项家条份个件次所名批类位座])"
+)
 _PLACE = re.compile(
     r"(北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|四川|贵州|"
     r"云南|陕西|甘肃|青海|台湾|内蒙古|广西|西藏|宁夏|新疆|香港|澳门|济南|青岛|威海|临沂|泰安|东营|日照|烟台|潍坊|淄博|"
@@ -45,7 +48,7 @@ _NOT_A_NAME = re.compile(r"[哪几些各该这那其每多]|什么")
 class Question:
     text: str
     kind: str
-    unit: str  # the measure word asked for ("台"), or ""
+    unit: str  # the measure word or unit asked for ("台", "公里"), or ""
     entities: tuple[str, ...]  # names the evidence must contain (any alias counts)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant import question as qn
-from assistant.extract import Candidate, Extractor, enum_items
+from assistant.extract import Candidate, Extractor, enum_items, key_fact
 from assistant.numbers import chinese_to_int, quantities, unsupported
 from kb.records import Chunk, Hit
 from kb.segment import Segmenter
@@ -80,6 +80,27 @@ def test_entities_and_aliases() -> None:
 )
 def test_enumeration_items(text: str, items: list[str]) -> None:
     assert enum_items(text) == items
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "anchors", "lead"),
+    [
+        ("刷脸付终端布放了多少台？", "截至2020年9月3日共计布放“刷脸付”受理终端4821台,绑卡29.98万张。", (), "4821台"),
+        # a range is one answer; the unit asked for may follow its far end
+        ("果实的长度约是多少厘米？", "非洲猴面包树的果实长约15至20厘米。", (), "15至20厘米"),
+        ("生长的地区海拔约是多少米？", "生长于海拔100米至2,800米的地区。", (), "100米至2,800米"),
+        # the unit asked for is not there: no key fact rather than a wrong one (一个 is not a length)
+        ("体长约是多少公分？", "本鱼是其中一个种。", (), ""),
+        # a number the question itself states is not the answer
+        ("男子100米跑共有多少国家参赛？", "男子100米跑比赛共有来自64个国家及地区的84名运动员参与。", (), "64个"),
+        ("处理器速度是多少？", "处理器的速度为4.7 GHz。", (), "4.7 GHz"),
+        # the date whose clause names what is asked, not the first date
+        ("他是何时入党的？", "1981年7月参加工作，1982年7月入党。", ("入党",), "1982年7月"),
+        ("节目是何时停播的？", "1993年（民国82年）1月24日起，节目停播。", ("停播",), "1993年（民国82年）1月24日"),
+    ],
+)
+def test_key_fact(question: str, text: str, anchors: tuple[str, ...], lead: str) -> None:
+    assert key_fact(qn.parse(question), text, [], anchors) == lead
 
 
 def test_enumeration_named_by_the_question() -> None:
