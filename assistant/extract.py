@@ -20,8 +20,8 @@ from assistant.numbers import Quantity, quantities
 from kb.records import Hit
 from kb.segment import QUESTION_WORDS, Segmenter, bigrams, normalize
 
-MIN_SCORE = 0.55  # below this the best sentence does not answer the question (see docs/EVAL.md)
-MIN_COVERAGE = 0.38  # share of the question's IDF weight the best sentence must contain
+MIN_SCORE = 0.52  # below this the best sentence does not answer the question (see docs/EVAL.md)
+MIN_COVERAGE = 0.45  # share of the question's IDF weight the best sentence must contain
 SECOND = 0.6  # runner-up sentences (the next two) this close to the best are quoted too
 BUDGET = 180  # characters of quoted text an answer may hold
 _DATE = re.compile(
@@ -72,9 +72,10 @@ class Extractor:
         q_grams = set(bigrams(q.text)) - _QUESTION_GRAMS
         top = max((h.score for h in hits), default=1.0) or 1.0
         rows = _sentences(hits)
-        # a question term counts where its text occurs: segmenting every candidate sentence
-        # with jieba cost more than the rest of a question together
-        texts = [normalize(text) for _, _, _, text in rows]
+        # a question term counts where its text occurs (segmenting every candidate sentence
+        # with jieba cost more than the rest of a question together), and a sentence speaks
+        # of its document's and section's subject without repeating it (身高182CM in 张天霖's article)
+        texts = [normalize(f"{_subject(hit)} {text}") for hit, _, _, text in rows]
         local = _local_weights(weights, texts)
         local_total = sum(local.values()) or 1.0
         out: list[Candidate] = []
@@ -129,6 +130,11 @@ def _with_context(best: Candidate, chosen: list[Candidate], cands: list[Candidat
         if near and fits and extra not in chosen and not _is_heading(extra):
             chosen.append(extra)
     return chosen
+
+
+def _subject(hit: Hit) -> str:
+    """What every sentence of the chunk is about: its document's title and its headings."""
+    return " ".join((hit.title, *hit.chunk.heading_path))
 
 
 def _is_heading(c: Candidate) -> bool:
@@ -265,16 +271,19 @@ def _date(q: qn.Question, text: str, anchors: tuple[str, ...]) -> str:
 def _has_unit(text: str, x: Quantity, unit: str) -> bool:
     """The quantity is counted in ``unit`` (4821台, 8公斤, 10.29万户, 15至20厘米)."""
     far = _RANGE.match(text, x.end)
-    ends = (x.end, far.end() - len(unit)) if far else (x.end,)
-    return any(unit in text[e : e + len(unit) + 1] for e in ends)
+    return any(unit in text[e : e + len(unit) + 1] for e in (x.end, far.end() if far else x.end))
 
 
 def _with_unit(text: str, x: Quantity) -> str:
     """The quantity as the text writes it, with its unit and the far end of a range (100米至2,800米)."""
-    m = _UNIT_AFTER.match(text, x.end)
-    end = m.end() if m else x.end
+    end = _unit_end(text, x.end)
     far = _RANGE.match(text, end)
-    return text[x.start : far.end() if far else end]
+    return text[x.start : _unit_end(text, far.end()) if far else end]
+
+
+def _unit_end(text: str, at: int) -> int:
+    m = _UNIT_AFTER.match(text, at)
+    return m.end() if m else at
 
 
 def _right_after_question_words(q: qn.Question, text: str, found: list[Quantity]) -> Quantity | None:
@@ -310,6 +319,4 @@ _UNIT_AFTER = re.compile(
     r"[美港日欧]?元|[台张户人笔项家条份个件次所名批类位天周倍米克吨岁亩座])|%|％|"
     r" ?(?:GHz|MHz|km²|km|m²|cm|mm|kg|m)(?![A-Za-z]))"
 )
-_RANGE = re.compile(  # the far end of a range (…至2,800米)
-    r"(?:至|到|~|～|－|-)\d[\d,.]*(?:[万亿]?(?:平方公里|平方米|公里|公斤|公分|公尺|厘米|毫米|米|克|吨|岁|元|人))?"
-)
+_RANGE = re.compile(r"(?:至|到|~|～|－|-)\d[\d,.]*")  # the far end of a range (…至2,800米)

@@ -89,6 +89,7 @@ def test_enumeration_items(text: str, items: list[str]) -> None:
         # a range is one answer; the unit asked for may follow its far end
         ("果实的长度约是多少厘米？", "非洲猴面包树的果实长约15至20厘米。", (), "15至20厘米"),
         ("生长的地区海拔约是多少米？", "生长于海拔100米至2,800米的地区。", (), "100米至2,800米"),
+        ("中性粒细胞占白细胞的比例是多少？", "通常占循环白细胞总数的50%至60%。", (), "50%至60%"),
         # the unit asked for is not there: no key fact rather than a wrong one (一个 is not a length)
         ("体长约是多少公分？", "本鱼是其中一个种。", (), ""),
         # a number the question itself states is not the answer
