@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from assistant import question as qn
-from assistant.extract import Candidate, Extractor, enum_items, key_fact
+from assistant.extract import Candidate, Extractor
+from assistant.keyfact import enum_items, key_fact
 from assistant.numbers import chinese_to_int, quantities, unsupported
 from kb.records import Chunk, Hit
 from kb.segment import Segmenter
@@ -101,7 +102,7 @@ def test_enumeration_items(text: str, items: list[str]) -> None:
     ],
 )
 def test_key_fact(question: str, text: str, anchors: tuple[str, ...], lead: str) -> None:
-    assert key_fact(qn.parse(question), text, [], anchors) == lead
+    assert key_fact(qn.parse(question), [text], anchors) == lead
 
 
 def test_enumeration_named_by_the_question() -> None:
