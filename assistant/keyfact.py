@@ -21,7 +21,8 @@ _DATE = re.compile(
 _ORG = re.compile(r"[\u4e00-\u9fff]{1,10}?(?:银行|农商行|农联社|分行|支行|公司|集团|部门|委员会|厅|局|署|中心)")
 ENUM = re.compile(r"(?:[\u4e00-\u9fffA-Za-z0-9]{1,14}、)+[\u4e00-\u9fffA-Za-z0-9]{1,14}?(?=等|和|及|与|[,，。；]|$)")
 _PERSON = re.compile(r"(?:行长|副行长|主任|局长|厅长|董事长|总经理|书记|主席|部长|教授|院长)([\u4e00-\u9fff]{2,3})")
-_CUT = re.compile(r"[于为是括有在：:]")  # where a clause runs into or out of a list
+# where a clause runs into or out of a list; not inside 有限公司, 华为 or 在线
+_CUT = re.compile(r"[于是括：:]|在(?!线)|有(?!限)|(?<!华)为")
 _BREAKS = ("，", ",", "；", ";", "。", "：", ":")  # clause breaks (、 joins items, it does not break)
 _NEGATION = re.compile(r"没有|未|不|无|尚未")
 _FIT_KINDS = {qn.QUANTITY, qn.TIME, qn.INSTITUTION, qn.PERSON, qn.LIST}
@@ -78,8 +79,9 @@ def enum_items(text: str, anchors: tuple[str, ...] = ()) -> list[str]:
         items = items[1:]  # the match began inside a number or a word (…19|89年…)
     elif before and _CUT.search(items[0]):  # began mid-clause: keep what follows 于/为/是…
         items[0] = _CUT.split(items[0])[-1]
-    if items and _CUT.search(items[-1][1:]):
-        items[-1] = items[-1][0] + _CUT.split(items[-1][1:])[0]  # 孙禹于美国华府演出 → 孙禹
+    cut = _CUT.search(items[-1], 1) if items else None
+    if cut:
+        items[-1] = items[-1][: cut.start()]  # 孙禹于美国华府演出 → 孙禹
     return [i for i in items if i]
 
 

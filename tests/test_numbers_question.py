@@ -76,6 +76,9 @@ def test_entities_and_aliases() -> None:
         ("蔡敏曾就学于台北市空军子弟学校、台北市古亭国小。", ["台北市空军子弟学校", "台北市古亭国小"]),
         # never an item cut out of a number (1989 → 89) or running on into the clause after the list
         ("1989年海峡两岸声乐精英徐林强、蔡敏、詹曼华、孙禹于美国华府演出。", ["蔡敏", "詹曼华", "孙禹"]),
+        # names keep the characters that elsewhere mark a clause (有限公司, 华为, 在线)
+        ("参与单位包括中国银联股份有限公司、济南农商银行等。", ["中国银联股份有限公司", "济南农商银行"]),
+        ("据悉，合作方为在线支付公司、浪潮、华为等。", ["在线支付公司", "浪潮", "华为"]),
         ("没有列举。", []),
     ],
 )
