@@ -88,7 +88,10 @@ class Extractor:
         if missing:
             return Draft("", (), False, f"entity not in evidence: {missing[0]}")
         listed = _listing(q, best, cands)
-        lead = key_fact(q, [c.text for c in listed], self.anchors(q, best.hit.title), best.coverage)
+        anchors = self.anchors(q, best.hit.title)
+        said = normalize(best.text)  # a yes/no lead needs the sentence itself, not its subject, to say it
+        own = sum(a in said for a in anchors) / max(len(anchors), 1)
+        lead = key_fact(q, [c.text for c in listed], anchors, own)
         if q.kind in (qn.LIST, qn.INSTITUTION) and lead:
             return Draft(lead, tuple(listed), True)  # the list is the answer: no context needed
         return Draft(lead, tuple(_with_context(best, listed, cands)), True)

@@ -85,6 +85,13 @@ def test_title_and_headings_are_not_quoted_as_support(assistant: Assistant) -> N
     assert titles and not any(c.quote in titles for c in answer.citations), answer.citations
 
 
+def test_yes_no_lead_needs_the_sentence_to_say_it(assistant: Assistant) -> None:
+    assert assistant.ask("试点项目是否已全部上线？").text.startswith("是。")
+    # the report's title names 刘振海, but no sentence says he spoke of 风险防控: quote, do not affirm
+    answer = assistant.ask("刘振海是否提到了风险防控？")
+    assert not answer.text.startswith(("是。", "否。")), answer.text
+
+
 def test_refusal_names_the_topic(assistant: Assistant) -> None:
     answer = assistant.ask("广东省试点项目数量是多少？")
     assert answer.text == "资料中没有找到关于“广东省试点项目数量”的信息。"
