@@ -27,7 +27,7 @@ def vectors(embedder: Embedder) -> tuple[np.ndarray, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def fp32_backends() -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    out = {}
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for backend in ("torch", "onnx"):
         e = Embedder(make_settings(Path("/nonexistent"), embed_backend=backend))
         e.load()
