@@ -83,7 +83,7 @@ class Extractor:
         best = cands[0]
         if best.score < MIN_SCORE or best.coverage < MIN_COVERAGE:
             return Draft("", (), False, f"weak evidence ({best.score:.2f}/{best.coverage:.2f})")
-        context = f"{best.hit.title} {' '.join(best.hit.chunk.heading_path)} {best.hit.chunk.text}"
+        context = f"{_subject(best.hit)} {best.hit.chunk.text}"
         missing = [e for e in q.entities if not qn.mentions(e, context)]
         if missing:
             return Draft("", (), False, f"entity not in evidence: {missing[0]}")
