@@ -33,7 +33,7 @@ def fit(q: qn.Question, text: str) -> float:
     if q.kind not in _FIT_KINDS:
         return 0.5
     if q.kind == qn.QUANTITY:
-        found = [x for x in quantities(text) if not _is_date_part(text, x.end)]
+        found = _amounts(text)
         if not found:
             return 0.0
         return 1.0 if not q.unit or any(_has_unit(text, x, q.unit) for x in found) else 0.6
@@ -44,8 +44,9 @@ def fit(q: qn.Question, text: str) -> float:
     return 1.0 if (ENUM.search(text) or _ORG.search(text)) else 0.2
 
 
-def _is_date_part(text: str, end: int) -> bool:
-    return text[end : end + 1] in ("年", "月", "日")
+def _amounts(text: str) -> list[Quantity]:
+    """The quantities of ``text`` that are not parts of a date (2020 in 2020年)."""
+    return [x for x in quantities(text) if text[x.end : x.end + 1] not in ("年", "月", "日")]
 
 
 def key_fact(q: qn.Question, texts: list[str], anchors: tuple[str, ...] = (), coverage: float = 0.0) -> str:
@@ -70,7 +71,7 @@ def key_fact(q: qn.Question, texts: list[str], anchors: tuple[str, ...] = (), co
 def enum_items(text: str, anchors: tuple[str, ...] = ()) -> list[str]:
     """The items of the first enumeration (甲、乙、丙) in ``text`` whose clause names one of ``anchors``
     (any enumeration when there are none), cut at word boundaries."""
-    m = next((m for m in ENUM.finditer(text) if not anchors or _names_any(_clause(text, m), anchors)), None)
+    m = next((m for m in ENUM.finditer(text) if not anchors or _named(text, m, anchors)), None)
     if not m:
         return []
     items = [i for i in re.sub(r"^(?:如|例如|包括)[,，]?", "", m.group(0)).split("、") if i]
@@ -85,20 +86,16 @@ def enum_items(text: str, anchors: tuple[str, ...] = ()) -> list[str]:
     return [i for i in items if i]
 
 
-def _clause(text: str, m: re.Match[str]) -> str:
-    """The clause around an enumeration: from the last break before it to the next one after it."""
+def _named(text: str, m: re.Match[str], anchors: tuple[str, ...]) -> int:
+    """How many of ``anchors`` the clause around ``m`` names (from the last break before it to the next after)."""
     start = max(text.rfind(p, 0, m.start()) for p in _BREAKS) + 1
     ends = [i for i in (text.find(p, m.end()) for p in _BREAKS) if i >= 0]
-    return text[start : min(ends, default=len(text))]
-
-
-def _names_any(clause: str, anchors: tuple[str, ...]) -> bool:
-    clause = normalize(clause)
-    return any(a in clause for a in anchors)
+    clause = normalize(text[start : min(ends, default=len(text))])
+    return sum(a in clause for a in anchors)
 
 
 def _quantity(q: qn.Question, text: str) -> str:
-    found = [x for x in quantities(text) if not _is_date_part(text, x.end) and x.text not in q.text]
+    found = [x for x in _amounts(text) if x.text not in q.text]
     if q.unit:  # 多少公里: a quantity in kilometres or no key fact at all
         return next((_with_unit(text, x) for x in found if _has_unit(text, x, q.unit)), "")
     found = [x for x in found if x.text[0].isdigit() or len(x.text) > 1]  # 一个, 两次 answer nothing
@@ -113,7 +110,7 @@ def _date(q: qn.Question, text: str, anchors: tuple[str, ...]) -> str:
     dates = [m for m in _DATE.finditer(text) if m.group(0) not in q.text]
     if not dates:
         return ""
-    named = [sum(a in normalize(_clause(text, m)) for a in anchors) for m in dates]
+    named = [_named(text, m, anchors) for m in dates]
     return dates[named.index(max(named))].group(0)
 
 
