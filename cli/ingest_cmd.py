@@ -33,7 +33,7 @@ def prepare(args: argparse.Namespace, settings: Settings) -> int:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
-    from ingest.pipeline import Ingestor
+    from ingest.pipeline import Ingestor, Status
     from kb.embed import Embedder
     from kb.segment import Segmenter
     from kb.store import KnowledgeBase
@@ -51,10 +51,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     summary = ingestor.run(args.paths, prune=args.prune, progress=progress)
     bar.close()
     for r in summary.results:
-        if r.status == "failed":
-            print(f"失败  {r.source}: {r.message}", file=sys.stderr)
-        elif r.status in ("added", "updated", "removed"):
-            label = {"added": "新增", "updated": "更新", "removed": "移除"}[r.status]
-            print(f"{label}  {r.title or r.doc_id}（{r.chunks} 个片段）  {r.source}")
+        where = r.source + (f"（记录 {r.record}）" if r.record else "")
+        if r.status is Status.FAILED:
+            print(f"{r.status.label}  {where}: {r.message}", file=sys.stderr)
+        elif r.status is not Status.UNCHANGED:
+            print(f"{r.status.label}  {r.title or r.doc_id}（{r.chunks} 个片段）  {where}")
     print(summary.line())
     return 0 if summary.ok else 1

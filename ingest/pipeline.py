@@ -15,6 +15,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from ingest import loaders
@@ -23,7 +24,7 @@ from ingest.clean import clean
 from ingest.structure import assemble, find_date, find_title, mark_headings, normalize_date
 from kb.embed import Embedder
 from kb.errors import InputError
-from kb.records import Chunk, Document
+from kb.records import Chunk, DocInfo, Document
 from kb.store import Entry, KnowledgeBase
 
 log = logging.getLogger(__name__)
@@ -33,16 +34,40 @@ BATCH_CHUNKS = 64
 Progress = Callable[[int, int, str], None]
 
 
+class Status(StrEnum):
+    """What ingest did with one document or file; ``label`` is what the CLI and the UI show."""
+
+    ADDED = "added"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+    REMOVED = "removed"
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self.value]
+
+
+_LABELS = {"added": "新增", "updated": "更新", "unchanged": "未变", "failed": "失败", "removed": "移除"}
+WRITTEN = (Status.ADDED, Status.UPDATED)
+
+
 @dataclass(frozen=True)
 class Result:
     """What happened to one document (or one unreadable file)."""
 
-    source: str
-    status: str  # added | updated | unchanged | failed | removed
+    source: str  # the file
+    status: Status
     doc_id: str = ""
     title: str = ""
     chunks: int = 0
     message: str = ""
+    record: str | None = None  # the record inside a jsonl file, if it was one
+
+    @property
+    def name(self) -> str:
+        """The file's name (with the record for a jsonl record): what a user is shown, never a server path."""
+        return Path(self.source).name + (f"（记录 {self.record}）" if self.record else "")
 
 
 @dataclass
@@ -50,23 +75,20 @@ class Summary:
     results: list[Result] = field(default_factory=list)
     seconds: float = 0.0
 
-    def count(self, status: str) -> int:
-        return sum(1 for r in self.results if r.status == status)
+    def count(self, status: Status) -> int:
+        return sum(1 for r in self.results if r.status is status)
 
     @property
     def chunks(self) -> int:
-        return sum(r.chunks for r in self.results if r.status in ("added", "updated"))
+        return sum(r.chunks for r in self.results if r.status in WRITTEN)
 
     @property
     def ok(self) -> bool:
-        return any(r.status != "failed" for r in self.results)
+        return any(r.status is not Status.FAILED for r in self.results)
 
     def line(self) -> str:
-        return (
-            f"新增 {self.count('added')} 篇，更新 {self.count('updated')} 篇，未变 {self.count('unchanged')} 篇，"
-            f"失败 {self.count('failed')} 篇，移除 {self.count('removed')} 篇；"
-            f"写入 {self.chunks} 个片段，用时 {self.seconds:.1f} 秒"
-        )
+        counts = "，".join(f"{s.label} {self.count(s)} 篇" for s in Status)
+        return f"{counts}；写入 {self.chunks} 个片段，用时 {self.seconds:.1f} 秒"
 
 
 def expand(paths: Iterable[Path]) -> Iterator[Path | InputError]:
@@ -92,19 +114,32 @@ def to_document(parsed: loaders.Parsed, path: Path, chunk_chars: int) -> Documen
     blocks = parsed.blocks if parsed.structured else mark_headings(parsed.blocks)
     blocks = clean(blocks)
     if not blocks:
-        raise InputError(parsed.source or str(path), "清除网页模板文字后没有正文内容")
+        raise InputError(str(path), "清除网页模板文字后没有正文内容")
     text, sections = assemble(blocks)
     title = parsed.title or find_title(blocks, path.stem)
     date = normalize_date(parsed.date) if parsed.date else find_date(blocks)
-    doc_id = parsed.doc_id or file_doc_id(path)
     payload = json.dumps([PIPELINE_VERSION, chunk_chars, title, date, text, [list(s.heading_path) for s in sections],
                           [s.page for s in sections]], ensure_ascii=False)  # fmt: skip
-    digest = hashlib.sha256(payload.encode()).hexdigest()
-    return Document(doc_id, title, text, parsed.source or str(path), date, sections, digest)
+    return Document(
+        doc_id=parsed.record or file_doc_id(path), title=title, text=text, source=str(path), date=date,
+        sections=sections, content_hash=hashlib.sha256(payload.encode()).hexdigest(), record=parsed.record,
+    )  # fmt: skip
+
+
+@dataclass
+class _Run:
+    """One ingest run's bookkeeping."""
+
+    known: dict[str, DocInfo]  # what the knowledge base held when the run began
+    files: set[str]  # every file this run reads
+    summary: Summary = field(default_factory=Summary)
+    batch: list[tuple[Document, list[Chunk], Status]] = field(default_factory=list)
+    claimed: dict[str, str] = field(default_factory=dict)  # doc_id -> the file that supplied it in this run
+    intact: set[str] = field(default_factory=set)  # files read without error: their absent records are gone
 
 
 class Ingestor:
-    """Ingests into one knowledge base with one embedder."""
+    """Ingests into one knowledge base with one embedder. The one place failures become results."""
 
     def __init__(self, kb: KnowledgeBase, embedder: Embedder, chunk_chars: int, max_file_mb: float) -> None:
         self.kb = kb
@@ -114,57 +149,74 @@ class Ingestor:
 
     def run(self, paths: Iterable[Path], prune: bool = False, progress: Progress | None = None) -> Summary:
         started = time.perf_counter()
-        summary = Summary()
-        known = self.kb.catalog.hashes()
-        batch: list[tuple[Document, list[Chunk], str]] = []
         files = list(expand(paths))
-        seen_ids: set[str] = set()
-        intact: set[str] = set()  # files read without any error: their absent records are gone
-        for done, item in enumerate(files, start=1):
-            if isinstance(item, InputError):
-                summary.results.append(Result(item.path, "failed", message=item.problem))
-                continue
-            if progress:
-                progress(done - 1, len(files), str(item))
-            intact.add(str(item))
-            for doc_or_err in self._documents(item):
-                if isinstance(doc_or_err, InputError):
-                    intact.discard(str(item))
-                    log.warning("%s", doc_or_err)
-                    summary.results.append(Result(doc_or_err.path, "failed", message=doc_or_err.problem))
-                    continue
-                doc = doc_or_err
-                seen_ids.add(doc.doc_id)
-                if known.get(doc.doc_id) == doc.content_hash:
-                    summary.results.append(Result(doc.source, "unchanged", doc.doc_id, doc.title))
-                    continue
-                status = "updated" if doc.doc_id in known else "added"
-                batch.append((doc, chunk(doc, self.chunk_chars), status))
-                if sum(len(c) for _, c, _ in batch) >= BATCH_CHUNKS:
-                    summary.results.extend(self._flush(batch))
-                    batch = []
-        summary.results.extend(self._flush(batch))
+        run = _Run(known={d.doc_id: d for d in self.kb.documents()}, files={str(f) for f in files})
+        with self.kb.bulk():
+            for done, item in enumerate(files):
+                if progress:
+                    progress(done, len(files), str(item if isinstance(item, Path) else item.path))
+                self._file(item, run)
+            self._flush(run)
+            if prune:
+                run.summary.results.extend(self._prune(run))
         if progress:
             progress(len(files), len(files), "")
-        if prune:
-            summary.results.extend(self._prune(seen_ids, intact))
-        self.kb.save_lexical()
-        summary.seconds = time.perf_counter() - started
-        return summary
+        run.summary.seconds = time.perf_counter() - started
+        return run.summary
 
-    def _documents(self, path: Path) -> Iterator[Document | InputError]:
-        for parsed in loaders.load(path, self.max_bytes):
-            if isinstance(parsed, InputError):
-                yield parsed
-                continue
-            try:
-                yield to_document(parsed, path, self.chunk_chars)
-            except InputError as exc:
-                yield exc
+    def _file(self, item: Path | InputError, run: _Run) -> None:
+        """Ingest one file's documents; its problems become failed results, the batch goes on."""
+        try:
+            if isinstance(item, InputError):
+                raise item
+            whole = True
+            for parsed in loaders.load(item, self.max_bytes):
+                whole &= self._record(parsed, item, run)
+            if whole:
+                run.intact.add(str(item))
+        except InputError as exc:
+            _failed(run, exc)
 
-    def _flush(self, batch: list[tuple[Document, list[Chunk], str]]) -> list[Result]:
+    def _record(self, parsed: loaders.Parsed, path: Path, run: _Run) -> bool:
+        """One document of a file; False when it failed (the file's other documents go on)."""
+        try:
+            self._document(to_document(parsed, path, self.chunk_chars), run)
+            return True
+        except InputError as exc:
+            _failed(run, exc, parsed.record)
+            return False
+
+    def _document(self, doc: Document, run: _Run) -> None:
+        conflict = self._conflict(doc, run)
+        if conflict:
+            raise InputError(doc.source, conflict)
+        run.claimed[doc.doc_id] = doc.source
+        old = run.known.get(doc.doc_id)
+        if old is not None and old.content_hash == doc.content_hash and old.source == doc.source:
+            run.summary.results.append(Result(doc.source, Status.UNCHANGED, doc.doc_id, doc.title, record=doc.record))
+            return
+        run.batch.append((doc, chunk(doc, self.chunk_chars), Status.UPDATED if old else Status.ADDED))
+        if sum(len(c) for _, c, _ in run.batch) >= BATCH_CHUNKS:
+            self._flush(run)
+
+    @staticmethod
+    def _conflict(doc: Document, run: _Run) -> str:
+        """Why ``doc`` may not be stored under its id: another file supplies the same id.
+
+        Another file of this run counts once it has been read; a stored document's file counts when this run
+        does not read it and it still exists."""
+        other = run.claimed.get(doc.doc_id)
+        if other is None and doc.doc_id in run.known:
+            stored = run.known[doc.doc_id].source
+            other = stored if stored not in run.files and Path(stored).exists() else None
+        if other is None or other == doc.source:
+            return ""
+        return f"记录 doc_id“{doc.doc_id}”与 {other} 中的记录重复，未导入：请给其中一条改用别的 doc_id"
+
+    def _flush(self, run: _Run) -> None:
+        batch, run.batch = run.batch, []
         if not batch:
-            return []
+            return
         texts = [KnowledgeBase.embed_text(c) for _, chunks, _ in batch for c in chunks]
         vectors = self.embedder.passages(texts)
         entries, pos = [], 0
@@ -172,16 +224,19 @@ class Ingestor:
             entries.append(Entry(doc, tuple(chunks), vectors[pos : pos + len(chunks)]))
             pos += len(chunks)
         self.kb.write(entries)
-        return [Result(d.source, s, d.doc_id, d.title, len(c)) for d, c, s in batch]
+        run.summary.results += [Result(d.source, s, d.doc_id, d.title, len(c), record=d.record) for d, c, s in batch]
 
-    def _prune(self, seen_ids: set[str], intact: set[str]) -> list[Result]:
-        """Documents whose file is gone, or whose record left a jsonl file read in this run."""
-        gone = []
-        for info in self.kb.documents():
-            file_part = info.source.split("#", 1)[0]
-            dropped = file_part in intact and info.doc_id not in seen_ids
-            if dropped or not Path(file_part).exists():
-                gone.append(info)
+    def _prune(self, run: _Run) -> list[Result]:
+        """Documents whose file is gone, or whose record left a jsonl file read whole in this run."""
+        gone = [
+            info for info in self.kb.documents()
+            if not Path(info.source).exists() or (info.source in run.intact and info.doc_id not in run.claimed)
+        ]  # fmt: skip
         if gone:
             self.kb.delete_documents([g.doc_id for g in gone])
-        return [Result(g.source, "removed", g.doc_id, g.title) for g in gone]
+        return [Result(g.source, Status.REMOVED, g.doc_id, g.title, record=g.record) for g in gone]
+
+
+def _failed(run: _Run, exc: InputError, record: str | None = None) -> None:
+    log.warning("%s", exc)
+    run.summary.results.append(Result(exc.path, Status.FAILED, message=exc.problem, record=record))

@@ -20,15 +20,17 @@ TEXT = "一、试点概况\n截至2020年9月3日共计布放“刷脸付”受�
 
 def one(path: Path, max_bytes: int = 10**7) -> Parsed:
     items = list(load(path, max_bytes))
-    assert len(items) == 1 and isinstance(items[0], Parsed), items
+    assert len(items) == 1, items
     return items[0]
 
 
 def error(path: Path, max_bytes: int = 10**7) -> str:
-    items = list(load(path, max_bytes))
-    assert len(items) == 1 and isinstance(items[0], InputError), items
-    assert str(path) in str(items[0])
-    return items[0].problem
+    """The problem a loader raises for ``path``, having yielded nothing."""
+    items: list[Parsed] = []
+    with pytest.raises(InputError) as raised:
+        items.extend(load(path, max_bytes))
+    assert not items and raised.value.path == str(path) and str(path) in str(raised.value)
+    return raised.value.problem
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16"])
@@ -85,7 +87,7 @@ def test_scanned_pdf_says_no_text_layer(tmp_path: Path) -> None:
     writer.write(buf)
     path = tmp_path / "scan.pdf"
     path.write_bytes(buf.getvalue())
-    assert "no text layer" in error(path)
+    assert error(path) == "扫描版 PDF，没有文字层，无法提取文字：请先做文字识别（OCR）再导入"
 
 
 def test_encrypted_pdf(tmp_path: Path) -> None:
@@ -102,7 +104,7 @@ def test_encrypted_pdf(tmp_path: Path) -> None:
 def test_corrupt_pdf(tmp_path: Path) -> None:
     path = tmp_path / "broken.pdf"
     path.write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * 20)
-    assert "损坏" in error(path) or "no text layer" in error(path)
+    assert error(path) == "PDF 文件已损坏或无法解析：请用 PDF 阅读器打开检查，或另存后重试"
 
 
 def test_docx_headings_and_table(tmp_path: Path) -> None:
@@ -136,18 +138,27 @@ def test_jsonl_keeps_ids_and_reports_bad_lines(tmp_path: Path) -> None:
     lines = [json.dumps({"doc_id": "a-1", "title": "甲", "text": "甲文。"}, ensure_ascii=False), "{not json",
              json.dumps({"doc_id": "a-2", "title": "乙"}), json.dumps({"doc_id": "a-3", "text": "丙文。"})]  # fmt: skip
     path.write_text("\n".join(lines), "utf-8")
-    items = list(load(path, 10**7))
-    assert [i.doc_id for i in items if isinstance(i, Parsed)] == ["a-1", "a-3"]
-    errors = [str(i) for i in items if isinstance(i, InputError)]
-    assert len(errors) == 2 and f"{path}:2" in errors[0] and f"{path}:3" in errors[1]
+    items: list[Parsed] = []
+    with pytest.raises(InputError) as raised:  # after the good records: one error naming each bad line
+        items.extend(load(path, 10**7))
+    assert [i.record for i in items] == ["a-1", "a-3"]
+    assert raised.value.path == str(path)
+    assert raised.value.problem == (
+        "第 2 行不是合法的 JSON（第 2 列）；"
+        '第 3 行缺少字符串字段 text（每行应为 {"doc_id", "title", "text"}）（其余记录已导入）'
+    )
 
 
 def test_bad_inputs(tmp_path: Path) -> None:
     (tmp_path / "empty.txt").write_bytes(b"")
     assert error(tmp_path / "empty.txt") == "文件为空"
     (tmp_path / "garbage.txt").write_bytes(bytes(range(256)) * 50)
-    assert "二进制" in error(tmp_path / "garbage.txt") or "编码" in error(tmp_path / "garbage.txt")
+    assert error(tmp_path / "garbage.txt") == "不是文本文件（含二进制内容）"
+    (tmp_path / "high.txt").write_bytes(bytes(range(128, 256)) * 50)  # no NUL, but no text in any encoding
+    assert error(tmp_path / "high.txt") == "无法识别文件编码或内容不是文本（请另存为 UTF-8 后重试）"
     (tmp_path / "x.xyz").write_text("hi")
     assert "不支持" in error(tmp_path / "x.xyz")
+    (tmp_path / "old.doc").write_bytes(b"\xd0\xcf\x11\xe0")
+    assert error(tmp_path / "old.doc") == "不支持旧版 Word（.doc）文件：请在 Word 中另存为 .docx 后再导入"
     (tmp_path / "big.txt").write_text("很长的文字。" * 1000, "utf-8")
     assert "过大" in error(tmp_path / "big.txt", max_bytes=1000)

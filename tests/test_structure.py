@@ -68,3 +68,24 @@ def test_related_list_only_cut_at_the_tail() -> None:
     )
     kept = [b.text for b in clean(blocks)]
     assert kept == ["相关阅读"] + [f"正文第{i}段。" for i in range(5)]
+
+
+def test_old_catalogue_splits_jsonl_sources_into_file_and_record(tmp_path: Path) -> None:
+    """Catalogues written before the record column stored "path#doc_id"; paths that merely hold # stay whole."""
+    import sqlite3
+
+    from kb.catalog import Catalog
+
+    path = tmp_path / "catalog.sqlite"
+    db = sqlite3.connect(path)
+    db.execute(
+        "CREATE TABLE documents (doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT NOT NULL, date TEXT, "
+        "content_hash TEXT NOT NULL, text TEXT NOT NULL, sections TEXT NOT NULL, n_chunks INTEGER NOT NULL, "
+        "ingested_at REAL NOT NULL)"
+    )
+    rows = [("a-1", "/data/报告#1/c.jsonl#a-1"), ("r-1", "/data/报告#1/r#2.txt")]
+    db.executemany("INSERT INTO documents VALUES (?, 't', ?, NULL, 'h', 'x', '[]', 0, 0)", rows)
+    db.commit()
+    db.close()
+    infos = {d.doc_id: (d.source, d.record) for d in Catalog(path).documents()}
+    assert infos == {"a-1": ("/data/报告#1/c.jsonl", "a-1"), "r-1": ("/data/报告#1/r#2.txt", None)}

@@ -1,14 +1,17 @@
 """Format loaders: bytes on disk to titled lists of blocks.
 
 Owns: choosing the loader by extension, the size and emptiness checks every file
-gets, and the ``Parsed`` record loaders return. Each format's library lives in its
-own module here. Does not own: cleaning, headings in plain text, chunking.
+gets, and the ``Parsed`` record loaders yield. Each format's library lives in its
+own module here. A loader only raises ``InputError``: for a file it cannot read at
+all, before yielding anything; for a many-record file (jsonl), once at the end,
+naming every bad record, after the good ones. Turning errors into per-file results
+is the pipeline's job alone. Does not own: cleaning, headings in plain text, chunking.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from kb.errors import InputError
@@ -24,13 +27,11 @@ class Parsed:
     title: str
     blocks: list[Block]
     date: str | None = None
-    doc_id: str | None = None  # only jsonl records carry their own id
-    source: str = ""
-    structured: bool = False  # True when blocks already carry headings (html, docx, md)
-    meta: dict[str, str] = field(default_factory=dict)
+    record: str | None = None  # a jsonl record's own id, which becomes its document id
+    structured: bool = False  # True when blocks already carry their headings (html, docx)
 
 
-Loader = Callable[[Path, bytes], Iterator["Parsed | InputError"]]
+Loader = Callable[[Path, bytes], Iterator[Parsed]]
 
 
 def _loader(suffix: str) -> Loader:
@@ -43,28 +44,28 @@ def _loader(suffix: str) -> Loader:
     return table[suffix]
 
 
-def load(path: Path, max_bytes: int) -> Iterator[Parsed | InputError]:
-    """Parse ``path``; problems come back as ``InputError`` values, never raised."""
+def unsupported(suffix: str) -> str:
+    """Why a file of this type cannot be imported, and what to do instead."""
+    if suffix == ".doc":
+        return "不支持旧版 Word（.doc）文件：请在 Word 中另存为 .docx 后再导入"
+    return f"不支持的文件类型“{suffix or '无扩展名'}”（支持 txt、md、html、pdf、docx、jsonl）"
+
+
+def load(path: Path, max_bytes: int) -> Iterator[Parsed]:
+    """Parse ``path``; a problem is raised as ``InputError`` (see the module docstring for when)."""
     name = str(path)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
-        yield InputError(name, f"不支持的文件类型“{suffix or '无扩展名'}”（支持 txt、md、html、pdf、docx、jsonl）")
-        return
+        raise InputError(name, unsupported(suffix))
     try:
         size = path.stat().st_size
+        if size == 0:
+            raise InputError(name, "文件为空")
+        if size > max_bytes:
+            raise InputError(
+                name, f"文件过大（{size / 1e6:.1f} MB，上限 {max_bytes / 1e6:.0f} MB，可调 PILOTQA_MAX_FILE_MB）"
+            )
+        data = path.read_bytes()
     except OSError as exc:
-        yield InputError(name, f"无法读取文件：{exc.strerror or exc}")
-        return
-    if size == 0:
-        yield InputError(name, "文件为空")
-        return
-    if size > max_bytes:
-        yield InputError(
-            name, f"文件过大（{size / 1e6:.1f} MB，上限 {max_bytes / 1e6:.0f} MB，可调 PILOTQA_MAX_FILE_MB）"
-        )
-        return
-    data = path.read_bytes()
-    try:
-        yield from _loader(suffix)(path, data)
-    except InputError as exc:
-        yield exc
+        raise InputError(name, f"无法读取文件：{exc.strerror or exc}") from exc
+    yield from _loader(suffix)(path, data)

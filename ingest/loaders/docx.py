@@ -16,14 +16,14 @@ from kb.docx_io import read_docx
 from kb.errors import InputError
 
 
-def load(path: Path, data: bytes) -> Iterator[Parsed | InputError]:
+def load(path: Path, data: bytes) -> Iterator[Parsed]:
     name = str(path)
     try:
         title, blocks = read_docx(data)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise InputError(name, "Word 文件已损坏或不是 .docx 格式，无法打开") from exc
     except Exception as exc:  # lxml and python-docx raise many types on damaged parts
-        raise InputError(name, f"Word 文件已损坏，无法解析（{type(exc).__name__}）") from exc
+        raise InputError(name, "Word 文件已损坏，无法解析：请在 Word 中打开并另存为 .docx 后重试") from exc
     if not blocks:
         raise InputError(name, "Word 文件中没有文字内容")
-    yield Parsed(title=title, blocks=blocks, source=name, structured=True)
+    yield Parsed(title=title, blocks=blocks, structured=True)

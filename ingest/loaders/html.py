@@ -83,7 +83,7 @@ def _title(soup: BeautifulSoup, blocks: list[Block]) -> str:
     return re.split(r"\s+[-_|–—]\s+|_", raw)[0].strip() if raw else ""
 
 
-def load(path: Path, data: bytes) -> Iterator[Parsed | InputError]:
+def load(path: Path, data: bytes) -> Iterator[Parsed]:
     soup = BeautifulSoup(decode(path, data), "lxml")
     for el in soup.find_all(_DROP_TAGS):
         el.decompose()
@@ -96,4 +96,4 @@ def load(path: Path, data: bytes) -> Iterator[Parsed | InputError]:
     blocks = _blocks(_main(soup))
     if not blocks:
         raise InputError(str(path), "网页中没有找到正文内容")
-    yield Parsed(title=_title(soup, blocks), blocks=blocks, date=_date(soup), source=str(path), structured=True)
+    yield Parsed(title=_title(soup, blocks), blocks=blocks, date=_date(soup), structured=True)

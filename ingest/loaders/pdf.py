@@ -21,7 +21,7 @@ from kb.records import Block
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 
-def load(path: Path, data: bytes) -> Iterator[Parsed | InputError]:
+def load(path: Path, data: bytes) -> Iterator[Parsed]:
     name = str(path)
     try:
         reader = PdfReader(io.BytesIO(data))
@@ -32,7 +32,7 @@ def load(path: Path, data: bytes) -> Iterator[Parsed | InputError]:
     except InputError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
-        raise InputError(name, f"PDF 文件已损坏或无法解析（{type(exc).__name__}）") from exc
+        raise InputError(name, "PDF 文件已损坏或无法解析：请用 PDF 阅读器打开检查，或另存后重试") from exc
     blocks = [
         Block(line.strip(), page=number)
         for number, text in enumerate(pages, start=1)
@@ -40,5 +40,5 @@ def load(path: Path, data: bytes) -> Iterator[Parsed | InputError]:
         if line.strip()
     ]
     if sum(len(b.text) for b in blocks) < 10:
-        raise InputError(name, "扫描版 PDF，没有文字层（scanned, no text layer），无法提取文字；请先做 OCR")
-    yield Parsed(title=title, blocks=blocks, source=name)
+        raise InputError(name, "扫描版 PDF，没有文字层，无法提取文字：请先做文字识别（OCR）再导入")
+    yield Parsed(title=title, blocks=blocks)

@@ -55,9 +55,9 @@ def lines_to_blocks(text: str) -> list[Block]:
     return [Block(line.strip()) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n") if line.strip()]
 
 
-def load(path: Path, data: bytes) -> Iterator[Parsed | InputError]:
+def load(path: Path, data: bytes) -> Iterator[Parsed]:
     text = decode(path, data)
     blocks = lines_to_blocks(text)
     if not blocks:
         raise InputError(str(path), "文件中没有文字内容")
-    yield Parsed(title="", blocks=blocks, source=str(path))
+    yield Parsed(title="", blocks=blocks)
