@@ -27,6 +27,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import psutil
@@ -45,10 +46,10 @@ def base_set(settings: Settings) -> tuple[list[str], np.ndarray]:
     vectors: list[np.ndarray] = []
     for name in ("eval-cmrc2018_trial", "eval-chinesesquad2_sample"):
         kb = KnowledgeBase.open(settings, name, Segmenter(settings.cache_dir), None)
-        ids = kb.catalog.chunk_ids()
-        chunks = kb.catalog.chunks(ids)
+        ids = kb.chunk_ids()
+        chunks = kb.chunks(ids)
         for i in range(0, len(ids), 500):
-            got = kb.vectors.vectors(ids[i : i + 500])
+            got = kb.stored_vectors(ids[i : i + 500])
             for cid in ids[i : i + 500]:
                 texts.append(chunks[cid].text)
                 vectors.append(got[cid])
@@ -61,14 +62,23 @@ def variant(text: str, k: int) -> str:
 
 def build(settings: Settings, name: str, size: int, texts: list[str], base: np.ndarray, embed_name: str) -> float:
     """Fill knowledge base ``name`` with ``size`` chunks; returns the seconds it took."""
-    from ingest.chunk import chunk_id
-    from kb.records import Chunk, Document, Section
-    from kb.segment import Segmenter, sentence_spans
-    from kb.store import Entry, KnowledgeBase
+    from kb.segment import Segmenter
+    from kb.store import KnowledgeBase
 
     rng = np.random.default_rng(size)
     kb = KnowledgeBase.open(settings, name, Segmenter(settings.cache_dir), embed_name, rebuild=True)
     started = time.perf_counter()
+    with kb.bulk():  # one BM25 snapshot at the end
+        _fill(kb, size, texts, base, rng)
+    return time.perf_counter() - started
+
+
+def _fill(kb: Any, size: int, texts: list[str], base: np.ndarray, rng: np.random.Generator) -> None:
+    from ingest.chunk import chunk_id
+    from kb.records import Chunk, Document, Section
+    from kb.segment import sentence_spans
+    from kb.store import Entry
+
     entries: list[Entry] = []
     for first in range(0, size, 10):
         parts = [
@@ -76,8 +86,8 @@ def build(settings: Settings, name: str, size: int, texts: list[str], base: np.n
             for i in range(first, min(first + 10, size))
         ]
         text = "\n".join(p for p, _ in parts)
-        doc = Document(f"scale-{first // 10}", f"规模测试文档{first // 10}", text, "bench", None,
-                       (Section(0, len(text)),), f"h{first}")  # fmt: skip
+        doc = Document(doc_id=f"scale-{first // 10}", title=f"规模测试文档{first // 10}", text=text, source="bench",
+                       sections=(Section(0, len(text)),), content_hash=f"h{first}")  # fmt: skip
         chunks, pos = [], 0
         for n, (p, _) in enumerate(parts):
             spans = tuple(sentence_spans(text, pos, pos + len(p))) or ((pos, pos + len(p)),)
@@ -90,8 +100,6 @@ def build(settings: Settings, name: str, size: int, texts: list[str], base: np.n
             kb.write(entries)
             entries = []
     kb.write(entries)
-    kb.save_lexical()
-    return time.perf_counter() - started
 
 
 def measure(settings: Settings, name: str, questions: list[str]) -> dict[str, float]:
@@ -112,11 +120,10 @@ def measure(settings: Settings, name: str, questions: list[str]) -> dict[str, fl
     retrieve, search, ask = [], [], []
     for q in questions:
         t = time.perf_counter()
-        assistant.retriever.search(q, 8)
+        parts = assistant.retriever.search(q, 8).timings
         retrieve.append((time.perf_counter() - t) * 1e3)
-        parts = assistant.retriever.last_timings
         search.append(parts["dense_ms"] + parts["lexical_ms"])
-        ask.append(assistant.ask(q).timings["total_ms"])
+        ask.append(assistant.ask(q).trace.timings["total_ms"])
     pct = lambda xs, p: statistics.quantiles(xs, n=20)[p]  # noqa: E731
     return {
         "chunks": kb.counts()[1], "open_s": open_s, "retrieve_p50_ms": statistics.median(retrieve),

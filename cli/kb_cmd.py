@@ -27,12 +27,9 @@ def list_kbs(args: argparse.Namespace, settings: Settings) -> int:
     names = store.list_names(settings)
     if not names:
         print("还没有知识库。用 pilotqa ingest 路径 导入文档。")
-    segmenter = Segmenter(settings.cache_dir) if names else None
     for name in names:
-        assert segmenter is not None
-        kb = store.KnowledgeBase.open(settings, name, segmenter, None)
-        docs, chunks = kb.counts()
-        print(f"{name}\t{docs} 篇文档\t{chunks} 个片段\t模型 {kb.model}")
+        docs, chunks, model = store.peek(settings, name)  # the catalogue alone: no Chroma, no BM25
+        print(f"{name}\t{docs} 篇文档\t{chunks} 个片段\t模型 {model}")
     return 0
 
 
@@ -42,10 +39,11 @@ def show_kb(args: argparse.Namespace, settings: Settings) -> int:
         raise PilotQAError(f"没有名为“{name}”的知识库。用 pilotqa kb list 查看已有的知识库。")
     kb = store.KnowledgeBase.open(settings, name, Segmenter(settings.cache_dir), None)
     docs, chunks = kb.counts()
-    print(f"知识库 {name}：{docs} 篇文档，{chunks} 个片段，嵌入模型 {kb.model}，向量库 {kb.vectors.location}")
+    print(f"知识库 {name}：{docs} 篇文档，{chunks} 个片段，嵌入模型 {kb.model}，向量库 {kb.location}")
     for d in kb.documents():
         when = dt.datetime.fromtimestamp(d.ingested_at).strftime("%Y-%m-%d %H:%M")
-        print(f"  {d.doc_id}\t{d.title}\t{d.date or '-'}\t{d.n_chunks} 片段\t导入于 {when}\t{d.source}")
+        where = d.source + (f"（记录 {d.record}）" if d.record else "")
+        print(f"  {d.doc_id}\t{d.title}\t{d.date or '-'}\t{d.n_chunks} 片段\t导入于 {when}\t{where}")
     return 0
 
 

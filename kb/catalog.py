@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
     doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT NOT NULL, date TEXT,
     content_hash TEXT NOT NULL, text TEXT NOT NULL, sections TEXT NOT NULL,
-    n_chunks INTEGER NOT NULL, ingested_at REAL NOT NULL);
+    n_chunks INTEGER NOT NULL, ingested_at REAL NOT NULL, record TEXT);
 CREATE TABLE IF NOT EXISTS chunks (
     chunk_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
     start INTEGER NOT NULL, end INTEGER NOT NULL, text TEXT NOT NULL, heading TEXT NOT NULL,
@@ -34,6 +34,7 @@ CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id, ordinal);
 CREATE TABLE IF NOT EXISTS pending (doc_id TEXT PRIMARY KEY, since REAL NOT NULL);
 """
 _CHUNK_COLS = "chunk_id, doc_id, ordinal, start, end, text, heading, page, sentences"
+_INFO_COLS = "doc_id, title, source, record, date, content_hash, n_chunks, ingested_at"
 
 
 class Catalog:
@@ -43,15 +44,30 @@ class Catalog:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         self._lock = threading.RLock()
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Catalogues written before the ``record`` column kept a jsonl record as ``source = "path#doc_id"``."""
+        columns = {row["name"] for row in self._db.execute("PRAGMA table_info(documents)")}
+        if "record" in columns:
+            return
+        with self._lock, self._tx():
+            self._db.execute("ALTER TABLE documents ADD COLUMN record TEXT")
+            self._db.execute(
+                "UPDATE documents SET record = doc_id, source = substr(source, 1, length(source) - length(doc_id) - 1) "
+                "WHERE substr(source, -length(doc_id) - 1) = '#' || doc_id "
+                "AND lower(substr(source, 1, length(source) - length(doc_id) - 1)) LIKE '%.jsonl'"
+            )
 
     def close(self) -> None:
         self._db.close()
 
-    def _rows(self, sql: str, args: Sequence[object] = ()) -> list[tuple]:
+    def _rows(self, sql: str, args: Sequence[object] = ()) -> list[sqlite3.Row]:
         """Run a read query under the lock (one connection is shared between threads)."""
         with self._lock:
             return self._db.execute(sql, tuple(args)).fetchall()
@@ -59,7 +75,7 @@ class Catalog:
     # -- metadata ---------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
         rows = self._rows("SELECT value FROM meta WHERE key=?", (key,))
-        return rows[0][0] if rows else None
+        return rows[0]["value"] if rows else None
 
     def set_meta(self, key: str, value: str) -> None:
         with self._lock:
@@ -80,7 +96,7 @@ class Catalog:
             self._db.executemany("DELETE FROM pending WHERE doc_id=?", [(d,) for d in doc_ids])
 
     def pending(self) -> list[str]:
-        return [r[0] for r in self._rows("SELECT doc_id FROM pending")]
+        return [r["doc_id"] for r in self._rows("SELECT doc_id FROM pending")]
 
     # -- writes -----------------------------------------------------------------
     def replace(
@@ -92,8 +108,9 @@ class Catalog:
             for doc, chunks, terms, grams in items:
                 self._db.execute("DELETE FROM chunks WHERE doc_id=?", (doc.doc_id,))
                 self._db.execute(
-                    "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?)",
-                    (doc.doc_id, doc.title, doc.source, doc.date, doc.content_hash, doc.text,
+                    "INSERT OR REPLACE INTO documents (doc_id, title, source, record, date, content_hash, text, "
+                    "sections, n_chunks, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (doc.doc_id, doc.title, doc.source, doc.record, doc.date, doc.content_hash, doc.text,
                      _dump_sections(doc.sections), len(chunks), now),
                 )  # fmt: skip
                 self._db.executemany(
@@ -123,41 +140,34 @@ class Catalog:
         return _Transaction(self._db)
 
     # -- reads ------------------------------------------------------------------
-    def hashes(self) -> dict[str, str]:
-        return dict(self._rows("SELECT doc_id, content_hash FROM documents"))
-
     def documents(self) -> list[DocInfo]:
-        rows = self._rows(
-            "SELECT doc_id, title, source, date, content_hash, n_chunks, ingested_at FROM documents "
-            "ORDER BY date DESC, title"
-        )
-        return [DocInfo(*r) for r in rows]
+        rows = self._rows(f"SELECT {_INFO_COLS} FROM documents ORDER BY date DESC, title")
+        return [_info(r) for r in rows]
 
     def doc_infos(self, doc_ids: Sequence[str]) -> dict[str, DocInfo]:
         """Catalogue entries of just these documents (a query needs a handful, not all)."""
         ids = list(dict.fromkeys(doc_ids))
         marks = ",".join("?" * len(ids))
-        rows = self._rows(
-            "SELECT doc_id, title, source, date, content_hash, n_chunks, ingested_at FROM documents "
-            f"WHERE doc_id IN ({marks})",
-            ids,
-        )
-        return {r[0]: DocInfo(*r) for r in rows}
+        rows = self._rows(f"SELECT {_INFO_COLS} FROM documents WHERE doc_id IN ({marks})", ids)
+        return {r["doc_id"]: _info(r) for r in rows}
 
     def document(self, doc_id: str) -> Document | None:
         rows = self._rows(
-            "SELECT doc_id, title, text, source, date, sections, content_hash FROM documents WHERE doc_id=?",
+            "SELECT doc_id, title, text, source, record, date, sections, content_hash FROM documents WHERE doc_id=?",
             (doc_id,),
         )
         if not rows:
             return None
-        row = rows[0]
-        return Document(row[0], row[1], row[2], row[3], row[4], _load_sections(row[5]), row[6])
+        r = rows[0]
+        return Document(
+            doc_id=r["doc_id"], title=r["title"], text=r["text"], source=r["source"], record=r["record"],
+            date=r["date"], sections=_load_sections(r["sections"]), content_hash=r["content_hash"],
+        )  # fmt: skip
 
     def chunk_ids(self, doc_id: str | None = None) -> list[str]:
         if doc_id is None:
-            return [r[0] for r in self._rows("SELECT chunk_id FROM chunks")]
-        return [r[0] for r in self._rows("SELECT chunk_id FROM chunks WHERE doc_id=?", (doc_id,))]
+            return [r["chunk_id"] for r in self._rows("SELECT chunk_id FROM chunks")]
+        return [r["chunk_id"] for r in self._rows("SELECT chunk_id FROM chunks WHERE doc_id=?", (doc_id,))]
 
     def chunks(self, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
         out: dict[str, Chunk] = {}
@@ -165,19 +175,16 @@ class Catalog:
             part = list(chunk_ids[i : i + 500])
             marks = ",".join("?" * len(part))
             for row in self._rows(f"SELECT {_CHUNK_COLS} FROM chunks WHERE chunk_id IN ({marks})", part):
-                out[row[0]] = _chunk(row)
+                out[row["chunk_id"]] = _chunk(row)
         return out
 
-    def chunks_of(self, doc_id: str) -> list[Chunk]:
-        rows = self._rows(f"SELECT {_CHUNK_COLS} FROM chunks WHERE doc_id=? ORDER BY ordinal", (doc_id,))
-        return [_chunk(r) for r in rows]
-
     def iter_terms(self) -> Iterator[tuple[str, str, str]]:
-        yield from self._rows("SELECT chunk_id, terms, bigrams FROM chunks ORDER BY rowid")
+        for r in self._rows("SELECT chunk_id, terms, bigrams FROM chunks ORDER BY rowid"):
+            yield r["chunk_id"], r["terms"], r["bigrams"]
 
     def counts(self) -> tuple[int, int]:
-        docs = self._rows("SELECT COUNT(*) FROM documents")[0][0]
-        chunks = self._rows("SELECT COUNT(*) FROM chunks")[0][0]
+        docs = self._rows("SELECT COUNT(*) AS n FROM documents")[0]["n"]
+        chunks = self._rows("SELECT COUNT(*) AS n FROM chunks")[0]["n"]
         return int(docs), int(chunks)
 
 
@@ -192,9 +199,16 @@ class _Transaction:
         self._db.execute("ROLLBACK" if exc_type else "COMMIT")
 
 
-def _chunk(row: tuple) -> Chunk:
-    spans = tuple((int(a), int(b)) for a, b in json.loads(row[8]))
-    return Chunk(row[0], row[1], row[2], row[5], row[3], row[4], tuple(json.loads(row[6])), row[7], spans)
+def _chunk(r: sqlite3.Row) -> Chunk:
+    return Chunk(
+        chunk_id=r["chunk_id"], doc_id=r["doc_id"], ordinal=r["ordinal"], text=r["text"], start=r["start"],
+        end=r["end"], heading_path=tuple(json.loads(r["heading"])), page=r["page"],
+        sentences=tuple((int(a), int(b)) for a, b in json.loads(r["sentences"])),
+    )  # fmt: skip
+
+
+def _info(r: sqlite3.Row) -> DocInfo:
+    return DocInfo(**{name: r[name] for name in r.keys()})  # noqa: SIM118  (a Row's keys are not a mapping view)
 
 
 def _dump_sections(sections: Sequence[Section]) -> str:

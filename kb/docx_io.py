@@ -63,7 +63,7 @@ def read_docx(data: bytes) -> tuple[str, list[Block]]:
 
 
 def write_docx(title: str, parts: Sequence[tuple[str, str]]) -> bytes:
-    """A .docx of ``parts``: (kind, text) with kind in heading/paragraph/note/source."""
+    """A .docx of ``parts``: (kind, text) with kind in heading/paragraph/note."""
     document = docx.Document()
     document.core_properties.title = title
     document.add_heading(title, level=0)
@@ -74,8 +74,6 @@ def write_docx(title: str, parts: Sequence[tuple[str, str]]) -> bytes:
             run = document.add_paragraph().add_run(text)
             run.font.size = Pt(9)
             run.italic = True
-        elif kind == "source":
-            document.add_paragraph(text, style="List Number")
         else:
             document.add_paragraph(text)
     buf = io.BytesIO()

@@ -129,6 +129,11 @@ class LexicalIndex:
         return len(self._row)
 
     @_locked
+    def live(self) -> set[str]:
+        """The chunk ids currently indexed (removed ones excluded)."""
+        return set(self._row)
+
+    @_locked
     def add(self, chunk_id: str, terms: Sequence[str], grams: Sequence[str]) -> None:
         self.remove([chunk_id])
         self._row[chunk_id] = len(self.ids)

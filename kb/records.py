@@ -8,6 +8,17 @@ Does not own: storage, parsing or scoring logic.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+BlockKind = Literal["heading", "paragraph", "row"]
+
+
+class Mode(StrEnum):
+    """How an answer was produced."""
+
+    EXTRACTIVE = "extractive"
+    LLM = "llm"
 
 
 @dataclass(frozen=True)
@@ -15,7 +26,7 @@ class Block:
     """One structural unit a loader found: a heading, a paragraph or a table row."""
 
     text: str
-    kind: str = "paragraph"  # "heading" | "paragraph" | "row"
+    kind: BlockKind = "paragraph"
     level: int = 0  # heading level (1 = top); 0 for non-headings
     page: int | None = None  # 1-based page number where the format has pages
 
@@ -37,10 +48,11 @@ class Document:
     doc_id: str
     title: str
     text: str
-    source: str  # the file path (or "path#doc_id" for a jsonl record)
+    source: str  # the file it was read from
     date: str | None = None  # ISO date (YYYY-MM-DD) the text states, if any
     sections: tuple[Section, ...] = ()
     content_hash: str = ""
+    record: str | None = None  # the record's id inside a many-document file (jsonl); None otherwise
 
 
 @dataclass(frozen=True)
@@ -73,21 +85,21 @@ class DocInfo:
     content_hash: str
     n_chunks: int
     ingested_at: float
+    record: str | None = None
 
 
 @dataclass(frozen=True)
 class Hit:
-    """A retrieved chunk with its fused score and the ranks that produced it."""
+    """A retrieved chunk with its fused score and its document's catalogue details."""
 
     chunk: Chunk
     score: float
-    ranks: dict[str, int] = field(default_factory=dict, hash=False, compare=False)
     title: str = ""
     date: str | None = None
     source: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Citation:
     """A quoted source sentence: ``document.text[start:end] == quote``."""
 
@@ -105,14 +117,23 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Trace:
+    """How one answer came about: what retrieval found and how long each step took."""
+
+    hits: tuple[Hit, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict, hash=False, compare=False)
+    refusal: str = ""  # why the answer is a refusal ("" when it is not)
+
+
+@dataclass(frozen=True)
 class Answer:
     """What the assistant says: text with ``[n]`` markers and the citations they name."""
 
     question: str
     text: str
+    grounded: bool
+    mode: Mode
     citations: tuple[Citation, ...] = ()
-    grounded: bool = True
-    mode: str = "extractive"  # "extractive" | "llm"
     related: tuple[Citation, ...] = ()
-    timings: dict[str, float] = field(default_factory=dict, hash=False, compare=False)
     notice: str = ""
+    trace: Trace = field(default_factory=Trace, hash=False, compare=False)

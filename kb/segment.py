@@ -12,7 +12,6 @@ import logging
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -108,17 +107,3 @@ class Segmenter:
         """Terms of a question, with institution aliases added (工行 → 中国工商银行 …)."""
         terms = self.terms(text)
         return terms + [a for t in terms for a in aliases().get(t, ()) if a != t]
-
-
-def iter_lines(text: str) -> Iterator[tuple[int, int]]:
-    """Spans of the lines of ``text`` (without their line breaks)."""
-    pos = 0
-    for line in text.split("\n"):
-        yield pos, pos + len(line)
-        pos += len(line) + 1
-
-
-def join_spans(spans: Iterable[tuple[int, int]]) -> tuple[int, int]:
-    """The smallest span covering all of ``spans``."""
-    spans = list(spans)
-    return min(a for a, _ in spans), max(b for _, b in spans)

@@ -3,16 +3,18 @@
 Owns: opening and creating knowledge bases, the embedding-model check, the write
 protocol (pending mark → vectors → catalogue → stale vectors removed → pending
 cleared) and the recovery that makes a crash anywhere in it harmless, deletion,
-listing, and read access for retrieval. Does not own: parsing documents or chunking
+the BM25 snapshot each write leaves, listing, and the read API retrieval and the UI
+use (its parts stay private). Does not own: parsing documents or chunking
 (``ingest``), or ranking (``assistant``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,8 +48,8 @@ class KnowledgeBase:
         self.settings = settings
         self.dir = settings.kb_dir(name)
         self.segmenter = segmenter
-        self.catalog = Catalog(self.dir / "catalog.sqlite")
-        recorded = self.catalog.get_meta("embed_model")
+        self._catalog = Catalog(self.dir / "catalog.sqlite")
+        recorded = self._catalog.get_meta("embed_model")
         if model is not None and recorded is not None and recorded != model:
             raise ModelMismatchError(
                 f"知识库“{name}”是用嵌入模型“{recorded}”建立的，当前设置的是“{model}”。"
@@ -56,11 +58,12 @@ class KnowledgeBase:
             )
         self.model = recorded or model
         if recorded is None and model is not None:
-            self.catalog.set_meta("embed_model", model)
-        self.vectors = vectors.VectorStore(settings, name, {"embed_model": self.model or "", "kb": name})
-        self._write_lock = threading.Lock()
+            self._catalog.set_meta("embed_model", model)
+        self._vectors = vectors.VectorStore(settings, name, {"embed_model": self.model or "", "kb": name})
+        self._write_lock = threading.RLock()
+        self._deferred = 0  # > 0 inside ``bulk()``: the BM25 snapshot is written once at its end
         self.recover()
-        self.lexical = self._open_lexical()
+        self._lexical = self._open_lexical()
 
     @classmethod
     def open(
@@ -74,36 +77,49 @@ class KnowledgeBase:
     # -- consistency ------------------------------------------------------------
     def recover(self) -> None:
         """Finish or undo an interrupted write: vectors follow the catalogue."""
-        pending = self.catalog.pending()
+        pending = self._catalog.pending()
         for doc_id in pending:
-            keep = set(self.catalog.chunk_ids(doc_id))
-            stored = set(self.vectors.ids_of(doc_id))
+            keep = set(self._catalog.chunk_ids(doc_id))
+            stored = set(self._vectors.ids_of(doc_id))
             if keep - stored:  # vectors lost: forget the document, the next ingest adds it again
                 log.warning(
                     "recovering %s: %d vectors missing; document dropped for re-ingest", doc_id, len(keep - stored)
                 )
-                self.catalog.delete([doc_id])
+                self._catalog.delete([doc_id])
                 keep = set()
             stray = list(stored - keep)
             if stray:
                 log.warning("recovering %s: removing %d stray vectors", doc_id, len(stray))
-                self.vectors.delete(stray)
+                self._vectors.delete(stray)
         if pending:
-            self.catalog.clear_pending(pending)
+            self._catalog.clear_pending(pending)
 
     def _open_lexical(self) -> LexicalIndex:
         path = self.dir / "lexical.npz"
-        index = LexicalIndex.load(path, self.catalog.generation)
+        index = LexicalIndex.load(path, self._catalog.generation)
         if index is not None:
             return index
         index = LexicalIndex()
-        for chunk_id, terms, grams in self.catalog.iter_terms():
+        for chunk_id, terms, grams in self._catalog.iter_terms():
             index.add(chunk_id, terms.split(SEP) if terms else [], grams.split(SEP) if grams else [])
-        index.save(path, self.catalog.generation)
+        index.save(path, self._catalog.generation)
         return index
 
-    def save_lexical(self) -> None:
-        self.lexical.save(self.dir / "lexical.npz", self.catalog.generation)
+    def _save_lexical(self) -> None:
+        if not self._deferred:
+            self._lexical.save(self.dir / "lexical.npz", self._catalog.generation)
+
+    @contextlib.contextmanager
+    def bulk(self) -> Iterator[None]:
+        """Many writes, one BM25 snapshot at the end (a crash inside leaves a stale snapshot, rebuilt on open)."""
+        with self._write_lock:
+            self._deferred += 1
+        try:
+            yield
+        finally:
+            with self._write_lock:
+                self._deferred -= 1
+                self._save_lexical()
 
     # -- writes -----------------------------------------------------------------
     def write(self, entries: Sequence[Entry]) -> None:
@@ -112,35 +128,36 @@ class KnowledgeBase:
             return
         doc_ids = [e.doc.doc_id for e in entries]
         with self._write_lock:
-            self.catalog.mark_pending(doc_ids)
-            old = {d: set(self.catalog.chunk_ids(d)) for d in doc_ids}
+            self._catalog.mark_pending(doc_ids)
+            old = {d: set(self._catalog.chunk_ids(d)) for d in doc_ids}
             ids = [c.chunk_id for e in entries for c in e.chunks]
             metas = [{"doc_id": c.doc_id, "ordinal": c.ordinal} for e in entries for c in e.chunks]
             if ids:
-                self.vectors.upsert(ids, np.concatenate([e.vectors for e in entries]), metas)
+                self._vectors.upsert(ids, np.concatenate([e.vectors for e in entries]), metas)
             rows = []
             for e in entries:
                 terms = [self.segmenter.terms(self.embed_text(c)) for c in e.chunks]
                 grams = [bigrams(c.text) for c in e.chunks]
                 rows.append((e.doc, e.chunks, terms, grams))
-            self.catalog.replace(rows)
+            self._catalog.replace(rows)
             stale = [cid for d in doc_ids for cid in old[d] - {c.chunk_id for c in _chunks_of(entries, d)}]
-            self.vectors.delete(stale)
-            self.lexical.remove(stale)
+            self._vectors.delete(stale)
+            self._lexical.remove(stale)
             for _doc, chunks, terms, grams in rows:
                 for c, t, g in zip(chunks, terms, grams, strict=True):
-                    self.lexical.add(c.chunk_id, t, g)
-            self.catalog.clear_pending(doc_ids)
+                    self._lexical.add(c.chunk_id, t, g)
+            self._catalog.clear_pending(doc_ids)
+            self._save_lexical()
 
     def delete_documents(self, doc_ids: Sequence[str]) -> None:
         with self._write_lock:
-            self.catalog.mark_pending(doc_ids)
-            ids = [cid for d in doc_ids for cid in self.catalog.chunk_ids(d)]
-            self.catalog.delete(doc_ids)
-            self.vectors.delete(ids)
-            self.lexical.remove(ids)
-            self.catalog.clear_pending(doc_ids)
-            self.save_lexical()
+            self._catalog.mark_pending(doc_ids)
+            ids = [cid for d in doc_ids for cid in self._catalog.chunk_ids(d)]
+            self._catalog.delete(doc_ids)
+            self._vectors.delete(ids)
+            self._lexical.remove(ids)
+            self._catalog.clear_pending(doc_ids)
+            self._save_lexical()
 
     @staticmethod
     def embed_text(chunk: Chunk) -> str:
@@ -151,17 +168,72 @@ class KnowledgeBase:
 
     # -- reads ------------------------------------------------------------------
     def documents(self) -> list[DocInfo]:
-        return self.catalog.documents()
+        return self._catalog.documents()
+
+    def doc_infos(self, doc_ids: Sequence[str]) -> dict[str, DocInfo]:
+        return self._catalog.doc_infos(doc_ids)
 
     def document(self, doc_id: str) -> Document | None:
-        return self.catalog.document(doc_id)
+        return self._catalog.document(doc_id)
 
     def counts(self) -> tuple[int, int]:
-        return self.catalog.counts()
+        """(documents, chunks)."""
+        return self._catalog.counts()
+
+    def chunk_ids(self, doc_id: str | None = None) -> list[str]:
+        """Every chunk id, or one document's."""
+        return self._catalog.chunk_ids(doc_id)
+
+    def chunks(self, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
+        """The stored chunks of these ids (ids no longer stored are absent)."""
+        return self._catalog.chunks(chunk_ids)
+
+    def stored_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of these chunks."""
+        return self._vectors.vectors(chunk_ids)
+
+    def dense(self, vector: np.ndarray, k: int, doc_ids: Sequence[str] | None = None) -> list[tuple[str, float]]:
+        """Nearest chunks to ``vector`` as (chunk_id, cosine), optionally within some documents."""
+        return self._vectors.search(vector, k, doc_ids)
+
+    def lexical(self, field: str, terms: Sequence[str], k: int, allowed: set[str] | None = None
+                ) -> list[tuple[str, float]]:  # fmt: skip
+        """BM25 over ``field`` ("terms": jieba terms, "bigrams": character bigrams) as (chunk_id, score)."""
+        return self._lexical.search(field, terms, k, allowed)
+
+    def idf(self, field: str, term: str) -> float:
+        return self._lexical.idf(field, term)
+
+    @property
+    def location(self) -> str:
+        """Where the vectors live: the embedded Chroma folder or the server's URL."""
+        return self._vectors.location
+
+    def check(self) -> list[str]:
+        """Disagreements between catalogue, vectors and lexical index (empty when consistent)."""
+        catalog = set(self._catalog.chunk_ids())
+        problems = []
+        if set(self._vectors.all_ids()) != catalog:
+            problems.append("vectors differ from the catalogue")
+        if self._lexical.live() != catalog:
+            problems.append("lexical index differs from the catalogue")
+        if self._catalog.pending():
+            problems.append("writes are pending")
+        return problems
 
 
 def _chunks_of(entries: Sequence[Entry], doc_id: str) -> tuple[Chunk, ...]:
     return next(e.chunks for e in entries if e.doc.doc_id == doc_id)
+
+
+def peek(settings: Settings, name: str) -> tuple[int, int, str | None]:
+    """(documents, chunks, embedding model) of a knowledge base, read from its catalogue alone."""
+    catalog = Catalog(settings.kb_dir(name) / "catalog.sqlite")
+    try:
+        docs, chunks = catalog.counts()
+        return docs, chunks, catalog.get_meta("embed_model")
+    finally:
+        catalog.close()
 
 
 def list_names(settings: Settings) -> list[str]:
@@ -178,7 +250,9 @@ def delete(settings: Settings, name: str) -> bool:
     existed = path.exists()
     try:
         vectors.drop(settings, name)
-    except Exception as exc:  # the catalogue goes anyway; say what is left behind
-        raise PilotQAError(f"无法删除知识库“{name}”的向量集合：{exc}") from exc
+    except Exception as exc:  # nothing is removed: the catalogue stays so that the knowledge base stays whole
+        raise PilotQAError(
+            f"无法删除知识库“{name}”的向量集合（{exc}），知识库保持原样：请确认向量库可用后重试。"
+        ) from exc
     shutil.rmtree(path, ignore_errors=True)
     return existed

@@ -77,10 +77,6 @@ class VectorStore:
                 "PILOTQA_CHROMA_URL 正确；若使用本地库，请确认数据目录可写。"
             ) from exc
 
-    @property
-    def meta(self) -> dict[str, Any]:
-        return dict(self._col.metadata or {})
-
     def count(self) -> int:
         return int(self._col.count())
 

@@ -41,7 +41,7 @@ from assistant.retrieve import Retriever
 s = Settings()
 e = Embedder(s)
 kb = KnowledgeBase.open(s, "default", Segmenter(s.cache_dir), e.name)
-hits = Retriever(kb, e).search("刷脸付受理终端有多少台")
+hits = Retriever(kb, e).search("刷脸付受理终端有多少台").hits
 assert hits and "4821" in hits[0].chunk.text
 print("OFFLINE-OK")
 """
