@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from assistant.numbers import unsupported
 from kb.records import Citation, Hit
@@ -20,7 +21,10 @@ _KEY = re.compile(r"\[(\d+)\]")
 def citation(n: int, hit: Hit, start: int, end: int) -> Citation:
     c = hit.chunk
     quote = c.text[start - c.start : end - c.start]
-    return Citation(n, c.doc_id, hit.title, hit.source, c.section, c.page, quote, start, end, c.chunk_id, hit.date)
+    return Citation(
+        n=n, doc_id=c.doc_id, title=hit.title, source=hit.source, section=c.section, page=c.page,
+        quote=quote, start=start, end=end, chunk_id=c.chunk_id, date=hit.date,
+    )  # fmt: skip
 
 
 def best_sentence(hit: Hit) -> tuple[int, int]:
@@ -43,11 +47,7 @@ def resolve(text: str, citations: Sequence[Citation]) -> tuple[str, tuple[Citati
         return f"[{new[n]}]" if n in new else ""
 
     cleaned = _KEY.sub(swap, text)
-    used = tuple(
-        Citation(new[n], c.doc_id, c.title, c.source, c.section, c.page, c.quote, c.start, c.end, c.chunk_id, c.date)
-        for n in order
-        for c in [by_n[n]]
-    )
+    used = tuple(replace(by_n[n], n=new[n]) for n in order)
     return cleaned, used
 
 

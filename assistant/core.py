@@ -20,8 +20,8 @@ from assistant import question as qn
 from assistant.extract import Candidate, Extractor
 from assistant.retrieve import NO_FILTERS, Filters, Retriever
 from kb.embed import Embedder, Reranker
-from kb.errors import PilotQAError
-from kb.records import Answer, Citation, Hit
+from kb.errors import EndpointError, PilotQAError
+from kb.records import Answer, Citation, Hit, Mode, Trace
 from kb.segment import Segmenter
 from kb.settings import Settings
 from kb.store import KnowledgeBase
@@ -64,7 +64,6 @@ class Assistant:
         self.extractor = Extractor(self.res.segmenter)
         self._chat_model = chat_model
         self._llm: Any = None
-        self.last_hits: list[Hit] = []
 
     @property
     def llm_available(self) -> bool:
@@ -89,45 +88,50 @@ class Assistant:
 
     def stream(self, question: str, history: Sequence[Answer | str] = (), filters: Filters = NO_FILTERS,
                mode: str | None = None) -> Iterator[str | Answer]:  # fmt: skip
-        """Yield text pieces as they are produced, then the checked ``Answer``."""
+        """Yield text pieces as they are produced, then the checked ``Answer`` (with its trace)."""
         started = time.perf_counter()
         question = question.strip()
         if not question:
             raise PilotQAError("问题是空的：请输入一个问题。")
         if self.res.kb.counts()[1] == 0:
-            yield Answer(question, EMPTY_KB, grounded=False, notice=EMPTY_KB)
+            yield Answer(question, EMPTY_KB, grounded=False, mode=Mode.EXTRACTIVE, notice=EMPTY_KB,
+                         trace=Trace(refusal="empty knowledge base"))  # fmt: skip
             return
+        use_llm = Mode(mode or (Mode.LLM if self.llm_available else Mode.EXTRACTIVE)) is Mode.LLM
+        standalone, carried = self._standalone(question, history, use_llm)
+        found = self.retriever.search(standalone, self.settings.top_k, filters, carried)
+        hits = found.hits
+        timings = {"retrieve_ms": (time.perf_counter() - started) * 1e3, **found.timings}
+        q = qn.parse(standalone)
+        cands = self.extractor.candidates(q, hits, lambda t: self.res.kb.idf("terms", t))
+        extractive = self._extractive(question, standalone, self.extractor.answer(q, cands), hits)
+        if use_llm and hits:
+            try:
+                for item in self._llm_answer(question, standalone, cands, hits):
+                    if isinstance(item, Answer):
+                        item = _traced(item, hits, timings, started)
+                    yield item
+                return
+            except EndpointError as exc:  # the endpoint failed: the extractive answer stands
+                log.warning("LLM failed, falling back: %s", exc)
+                extractive = replace(extractive, notice=f"{exc}，以下为离线抽取的答案。")
+        yield extractive.text
+        yield _traced(extractive, hits, timings, started)
+
+    def _standalone(self, question: str, history: Sequence[Answer | str], use_llm: bool) -> tuple[str, list[str]]:
+        """The question made self-contained from the conversation, and the terms it carries over."""
         previous = [h.question if isinstance(h, Answer) else h for h in history]
-        use_llm = (mode or ("llm" if self.llm_available else "extractive")) == "llm"
         standalone, carried = followup.rewrite(question, previous, self.res.segmenter)
         if use_llm and previous and followup.leans_on_history(question):
             try:
                 standalone = self._get_llm().rewrite(question, previous)
-            except Exception as exc:  # the rule-based rewrite stands
+            except EndpointError as exc:  # the rule-based rewrite stands
                 log.warning("LLM rewrite failed: %s", exc)
-        hits = self.retriever.search(standalone, self.settings.top_k, filters, carried)
-        self.last_hits = hits
-        t_retrieved = time.perf_counter()
-        q = qn.parse(standalone)
-        cands = self.extractor.candidates(q, hits, lambda t: self.res.kb.lexical.idf("terms", t))
-        extractive = self._extractive(question, standalone, self.extractor.answer(q, cands), hits)
-        if use_llm and hits:
-            try:
-                yield from self._llm_answer(question, standalone, cands, started)
-                return
-            except Exception as exc:  # any endpoint failure: the extractive answer stands
-                log.warning("LLM failed, falling back: %s", exc)
-                extractive = replace(
-                    extractive, notice=f"语言模型不可用（{type(exc).__name__}），以下为离线抽取的答案。"
-                )
-        timings = {"retrieve_ms": (t_retrieved - started) * 1e3, **self.retriever.last_timings,
-                   "total_ms": (time.perf_counter() - started) * 1e3}  # fmt: skip
-        yield extractive.text
-        yield replace(extractive, timings=timings)
+        return standalone, carried
 
     def _extractive(self, question: str, standalone: str, draft: Any, hits: list[Hit]) -> Answer:
         if not draft.grounded:
-            return self._refusal(question, standalone, hits)
+            return self._refusal(question, standalone, hits, Mode.EXTRACTIVE, "no sentence scored high enough")
         cites = [cite.citation(i, hit, a, b) for i, (hit, a, b) in enumerate(merge_adjacent(draft.sentences), start=1)]
         body = "".join(f"{c.quote}[{c.n}]" for c in cites)
         lead = draft.lead
@@ -136,15 +140,17 @@ class Assistant:
         if problems:  # cannot happen by construction; never show an unsupported number
             log.error("extractive answer had unsupported numbers %s", problems)
             text = body
-        return Answer(question, text, tuple(cites), True, "extractive")
+        return Answer(question, text, grounded=True, mode=Mode.EXTRACTIVE, citations=tuple(cites))
 
-    def _refusal(self, question: str, standalone: str, hits: list[Hit]) -> Answer:
+    @staticmethod
+    def _refusal(question: str, standalone: str, hits: Sequence[Hit], mode: Mode, reason: str) -> Answer:
+        """The one way a refusal is built: the plain sentence, the nearest passages under ``related``."""
         related = tuple(cite.citation(i, h, *cite.best_sentence(h)) for i, h in enumerate(hits[:3], start=1))
         text = f"资料中没有找到关于“{topic(standalone)}”的信息。"
-        return Answer(question, text, (), False, "extractive", related)
+        return Answer(question, text, grounded=False, mode=mode, related=related, trace=Trace(refusal=reason))
 
     def _llm_answer(self, question: str, standalone: str, cands: list[Candidate],
-                    started: float) -> Iterator[str | Answer]:  # fmt: skip
+                    hits: list[Hit]) -> Iterator[str | Answer]:  # fmt: skip
         llm = self._get_llm()
         pool = [cite.citation(i, c.hit, c.start, c.end) for i, c in enumerate(cands[:12], start=1)]
         pieces: list[str] = []
@@ -153,13 +159,15 @@ class Assistant:
             yield piece
         text, used = cite.resolve("".join(pieces).strip(), pool)
         text, notice = check_sentences(text, used)
-        grounded = bool(used) and "没有找到" not in text
-        if not grounded:
-            related = tuple(replace(c, n=i) for i, c in enumerate(pool[:3], start=1))
-            yield Answer(question, f"资料中没有找到关于“{topic(standalone)}”的信息。", (), False, "llm", related)
+        if not used:  # grounding is decided by resolved citations, not by the wording of the reply
+            yield self._refusal(question, standalone, hits, Mode.LLM, "no citation resolved")
             return
-        timings = {"total_ms": (time.perf_counter() - started) * 1e3}
-        yield Answer(question, text, used, True, "llm", timings=timings, notice=notice)
+        yield Answer(question, text, grounded=True, mode=Mode.LLM, citations=used, notice=notice)
+
+
+def _traced(answer: Answer, hits: list[Hit], timings: dict[str, float], started: float) -> Answer:
+    total = {**timings, "total_ms": (time.perf_counter() - started) * 1e3}
+    return replace(answer, trace=replace(answer.trace, hits=tuple(hits), timings=total))
 
 
 def merge_adjacent(sentences: Sequence[Candidate]) -> list[tuple[Hit, int, int]]:

@@ -62,8 +62,8 @@ def evaluate(assistant: Assistant, set_dir: Path, limit: int | None = None) -> d
     outcomes = []
     for row in rows:
         answer = assistant.ask(row["question"])
-        docs = list(dict.fromkeys(h.chunk.doc_id for h in assistant.last_hits))
-        outcomes.append(Outcome(answer.text, answer.grounded, docs, answer.timings.get("total_ms", 0.0)))
+        docs = list(dict.fromkeys(h.chunk.doc_id for h in answer.trace.hits))
+        outcomes.append(Outcome(answer.text, answer.grounded, docs, answer.trace.timings.get("total_ms", 0.0)))
     return {"set": set_dir.name, **score(rows, outcomes)}
 
 

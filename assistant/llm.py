@@ -15,7 +15,7 @@ from typing import Any
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from kb.errors import ConfigError
+from kb.errors import ConfigError, EndpointError
 from kb.settings import Settings
 
 SYSTEM = (
@@ -52,6 +52,18 @@ def _text(content: Any) -> str:
     return str(content)
 
 
+def endpoint_error(exc: Exception) -> EndpointError:
+    """The endpoint's failure as PilotQA's error: what failed, in words a user can act on."""
+    kind = type(exc).__name__.lower()
+    if "timeout" in kind:
+        what = "响应超时（可调 PILOTQA_LLM_TIMEOUT_S）"
+    elif "connect" in kind:
+        what = "无法连接（请确认 PILOTQA_LLM_BASE_URL 指向的服务已启动）"
+    else:
+        what = "返回了错误"
+    return EndpointError(f"语言模型接口{what}")
+
+
 class LLM:
     """Plain-string wrapper around a LangChain chat model."""
 
@@ -61,13 +73,23 @@ class LLM:
     def answer_stream(self, question: str, passages: Sequence[str]) -> Iterator[str]:
         numbered = "\n".join(f"[{i}] {p}" for i, p in enumerate(passages, start=1))
         messages = [SystemMessage(SYSTEM), HumanMessage(f"资料：\n{numbered}\n\n问题：{question}")]
-        for chunk in self.model.stream(messages):
+        stream = self.model.stream(messages)
+        while True:
+            try:
+                chunk = next(stream)
+            except StopIteration:
+                return
+            except Exception as exc:  # only the endpoint call is guarded: whatever it raised, it failed
+                raise endpoint_error(exc) from exc
             piece = _text(chunk.content)
             if piece:
                 yield piece
 
     def rewrite(self, question: str, history: Sequence[str]) -> str:
         turns = "\n".join(f"用户：{h}" for h in history[-4:])
-        reply = self.model.invoke([SystemMessage(REWRITE), HumanMessage(f"{turns}\n用户：{question}")])
+        try:
+            reply = self.model.invoke([SystemMessage(REWRITE), HumanMessage(f"{turns}\n用户：{question}")])
+        except Exception as exc:  # only the endpoint call is guarded
+            raise endpoint_error(exc) from exc
         text = _text(reply.content).strip()
         return text if 0 < len(text) <= 200 else question

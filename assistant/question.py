@@ -10,14 +10,27 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 
 from kb.segment import aliases
 
-QUANTITY, TIME, PERSON, INSTITUTION, LIST, REASON, YESNO, OTHER = (
-    "quantity", "time", "person", "institution", "list", "reason", "yesno", "other",
-)  # fmt: skip
 
-_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
+class Kind(StrEnum):
+    """What a question asks for."""
+
+    QUANTITY = "quantity"
+    TIME = "time"
+    PERSON = "person"
+    INSTITUTION = "institution"
+    LIST = "list"
+    REASON = "reason"
+    YESNO = "yesno"
+    OTHER = "other"
+
+
+QUANTITY, TIME, PERSON, INSTITUTION, LIST, REASON, YESNO, OTHER = Kind
+
+_RULES: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     (TIME, re.compile(r"何时|什么时候|哪天|哪一天|哪年|哪一年|几月|哪个月|什么时间|日期|截至何|多久")),
     (PERSON, re.compile(r"谁|哪位|什么人|何人|姓名")),
     (
@@ -47,12 +60,12 @@ _NOT_A_NAME = re.compile(r"[哪几些各该这那其每多]|什么")
 @dataclass(frozen=True)
 class Question:
     text: str
-    kind: str
+    kind: Kind
     unit: str  # the measure word or unit asked for ("台", "公里"), or ""
     entities: tuple[str, ...]  # names the evidence must contain (any alias counts)
 
 
-def classify(text: str) -> str:
+def classify(text: str) -> Kind:
     for kind, pattern in _RULES:
         if pattern.search(text):
             return kind
@@ -75,7 +88,7 @@ def entities(text: str) -> tuple[str, ...]:
 
 def parse(text: str) -> Question:
     unit = _UNIT.search(text)
-    return Question(text, classify(text), (unit.group(2) if unit else ""), entities(text))
+    return Question(text=text, kind=classify(text), unit=unit.group(2) if unit else "", entities=entities(text))
 
 
 def mentions(entity: str, text: str) -> bool:

@@ -40,14 +40,21 @@ class Filters:
 NO_FILTERS = Filters()
 
 
+@dataclass(frozen=True)
+class Retrieval:
+    """One search's chunks, best first, and how long its steps took (ms)."""
+
+    hits: list[Hit]
+    timings: dict[str, float]
+
+
 class Retriever:
-    """Searches one knowledge base."""
+    """Searches one knowledge base. Holds no per-query state: one instance serves every session."""
 
     def __init__(self, kb: KnowledgeBase, embedder: Embedder, reranker: Reranker | None = None) -> None:
         self.kb = kb
         self.embedder = embedder
         self.reranker = reranker
-        self.last_timings: dict[str, float] = {}
 
     def _allowed_docs(self, filters: Filters) -> list[str] | None:
         if not filters.active:
@@ -65,55 +72,54 @@ class Retriever:
 
     def rankings(
         self, query: str, filters: Filters = NO_FILTERS, extra_terms: Sequence[str] = ()
-    ) -> dict[str, list[str]]:
-        """Each ranker's ordered chunk ids for ``query``."""
+    ) -> tuple[dict[str, list[str]], dict[str, float]]:
+        """Each ranker's ordered chunk ids for ``query``, and the time each step took (ms)."""
         allowed_docs = self._allowed_docs(filters)
         allowed = None
         if allowed_docs is not None:
-            allowed = {cid for d in allowed_docs for cid in self.kb.catalog.chunk_ids(d)}
+            allowed = {cid for d in allowed_docs for cid in self.kb.chunk_ids(d)}
         t0 = time.perf_counter()
         vector = self.embedder.query(query)
         t1 = time.perf_counter()
-        dense = [cid for cid, _ in self.kb.vectors.search(vector, POOL, allowed_docs)]
+        dense = [cid for cid, _ in self.kb.dense(vector, POOL, allowed_docs)]
         t2 = time.perf_counter()
         terms = self.kb.segmenter.query_terms(query) + list(extra_terms)
-        lexical = self.kb.lexical
-        words = [cid for cid, _ in lexical.search("terms", terms, POOL, allowed)]
-        grams = [cid for cid, _ in lexical.search("bigrams", bigrams(query), POOL, allowed)]
+        words = [cid for cid, _ in self.kb.lexical("terms", terms, POOL, allowed)]
+        grams = [cid for cid, _ in self.kb.lexical("bigrams", bigrams(query), POOL, allowed)]
         t3 = time.perf_counter()
-        self.last_timings = {"embed_ms": (t1 - t0) * 1e3, "dense_ms": (t2 - t1) * 1e3, "lexical_ms": (t3 - t2) * 1e3}
-        return {"dense": dense, "terms": words, "bigrams": grams}
+        timings = {"embed_ms": (t1 - t0) * 1e3, "dense_ms": (t2 - t1) * 1e3, "lexical_ms": (t3 - t2) * 1e3}
+        return {"dense": dense, "terms": words, "bigrams": grams}, timings
 
     def search(
         self, query: str, k: int = 8, filters: Filters = NO_FILTERS, extra_terms: Sequence[str] = ()
-    ) -> list[Hit]:
+    ) -> Retrieval:
         """The ``k`` best chunks for ``query``, fused by reciprocal rank."""
-        ranks = self.rankings(query, filters, extra_terms)
+        ranks, timings = self.rankings(query, filters, extra_terms)
         fused: dict[str, float] = {}
-        where: dict[str, dict[str, int]] = {}
-        for name, ids in ranks.items():
+        for ids in ranks.values():
             for rank, cid in enumerate(ids, start=1):
                 fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank)
-                where.setdefault(cid, {})[name] = rank
         order = sorted(fused, key=lambda c: -fused[c])
         if self.reranker is not None and order:
+            t = time.perf_counter()
             order = self._rerank(query, order[: max(k * 3, 20)])
+            timings["rerank_ms"] = (time.perf_counter() - t) * 1e3
         top = order[:k]
-        chunks = self.kb.catalog.chunks(top)
-        docs = self.kb.catalog.doc_infos([c.doc_id for c in chunks.values()]) if chunks else {}
+        chunks = self.kb.chunks(top)
+        docs = self.kb.doc_infos([c.doc_id for c in chunks.values()]) if chunks else {}
         hits = []
         for cid in top:
             c = chunks.get(cid)
             if c is None:
                 continue  # removed since the rankers ran
             d = docs.get(c.doc_id)
-            hits.append(Hit(c, fused[cid], where[cid], d.title if d else "", d.date if d else None,
-                            d.source if d else ""))  # fmt: skip
-        return hits
+            hits.append(Hit(c, fused[cid], title=d.title if d else "", date=d.date if d else None,
+                            source=d.source if d else ""))  # fmt: skip
+        return Retrieval(hits, timings)
 
     def _rerank(self, query: str, ids: list[str]) -> list[str]:
         assert self.reranker is not None
-        chunks = self.kb.catalog.chunks(ids)
+        chunks = self.kb.chunks(ids)
         present = [cid for cid in ids if cid in chunks]
         scores = self.reranker.scores(query, [chunks[c].text for c in present])
         return [c for _, c in sorted(zip(scores, present, strict=True), key=lambda p: -p[0])]

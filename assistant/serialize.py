@@ -26,7 +26,7 @@ def answer_dict(a: Answer) -> dict[str, Any]:
         "mode": a.mode,
         "citations": [citation_dict(c) for c in a.citations],
         "related": [citation_dict(c) for c in a.related],
-        "ms": round(a.timings.get("total_ms", 0.0), 1),
+        "ms": round(a.trace.timings.get("total_ms", 0.0), 1),
         "notice": a.notice,
     }
 

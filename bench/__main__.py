@@ -56,9 +56,9 @@ def latency_bench(assistant: Assistant, set_name: str, n: int) -> dict[str, floa
     ask_ms, retrieve_ms, embed_ms = [], [], []
     for row in rows:
         answer = assistant.ask(row["question"])
-        ask_ms.append(answer.timings["total_ms"])
-        retrieve_ms.append(answer.timings["retrieve_ms"])
-        embed_ms.append(answer.timings["embed_ms"])
+        ask_ms.append(answer.trace.timings["total_ms"])
+        retrieve_ms.append(answer.trace.timings["retrieve_ms"])
+        embed_ms.append(answer.trace.timings["embed_ms"])
     q = statistics.quantiles(ask_ms, n=20)
     return {
         "chunks": assistant.res.kb.counts()[1], "ask_p50_ms": statistics.median(ask_ms), "ask_p95_ms": q[18],

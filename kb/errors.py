@@ -31,3 +31,7 @@ class StoreError(PilotQAError):
 
 class ConfigError(PilotQAError):
     """A setting has a value that cannot work."""
+
+
+class EndpointError(PilotQAError):
+    """The language-model endpoint failed: unreachable, timed out, or answered with an error."""
