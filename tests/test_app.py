@@ -16,7 +16,7 @@ from streamlit.testing.v1.element_tree import Element
 from assistant.briefing import build
 from ingest.pipeline import Ingestor
 from kb.embed import Embedder
-from kb.records import Answer
+from kb.records import Answer, Mode
 from kb.segment import Segmenter
 from kb.store import KnowledgeBase
 from tests.conftest import CACHE, CORPUS, ROOT, make_settings
@@ -61,7 +61,9 @@ def test_chat_round_trip_with_citation(app: AppTest) -> None:
     ask(app, "刷脸付受理终端布放了多少台？")
     assert "4821台" in texts(app)
     labels = [e.label for e in app.expander]
-    assert any(label.startswith("[1] 央行刘振海:山东省33项金融科技试点项目已全部上线 · 2020-11-10") for label in labels)
+    assert any(
+        label.startswith(r"[1] 央行刘振海\:山东省33项金融科技试点项目已全部上线 · 2020\-11\-10") for label in labels
+    )
     assert any(":orange-background[" in m.value and "4821台" in m.value for m in app.markdown)
 
 
@@ -82,7 +84,7 @@ def test_upload_then_ask_and_escaping(app: AppTest) -> None:
     body = "青岛试点银行新上线<script>alert(1)</script>移动支付终端777台。<img src=x onerror=alert(1)>标签测试。\n"
     app.file_uploader[0].set_value(("upload-note.txt", body.encode("utf-8"), "text/plain")).run()
     next(b for b in app.button if b.label == "导入上传的文档").click().run()
-    assert any("新增：upload-note.txt" in s.value for s in app.success), [s.value for s in app.success]
+    assert any(r"新增：upload\-note\.txt" in s.value for s in app.success), [s.value for s in app.success]
     ask(app, "移动支付终端上线了多少台？")
     shown = texts(app)
     assert "777台" in shown
@@ -94,7 +96,7 @@ def test_upload_then_ask_and_escaping(app: AppTest) -> None:
 def test_bad_upload_names_the_file(app: AppTest) -> None:
     app.file_uploader[0].set_value(("empty.txt", b"", "text/plain")).run()
     next(b for b in app.button if b.label == "导入上传的文档").click().run()
-    assert any("失败：empty.txt" in e.value and "文件为空" in e.value for e in app.error)
+    assert any(r"失败：empty\.txt" in e.value and "文件为空" in e.value for e in app.error)
 
 
 def test_export_buttons_and_briefing_files(app: AppTest) -> None:
@@ -108,11 +110,18 @@ def test_briefing_markdown_and_docx() -> None:
     from kb.records import Citation
 
     c = Citation(
-        1, "d1", "山东试点报告", "corpus/r.txt", "成效", None, "共计布放受理终端4821台。", 10, 23, "c1", "2020-11-10"
-    )
-    c_old = Citation(1, "d2", "旧报告", "corpus/o.txt", "", 3, "签约用户10.29万户。", 5, 17, "c2", "2019-01-01")
-    answers = [Answer("终端多少台？", "4821台。共计布放受理终端4821台。[1]", (c,)),
-               Answer("用户多少？", "签约用户10.29万户。[1]", (c_old,))]  # fmt: skip
+        n=1, doc_id="d1", title="山东试点报告", source="corpus/r.txt", section="成效", page=None,
+        quote="共计布放受理终端4821台。", start=10, end=23, chunk_id="c1", date="2020-11-10",
+    )  # fmt: skip
+    c_old = Citation(
+        n=1, doc_id="d2", title="旧报告", source="corpus/o.txt", section="", page=3,
+        quote="签约用户10.29万户。", start=5, end=17, chunk_id="c2", date="2019-01-01",
+    )  # fmt: skip
+    ok = {"grounded": True, "mode": Mode.EXTRACTIVE}
+    answers = [
+        Answer("终端多少台？", "4821台。共计布放受理终端4821台。[1]", citations=(c,), **ok),  # type: ignore[arg-type]
+        Answer("用户多少？", "签约用户10.29万户。[1]", citations=(c_old,), **ok),  # type: ignore[arg-type]
+    ]
     brief = build(answers)
     assert brief.as_of == "2020-11-10"
     assert "[^1]" in brief.markdown and "[^2]" in brief.markdown and "## 资料来源" in brief.markdown

@@ -1,4 +1,5 @@
-"""End to end in a real headless Chromium (Debian's, driven by Playwright): ask, expand a source, export.
+"""End to end in a real headless Chromium (Debian's, driven by Playwright): ask, expand a source, export;
+a document title that tries to load an image stays text; two sessions at once each get their own answer.
 
 `make test` installs chromium and fonts-noto-cjk when missing and running as root; without them the test is
 skipped with the reason, except under CI where it must run.
@@ -6,12 +7,15 @@ skipped with the reason, except under CI where it must run.
 
 from __future__ import annotations
 
+import http.server
+import json
 import os
 import shutil
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -20,6 +24,7 @@ from kb.embed import Embedder
 from kb.segment import Segmenter
 from kb.store import KnowledgeBase
 from tests.conftest import CACHE, CORPUS, ROOT, free_port, make_settings, serve
+from ui.text import JOINER
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -38,12 +43,42 @@ def need_chromium() -> None:
     pytest.skip(reason)
 
 
+class Trap(http.server.BaseHTTPRequestHandler):
+    """A loopback web server that records every request: a rendered document title would call it."""
+
+    seen: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        Trap.seen.append(self.path)
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, segmenter: Segmenter, embedder: Embedder) -> Iterator[str]:
+def trap() -> Iterator[int]:
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Trap)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield int(httpd.server_address[1])
+    httpd.shutdown()
+
+
+def hostile_title(port: int) -> str:
+    return f"![](http://127.0.0.1:{port}/pixel.png)[点我](http://127.0.0.1:{port}/link)蓝海报告"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, segmenter: Segmenter, embedder: Embedder,
+           trap: int) -> Iterator[str]:  # fmt: skip
     need_chromium()
     home = tmp_path_factory.mktemp("browser-home")
+    hostile = home / "hostile.jsonl"
+    record = {"doc_id": "hostile", "title": hostile_title(trap), "text": "蓝海银行试点的智能柜员机共布放了616台。"}
+    hostile.write_text(json.dumps(record, ensure_ascii=False), "utf-8")
     kb = KnowledgeBase.open(make_settings(home), "default", segmenter, embedder.name)
-    Ingestor(kb, embedder, 300, 50).run([CORPUS])
+    Ingestor(kb, embedder, 300, 50).run([CORPUS, hostile])
     port = free_port()
     env = {**os.environ, "PILOTQA_HOME": str(home), "PILOTQA_CACHE_DIR": str(CACHE)}
     exe = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
@@ -60,10 +95,7 @@ def test_ask_expand_source_and_export(server: str, tmp_path: Path) -> None:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
         page.goto(server)
-        box = page.get_by_test_id("stChatInputTextArea")
-        box.wait_for(timeout=180_000)
-        box.fill("刷脸付受理终端布放了多少台？")
-        box.press("Enter")
+        ask(page, "刷脸付受理终端布放了多少台？")
         answer = page.get_by_test_id("stChatMessage").filter(has_text="4821台").last
         answer.wait_for(timeout=180_000)
         page.get_by_text("[1] 央行刘振海").first.click()
@@ -80,6 +112,70 @@ def test_ask_expand_source_and_export(server: str, tmp_path: Path) -> None:
         download_by_click(page, button).save_as(saved)
         text = saved.read_text("utf-8")
         assert "4821台" in text and "## 资料来源" in text
+        browser.close()
+
+
+def ask(page: Any, question: str) -> None:
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.wait_for(timeout=180_000)
+    box.fill(question)
+    box.press("Enter")
+
+
+def test_a_document_title_is_shown_as_text_and_fetches_nothing(server: str, trap: int) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(server)
+        ask(page, "蓝海银行的智能柜员机布放了多少台？")
+        page.get_by_test_id("stChatMessage").filter(has_text="616台").last.wait_for(timeout=180_000)
+        label = page.get_by_test_id("stExpander").filter(has_text="蓝海报告").first
+        label.wait_for(timeout=30_000)
+        label.get_by_text("蓝海报告").click()
+        page.get_by_test_id("stExpanderDetails").filter(has_text="616台").first.wait_for(timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "hostile-title.png"), full_page=True)
+        # literally, brackets and address included (an invisible word joiner keeps GFM from linking the address)
+        assert hostile_title(trap) in label.inner_text().replace(JOINER, "")
+        links = page.locator(f"img[src*='{trap}'], a[href*='{trap}']")
+        assert links.count() == 0, [
+            links.nth(i).evaluate("e => e.parentElement.outerHTML") for i in range(links.count())
+        ]
+        browser.close()
+    assert Trap.seen == []
+
+
+def test_two_sessions_at_once_and_an_upload_beside_an_answer(server: str, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    note = tmp_path / "并发上传.txt"
+    note.write_text("烟台试点银行新上线扫码终端321台。\n", "utf-8")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        one = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        two = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        for page in (one, two):
+            page.goto(server)
+            page.get_by_test_id("stChatInputTextArea").wait_for(timeout=180_000)
+        ask(one, "刷脸付受理终端布放了多少台？")
+        ask(two, "6家银行累计线上发行电子社保卡多少张？")
+        mine = one.get_by_test_id("stChatMessage").filter(has_text="4821台").last
+        theirs = two.get_by_test_id("stChatMessage").filter(has_text="53.87万张").last
+        mine.wait_for(timeout=180_000)
+        theirs.wait_for(timeout=180_000)
+        assert "53.87万张" not in mine.inner_text() and "4821台" not in theirs.inner_text()
+        one.get_by_text("[1] 央行刘振海").first.click()
+        assert "受理终端4821台" in one.get_by_test_id("stExpanderDetails").first.inner_text(timeout=30_000)
+        # session two imports a file while session one's next answer is on its way
+        two.locator("input[type=file]").set_input_files(str(note))
+        ask(one, "省工行线上挂失补办了多少张电子社保卡？")
+        two.get_by_role("button", name="导入上传的文档").click()
+        two.get_by_text("新增：并发上传.txt").wait_for(timeout=180_000)
+        one.get_by_test_id("stChatMessage").filter(has_text="358张").last.wait_for(timeout=180_000)
+        one.screenshot(path=str(ARTIFACTS / "session-one.png"), full_page=True)
+        two.screenshot(path=str(ARTIFACTS / "session-two.png"), full_page=True)
+        assert not one.get_by_test_id("stException").count() and not two.get_by_test_id("stException").count()
         browser.close()
 
 

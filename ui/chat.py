@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import streamlit as st
 
@@ -23,8 +24,11 @@ log = logging.getLogger(__name__)
 
 
 def _label(c: Citation) -> str:
-    bits = [c.title or c.doc_id, c.date or "日期不详", c.section, f"第{c.page}页" if c.page else ""]
-    return f"[{c.n}] " + " · ".join(b for b in bits if b)
+    """An expander label: Streamlit renders Markdown (links, images) in labels, so every part is escaped."""
+    title = c.title or c.doc_id
+    section = c.section if c.section and c.section != title else ""
+    bits = [title, c.date or "", section, f"第{c.page}页" if c.page else ""]
+    return f"[{c.n}] " + " · ".join(md_escape(b) for b in bits if b)
 
 
 def _passage(chunks: dict[str, Chunk], c: Citation) -> str:
@@ -40,11 +44,11 @@ def show_answer(assistant: Assistant, answer: Answer, index: int) -> None:
         st.caption(md_escape(answer.notice))
     if answer.citations:
         st.markdown("**来源**")
-        chunks = assistant.res.kb.catalog.chunks([c.chunk_id for c in answer.citations])  # one query per answer
+        chunks = assistant.res.kb.chunks([c.chunk_id for c in answer.citations])  # one query per answer
         for c in answer.citations:
             with st.expander(_label(c)):
                 st.markdown(_passage(chunks, c))
-                st.caption(md_escape(c.source))
+                st.caption(md_escape(Path(c.source).name))
     if answer.related:
         items = [f"- {md_escape(c.title)} {md_escape(c.section)}：{md_escape(c.quote)}" for c in answer.related]
         st.info("可能相关（并非答案依据）：\n\n" + "\n\n".join(items))

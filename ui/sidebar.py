@@ -1,8 +1,9 @@
 """The sidebar: which knowledge base, what is in it, uploads, answer mode, clearing.
 
 Owns: switching knowledge bases, the counts and model line, ingesting uploaded
-files with a progress bar and one result line per file, the answer-mode choice and
-the clear-conversation button. Does not own: ingestion itself (``ingest``).
+files with a progress bar and one result line per file (kept until dismissed; file
+names and messages escaped), the answer-mode choice and the clear-conversation
+button. Does not own: ingestion itself (``ingest``).
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ from pathlib import Path
 import streamlit as st
 
 from assistant.core import Assistant
-from ingest.loaders import SUPPORTED
-from ingest.pipeline import Ingestor, Summary
+from ingest.pipeline import Ingestor, Status, Summary
 from kb import store
 from ui import state
+from ui.text import md_escape
 
 log = logging.getLogger(__name__)
 MODES = {"离线抽取": "extractive", "语言模型": "llm"}
-_STATUS = {"added": "新增", "updated": "更新", "unchanged": "未变", "failed": "失败", "removed": "移除"}
+RESULTS, UPLOADER = "upload_results", "uploader_round"
 
 
 def choose_kb() -> str:
@@ -41,9 +42,10 @@ def overview(assistant: Assistant) -> None:
 
 def upload(assistant: Assistant) -> None:
     s = state.settings()
+    shown_results()
     files = st.sidebar.file_uploader(
-        f"上传文档（单个不超过 {s.max_file_mb:.0f} MB）", type=[x.lstrip(".") for x in SUPPORTED if x != ".jsonl"],
-        accept_multiple_files=True, key="uploads",
+        f"上传文档（单个不超过 {s.max_file_mb:.0f} MB）", accept_multiple_files=True,
+        key=f"uploads-{st.session_state.get(UPLOADER, 0)}",
     )  # fmt: skip
     if not files or not st.sidebar.button("导入上传的文档", type="primary"):
         return
@@ -61,14 +63,31 @@ def upload(assistant: Assistant) -> None:
 
     res = assistant.res
     summary = Ingestor(res.kb, res.embedder, s.chunk_chars, s.max_file_mb).run(paths, progress=progress)
-    show_results(summary)
+    st.session_state[RESULTS] = result_lines(summary)
+    st.session_state[UPLOADER] = st.session_state.get(UPLOADER, 0) + 1  # a fresh, empty uploader
+    st.rerun()  # the counts above and the document list now include what was imported
 
 
-def show_results(summary: Summary) -> None:
+def result_lines(summary: Summary) -> list[tuple[bool, str]]:
+    """(failed, escaped line) per file: the file's name, never a server path, and the problem in Chinese."""
+    lines = []
     for r in summary.results:
-        line = f"{_STATUS[r.status]}：{Path(r.source).name}" + (f"（{r.message}）" if r.message else "")
-        (st.sidebar.error if r.status == "failed" else st.sidebar.success)(line)
-    st.sidebar.caption(summary.line())
+        line = f"{r.status.label}：{r.name}" + (f"（{r.message}）" if r.message else "")
+        lines.append((r.status is Status.FAILED, md_escape(line)))
+    return [*lines, (False, md_escape(summary.line()))]
+
+
+def shown_results() -> None:
+    """The last import's result lines, until the user closes them."""
+    lines = st.session_state.get(RESULTS)
+    if not lines:
+        return
+    for failed, line in lines[:-1]:
+        (st.sidebar.error if failed else st.sidebar.success)(line)
+    st.sidebar.caption(lines[-1][1])
+    if st.sidebar.button("关闭导入结果"):
+        st.session_state[RESULTS] = None
+        st.rerun()
 
 
 def mode(assistant: Assistant) -> str:

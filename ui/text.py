@@ -1,9 +1,9 @@
 """Showing document text safely: Markdown escaping and highlighting.
 
 Owns: escaping every character Markdown or HTML could interpret, so that document
-text is always shown as text (never as raw HTML, links or formatting), and marking
-quotes and search matches with Streamlit's background colour syntax. Does not own:
-layout.
+text is always shown as text (never as raw HTML, links, images or formatting), and
+marking quotes and search matches with Streamlit's background colour syntax. Does
+not own: layout.
 """
 
 from __future__ import annotations
@@ -12,11 +12,16 @@ import re
 from collections.abc import Iterable
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&])")
+# GFM turns bare addresses into links after parsing, so escapes cannot stop it: an invisible word joiner
+# inside "http://", "www." and "@" can.
+_AUTOLINK = re.compile(r"(?i)(https?|ftp|www)(?=\\?[:.])|(?<=\w)(?=@\w)")
+JOINER = "\u2060"
 
 
 def md_escape(text: str) -> str:
-    """``text`` with Markdown/HTML specials backslash-escaped and line breaks kept."""
-    return _SPECIAL.sub(r"\\\1", text).replace("\n", "  \n")
+    """``text`` with Markdown/HTML specials backslash-escaped, bare addresses unlinked, line breaks kept."""
+    escaped = _SPECIAL.sub(r"\\\1", text)
+    return _AUTOLINK.sub(lambda m: (m.group(1) or "") + JOINER, escaped).replace("\n", "  \n")
 
 
 def highlight(text: str, spans: Iterable[tuple[int, int]]) -> str:
