@@ -120,7 +120,10 @@ class Assistant:
 
     def _standalone(self, question: str, history: Sequence[Answer | str], use_llm: bool) -> tuple[str, list[str]]:
         """The question made self-contained from the conversation, and the terms it carries over."""
-        previous = [h.question if isinstance(h, Answer) else h for h in history]
+        # a refused turn's topic is not carried on (试点效果怎么样？ after a refusal about 广东 stays general)
+        previous = [
+            h.question if isinstance(h, Answer) else h for h in history if not isinstance(h, Answer) or h.grounded
+        ]
         standalone, carried = followup.rewrite(question, previous, self.res.segmenter)
         if use_llm and previous and followup.leans_on_history(question):
             try:

@@ -11,8 +11,9 @@ or language models.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant import question as qn
 from assistant.keyfact import ENUM, fit, key_fact
@@ -92,9 +93,12 @@ class Extractor:
         said = normalize(best.text)  # a yes/no lead needs the sentence itself, not its subject, to say it
         own = sum(a in said for a in anchors) / max(len(anchors), 1)
         lead = key_fact(q, [c.text for c in listed], anchors, own)
-        if q.kind in (qn.LIST, qn.INSTITUTION) and lead:
-            return Draft(lead, tuple(listed), True)  # the list is the answer: no context needed
-        return Draft(lead, tuple(_with_context(best, listed, cands)), True)
+        if not lead:  # no key fact: the best sentence with what surrounds it carries the answer
+            return Draft(lead, tuple(_with_context(best, listed, cands)), True)
+        listed = [_trimmed(c) for c in listed]
+        if q.kind in (qn.LIST, qn.INSTITUTION) and lead in listed[0].text:
+            return Draft("", tuple(listed), True)  # the sentence is the list: saying it first would say it twice
+        return Draft(lead, tuple(listed), True)  # the key fact and the sentence that states it
 
     def anchors(self, q: qn.Question, title: str) -> tuple[str, ...]:
         """The question's own words beyond the document's subject (分布, 银行 — not 夜来香 in 夜来香's article):
@@ -122,6 +126,17 @@ def _with_context(best: Candidate, chosen: list[Candidate], cands: list[Candidat
         if near and fits and extra not in chosen and not _is_heading(extra):
             chosen.append(extra)
     return chosen
+
+
+_OPENER = re.compile(r"^(?:如|例如|比如|其中|同时|此外|另外|另一方面)[,，、:：]\s*")
+
+
+def _trimmed(c: Candidate) -> Candidate:
+    """``c`` without a leading connective (如，其中，…): quoted alone, it would dangle."""
+    m = _OPENER.match(c.text)
+    if m is None or m.end() == len(c.text):
+        return c
+    return replace(c, start=c.start + m.end(), text=c.text[m.end() :])
 
 
 def _subject(hit: Hit) -> str:

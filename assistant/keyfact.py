@@ -97,11 +97,26 @@ def _named(text: str, m: re.Match[str], anchors: tuple[str, ...]) -> int:
 def _quantity(q: qn.Question, text: str) -> str:
     found = [x for x in _amounts(text) if x.text not in q.text]
     if q.unit:  # 多少公里: a quantity in kilometres or no key fact at all
-        return next((_with_unit(text, x) for x in found if _has_unit(text, x, q.unit)), "")
+        found = [x for x in found if _has_unit(text, x, q.unit)]
+        return _with_unit(text, _counting(q, text, found) or found[0]) if found else ""
     found = [x for x in found if x.text[0].isdigit() or len(x.text) > 1]  # 一个, 两次 answer nothing
     if not found:
         return ""
-    return _with_unit(text, _right_after_question_words(q, text, found) or _nearest_after_anchor(q, text, found))
+    best = _counting(q, text, found) or _right_after_question_words(q, text, found)
+    return _with_unit(text, best or _nearest_after_anchor(q, text, found))
+
+
+def _counting(q: qn.Question, text: str, found: list[Quantity]) -> Quantity | None:
+    """The quantity that counts what the question asks about: the noun after its unit is the question's
+    (涉及4个方向的33个项目 → 33个 for 多少个试点项目)."""
+
+    def named(x: Quantity) -> int:
+        after = text[_unit_end(text, x.end) :].removeprefix("的")
+        return max((n for n in range(2, 5) if after[:n] in q.text and len(after) >= n), default=0)
+
+    starts = [x for x in found if text[x.start - 1 : x.start] not in _RANGE_MARKS]  # 2,800米 in 100米至2,800米
+    best = max(starts, key=named, default=None)
+    return best if best is not None and named(best) else None
 
 
 def _date(q: qn.Question, text: str, anchors: tuple[str, ...]) -> str:
@@ -115,9 +130,10 @@ def _date(q: qn.Question, text: str, anchors: tuple[str, ...]) -> str:
 
 
 def _has_unit(text: str, x: Quantity, unit: str) -> bool:
-    """The quantity is counted in ``unit`` (4821台, 8公斤, 10.29万户, 15至20厘米)."""
+    """The quantity is counted in ``unit`` (4821台, 8公斤, 10.29万户, 15至20厘米; not 33个项目 for 项)."""
     far = _RANGE.match(text, x.end)
-    return any(unit in text[e : e + len(unit) + 1] for e in (x.end, far.end() if far else x.end))
+    counted = re.compile(rf"余?[万亿]?{re.escape(unit)}")
+    return any(counted.match(text, e) for e in (x.end, far.end() if far else x.end))
 
 
 def _with_unit(text: str, x: Quantity) -> str:
@@ -166,3 +182,4 @@ _UNIT_AFTER = re.compile(
     r" ?(?:GHz|MHz|km²|km|m²|cm|mm|kg|m)(?![A-Za-z]))"
 )
 _RANGE = re.compile(r"(?:至|到|~|～|－|-)\d[\d,.]*")  # the far end of a range (…至2,800米)
+_RANGE_MARKS = ("至", "到", "~", "～", "－", "-")

@@ -87,8 +87,9 @@ def entities(text: str) -> tuple[str, ...]:
 
 
 def parse(text: str) -> Question:
-    unit = _UNIT.search(text)
-    return Question(text=text, kind=classify(text), unit=unit.group(2) if unit else "", entities=entities(text))
+    m = _UNIT.search(text)
+    unit = m.group(2) if m else ("元" if "多少钱" in text else "")  # a price is counted in 元, not in 台
+    return Question(text=text, kind=classify(text), unit=unit, entities=entities(text))
 
 
 def mentions(entity: str, text: str) -> bool:

@@ -98,6 +98,12 @@ def test_refusal_names_the_topic(assistant: Assistant) -> None:
     assert answer.text == "资料中没有找到关于“广东省试点项目数量”的信息。"
 
 
+def test_a_refused_topic_does_not_leak_into_the_next_question(assistant: Assistant) -> None:
+    refused = assistant.ask("广东省试点项目数量是多少？")
+    answer = assistant.ask("试点效果怎么样？", [refused])
+    assert answer.grounded and "广东" not in answer.text
+
+
 @pytest.mark.parametrize("conv", json.loads((DATA / "conversations.json").read_text("utf-8")))
 def test_follow_up_conversations(assistant: Assistant, res: Resources, conv: dict[str, Any]) -> None:
     history: list[Answer] = []

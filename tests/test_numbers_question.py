@@ -102,6 +102,10 @@ def test_enumeration_items(text: str, items: list[str]) -> None:
         # the date whose clause names what is asked, not the first date
         ("他是何时入党的？", "1981年7月参加工作，1982年7月入党。", ("入党",), "1982年7月"),
         ("节目是何时停播的？", "1993年（民国82年）1月24日起，节目停播。", ("停播",), "1993年（民国82年）1月24日"),
+        # the count attached to what is asked, not the first count in the same unit
+        ("山东省一共有多少个试点项目？", "精心组织了涉及4个方向的33个项目(含青岛市9项)作为试点内容。", (), "33个"),
+        ("青岛有几项试点项目？", "精心组织了涉及4个方向的33个项目(含青岛市9项)作为试点内容。", (), "9项"),
+        ("一台刷脸付终端的采购价格是多少钱？", "共计布放“刷脸付”受理终端4821台。", (), ""),  # a price is not a count
     ],
 )
 def test_key_fact(question: str, text: str, anchors: tuple[str, ...], lead: str) -> None:
@@ -123,6 +127,21 @@ def test_list_lead_takes_items_from_the_listing_sentence_only(segmenter: Segment
     spans = ((0, len(first)), (len(first), len(text)))
     hit = Hit(Chunk("c1", "d1", 0, text, 0, len(text), sentences=spans), 1.0, title="报告")
     cands = [Candidate(hit, 0, len(first), first, 0.9, 0.9), Candidate(hit, len(first), len(text), second, 0.6, 0.2)]
-    draft = Extractor(segmenter).answer(qn.parse("哪几家银行发放了电子社保卡？"), cands)
-    assert draft.grounded and draft.lead == "农行、中行、建行"
-    assert [c.text for c in draft.sentences] == [first]  # the list is the answer: no context after it
+    q = qn.parse("哪几家银行发放了电子社保卡？")
+    assert key_fact(q, [first]) == "农行、中行、建行"
+    draft = Extractor(segmenter).answer(q, cands)
+    # the sentence is the list: quoted alone, without repeating the list as a lead or adding the next sentence
+    assert draft.grounded and draft.lead == "" and [c.text for c in draft.sentences] == [first]
+
+
+def test_a_found_key_fact_is_quoted_with_its_one_sentence(segmenter: Segmenter) -> None:
+    """A lead and the sentence that states it, not the neighbours; a leading 如， is left out of the quote."""
+    before, best, after = "试点稳步推进。", "如，省工行实现线上挂失补办电子社保卡358张。", "为全面推动积累了经验。"
+    text = before + best + after
+    a, b = len(before), len(before) + len(best)
+    hit = Hit(Chunk("c1", "d1", 0, text, 0, len(text), sentences=((0, a), (a, b), (b, len(text)))), 1.0, title="报告")
+    cands = [Candidate(hit, a, b, best, 0.9, 0.9), Candidate(hit, b, len(text), after, 0.7, 0.5),
+             Candidate(hit, 0, a, before, 0.6, 0.4)]  # fmt: skip
+    draft = Extractor(segmenter).answer(qn.parse("省工行线上挂失补办了多少张电子社保卡？"), cands)
+    assert draft.lead == "358张" and [c.text for c in draft.sentences] == [best.removeprefix("如，")]
+    assert text[draft.sentences[0].start : draft.sentences[0].end] == draft.sentences[0].text
