@@ -65,9 +65,12 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield from serve(cmd, port, "/api/v2/heartbeat", env)
 
 
-def serve(cmd: list[str], port: int, health: str, env: dict[str, str], cwd: Path = ROOT) -> Iterator[str]:
-    """Run a server on loopback until its health URL answers; yield its URL; stop it afterwards."""
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def serve(cmd: list[str], port: int, health: str, env: dict[str, str], cwd: Path = ROOT,
+          log: Path | None = None) -> Iterator[str]:  # fmt: skip
+    """Run a server on loopback until its health URL answers; yield its URL; stop it afterwards.
+    ``log``: where its output goes (nowhere by default)."""
+    out = log.open("w") if log else subprocess.DEVNULL
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
     while time.time() < deadline:
@@ -82,3 +85,5 @@ def serve(cmd: list[str], port: int, health: str, env: dict[str, str], cwd: Path
     yield url
     proc.terminate()
     proc.wait(timeout=30)
+    if log:
+        out.close()  # type: ignore[union-attr]

@@ -20,6 +20,7 @@ from kb.records import Answer, Mode
 from kb.segment import Segmenter
 from kb.store import KnowledgeBase
 from tests.conftest import CACHE, CORPUS, ROOT, make_settings
+from ui import export
 
 pytestmark = pytest.mark.slow
 TIMEOUT = 180
@@ -64,7 +65,7 @@ def test_chat_round_trip_with_citation(app: AppTest) -> None:
     assert any(
         label.startswith(r"[1] 央行刘振海\:山东省33项金融科技试点项目已全部上线 · 2020\-11\-10") for label in labels
     )
-    assert any(":orange-background[" in m.value and "4821台" in m.value for m in app.markdown)
+    assert any(":yellow-background[" in m.value and "4821台" in m.value for m in app.markdown)
 
 
 def test_refusal_lists_nearest_passages(app: AppTest) -> None:
@@ -99,11 +100,58 @@ def test_bad_upload_names_the_file(app: AppTest) -> None:
     assert any(r"失败：empty\.txt" in e.value and "文件为空" in e.value for e in app.error)
 
 
+def test_an_old_word_file_gets_a_line_saying_what_to_do(app: AppTest) -> None:
+    app.file_uploader[0].set_value(("旧报告.doc", b"\xd0\xcf\x11\xe0 old word", "application/msword")).run()
+    next(b for b in app.button if b.label == "导入上传的文档").click().run()
+    lines = [e.value for e in app.error]
+    assert any(line.startswith("失败：旧报告\\.doc") and "另存为 \\.docx" in line for line in lines), lines
+
+
 def test_export_buttons_and_briefing_files(app: AppTest) -> None:
     ask(app, "刷脸付受理终端布放了多少台？")
     labels = {b.label for b in app.get("download_button") if isinstance(b, Element)}
     assert labels >= {"下载 Markdown", "下载 Word"}
-    assert any(c.value.startswith("资料截至 2020-11-10") for c in app.caption)
+    assert any(c.value == "共 1 条回答；资料截至 2020-11-10" for c in app.caption)
+
+
+def test_export_leaves_refusals_out_unless_chosen(app: AppTest) -> None:
+    ask(app, "刷脸付受理终端布放了多少台？")
+    ask(app, "广东省试点项目数量是多少？")
+    history = app.session_state["history"]
+    assert [a.grounded for a in export.picked(history, [])] == [True]
+    assert [a.grounded for a in export.picked(history, [0, 1])] == [True, False]
+    assert any(c.value == "共 1 条回答；资料截至 2020-11-10" for c in app.caption)
+
+
+def test_starter_questions_come_from_the_documents_and_are_answered(app: AppTest) -> None:
+    starters = [b for b in app.button if b.key and b.key.startswith("starter-")]
+    assert len(starters) == 3 and all(b.label.endswith("？") for b in starters)
+    label = starters[0].label
+    starters[0].click().run()
+    assert not app.exception and app.session_state["history"][0].question == label
+    assert app.session_state["history"][0].grounded
+    assert not [b for b in app.button if b.key and b.key.startswith("starter-")]
+
+
+def test_a_blank_question_is_ignored(app: AppTest) -> None:
+    app.chat_input[0].set_value("   ").run()
+    assert not app.exception and not app.error
+    assert app.session_state["history"] == [] and not app.chat_message
+
+
+def test_deleting_a_document_asks_first_and_says_what_went(app: AppTest, tmp_path: Path) -> None:
+    app.file_uploader[0].set_value(("delete-me.txt", "待删除的说明文字。".encode(), "text/plain")).run()
+    next(b for b in app.button if b.label == "导入上传的文档").click().run()
+    app.sidebar.radio[0].set_value("文档").run()
+    pick = next(s for s in app.selectbox if s.label == "打开文档")
+    mine = [o for o in pick.options if "待删除" in o or "delete" in o]
+    assert len(mine) == 1
+    pick.set_value(mine[0]).run()
+    next(b for b in app.button if b.label == "删除此文档").click().run()
+    assert any("确定要从知识库删除" in w.value for w in app.warning)
+    next(b for b in app.button if b.label == "确认删除").click().run()
+    assert any(s.value.startswith("已删除：") for s in app.success)
+    assert mine[0] not in next(s for s in app.selectbox if s.label == "打开文档").options
 
 
 def test_briefing_markdown_and_docx() -> None:
@@ -138,4 +186,4 @@ def test_docs_page_shows_and_searches(app: AppTest) -> None:
     assert not app.exception
     app.text_input[0].set_value("电子社保卡").run()
     assert any("处匹配" in c.value for c in app.caption)
-    assert any(":orange-background[电子社保卡]" in m.value for m in app.markdown)
+    assert any(":yellow-background[电子社保卡]" in m.value for m in app.markdown)

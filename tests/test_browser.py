@@ -7,6 +7,7 @@ skipped with the reason, except under CI where it must run.
 
 from __future__ import annotations
 
+import datetime as dt
 import http.server
 import json
 import os
@@ -29,6 +30,7 @@ from ui.text import JOINER
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "artifacts"
+SERVER_LOG = ARTIFACTS / "streamlit-server.log"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
 
@@ -73,6 +75,7 @@ def hostile_title(port: int) -> str:
 def server(tmp_path_factory: pytest.TempPathFactory, segmenter: Segmenter, embedder: Embedder,
            trap: int) -> Iterator[str]:  # fmt: skip
     need_chromium()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     home = tmp_path_factory.mktemp("browser-home")
     hostile = home / "hostile.jsonl"
     record = {"doc_id": "hostile", "title": hostile_title(trap), "text": "蓝海银行试点的智能柜员机共布放了616台。"}
@@ -84,7 +87,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, segmenter: Segmenter, embed
     exe = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
     cmd = [exe, "run", str(ROOT / "app.py"), "--server.port", str(port), "--server.address", "127.0.0.1",
            "--server.headless", "true", "--browser.gatherUsageStats", "false"]  # fmt: skip
-    yield from serve(cmd, port, "/_stcore/health", env)
+    yield from serve(cmd, port, "/_stcore/health", env, log=SERVER_LOG)
 
 
 def test_ask_expand_source_and_export(server: str, tmp_path: Path) -> None:
@@ -94,10 +97,14 @@ def test_ask_expand_source_and_export(server: str, tmp_path: Path) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-        page.goto(server)
+        page.goto(server)  # the first session of this server: the model is still loading when the question goes in
         ask(page, "刷脸付受理终端布放了多少台？")
         answer = page.get_by_test_id("stChatMessage").filter(has_text="4821台").last
         answer.wait_for(timeout=180_000)
+        marker = answer.locator("a[title]").filter(has_text="[1]").first  # hovering [1] shows its quote
+        assert "受理终端4821台" in (marker.get_attribute("title") or "")
+        marker.click()  # and clicking it goes to this answer's 来源
+        page.wait_for_function("() => location.hash === '#sources-0'", timeout=10_000)
         page.get_by_text("[1] 央行刘振海").first.click()
         details = page.get_by_test_id("stExpanderDetails").filter(has_text="受理终端4821台").first
         details.wait_for(timeout=30_000)
@@ -105,11 +112,12 @@ def test_ask_expand_source_and_export(server: str, tmp_path: Path) -> None:
         background = marked.evaluate("e => getComputedStyle(e).backgroundColor")
         assert background not in ("rgba(0, 0, 0, 0)", "transparent")
         page.screenshot(path=str(ARTIFACTS / "chat.png"), full_page=True)
-        page.get_by_text("简报导出").click()
-        button = page.get_by_role("button", name="下载 Markdown")
+        button = page.get_by_role("button", name="下载 Markdown")  # 简报导出 opens by itself once there is an answer
         button.wait_for(state="visible", timeout=30_000)
         saved = tmp_path / "briefing.md"
-        download_by_click(page, button).save_as(saved)
+        download = download_by_click(page, button)
+        assert download.suggested_filename == f"简报-{dt.date.today().isoformat()}.md"
+        download.save_as(saved)
         text = saved.read_text("utf-8")
         assert "4821台" in text and "## 资料来源" in text
         browser.close()
@@ -120,6 +128,39 @@ def ask(page: Any, question: str) -> None:
     box.wait_for(timeout=180_000)
     box.fill(question)
     box.press("Enter")
+
+
+def test_everything_on_screen_is_chinese_and_fits_a_phone(server: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+        page.goto(server)
+        box = page.get_by_test_id("stChatInputTextArea")
+        box.wait_for(timeout=180_000)
+        # the placeholder is one line: the empty input is no taller than one line of its text
+        one_line = box.evaluate(
+            "e => { const s = getComputedStyle(e); const pad = parseFloat(s.paddingTop) + parseFloat(s.paddingBottom);"
+            " return e.scrollHeight <= parseFloat(s.lineHeight) * 1.5 + pad; }"
+        )
+        page.screenshot(path=str(ARTIFACTS / "phone.png"))
+        assert one_line
+        page.set_viewport_size({"width": 1400, "height": 1000})
+        uploader = page.get_by_test_id("stFileUploaderDropzone")
+        uploader.wait_for(timeout=60_000)
+        shown = uploader.evaluate(
+            "e => [...e.querySelectorAll('*')].map(x => getComputedStyle(x, '::after').content).join(' ')"
+        )
+        assert "选择文件" in shown and "单个不超过 50 MB" in shown
+        english = uploader.get_by_text("Upload", exact=True)
+        assert english.count() == 0 or not english.first.is_visible()
+        assert not page.get_by_text("per file").first.is_visible()
+        page.get_by_text("文档", exact=True).first.click()  # the 文档 page: file names, not server paths
+        page.get_by_test_id("stDataFrame").wait_for(timeout=60_000)
+        page.screenshot(path=str(ARTIFACTS / "documents.png"))
+        assert "/corpus/" not in page.get_by_test_id("stMain").inner_text()
+        browser.close()
 
 
 def test_a_document_title_is_shown_as_text_and_fetches_nothing(server: str, trap: int) -> None:
@@ -166,7 +207,8 @@ def test_two_sessions_at_once_and_an_upload_beside_an_answer(server: str, tmp_pa
         theirs.wait_for(timeout=180_000)
         assert "53.87万张" not in mine.inner_text() and "4821台" not in theirs.inner_text()
         one.get_by_text("[1] 央行刘振海").first.click()
-        assert "受理终端4821台" in one.get_by_test_id("stExpanderDetails").first.inner_text(timeout=30_000)
+        source = one.get_by_test_id("stExpanderDetails").filter(has_text="受理终端4821台").first
+        source.wait_for(timeout=30_000)
         # session two imports a file while session one's next answer is on its way
         two.locator("input[type=file]").set_input_files(str(note))
         ask(one, "省工行线上挂失补办了多少张电子社保卡？")
@@ -177,6 +219,14 @@ def test_two_sessions_at_once_and_an_upload_beside_an_answer(server: str, tmp_pa
         two.screenshot(path=str(ARTIFACTS / "session-two.png"), full_page=True)
         assert not one.get_by_test_id("stException").count() and not two.get_by_test_id("stException").count()
         browser.close()
+
+
+def test_the_server_log_has_no_warnings(server: str) -> None:
+    """Runs last in this module, after every page above: deprecations and errors would be in the log."""
+    log = SERVER_LOG.read_text("utf-8")
+    signs = ("deprecat", "will be removed", "please replace", "warning", "error", "traceback")
+    bad = [line for line in log.splitlines() if any(w in line.lower() for w in signs)]
+    assert not bad, bad
 
 
 def download_by_click(page: Any, button: Any, tries: int = 3) -> Any:

@@ -1,13 +1,16 @@
 """The chat: answers with [n] markers, a 来源 section you can open, refusals with 可能相关.
 
-Owns: rendering one answer (escaped text, one expander per citation with the quoted
-sentence highlighted in its passage, nearest passages for a refusal, copy and rating
-controls) and running a question with a streamed answer. Does not own: answering.
+Owns: rendering one answer (escaped text whose [n] markers show their quote on hover
+and lead to the 来源 section, one expander per citation with the quoted sentence
+highlighted in its passage, nearest passages for a refusal, copy and rating
+controls), starter questions on an empty chat, and running a question with a
+streamed answer. Does not own: answering.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,12 +18,14 @@ import streamlit as st
 
 from assistant.core import Assistant
 from assistant.serialize import answer_text
+from assistant.starters import starters
 from kb.errors import PilotQAError
 from kb.records import Answer, Chunk, Citation
 from ui import state
-from ui.text import highlight, md_escape
+from ui.text import highlight, md_escape, title_escape
 
 log = logging.getLogger(__name__)
+_MARKER = re.compile(r"\\\[(\d+)\\\]")  # a [n] marker as md_escape leaves it
 
 
 def _label(c: Citation) -> str:
@@ -38,19 +43,32 @@ def _passage(chunks: dict[str, Chunk], c: Citation) -> str:
     return highlight(chunk.text, [(c.start - chunk.start, c.end - chunk.start)])
 
 
+def with_markers(answer: Answer, index: int) -> str:
+    """The escaped answer text, each known [n] a link to this answer's 来源 whose hover title is the quote."""
+    quotes = {c.n: c.quote for c in answer.citations}
+
+    def link(m: re.Match[str]) -> str:
+        n = int(m.group(1))
+        if n not in quotes:
+            return m.group(0)
+        return f'[\\[{n}\\]](#sources-{index} "{title_escape(quotes[n])}")'
+
+    return _MARKER.sub(link, md_escape(answer.text))
+
+
 def show_answer(assistant: Assistant, answer: Answer, index: int) -> None:
-    st.markdown(md_escape(answer.text))
+    st.markdown(with_markers(answer, index))
     if answer.notice and answer.notice != answer.text:
         st.caption(md_escape(answer.notice))
     if answer.citations:
-        st.markdown("**来源**")
+        st.subheader("来源", anchor=f"sources-{index}")
         chunks = assistant.res.kb.chunks([c.chunk_id for c in answer.citations])  # one query per answer
         for c in answer.citations:
             with st.expander(_label(c)):
                 st.markdown(_passage(chunks, c))
-                st.caption(md_escape(Path(c.source).name))
+                st.caption(md_escape(Path(c.source).name))  # the file's name, never a path on the server
     if answer.related:
-        items = [f"- {md_escape(c.title)} {md_escape(c.section)}：{md_escape(c.quote)}" for c in answer.related]
+        items = [f"- {md_escape(_where(c))}：{md_escape(c.quote)}" for c in answer.related]
         st.info("可能相关（并非答案依据）：\n\n" + "\n\n".join(items))
     left, right = st.columns([3, 1])
     with left, st.popover("复制答案和来源"):
@@ -61,6 +79,33 @@ def show_answer(assistant: Assistant, answer: Answer, index: int) -> None:
             state.save_feedback(answer, "up" if rating == 1 else "down", st.session_state[state.KB])
             st.session_state[f"saved-{index}"] = rating
             st.toast("已记录反馈，谢谢！")
+
+
+def _where(c: Citation) -> str:
+    title = c.title or Path(c.source).name
+    return title if not c.section or c.section == title else f"{title} · {c.section}"
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _starters(_assistant: Assistant, kb_name: str, generation: tuple[int, int]) -> list[str]:
+    return starters(_assistant)
+
+
+def starter_clicked(assistant: Assistant, history: list[Answer]) -> str:
+    """On an empty chat, up to three questions the knowledge base answers; the one clicked, or ""."""
+    kb = assistant.res.kb
+    if history or not kb.counts()[1]:
+        return ""
+    questions = _starters(assistant, kb.name, kb.counts())
+    if not questions:
+        return ""
+    holder = st.empty()
+    with holder.container():
+        st.caption("可以这样问：")
+        clicked = [q for i, q in enumerate(questions) if st.button(q, key=f"starter-{i}")]
+    if clicked:
+        holder.empty()
+    return clicked[0] if clicked else ""
 
 
 def ask(assistant: Assistant, question: str, mode: str) -> None:

@@ -1,17 +1,22 @@
 """The 文档 page: what is in the knowledge base, each document readable and searchable.
 
-Owns: the document list (title, date, chunks), reading one document with its
-headings, highlighting a search's lexical matches, and deleting a document. Does not
-own: storage (``kb.store``).
+Owns: the document list (title, date, chunks, file name), reading one document with
+its headings, highlighting a search's lexical matches, and deleting a document after
+a confirmation, with the outcome shown after the page reloads. Does not own: storage
+(``kb.store``).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from assistant.core import Assistant
-from kb.records import Document
+from kb.records import DocInfo, Document
 from ui.text import find_all, highlight, md_escape
+
+CONFIRM, DELETED = "confirm_delete", "deleted_message"
 
 
 def _sections(doc: Document, terms: list[str]) -> None:
@@ -26,20 +31,25 @@ def _sections(doc: Document, terms: list[str]) -> None:
         st.markdown(highlight(body, find_all(body, terms)) + (f"  \n_{page}_" if page else ""))
 
 
+def _name(d: DocInfo) -> str:
+    return f"{d.title}（{d.date}）" if d.date else d.title
+
+
 def page(assistant: Assistant) -> None:
     kb = assistant.res.kb
+    if st.session_state.get(DELETED):
+        st.success(st.session_state.pop(DELETED))
     docs = kb.documents()
     st.subheader("文档")
     if not docs:
         st.info("知识库里还没有文档。请在左侧栏上传 txt、md、html、pdf 或 docx 文件。")
         return
     st.dataframe(
-        [{"标题": d.title, "日期": d.date or "", "片段数": d.n_chunks, "来源": d.source} for d in docs],
-        hide_index=True, use_container_width=True,
+        [{"标题": d.title, "日期": d.date or "", "片段数": d.n_chunks, "文件": Path(d.source).name} for d in docs],
+        hide_index=True, width="stretch",
     )  # fmt: skip
-    titles = {f"{d.title}（{d.date or '日期不详'}）": d for d in docs}
-    choice = st.selectbox("打开文档", list(titles))
-    info = titles[str(choice)]
+    titles = {_name(d): d for d in docs}
+    info = titles[str(st.selectbox("打开文档", list(titles)))]
     query = st.text_input("在文档中搜索", placeholder="输入词语，例如：电子社保卡")
     terms = kb.segmenter.words(query) if query.strip() else []
     doc = kb.document(info.doc_id)
@@ -49,7 +59,23 @@ def page(assistant: Assistant) -> None:
     if terms:
         st.caption(f"共 {len(find_all(doc.text, terms))} 处匹配")
     _sections(doc, terms)
-    if st.button("删除此文档", key=f"delete-{doc.doc_id}"):
-        kb.delete_documents([doc.doc_id])
-        st.success(f"已删除：{md_escape(doc.title)}")
+    delete(assistant, doc)
+
+
+def delete(assistant: Assistant, doc: Document) -> None:
+    """删除此文档 asks first; the confirmed delete's message survives the reload it causes."""
+    if st.session_state.get(CONFIRM) != doc.doc_id:
+        if st.button("删除此文档", key=f"delete-{doc.doc_id}"):
+            st.session_state[CONFIRM] = doc.doc_id
+            st.rerun()
+        return
+    st.warning(f"确定要从知识库删除《{md_escape(doc.title)}》吗？删除后需重新导入才能再查询。")
+    yes, no = st.columns(2)
+    if yes.button("确认删除", type="primary", key=f"confirm-{doc.doc_id}"):
+        assistant.res.kb.delete_documents([doc.doc_id])
+        st.session_state[DELETED] = f"已删除：{md_escape(doc.title)}"
+        st.session_state[CONFIRM] = None
+        st.rerun()
+    if no.button("取消", key=f"cancel-{doc.doc_id}"):
+        st.session_state[CONFIRM] = None
         st.rerun()

@@ -37,14 +37,25 @@ def choose_kb() -> str:
 
 def overview(assistant: Assistant) -> None:
     docs, chunks = assistant.res.kb.counts()
-    st.sidebar.caption(f"{docs} 篇文档 · {chunks} 个片段 · 嵌入模型 {assistant.res.kb.model}")
+    st.sidebar.caption(f"{docs} 篇文档 · {chunks} 个片段")
+
+
+def about(assistant: Assistant) -> None:
+    """Details a user rarely needs, behind 关于."""
+    s, kb = state.settings(), assistant.res.kb
+    with st.sidebar.expander("关于"):
+        st.caption(md_escape(f"嵌入模型：{kb.model}"))
+        st.caption(md_escape(f"向量库：{'Chroma 服务器 ' + s.chroma_url if s.chroma_url else '本机（嵌入式 Chroma）'}"))
+        llm = f"{s.llm_model}（{s.llm_base_url}）" if assistant.llm_available else "未配置（PILOTQA_LLM_BASE_URL）"
+        st.caption(md_escape(f"语言模型：{llm}"))
+        st.caption("试点问答只根据知识库中的文档回答，每个事实都标出来源句子；资料中没有的，会直接说明。")
 
 
 def upload(assistant: Assistant) -> None:
     s = state.settings()
     shown_results()
     files = st.sidebar.file_uploader(
-        f"上传文档（单个不超过 {s.max_file_mb:.0f} MB）", accept_multiple_files=True,
+        "上传文档", accept_multiple_files=True,
         key=f"uploads-{st.session_state.get(UPLOADER, 0)}",
     )  # fmt: skip
     if not files or not st.sidebar.button("导入上传的文档", type="primary"):
@@ -91,10 +102,10 @@ def shown_results() -> None:
 
 
 def mode(assistant: Assistant) -> str:
-    labels = list(MODES) if assistant.llm_available else ["离线抽取"]
-    choice = st.sidebar.radio("答案方式", labels, horizontal=True)
+    """The answer mode; a choice only when there is one to make (a language model is configured)."""
     if not assistant.llm_available:
-        st.sidebar.caption("未配置语言模型（PILOTQA_LLM_BASE_URL），使用离线抽取答案。")
+        return MODES["离线抽取"]
+    choice = st.sidebar.radio("答案方式", list(MODES), horizontal=True, help="离线抽取：直接引用原文句子，最快")
     return MODES[str(choice)]
 
 

@@ -24,14 +24,31 @@ def md_escape(text: str) -> str:
     return _AUTOLINK.sub(lambda m: (m.group(1) or "") + JOINER, escaped).replace("\n", "  \n")
 
 
+_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
+
+
+def title_escape(text: str) -> str:
+    """``text`` for a Markdown link title (a hover tooltip): one line, every ASCII punctuation escaped."""
+    return _PUNCT.sub(r"\\\1", " ".join(text.split()))
+
+
+def merged(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping or touching spans joined: one mark per run of matches, not a row of padded pieces."""
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(s for s in spans if s[0] < s[1]):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(b, out[-1][1]))
+        else:
+            out.append((a, b))
+    return out
+
+
 def highlight(text: str, spans: Iterable[tuple[int, int]]) -> str:
-    """Escaped ``text`` with the given character spans on an orange background."""
+    """Escaped ``text`` with the given character spans on a highlighter-yellow background (see the theme)."""
     out, pos = [], 0
-    for a, b in sorted(spans):
-        if a < pos or a >= b:
-            continue
+    for a, b in merged(spans):
         out.append(md_escape(text[pos:a]))
-        out.append(f":orange-background[{md_escape(text[a:b])}]")
+        out.append(f":yellow-background[{md_escape(text[a:b])}]")
         pos = b
     out.append(md_escape(text[pos:]))
     return "".join(out)
