@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 
+from assistant.serialize import source_line
 from kb.docx_io import write_docx
 from kb.records import Answer, Citation
 
@@ -26,11 +27,6 @@ class Briefing:
     docx: bytes
     as_of: str | None
     exported: str
-
-
-def source_line(c: Citation) -> str:
-    where = "，".join(x for x in (c.section, f"第{c.page}页" if c.page else "") if x)
-    return f"《{c.title or c.doc_id}》（{c.date or '日期不详'}）{('，' + where) if where else ''}：“{c.quote}”"
 
 
 _KEY = re.compile(r"\[(\d+)\]")
@@ -63,7 +59,7 @@ def build(answers: Sequence[Answer], now: dt.datetime | None = None) -> Briefing
     exported = now.strftime("%Y-%m-%d %H:%M")
     numbered, sources = _renumber(answers)
     latest = as_of(answers)
-    head = f"资料截至 {latest or '日期不详'}；导出时间 {exported}"
+    head = f"资料截至 {latest}；导出时间 {exported}" if latest else f"导出时间 {exported}（来源未注明日期）"
     md = [f"# {TITLE}", "", head, ""]
     parts: list[tuple[str, str]] = [("note", head)]
     for a, text in numbered:

@@ -1,6 +1,7 @@
 """Answers as plain JSON-ready dicts (the ``--json`` contract of ``pilotqa ask``).
 
-Owns: the field names and order of the JSON form. Does not own: producing answers.
+Owns: the field names and order of the JSON form, and the plain-text forms (the copied answer, a source line
+used by briefings too). Does not own: producing answers.
 """
 
 from __future__ import annotations
@@ -11,6 +12,14 @@ from typing import Any
 from kb.records import Answer, Citation
 
 CITATION_FIELDS = ("n", "doc_id", "title", "source", "section", "page", "quote", "start", "end", "chunk_id", "date")
+
+
+def source_line(c: Citation) -> str:
+    """《title》（date），section，page：“quote” — a missing date and a section that repeats the title left out."""
+    title = c.title or c.doc_id
+    section = c.section if c.section != title else ""
+    where = "，".join(x for x in (section, f"第{c.page}页" if c.page else "") if x)
+    return f"《{title}》{f'（{c.date}）' if c.date else ''}{('，' + where) if where else ''}：“{c.quote}”"
 
 
 def citation_dict(c: Citation) -> dict[str, Any]:
@@ -38,7 +47,7 @@ def answer_text(a: Answer) -> str:
         lines.append(a.notice)
     if a.citations:
         lines.append("来源：")
-        lines += [f"[{c.n}] {c.title}（{c.date or '日期不详'}）{c.section}：{c.quote}" for c in a.citations]
+        lines += [f"[{c.n}] {source_line(c)}" for c in a.citations]
     if a.related:
         lines.append("可能相关：")
         lines += [f"- {c.title} {c.section}：{c.quote}" for c in a.related]

@@ -165,10 +165,9 @@ def test_briefing_markdown_and_docx() -> None:
         n=1, doc_id="d2", title="旧报告", source="corpus/o.txt", section="", page=3,
         quote="签约用户10.29万户。", start=5, end=17, chunk_id="c2", date="2019-01-01",
     )  # fmt: skip
-    ok = {"grounded": True, "mode": Mode.EXTRACTIVE}
     answers = [
-        Answer("终端多少台？", "4821台。共计布放受理终端4821台。[1]", citations=(c,), **ok),  # type: ignore[arg-type]
-        Answer("用户多少？", "签约用户10.29万户。[1]", citations=(c_old,), **ok),  # type: ignore[arg-type]
+        Answer("终端多少台？", "4821台。共计布放受理终端4821台。[1]", True, Mode.EXTRACTIVE, citations=(c,)),
+        Answer("用户多少？", "签约用户10.29万户。[1]", True, Mode.EXTRACTIVE, citations=(c_old,)),
     ]
     brief = build(answers)
     assert brief.as_of == "2020-11-10"
@@ -178,6 +177,18 @@ def test_briefing_markdown_and_docx() -> None:
     assert "[1] 《山东试点报告》（2020-11-10），成效：“共计布放受理终端4821台。”" in paragraphs
     assert any(p.startswith("资料截至 2020-11-10；导出时间 ") for p in paragraphs)
     assert "签约用户10.29万户。[2]" in paragraphs
+
+
+def test_a_source_without_a_date_or_section_says_neither() -> None:
+    from assistant.serialize import answer_text, source_line
+    from kb.records import Citation
+
+    c = Citation(n=1, doc_id="d", title="补充说明", source="/srv/uploads/a.txt", section="补充说明", page=None,
+                 quote="新增终端12台。", start=0, end=8, chunk_id="c")  # fmt: skip
+    assert source_line(c) == "《补充说明》：“新增终端12台。”"
+    copied = answer_text(Answer("终端？", "12台。新增终端12台。[1]", True, Mode.EXTRACTIVE, citations=(c,)))
+    assert "日期不详" not in copied and copied.endswith("[1] 《补充说明》：“新增终端12台。”")
+    assert build([Answer("终端？", "12台。[1]", True, Mode.EXTRACTIVE, citations=(c,))]).markdown.count("日期不详") == 0
 
 
 def test_docs_page_shows_and_searches(app: AppTest) -> None:
