@@ -150,7 +150,9 @@ class Ingestor:
     def run(self, paths: Iterable[Path], prune: bool = False, progress: Progress | None = None) -> Summary:
         started = time.perf_counter()
         files = list(expand(paths))
-        run = _Run(known={d.doc_id: d for d in self.kb.documents()}, files={str(f) for f in files})
+        run = _Run(
+            known={d.doc_id: d for d in self.kb.documents()}, files={str(f) for f in files if isinstance(f, Path)}
+        )
         with self.kb.bulk():
             for done, item in enumerate(files):
                 if progress:

@@ -28,10 +28,15 @@ log = logging.getLogger(__name__)
 _MARKER = re.compile(r"\\\[(\d+)\\\]")  # a [n] marker as md_escape leaves it
 
 
+def _title_section(c: Citation) -> tuple[str, str]:
+    """The document's title (its file name when it has none) and the section, unless the section repeats it."""
+    title = c.title or Path(c.source).name
+    return title, (c.section if c.section != title else "")
+
+
 def _label(c: Citation) -> str:
     """An expander label: Streamlit renders Markdown (links, images) in labels, so every part is escaped."""
-    title = c.title or c.doc_id
-    section = c.section if c.section and c.section != title else ""
+    title, section = _title_section(c)
     bits = [title, c.date or "", section, f"第{c.page}页" if c.page else ""]
     return f"[{c.n}] " + " · ".join(md_escape(b) for b in bits if b)
 
@@ -82,21 +87,22 @@ def show_answer(assistant: Assistant, answer: Answer, index: int) -> None:
 
 
 def _where(c: Citation) -> str:
-    title = c.title or Path(c.source).name
-    return title if not c.section or c.section == title else f"{title} · {c.section}"
+    return " · ".join(x for x in _title_section(c) if x)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _starters(_assistant: Assistant, kb_name: str, generation: tuple[int, int]) -> list[str]:
+def _starters(_assistant: Assistant, kb_name: str, counts: tuple[int, int]) -> list[str]:
+    """Cached per knowledge base and its size (an import or a delete makes new ones)."""
     return starters(_assistant)
 
 
 def starter_clicked(assistant: Assistant, history: list[Answer]) -> str:
     """On an empty chat, up to three questions the knowledge base answers; the one clicked, or ""."""
     kb = assistant.res.kb
-    if history or not kb.counts()[1]:
+    counts = kb.counts()
+    if history or not counts[1]:
         return ""
-    questions = _starters(assistant, kb.name, kb.counts())
+    questions = _starters(assistant, kb.name, counts)
     if not questions:
         return ""
     holder = st.empty()
