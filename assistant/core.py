@@ -114,6 +114,8 @@ class Assistant:
                 return
             except EndpointError as exc:  # the endpoint failed: the extractive answer stands
                 log.warning("LLM failed, falling back: %s", exc)
+                if self._chat_model is None:
+                    self._llm = None  # the next question checks the server again (and restarts a local one)
                 extractive = replace(extractive, notice=f"{exc}，以下为离线抽取的答案。")
         yield extractive.text
         yield _traced(extractive, hits, timings, started)

@@ -15,6 +15,7 @@ from typing import Any
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
+from assistant import local_llm
 from kb.errors import ConfigError, EndpointError
 from kb.settings import Settings
 
@@ -27,19 +28,25 @@ REWRITE = "根据对话历史，把用户的最后一个问题改写成不依赖
 
 
 def build_chat_model(settings: Settings) -> BaseChatModel:
-    """The configured endpoint as a LangChain chat model (streaming)."""
-    if not settings.llm_base_url or not settings.llm_model:
-        raise ConfigError("未配置语言模型：请设置 PILOTQA_LLM_BASE_URL 和 PILOTQA_LLM_MODEL。")
+    """The configured endpoint, or else the bundled model on its local llama.cpp server, as a LangChain chat
+    model (streaming): one OpenAI-compatible code path for both."""
     from langchain_openai import ChatOpenAI
 
+    if settings.llm_base_url and settings.llm_model:
+        base_url, model = settings.llm_base_url, settings.llm_model
+    elif settings.llm_base_url or settings.llm_model:
+        raise ConfigError("语言模型配置不完整：请同时设置 PILOTQA_LLM_BASE_URL 和 PILOTQA_LLM_MODEL。")
+    else:
+        base_url, model = local_llm.ensure(settings), local_llm.ALIAS
     kwargs: dict[str, Any] = {
-        "base_url": settings.llm_base_url,
-        "model": settings.llm_model,
+        "base_url": base_url,
+        "model": model,
         "api_key": settings.llm_api_key or "not-needed",
         "timeout": settings.llm_timeout_s,
         "max_retries": 1,
         "streaming": True,
         "temperature": 0,
+        "max_tokens": settings.llm_max_tokens,  # bounded: a small model can generate thousands of tokens
     }
     return ChatOpenAI(**kwargs)
 

@@ -18,7 +18,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     ask.add_argument("--questions", type=Path, help="每行一个问题的文件（纯文本，或带 question 字段的 jsonl）")
     ask.add_argument("--kb", help="知识库名称")
     ask.add_argument("--json", action="store_true", help="每个答案输出一行 JSON")
-    ask.add_argument("--mode", choices=["extractive", "llm"], help="答案方式（默认：配置了语言模型则用 llm）")
+    ask.add_argument(
+        "--mode",
+        choices=["extractive", "llm"],
+        help="答案方式（默认 extractive；配置了 PILOTQA_LLM_BASE_URL 则默认 llm；llm 未配置接口时用本地模型）",
+    )
     ask.set_defaults(func=run_ask)
     chat = sub.add_parser("chat", help="对话：从标准输入逐行读问题，支持追问")
     chat.add_argument("--kb", help="知识库名称")

@@ -17,16 +17,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rebuild", action="store_true", help="清空知识库后全部重建（换嵌入模型时使用）")
     p.add_argument("--quiet", action="store_true", help="不显示进度条")
     p.set_defaults(func=run)
-    prep = sub.add_parser("prepare", help="准备嵌入模型（首次使用时转换内置模型并生成 ONNX 文件，存入缓存目录）")
+    prep = sub.add_parser(
+        "prepare", help="准备模型（转换内置嵌入模型并生成 ONNX 文件，拼接并校验本地语言模型，存入缓存目录）"
+    )
     prep.set_defaults(func=prepare)
 
 
 def prepare(args: argparse.Namespace, settings: Settings) -> int:
     from kb.embed import Embedder, model_dir
+    from kb.gguf import gguf_path
 
     embedder = Embedder(settings)
     embedder.load()
     print(f"嵌入模型就绪：{model_dir(settings)}（运行方式 {embedder.backend}，维度 {embedder.dim}）")
+    print(f"语言模型就绪：{gguf_path(settings.cache_dir, settings.reader_model)}（{settings.reader_model}）")
     return 0
 
 

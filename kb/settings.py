@@ -59,6 +59,15 @@ class Settings(BaseSettings):
     llm_model: str | None = Field(default=None, description="Model name to request from the endpoint.")
     llm_api_key: str | None = Field(default=None, description="API key for the endpoint, if it needs one.")
     llm_timeout_s: float = Field(default=60.0, gt=0, description="Seconds to wait for the endpoint.")
+    llm_max_tokens: int = Field(
+        default=400, ge=16, description="Most tokens one generated answer may have (small models can run on)."
+    )
+    reader_model: str = Field(
+        default="qwen2.5-coder-1.5b",
+        description="Local language model, served by llama.cpp on 127.0.0.1 when no endpoint is set: "
+        "qwen2.5-coder-1.5b, qwen2.5-coder-0.5b (both bundled), or a path to a GGUF file.",
+    )
+    reader_ctx: int = Field(default=4096, ge=512, description="Context length (tokens) of the local model server.")
     log_level: str = Field(default="WARNING", description="Logging level of the entry points.")
 
     @field_validator("kb")

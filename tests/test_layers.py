@@ -30,6 +30,7 @@ ONE_HOME = {
     "docx": "kb/docx_io.py",
     "langchain_openai": "assistant/llm.py",
     "langchain_core": "assistant/llm.py",
+    "xllamacpp": "assistant/local_llm.py",
 }
 
 

@@ -1,0 +1,152 @@
+"""The bundled language model on its real llama.cpp server (xllamacpp) on 127.0.0.1.
+
+Uses the 0.5B model (the faster of the two bundled ones; `make test` prepares it): the joined file's checks, the
+server's life cycle (start, reuse, restart after a crash, stop), and answers through the same OpenAI-compatible
+LangChain path as an external endpoint. No fakes: the failure cases kill the real server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant import cite, local_llm
+from assistant.core import Assistant, Resources
+from assistant.llm import build_chat_model
+from ingest.pipeline import Ingestor
+from kb.embed import Embedder
+from kb.errors import PilotQAError
+from kb.gguf import BUNDLED, Bundled, gguf_path, join
+from kb.records import Answer, Mode
+from kb.segment import Segmenter
+from kb.settings import Settings
+from kb.store import KnowledgeBase
+from tests.conftest import CACHE, CORPUS
+
+pytestmark = pytest.mark.slow
+SMALL = "qwen2.5-coder-0.5b"
+
+
+def test_join_checks_size_and_sha256_and_leaves_nothing_when_wrong(tmp_path: Path) -> None:
+    parts = []
+    for i, data in enumerate((b"GGUF" + b"a" * 1000, b"b" * 500)):
+        parts.append(tmp_path / f"part{i}.bin")
+        parts[-1].write_bytes(data)
+    whole = b"".join(p.read_bytes() for p in parts)
+    good = Bundled("unused", 2, len(whole), hashlib.sha256(whole).hexdigest())
+    join(parts, tmp_path / "out" / "m.gguf", good)
+    assert (tmp_path / "out" / "m.gguf").read_bytes() == whole
+    bad = Bundled("unused", 2, len(whole), "0" * 64)
+    with pytest.raises(PilotQAError, match="校验失败"):
+        join(parts, tmp_path / "out" / "bad.gguf", bad)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["m.gguf"]  # no half-written file
+
+
+def test_the_bundled_model_is_joined_to_its_pinned_size(tmp_path: Path) -> None:
+    path = gguf_path(CACHE, SMALL)
+    assert path.stat().st_size == BUNDLED[SMALL].size
+    with path.open("rb") as fh:
+        assert fh.read(4) == b"GGUF"
+    with pytest.raises(PilotQAError, match="PILOTQA_READER_MODEL"):
+        gguf_path(CACHE, str(tmp_path / "missing.gguf"))
+
+
+@pytest.fixture(scope="module")
+def llm_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """Settings whose server state lives in a folder of this module's (not the developer's own server)."""
+    home = tmp_path_factory.mktemp("llm-home")
+    model = str(gguf_path(CACHE, SMALL))
+    settings = Settings(home=home / "home", cache_dir=home / "cache", reader_model=model, llm_max_tokens=64)
+    yield settings
+    local_llm.stop(settings)
+
+
+def test_server_starts_is_shared_restarts_after_a_crash_and_stops(llm_settings: Settings) -> None:
+    url = local_llm.ensure(llm_settings)
+    assert url.startswith("http://127.0.0.1:") and local_llm.healthy(url.removesuffix("/v1"))
+    assert local_llm.ensure(llm_settings) == url  # a second caller reuses the running server
+    running = local_llm.current(llm_settings)
+    assert running is not None
+    os.kill(running.pid, signal.SIGKILL)
+    restarted = local_llm.ensure(llm_settings)  # a dead server is replaced, not waited for
+    assert local_llm.healthy(restarted.removesuffix("/v1"))
+    assert local_llm.stop(llm_settings) and local_llm.current(llm_settings) is None
+    assert not local_llm.stop(llm_settings)
+
+
+def test_generation_is_bounded(llm_settings: Settings) -> None:
+    assert build_chat_model(llm_settings).max_tokens == 64  # type: ignore[attr-defined]
+    url = local_llm.ensure(llm_settings)
+    body = {"model": local_llm.ALIAS, "max_tokens": 8, "messages": [{"role": "user", "content": "从1数到100。"}]}
+    request = urllib.request.Request(url + "/chat/completions", json.dumps(body).encode(),
+                                     {"Content-Type": "application/json"})  # fmt: skip
+    with urllib.request.urlopen(request, timeout=120) as reply:
+        usage = json.load(reply)["usage"]
+    assert usage["completion_tokens"] <= 8
+
+
+@pytest.fixture(scope="module")
+def assistant(llm_settings: Settings, segmenter: Segmenter, embedder: Embedder) -> Assistant:
+    kb = KnowledgeBase.open(llm_settings, "default", segmenter, embedder.name)
+    Ingestor(kb, embedder, 300, 50).run([CORPUS])
+    return Assistant(llm_settings, Resources(llm_settings, segmenter, embedder, kb))
+
+
+def check(answer: Answer, assistant: Assistant) -> None:
+    for c in (*answer.citations, *answer.related):
+        doc = assistant.res.kb.document(c.doc_id)
+        assert doc is not None and doc.text[c.start : c.end] == c.quote
+
+
+def test_llm_mode_answers_through_the_real_local_server(assistant: Assistant) -> None:
+    answer = assistant.ask("刷脸付受理终端布放了多少台？", mode="llm")
+    assert answer.mode is Mode.LLM and "语言模型接口" not in answer.notice  # the real server answered
+    check(answer, assistant)
+    if answer.grounded:  # every number it kept is in a quote, or marked as not found there
+        unmarked = answer.text.replace("未在引文中找到", "")
+        assert cite.number_problems(unmarked, answer.citations) == [] or "未在引文中找到" in answer.text
+    else:
+        assert answer.text.startswith("资料中没有找到") and answer.related
+
+
+def test_server_killed_mid_answer_gives_the_extractive_answer_with_a_notice(
+    assistant: Assistant, llm_settings: Settings
+) -> None:
+    local_llm.ensure(llm_settings)
+    items = assistant.stream("6家银行累计线上发行电子社保卡多少张？", mode="llm")
+    first = next(items)
+    assert isinstance(first, str)  # the answer has started streaming from the real server
+    running = local_llm.current(llm_settings)
+    assert running is not None
+    os.kill(running.pid, signal.SIGKILL)
+    final = [i for i in items if isinstance(i, Answer)][-1]
+    assert final.mode is Mode.EXTRACTIVE and "53.87万张" in final.text
+    assert final.notice.endswith("以下为离线抽取的答案。")
+    answer = assistant.ask("6家银行累计线上发行电子社保卡多少张？", mode="llm")  # the next question restarts it
+    assert answer.mode is Mode.LLM and "语言模型接口" not in answer.notice
+
+
+def test_cli_llm_status_and_stop(llm_settings: Settings) -> None:
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PILOTQA_HOME": str(llm_settings.home), "PILOTQA_CACHE_DIR": str(llm_settings.cache_dir),
+           "PILOTQA_READER_MODEL": llm_settings.reader_model}  # fmt: skip
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "cli", "llm", *args], env=env, capture_output=True, text=True,
+                              timeout=300)  # fmt: skip
+
+    local_llm.ensure(llm_settings)
+    shown = cli("status")
+    assert shown.returncode == 0 and "运行中：http://127.0.0.1:" in shown.stdout
+    assert "已停止" in cli("stop").stdout
+    after = cli("status")
+    assert after.returncode == 1 and "未运行" in after.stdout
