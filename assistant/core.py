@@ -15,9 +15,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from assistant import cite, followup
+from assistant import cite, followup, local_llm, reader
 from assistant import question as qn
-from assistant.extract import Candidate, Extractor
+from assistant.extract import Candidate, Draft, Extractor
 from assistant.retrieve import NO_FILTERS, Filters, Retriever
 from kb.embed import Embedder, Reranker
 from kb.errors import EndpointError, PilotQAError
@@ -64,16 +64,23 @@ class Assistant:
         self.extractor = Extractor(self.res.segmenter)
         self._chat_model = chat_model
         self._llm: Any = None
+        self._llm_url: str | None = None
 
     @property
     def llm_available(self) -> bool:
         return self._chat_model is not None or bool(self.settings.llm_base_url and self.settings.llm_model)
 
     def _get_llm(self) -> Any:
-        if self._llm is None:
-            from assistant.llm import LLM, build_chat_model
+        """The language model client; for the local server, checked (and the server restarted) on every use."""
+        from assistant.llm import LLM, build_chat_model
 
-            self._llm = LLM(self._chat_model or build_chat_model(self.settings))
+        if self._chat_model is not None:
+            self._llm = self._llm or LLM(self._chat_model)
+            return self._llm
+        local = not (self.settings.llm_base_url or self.settings.llm_model)
+        url = local_llm.ensure(self.settings) if local else self.settings.llm_base_url
+        if self._llm is None or url != self._llm_url:
+            self._llm, self._llm_url = LLM(build_chat_model(self.settings, url)), url
         return self._llm
 
     def ask(self, question: str, history: Sequence[Answer | str] = (), filters: Filters = NO_FILTERS,
@@ -97,28 +104,35 @@ class Assistant:
             yield Answer(question, EMPTY_KB, grounded=False, mode=Mode.EXTRACTIVE, notice=EMPTY_KB,
                          trace=Trace(refusal="empty knowledge base"))  # fmt: skip
             return
-        use_llm = Mode(mode or (Mode.LLM if self.llm_available else Mode.EXTRACTIVE)) is Mode.LLM
-        standalone, carried = self._standalone(question, history, use_llm)
+        chosen = Mode(mode or (Mode.LLM if self.llm_available else Mode.EXTRACTIVE))
+        standalone, carried = self._standalone(question, history, chosen is not Mode.EXTRACTIVE)
         found = self.retriever.search(standalone, self.settings.top_k, filters, carried)
         hits = found.hits
         timings = {"retrieve_ms": (time.perf_counter() - started) * 1e3, **found.timings}
         q = qn.parse(standalone)
         cands = self.extractor.candidates(q, hits, lambda t: self.res.kb.idf("terms", t))
-        extractive = self._extractive(question, standalone, self.extractor.answer(q, cands), hits)
-        if use_llm and hits:
+        extractive = self._from_draft(question, standalone, self.extractor.answer(q, cands), hits, Mode.EXTRACTIVE)
+        if chosen is not Mode.EXTRACTIVE and hits:
             try:
-                for item in self._llm_answer(question, standalone, cands, hits):
-                    if isinstance(item, Answer):
-                        item = _traced(item, hits, timings, started)
-                    yield item
+                for item in self._with_model(chosen, q, question, standalone, cands, hits):
+                    yield _traced(item, hits, timings, started) if isinstance(item, Answer) else item
                 return
             except EndpointError as exc:  # the endpoint failed: the extractive answer stands
                 log.warning("LLM failed, falling back: %s", exc)
-                if self._chat_model is None:
-                    self._llm = None  # the next question checks the server again (and restarts a local one)
                 extractive = replace(extractive, notice=f"{exc}，以下为离线抽取的答案。")
         yield extractive.text
         yield _traced(extractive, hits, timings, started)
+
+    def _with_model(self, chosen: Mode, q: qn.Question, question: str, standalone: str, cands: list[Candidate],
+                    hits: list[Hit]) -> Iterator[str | Answer]:  # fmt: skip
+        """The answer a language model takes part in: the reader's checked span, or the LLM's checked text."""
+        if chosen is Mode.LLM:
+            yield from self._llm_answer(question, standalone, cands, hits)
+            return
+        draft = reader.read(q, cands, self._get_llm().read)
+        answer = self._from_draft(question, standalone, draft, hits, Mode.READER)
+        yield answer.text
+        yield answer
 
     def _standalone(self, question: str, history: Sequence[Answer | str], use_llm: bool) -> tuple[str, list[str]]:
         """The question made self-contained from the conversation, and the terms it carries over."""
@@ -134,9 +148,10 @@ class Assistant:
                 log.warning("LLM rewrite failed: %s", exc)
         return standalone, carried
 
-    def _extractive(self, question: str, standalone: str, draft: Any, hits: list[Hit]) -> Answer:
+    def _from_draft(self, question: str, standalone: str, draft: Draft, hits: list[Hit], mode: Mode) -> Answer:
+        """A draft (the extractor's or the reader's) as a checked answer with numbered citations, or the refusal."""
         if not draft.grounded:
-            return self._refusal(question, standalone, hits, Mode.EXTRACTIVE, "no sentence scored high enough")
+            return self._refusal(question, standalone, hits, mode, draft.reason)
         cites = [cite.citation(i, hit, a, b) for i, (hit, a, b) in enumerate(merge_adjacent(draft.sentences), start=1)]
         body = "".join(f"{c.quote}[{c.n}]" for c in cites)
         lead = draft.lead
@@ -145,7 +160,7 @@ class Assistant:
         if problems:  # cannot happen by construction; never show an unsupported number
             log.error("extractive answer had unsupported numbers %s", problems)
             text = body
-        return Answer(question, text, grounded=True, mode=Mode.EXTRACTIVE, citations=tuple(cites))
+        return Answer(question, text, grounded=True, mode=mode, citations=tuple(cites))
 
     @staticmethod
     def _refusal(question: str, standalone: str, hits: Sequence[Hit], mode: Mode, reason: str) -> Answer:

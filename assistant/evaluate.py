@@ -34,9 +34,10 @@ def contains(answer: str, gold: list[str], mode: str) -> bool:
     return all(hits) if mode == "all" else any(hits)
 
 
-def load_questions(set_dir: Path, limit: int | None) -> list[dict[str, Any]]:
+def load_questions(set_dir: Path, limit: int | None, every: int = 1) -> list[dict[str, Any]]:
+    """The set's questions: every ``every``-th one (a spread-out sample of a sorted file), at most ``limit``."""
     path = set_dir / "questions.jsonl"
-    rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()][::every]
     return rows[:limit] if limit else rows
 
 
@@ -57,11 +58,12 @@ class Outcome:
     ms: float
 
 
-def evaluate(assistant: Assistant, set_dir: Path, limit: int | None = None) -> dict[str, Any]:
-    rows = load_questions(set_dir, limit)
+def evaluate(assistant: Assistant, set_dir: Path, limit: int | None = None, mode: str | None = None,
+             every: int = 1) -> dict[str, Any]:  # fmt: skip
+    rows = load_questions(set_dir, limit, every)
     outcomes = []
     for row in rows:
-        answer = assistant.ask(row["question"])
+        answer = assistant.ask(row["question"], mode=mode)
         docs = list(dict.fromkeys(h.chunk.doc_id for h in answer.trace.hits))
         outcomes.append(Outcome(answer.text, answer.grounded, docs, answer.trace.timings.get("total_ms", 0.0)))
     return {"set": set_dir.name, **score(rows, outcomes)}

@@ -95,7 +95,7 @@ class Extractor:
         lead = key_fact(q, [c.text for c in listed], anchors, own)
         if not lead:  # no key fact: the best sentence with what surrounds it carries the answer
             return Draft(lead, tuple(_with_context(best, listed, cands)), True)
-        listed = [_trimmed(c) for c in listed]
+        listed = [trimmed(c) for c in listed]
         if q.kind in (qn.LIST, qn.INSTITUTION) and lead in listed[0].text:
             return Draft("", tuple(listed), True)  # the sentence is the list: saying it first would say it twice
         return Draft(lead, tuple(listed), True)  # the key fact and the sentence that states it
@@ -131,7 +131,7 @@ def _with_context(best: Candidate, chosen: list[Candidate], cands: list[Candidat
 _OPENER = re.compile(r"^(?:如|例如|比如|其中|同时|此外|另外|另一方面)[,，、:：]\s*")
 
 
-def _trimmed(c: Candidate) -> Candidate:
+def trimmed(c: Candidate) -> Candidate:
     """``c`` without a leading connective (如，其中，…): quoted alone, it would dangle."""
     m = _OPENER.match(c.text)
     if m is None or m.end() == len(c.text):

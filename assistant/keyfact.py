@@ -129,6 +129,16 @@ def _date(q: qn.Question, text: str, anchors: tuple[str, ...]) -> str:
     return dates[named.index(max(named))].group(0)
 
 
+def extend_span(q: qn.Question, text: str, start: int, end: int) -> str:
+    """``text[start:end]`` as the text writes it: a number keeps its unit and its range's far end (33 → 33个)."""
+    if text[start:end][-1:].isdigit():
+        end = _unit_end(text, end)
+        far = _RANGE.match(text, end)
+        if far:
+            end = _unit_end(text, far.end())
+    return text[start:end]
+
+
 def _has_unit(text: str, x: Quantity, unit: str) -> bool:
     """The quantity is counted in ``unit`` (4821台, 8公斤, 10.29万户, 15至20厘米; not 33个项目 for 项)."""
     far = _RANGE.match(text, x.end)

@@ -27,9 +27,9 @@ SYSTEM = (
 REWRITE = "根据对话历史，把用户的最后一个问题改写成不依赖上下文、意思完整的问题。只输出改写后的问题。"
 
 
-def build_chat_model(settings: Settings) -> BaseChatModel:
-    """The configured endpoint, or else the bundled model on its local llama.cpp server, as a LangChain chat
-    model (streaming): one OpenAI-compatible code path for both."""
+def build_chat_model(settings: Settings, local_url: str | None = None) -> BaseChatModel:
+    """The configured endpoint, or else the bundled model on its local llama.cpp server (at ``local_url`` when
+    the caller has just checked it), as a LangChain chat model (streaming): one OpenAI-compatible code path."""
     from langchain_openai import ChatOpenAI
 
     if settings.llm_base_url and settings.llm_model:
@@ -37,7 +37,7 @@ def build_chat_model(settings: Settings) -> BaseChatModel:
     elif settings.llm_base_url or settings.llm_model:
         raise ConfigError("语言模型配置不完整：请同时设置 PILOTQA_LLM_BASE_URL 和 PILOTQA_LLM_MODEL。")
     else:
-        base_url, model = local_llm.ensure(settings), local_llm.ALIAS
+        base_url, model = local_url or local_llm.ensure(settings), local_llm.ALIAS
     kwargs: dict[str, Any] = {
         "base_url": base_url,
         "model": model,
@@ -91,6 +91,15 @@ class LLM:
             piece = _text(chunk.content)
             if piece:
                 yield piece
+
+    def read(self, system: str, user: str, schema: dict[str, Any]) -> str:
+        """One constrained reply (the JSON the schema allows), as raw text."""
+        response_format = {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema, "strict": True}}
+        try:
+            reply = self.model.invoke([SystemMessage(system), HumanMessage(user)], response_format=response_format)
+        except Exception as exc:  # only the endpoint call is guarded
+            raise endpoint_error(exc) from exc
+        return _text(reply.content)
 
     def rewrite(self, question: str, history: Sequence[str]) -> str:
         turns = "\n".join(f"用户：{h}" for h in history[-4:])

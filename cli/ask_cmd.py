@@ -11,6 +11,12 @@ from kb.errors import PilotQAError
 from kb.records import Answer
 from kb.settings import Settings
 
+MODES = ["extractive", "reader", "llm"]
+MODE_HELP = (
+    "答案方式：extractive 离线抽取（默认；配置了 PILOTQA_LLM_BASE_URL 则默认 llm）；reader 语言模型从证据中摘答案、"
+    "再逐项核对；llm 语言模型写答案。未配置接口时用本地模型（PILOTQA_READER_MODEL）"
+)
+
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     ask = sub.add_parser("ask", help="提一个问题（或用 --questions 批量提问）")
@@ -18,21 +24,19 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     ask.add_argument("--questions", type=Path, help="每行一个问题的文件（纯文本，或带 question 字段的 jsonl）")
     ask.add_argument("--kb", help="知识库名称")
     ask.add_argument("--json", action="store_true", help="每个答案输出一行 JSON")
-    ask.add_argument(
-        "--mode",
-        choices=["extractive", "llm"],
-        help="答案方式（默认 extractive；配置了 PILOTQA_LLM_BASE_URL 则默认 llm；llm 未配置接口时用本地模型）",
-    )
+    ask.add_argument("--mode", choices=MODES, help=MODE_HELP)
     ask.set_defaults(func=run_ask)
     chat = sub.add_parser("chat", help="对话：从标准输入逐行读问题，支持追问")
     chat.add_argument("--kb", help="知识库名称")
     chat.add_argument("--json", action="store_true", help="每个答案输出一行 JSON")
-    chat.add_argument("--mode", choices=["extractive", "llm"])
+    chat.add_argument("--mode", choices=MODES, help=MODE_HELP)
     chat.set_defaults(func=run_chat)
     ev = sub.add_parser("eval", help="在问答数据集上评测（corpus.jsonl + questions.jsonl）")
     ev.add_argument("set_dir", type=Path, metavar="SET_DIR")
     ev.add_argument("--json", action="store_true")
     ev.add_argument("--limit", type=int, help="只评测前 N 个问题")
+    ev.add_argument("--mode", choices=MODES, help=MODE_HELP)
+    ev.add_argument("--every", type=int, default=1, metavar="K", help="只评测每第 K 个问题（均匀抽样，配合 --limit）")
     ev.set_defaults(func=run_eval)
 
 
@@ -106,6 +110,6 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     res = Resources.build(settings, name)
     summary = Ingestor(res.kb, res.embedder, settings.chunk_chars, settings.max_file_mb).run([corpus])
     print(f"知识库 {name}：{summary.line()}", file=sys.stderr)
-    result = evaluate(Assistant(settings, res), args.set_dir, args.limit)
+    result = evaluate(Assistant(settings, res), args.set_dir, args.limit, args.mode, args.every)
     print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else report(result))
     return 0

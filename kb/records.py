@@ -17,8 +17,9 @@ BlockKind = Literal["heading", "paragraph", "row"]
 class Mode(StrEnum):
     """How an answer was produced."""
 
-    EXTRACTIVE = "extractive"
-    LLM = "llm"
+    EXTRACTIVE = "extractive"  # the rules pick and quote sentences
+    READER = "reader"  # a language model picks the answer out of the evidence; the rules check it
+    LLM = "llm"  # a language model writes the answer with [n] markers; the rules check them
 
 
 @dataclass(frozen=True)

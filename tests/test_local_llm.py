@@ -150,3 +150,18 @@ def test_cli_llm_status_and_stop(llm_settings: Settings) -> None:
     assert "已停止" in cli("stop").stdout
     after = cli("status")
     assert after.returncode == 1 and "未运行" in after.stdout
+
+
+def test_reader_mode_on_the_real_server_answers_only_what_it_can_locate(assistant: Assistant) -> None:
+    for question in ("刷脸付受理终端布放了多少台？", "山东省一共有多少个试点项目？"):
+        answer = assistant.ask(question, mode="reader")
+        assert answer.mode is Mode.READER and "语言模型" not in answer.notice  # the real server answered
+        check(answer, assistant)
+        if answer.grounded:  # the lead is a span of the quoted sentence, every number in a quote
+            lead = answer.text.split("。", 1)[0]
+            assert lead in answer.citations[0].quote or answer.text.startswith(answer.citations[0].quote)
+            assert cite.number_problems(answer.text, answer.citations) == []
+        else:
+            assert answer.trace.refusal and answer.related
+    refused = assistant.ask("广东省试点项目数量是多少？", mode="reader")  # whatever the model says, 广东 is not there
+    assert refused.mode is Mode.READER and not refused.grounded

@@ -1,0 +1,133 @@
+"""The reader: a language model picks the answer out of the evidence; the product checks it.
+
+Owns: the evidence the model reads (the best candidate sentences, each with its document's
+title and section), the answer schema (one short span copied from a sentence, and that
+sentence's number), locating the span in the evidence (normalised; the model's number is
+only a hint), the checks the rules do well (the unit asked for, the entities the question
+names), and the draft it yields: the located span as the lead and the sentence that holds
+it. A span found nowhere is dropped, so grounding is decided by where the answer was
+found, never by the model's wording. Does not own: talking to the model (``assistant.llm``)
+or citations (``assistant.core``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from assistant import question as qn
+from assistant.extract import Candidate, Draft, trimmed
+from assistant.keyfact import extend_span
+from kb.errors import EndpointError
+from kb.segment import normalize
+
+EVIDENCE = 6  # candidate sentences the model reads
+SYSTEM = (
+    "你从给出的编号句子中摘出问题的答案。answer 是句子里能回答问题的最短原文片段（数字连同单位、名称、日期照抄），"
+    "sentence 是它所在句子的编号。句子里没有答案时 answer 为空字符串、sentence 为 0。不要解释。"
+)
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"answer": {"type": "string", "maxLength": 60}, "sentence": {"type": "integer"}},
+    "required": ["answer", "sentence"],
+}
+Read = Callable[[str, str, dict[str, Any]], str]  # (system, user, schema) -> the model's raw JSON text
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the model said, parsed."""
+
+    answer: str
+    sentence: int
+
+
+def evidence(cands: Sequence[Candidate]) -> str:
+    lines = []
+    for i, c in enumerate(cands[:EVIDENCE], start=1):
+        where = " · ".join(x for x in (c.hit.title, c.hit.chunk.section) if x)
+        lines.append(f"[{i}]（{where}）{c.text.strip()}" if where else f"[{i}]{c.text.strip()}")
+    return "\n".join(lines)
+
+
+def parse(raw: str) -> Reading:
+    """The model's reply as a Reading; anything else is the endpoint's failure (it is never shown)."""
+    try:
+        data = json.loads(raw)
+        return Reading(str(data["answer"]).strip(), int(data["sentence"]))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise EndpointError("语言模型的回答格式不对，已改用离线抽取") from exc
+
+
+def read(q: qn.Question, cands: Sequence[Candidate], ask_model: Read) -> Draft:
+    """The reader's draft for ``q`` from ``cands`` (already ranked by the extractor)."""
+    if not cands:
+        return Draft("", (), False, "no evidence")
+    reading = parse(ask_model(SYSTEM, f"句子：\n{evidence(cands)}\n\n问题：{q.text}", SCHEMA))
+    if not reading.answer:
+        return Draft("", (), False, "the model found no answer")
+    found = locate(reading, cands[:EVIDENCE])
+    if found is None:
+        return Draft("", (), False, f"answer not in the evidence: {reading.answer[:20]}")
+    cand, start, end = found
+    lead = extend_span(q, cand.text, start, end)
+    if q.kind is qn.QUANTITY and not counted_in(lead, q.unit):
+        return Draft("", (), False, f"answer not counted in {q.unit}: {lead}")
+    context = f"{cand.hit.title} {cand.hit.chunk.text}"
+    missing = [e for e in q.entities if not qn.mentions(e, context)]
+    if missing:
+        return Draft("", (), False, f"entity not in evidence: {missing[0]}")
+    quote = trimmed(cand)
+    said_twice = lead == quote.text.strip("。；;，, ") or (q.kind in (qn.LIST, qn.INSTITUTION) and lead in quote.text)
+    return Draft("" if said_twice else lead, (quote,), True)
+
+
+_CLASSIFIERS = "个项家所位名件条份座批类只台张户笔次"
+
+
+def counted_in(lead: str, unit: str) -> bool:
+    """The answer is counted in the unit asked for; 多少个 takes any measure word (33项 answers 多少个项目)."""
+    if not unit:
+        return True
+    if unit == "个":
+        return any(ch in _CLASSIFIERS for ch in lead) or not any(ch.isdigit() for ch in lead)
+    return unit in lead
+
+
+def locate(reading: Reading, cands: Sequence[Candidate]) -> tuple[Candidate, int, int] | None:
+    """The sentence that holds the answer (the model's choice first) and the answer's span in its text."""
+    order = list(cands)
+    if 1 <= reading.sentence <= len(cands):
+        order.insert(0, order.pop(reading.sentence - 1))
+    for c in order:
+        span = find(c.text, reading.answer)
+        if span is not None:
+            return c, *span
+    return None
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def find(text: str, answer: str) -> tuple[int, int] | None:
+    """Where ``answer`` stands in ``text`` after normalising both (width, case, spaces), as offsets into
+    ``text``; a number is found whole (3 is not found inside 33)."""
+    want = _SPACE.sub("", normalize(answer))
+    if not want:
+        return None
+    pieces = [_SPACE.sub("", normalize(ch)) for ch in text]
+    owner = [i for i, piece in enumerate(pieces) for _ in piece]  # flat character -> its offset in ``text``
+    flat = "".join(pieces)
+    at = flat.find(want)
+    while at >= 0:
+        end = at + len(want)
+        cut_number = (want[0].isdigit() and at and flat[at - 1].isdigit()) or (
+            want[-1].isdigit() and end < len(flat) and flat[end].isdigit()
+        )
+        if not cut_number:
+            return owner[at], owner[end - 1] + 1
+        at = flat.find(want, at + 1)
+    return None

@@ -1,0 +1,104 @@
+"""The reader's checks, which decide what a model's reply may become: locating its span, units, entities.
+
+The replies here stand in for an endpoint (a fake at the model boundary only): they are replies a real server
+does not give on demand, a span that is in no sentence, a count in the wrong unit, or text that is not the JSON
+asked for. The real model answering through the same path is in tests/test_local_llm.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from assistant import question as qn
+from assistant.extract import Candidate
+from assistant.reader import counted_in, find, read
+from kb.errors import EndpointError
+from kb.records import Chunk, Hit
+
+SENTENCES = [
+    "人民银行济南分行精心组织了涉及4个方向的33个项目(含青岛市9项)作为金融科技试点内容。",
+    "截至2020年9月3日共计布放“刷脸付”受理终端４８２１台,实现人脸绑卡29.98万张。",
+    "如,省工行、农行、中行等6家银行发放电子社保卡。",
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "answer", "found"),
+    [
+        ("涉及4个方向的33个项目", "33", "33"),
+        ("涉及4个方向的33个项目", "3", None),  # a number is found whole, never inside 33
+        ("受理终端４８２１台", "4821台", "４８２１台"),  # full width in the text, half width in the reply
+        ("省工行、农行、中行", "省工行、 农行", "省工行、农行"),  # spaces the model added
+        ("截至2020年9月3日", "2020年9月", "2020年9月"),
+        ("共计布放受理终端", "发放", None),
+    ],
+)
+def test_find(text: str, answer: str, found: str | None) -> None:
+    span = find(text, answer)
+    assert (text[span[0] : span[1]] if span else None) == found
+
+
+@pytest.mark.parametrize(
+    ("lead", "unit", "ok"),
+    [("33项", "个", True), ("33个", "个", True), ("4821台", "元", False), ("876亿元", "元", True), ("9项", "", True)],
+)
+def test_counted_in(lead: str, unit: str, ok: bool) -> None:
+    assert counted_in(lead, unit) is ok
+
+
+def candidates() -> list[Candidate]:
+    text = "".join(SENTENCES)
+    spans, pos = [], 0
+    for s in SENTENCES:
+        spans.append((pos, pos + len(s)))
+        pos += len(s)
+    hit = Hit(Chunk("c1", "d1", 0, text, 0, len(text), sentences=tuple(spans)), 1.0, title="山东试点报告")
+    return [Candidate(hit, a, b, text[a:b], 1.0 - i / 10, 0.9) for i, (a, b) in enumerate(spans)]
+
+
+def replying(raw: str) -> Any:
+    return lambda system, user, schema: raw
+
+
+def test_the_span_becomes_the_lead_with_its_unit_and_the_sentence_is_quoted() -> None:
+    draft = read(qn.parse("山东省一共有多少个试点项目？"), candidates(), replying('{"answer": "33", "sentence": 1}'))
+    assert draft.grounded and draft.lead == "33个" and [c.text for c in draft.sentences] == [SENTENCES[0]]
+
+
+def test_the_models_sentence_number_is_only_a_hint() -> None:
+    draft = read(
+        qn.parse("刷脸付受理终端布放了多少台？"), candidates(), replying('{"answer": "4821台", "sentence": 3}')
+    )
+    assert draft.grounded and draft.lead == "４８２１台" and draft.sentences[0].text == SENTENCES[1]
+
+
+@pytest.mark.parametrize(
+    ("question", "raw", "reason"),
+    [
+        ("刷脸付受理终端布放了多少台？", '{"answer": "5000台", "sentence": 2}', "answer not in the evidence"),
+        ("一台刷脸付终端的采购价格是多少钱？", '{"answer": "4821", "sentence": 2}', "answer not counted in 元"),
+        ("广东省有多少个试点项目？", '{"answer": "33", "sentence": 1}', "entity not in evidence: 广东"),
+        ("刷脸付受理终端布放了多少台？", '{"answer": "", "sentence": 0}', "the model found no answer"),
+    ],
+)
+def test_what_cannot_be_checked_is_refused(question: str, raw: str, reason: str) -> None:
+    draft = read(qn.parse(question), candidates(), replying(raw))
+    assert not draft.grounded and draft.reason.startswith(reason)
+
+
+def test_a_list_in_its_sentence_is_not_said_twice_and_the_opener_is_dropped() -> None:
+    draft = read(
+        qn.parse("哪几家银行发放了电子社保卡？"),
+        candidates(),
+        replying('{"answer": "省工行、农行、中行", "sentence": 3}'),
+    )
+    assert draft.grounded and draft.lead == ""
+    assert [c.text for c in draft.sentences] == [SENTENCES[2].removeprefix("如,")]
+
+
+@pytest.mark.parametrize("raw", ["4821台", '{"answer": 4821}', "[1, 2]", ""])
+def test_a_reply_that_is_not_the_json_asked_for_is_rejected(raw: str) -> None:
+    with pytest.raises(EndpointError, match="格式不对"):
+        read(qn.parse("刷脸付受理终端布放了多少台？"), candidates(), replying(raw))
