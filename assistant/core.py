@@ -80,7 +80,7 @@ class Assistant:
         local = not (self.settings.llm_base_url or self.settings.llm_model)
         url = local_llm.ensure(self.settings) if local else self.settings.llm_base_url
         if self._llm is None or url != self._llm_url:
-            self._llm, self._llm_url = LLM(build_chat_model(self.settings, url)), url
+            self._llm, self._llm_url = LLM(build_chat_model(self.settings, url if local else None)), url
         return self._llm
 
     def ask(self, question: str, history: Sequence[Answer | str] = (), filters: Filters = NO_FILTERS,
