@@ -6,7 +6,9 @@ side (``bench.embed``); (3) ask and retrieval latency (extractive, model loaded)
 quality on the evaluation sets, for PilotQA and the naive LangChain recipe
 (``bench.naive``); (4) cold start to the first answer for the CLI and to a ready chat for
 the Streamlit app, and what a user sees in Chromium: title, chat input, an early question
-answered (``bench.browser``); (5) latency against corpus size (``bench.scale``).
+answered (``bench.browser``); (5) the bundled language models in reader mode: answer latency, prompt and
+generation tokens/s against the matmul rate (``bench.reader``); (6) latency against corpus size
+(``bench.scale``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import TYPE_CHECKING
 from bench import browser, scale
 from bench.embed import embed_bench
 from bench.ingest import ingest_bench
+from bench.reader import reader_bench
 
 if TYPE_CHECKING:
     from assistant.core import Assistant
@@ -153,6 +156,7 @@ def main() -> int:
             results[f"latency {name}"] = latency_bench(assistant, name, 200)
             results.update(quality_bench(assistant, name))
     results["startup"] = startup_bench()
+    results.update(reader_bench(3 if args.quick else 20))
     sizes = [1000] if args.quick else [1000, 10000, 100000]
     if args.quick:
         scaled = scale.run(sizes, 30)
@@ -179,6 +183,8 @@ def main() -> int:
         "e5-small run by sentence-transformers in fp32 (as HuggingFaceEmbeddings runs it), top-5 similarity search, "
         "the top chunk as the answer, never refuses",
         "- memory: peak resident set (VmHWM) of the process that did the work; start-up rows are separate processes",
+        "- reader rows (`bench/reader.py`): `--mode reader` on the first cmrc questions with the model server up; "
+        "token rates are llama.cpp's own for the same prompts sent uncached; prompt FLOP = 2 × parameters × tokens",
         "",
         "| measurement | value |", "|---|---|",
     ]  # fmt: skip
