@@ -84,10 +84,9 @@ class Extractor:
         best = cands[0]
         if best.score < MIN_SCORE or best.coverage < MIN_COVERAGE:
             return Draft("", (), False, f"weak evidence ({best.score:.2f}/{best.coverage:.2f})")
-        context = f"{_subject(best.hit)} {best.hit.chunk.text}"
-        missing = [e for e in q.entities if not qn.mentions(e, context)]
+        missing = missing_entity(q, best, _subject(best.hit))
         if missing:
-            return Draft("", (), False, f"entity not in evidence: {missing[0]}")
+            return Draft("", (), False, f"entity not in evidence: {missing}")
         listed = _listing(q, best, cands)
         anchors = self.anchors(q, best.hit.title)
         said = normalize(best.text)  # a yes/no lead needs the sentence itself, not its subject, to say it
@@ -96,9 +95,8 @@ class Extractor:
         if not lead:  # no key fact: the best sentence with what surrounds it carries the answer
             return Draft(lead, tuple(_with_context(best, listed, cands)), True)
         listed = [trimmed(c) for c in listed]
-        if q.kind in (qn.LIST, qn.INSTITUTION) and lead in listed[0].text:
-            return Draft("", tuple(listed), True)  # the sentence is the list: saying it first would say it twice
-        return Draft(lead, tuple(listed), True)  # the key fact and the sentence that states it
+        # the key fact and the sentence that states it; a list the sentence holds is not said first as well
+        return Draft("" if says_twice(q, lead, listed[0]) else lead, tuple(listed), True)
 
     def anchors(self, q: qn.Question, title: str) -> tuple[str, ...]:
         """The question's own words beyond the document's subject (分布, 银行 — not 夜来香 in 夜来香's article):
@@ -126,6 +124,18 @@ def _with_context(best: Candidate, chosen: list[Candidate], cands: list[Candidat
         if near and fits and extra not in chosen and not _is_heading(extra):
             chosen.append(extra)
     return chosen
+
+
+def missing_entity(q: qn.Question, c: Candidate, subject: str) -> str:
+    """The first place, institution or year the question names that neither ``c``'s chunk nor ``subject``
+    mentions ("" when there is none)."""
+    context = f"{subject} {c.hit.chunk.text}"
+    return next((e for e in q.entities if not qn.mentions(e, context)), "")
+
+
+def says_twice(q: qn.Question, lead: str, quote: Candidate) -> bool:
+    """Leading with ``lead`` would repeat the quote: it is the whole sentence, or a list the sentence holds."""
+    return lead == quote.text.strip("。；;，, ") or (q.kind in (qn.LIST, qn.INSTITUTION) and lead in quote.text)
 
 
 _OPENER = re.compile(r"^(?:如|例如|比如|其中|同时|此外|另外|另一方面)[,，、:：]\s*")

@@ -129,7 +129,7 @@ def _date(q: qn.Question, text: str, anchors: tuple[str, ...]) -> str:
     return dates[named.index(max(named))].group(0)
 
 
-def extend_span(q: qn.Question, text: str, start: int, end: int) -> str:
+def extend_span(text: str, start: int, end: int) -> str:
     """``text[start:end]`` as the text writes it: a number keeps its unit and its range's far end (33 → 33个)."""
     if text[start:end][-1:].isdigit():
         end = _unit_end(text, end)

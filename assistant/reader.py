@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant import question as qn
-from assistant.extract import Candidate, Draft, trimmed
+from assistant.extract import Candidate, Draft, missing_entity, says_twice, trimmed
 from assistant.keyfact import extend_span
 from kb.errors import EndpointError
 from kb.segment import normalize
@@ -73,16 +73,14 @@ def read(q: qn.Question, cands: Sequence[Candidate], ask_model: Read) -> Draft:
     if found is None:
         return Draft("", (), False, f"answer not in the evidence: {reading.answer[:20]}")
     cand, start, end = found
-    lead = extend_span(q, cand.text, start, end)
+    lead = extend_span(cand.text, start, end)
     if q.kind is qn.QUANTITY and not counted_in(lead, q.unit):
         return Draft("", (), False, f"answer not counted in {q.unit}: {lead}")
-    context = f"{cand.hit.title} {cand.hit.chunk.text}"
-    missing = [e for e in q.entities if not qn.mentions(e, context)]
+    missing = missing_entity(q, cand, cand.hit.title)
     if missing:
-        return Draft("", (), False, f"entity not in evidence: {missing[0]}")
+        return Draft("", (), False, f"entity not in evidence: {missing}")
     quote = trimmed(cand)
-    said_twice = lead == quote.text.strip("。；;，, ") or (q.kind in (qn.LIST, qn.INSTITUTION) and lead in quote.text)
-    return Draft("" if said_twice else lead, (quote,), True)
+    return Draft("" if says_twice(q, lead, quote) else lead, (quote,), True)
 
 
 _CLASSIFIERS = "个项家所位名件条份座批类只台张户笔次"

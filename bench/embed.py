@@ -31,7 +31,7 @@ Encode = Callable[[list[str], int], np.ndarray]
 def chunk_texts(n: int) -> list[str]:
     """The first ``n`` chunks of cmrc2018_trial, as the knowledge base embeds them."""
     from ingest.chunk import chunk
-    from ingest.loaders import Parsed, load
+    from ingest.loaders import load
     from ingest.pipeline import to_document
     from kb.store import KnowledgeBase
 
@@ -39,7 +39,7 @@ def chunk_texts(n: int) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         subset = Path(tmp) / "subset.jsonl"
         subset.write_text("\n".join(source.read_text("utf-8").splitlines()[: n // 2 + 1]) + "\n", "utf-8")
-        docs = [to_document(p, subset, 300) for p in load(subset, 10**9) if isinstance(p, Parsed)]
+        docs = [to_document(p, subset, 300) for p in load(subset, 10**9)]
     return [KnowledgeBase.embed_text(c) for d in docs for c in chunk(d, 300)][:n]
 
 

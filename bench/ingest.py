@@ -35,7 +35,7 @@ def peak_mb() -> float:
 
 def ingest_bench(n_docs: int) -> dict[str, float]:
     from ingest.chunk import chunk
-    from ingest.loaders import Parsed, load
+    from ingest.loaders import load
     from ingest.pipeline import Ingestor, to_document
     from kb.embed import Embedder
     from kb.segment import Segmenter
@@ -49,7 +49,7 @@ def ingest_bench(n_docs: int) -> dict[str, float]:
         settings = Settings(home=Path(tmp) / "home")
         embedder = Embedder(settings)
         embedder.load()
-        docs = [to_document(p, subset, 300) for p in load(subset, 10**9) if isinstance(p, Parsed)]
+        docs = [to_document(p, subset, 300) for p in load(subset, 10**9)]
         texts = [KnowledgeBase.embed_text(c) for d in docs for c in chunk(d, 300)]
         t0 = time.perf_counter()
         embedder.passages(texts)
