@@ -33,7 +33,7 @@ test: model browser-deps
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy kb ingest assistant cli ui app.py bench tests
+	$(BIN)/mypy kb models ingest assistant cli ui app.py bench tests
 
 bench: model
 	$(BIN)/python -m bench

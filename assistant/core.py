@@ -15,16 +15,17 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from assistant import cite, followup, local_llm, reader
+from assistant import cite, followup, reader
 from assistant import question as qn
 from assistant.extract import Candidate, Draft, Extractor
 from assistant.retrieve import NO_FILTERS, Filters, Retriever
-from kb.embed import Embedder, Reranker
 from kb.errors import EndpointError, PilotQAError
 from kb.records import Answer, Citation, Hit, Mode, Trace
 from kb.segment import Segmenter
 from kb.settings import Settings
 from kb.store import KnowledgeBase
+from models import llama_server
+from models.embed import Embedder, Reranker
 
 log = logging.getLogger(__name__)
 EMPTY_KB = "知识库里还没有文档。请先导入报告（pilotqa ingest 路径，或在界面侧栏上传），再提问。"
@@ -78,7 +79,7 @@ class Assistant:
             self._llm = self._llm or LLM(self._chat_model)
             return self._llm
         local = not (self.settings.llm_base_url or self.settings.llm_model)
-        url = local_llm.ensure(self.settings) if local else self.settings.llm_base_url
+        url = llama_server.ensure(self.settings) if local else self.settings.llm_base_url
         if self._llm is None or url != self._llm_url:
             self._llm, self._llm_url = LLM(build_chat_model(self.settings, url if local else None)), url
         return self._llm

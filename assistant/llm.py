@@ -15,9 +15,9 @@ from typing import Any
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from assistant import local_llm
 from kb.errors import ConfigError, EndpointError
 from kb.settings import Settings
+from models import llama_server
 
 SYSTEM = (
     "你是金融科技试点报告问答助手。只能根据下面编号的资料回答，不得使用资料以外的知识。"
@@ -37,7 +37,7 @@ def build_chat_model(settings: Settings, local_url: str | None = None) -> BaseCh
     elif settings.llm_base_url or settings.llm_model:
         raise ConfigError("语言模型配置不完整：请同时设置 PILOTQA_LLM_BASE_URL 和 PILOTQA_LLM_MODEL。")
     else:
-        base_url, model = local_url or local_llm.ensure(settings), local_llm.ALIAS
+        base_url, model = local_url or llama_server.ensure(settings), llama_server.ALIAS
     kwargs: dict[str, Any] = {
         "base_url": base_url,
         "model": model,

@@ -13,10 +13,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kb.embed import Embedder, Reranker
 from kb.records import Hit
 from kb.segment import bigrams
 from kb.store import KnowledgeBase
+from models.embed import Embedder, Reranker
 
 log = logging.getLogger(__name__)
 

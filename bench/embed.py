@@ -2,7 +2,7 @@
 
 Runs the bundled model as fp32 PyTorch (sentence-transformers), bf16 PyTorch, PyTorch
 dynamic int8, ONNX Runtime fp32 and ONNX Runtime int8 (the product's backends come from
-``kb.embed``), on N chunks of cmrc2018_trial as ingest makes them, at batch sizes 4 and
+``models.embed``), on N chunks of cmrc2018_trial as ingest makes them, at batch sizes 4 and
 32 (sorted by length; the int8 ONNX backend always runs one text at a time). Reports
 passages/s, cosine agreement with fp32 PyTorch, the achieved arithmetic rate against this
 machine's measured fp32 matrix-multiply rate, and the median latency of one query embedding.
@@ -61,8 +61,8 @@ def matmul_gflops() -> float:
 
 def gflop_per_passage(texts: list[str], folder: Path) -> float:
     """Mean arithmetic of one passage: weight matmuls plus attention, from real token counts."""
-    from kb.embed import read_prompts
-    from kb.model import load_tokenizer
+    from models.e5 import load_tokenizer
+    from models.embed import read_prompts
 
     passage = read_prompts(folder).get("passage", "")
     cfg = json.loads((folder / "config.json").read_text("utf-8"))
@@ -79,7 +79,7 @@ def torch_variants(folder: Path) -> dict[str, tuple[Encode, Callable[[str], np.n
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from kb.embed import read_prompts
+    from models.embed import read_prompts
 
     prompts = read_prompts(folder)  # the model's own "passage: " / "query: ", as the product uses them
     fp32 = SentenceTransformer(str(folder), device="cpu", local_files_only=True).eval()
@@ -105,9 +105,9 @@ def torch_variants(folder: Path) -> dict[str, tuple[Encode, Callable[[str], np.n
 
 
 def onnx_variants(settings_home: Path) -> dict[str, tuple[Encode, Callable[[str], np.ndarray]]]:
-    """The product's ONNX Runtime backends, through ``kb.embed.Embedder``."""
-    from kb.embed import Embedder
+    """The product's ONNX Runtime backends, through ``models.embed.Embedder``."""
     from kb.settings import Settings
+    from models.embed import Embedder
 
     out: dict[str, tuple[Encode, Callable[[str], np.ndarray]]] = {}
     for backend in ("onnx", "onnx-int8"):
@@ -123,15 +123,15 @@ def onnx_variants(settings_home: Path) -> dict[str, tuple[Encode, Callable[[str]
 
 
 def embed_bench(n: int) -> dict[str, dict[str, float]]:
-    from kb.embed import model_dir
     from kb.settings import Settings
+    from models.embed import model_dir
 
     folder = model_dir(Settings())
     texts = chunk_texts(n)
     gflop = gflop_per_passage(texts, folder)
     peak = matmul_gflops()
     variants = {**torch_variants(folder), **onnx_variants(Path(tempfile.gettempdir()))}
-    batches = {"onnxruntime int8": (1,)}  # the int8 backend runs one text at a time (see kb.embed)
+    batches = {"onnxruntime int8": (1,)}  # the int8 backend runs one text at a time (see models.embed)
     reference: np.ndarray | None = None
     results: dict[str, dict[str, float]] = {}
     for name, (encode, query) in variants.items():

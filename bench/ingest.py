@@ -37,10 +37,10 @@ def ingest_bench(n_docs: int) -> dict[str, float]:
     from ingest.chunk import chunk
     from ingest.loaders import load
     from ingest.pipeline import Ingestor, to_document
-    from kb.embed import Embedder
     from kb.segment import Segmenter
     from kb.settings import Settings
     from kb.store import KnowledgeBase
+    from models.embed import Embedder
 
     source = DATA / "cmrc2018_trial" / "corpus.jsonl"
     with tempfile.TemporaryDirectory() as tmp:

@@ -25,8 +25,8 @@ from langchain_core.embeddings import Embeddings
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from assistant.evaluate import Outcome, load_questions, score
-from kb.embed import Embedder
 from kb.settings import Settings
+from models.embed import Embedder
 
 TOP_K = 5
 

@@ -3,7 +3,7 @@
 Owns: for each bundled model, the reader's answer latency through the product (``--mode reader`` on the
 first N cmrc questions, the server already up) and llama.cpp's own prompt and generation rates for the same
 prompts, set against this machine's fp32 matrix-multiply rate (2 FLOP per parameter per prompt token).
-Does not own: the reader (``assistant.reader``) or the server (``assistant.local_llm``).
+Does not own: the reader (``assistant.reader``) or the server (``models.llama_server``).
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ PARAMS = {"qwen2.5-coder-1.5b": 1.54e9, "qwen2.5-coder-0.5b": 0.49e9}  # the ups
 
 def _raw(url: str, system: str, user: str, schema: dict[str, Any]) -> dict[str, Any]:
     """One reader prompt sent straight to the server, uncached: its reply carries llama.cpp's timings."""
-    from assistant import local_llm
+    from models import llama_server
 
     body = {
-        "model": local_llm.ALIAS, "temperature": 0, "max_tokens": 64, "cache_prompt": False,  # the whole prompt
+        "model": llama_server.ALIAS, "temperature": 0, "max_tokens": 64, "cache_prompt": False,  # the whole prompt
         "messages": [{"role": "system", "content": system}, {"role": "user", "content": user}],
         "response_format": {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema}},
     }  # fmt: skip
@@ -38,16 +38,17 @@ def _raw(url: str, system: str, user: str, schema: dict[str, Any]) -> dict[str, 
 
 
 def model_row(name: str, n: int, peak: float) -> dict[str, float]:
-    from assistant import local_llm, reader
     from assistant import question as qn
+    from assistant import reader
     from assistant.core import Assistant, Resources
     from assistant.evaluate import load_questions
     from kb.settings import Settings
+    from models import llama_server
 
     settings = Settings(reader_model=name)
     assistant = Assistant(settings, Resources.build(settings, "eval-cmrc2018_trial"))
     rows = load_questions(DATA / "cmrc2018_trial", n)
-    url = local_llm.ensure(settings)
+    url = llama_server.ensure(settings)
     assistant.ask(rows[0]["question"], mode="reader")  # warm: the fixed system prompt is cached from here on
     ms, prompt_rate, gen_rate, prompt_tokens = [], [], [], []
     for row in rows:
@@ -59,7 +60,7 @@ def model_row(name: str, n: int, peak: float) -> dict[str, float]:
         prompt_rate.append(t["prompt_per_second"])
         gen_rate.append(t["predicted_per_second"])
         prompt_tokens.append(t["prompt_n"])
-    local_llm.stop(settings)
+    llama_server.stop(settings)
     prompt_tps = statistics.median(prompt_rate)
     return {
         "questions": len(rows), "answer_p50_s": statistics.median(ms) / 1e3,

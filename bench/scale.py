@@ -104,9 +104,9 @@ def _fill(kb: Any, size: int, texts: list[str], base: np.ndarray, rng: np.random
 
 def measure(settings: Settings, name: str, questions: list[str]) -> dict[str, float]:
     from assistant.core import Assistant, Resources
-    from kb.embed import Embedder
     from kb.segment import Segmenter
     from kb.store import KnowledgeBase
+    from models.embed import Embedder
 
     segmenter = Segmenter(settings.cache_dir)
     embedder = Embedder(settings)

@@ -24,8 +24,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def prepare(args: argparse.Namespace, settings: Settings) -> int:
-    from kb.embed import Embedder, model_dir
-    from kb.gguf import gguf_path
+    from models.embed import Embedder, model_dir
+    from models.gguf import gguf_path
 
     embedder = Embedder(settings)
     embedder.load()
@@ -38,9 +38,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
     from ingest.pipeline import Ingestor, Status
-    from kb.embed import Embedder
     from kb.segment import Segmenter
     from kb.store import KnowledgeBase
+    from models.embed import Embedder
 
     embedder = Embedder(settings)
     kb = KnowledgeBase.open(settings, settings.kb, Segmenter(settings.cache_dir), embedder.name, args.rebuild)

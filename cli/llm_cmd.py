@@ -16,16 +16,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def start(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant import local_llm
+    from models import llama_server
 
-    print(f"本地语言模型服务已就绪：{local_llm.ensure(settings)}（{settings.reader_model}）")
+    print(f"本地语言模型服务已就绪：{llama_server.ensure(settings)}（{settings.reader_model}）")
     return 0
 
 
 def status(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant import local_llm
+    from models import llama_server
 
-    running = local_llm.current(settings)
+    running = llama_server.current(settings)
     if running is None:
         print("本地语言模型服务未运行（以语言模型方式提问时会自动启动）。")
         return 1
@@ -34,7 +34,7 @@ def status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def stop(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant import local_llm
+    from models import llama_server
 
-    print("已停止本地语言模型服务。" if local_llm.stop(settings) else "本地语言模型服务没有在运行。")
+    print("已停止本地语言模型服务。" if llama_server.stop(settings) else "本地语言模型服务没有在运行。")
     return 0

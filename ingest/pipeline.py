@@ -22,10 +22,10 @@ from ingest import loaders
 from ingest.chunk import chunk
 from ingest.clean import clean
 from ingest.structure import assemble, find_date, find_title, mark_headings, normalize_date
-from kb.embed import Embedder
 from kb.errors import InputError
 from kb.records import Chunk, DocInfo, Document
 from kb.store import Entry, KnowledgeBase
+from models.embed import Embedder
 
 log = logging.getLogger(__name__)
 

@@ -1,1 +1,1 @@
-"""The shared knowledge base: records, settings, segmentation, embedder and stores."""
+"""The shared knowledge base: records, settings, errors, segmentation and stores (the models are in ``models``)."""

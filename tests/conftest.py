@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from kb.embed import Embedder
 from kb.segment import Segmenter
 from kb.settings import Settings
+from models.embed import Embedder
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"

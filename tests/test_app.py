@@ -15,10 +15,10 @@ from streamlit.testing.v1.element_tree import Element
 
 from assistant.briefing import build
 from ingest.pipeline import Ingestor
-from kb.embed import Embedder
 from kb.records import Answer, Mode
 from kb.segment import Segmenter
 from kb.store import KnowledgeBase
+from models.embed import Embedder
 from tests.conftest import CACHE, CORPUS, ROOT, make_settings
 from ui import export
 

@@ -23,10 +23,10 @@ from assistant import cite
 from assistant.core import Assistant, Resources
 from assistant.retrieve import Filters
 from ingest.pipeline import Ingestor
-from kb.embed import Embedder
 from kb.records import Answer, Citation, Mode
 from kb.segment import Segmenter
 from kb.store import KnowledgeBase
+from models.embed import Embedder
 from tests.conftest import CACHE, CORPUS, make_settings
 
 pytestmark = pytest.mark.slow

@@ -21,9 +21,9 @@ from typing import Any, ClassVar
 import pytest
 
 from ingest.pipeline import Ingestor
-from kb.embed import Embedder
 from kb.segment import Segmenter
 from kb.store import KnowledgeBase
+from models.embed import Embedder
 from tests.conftest import CACHE, CORPUS, ROOT, free_port, make_settings, serve
 from ui.text import JOINER
 

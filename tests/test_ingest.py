@@ -16,11 +16,11 @@ import pytest
 from assistant.retrieve import Retriever
 from ingest.pipeline import Ingestor, Status
 from kb.catalog import Catalog
-from kb.embed import Embedder
 from kb.errors import ModelMismatchError
 from kb.segment import Segmenter
 from kb.settings import Settings
 from kb.store import KnowledgeBase
+from models.embed import Embedder
 from tests.conftest import CACHE, CORPUS, make_settings
 
 pytestmark = pytest.mark.slow

