@@ -62,7 +62,7 @@ class Assistant:
         self.res = resources or Resources.build(settings)
         reranker = Reranker(settings.rerank_model) if settings.rerank_model else None
         self.retriever = Retriever(self.res.kb, self.res.embedder, reranker)
-        self.extractor = Extractor(self.res.segmenter)
+        self.extractor = Extractor()
         self._chat_model = chat_model
         self._llm: Any = None
         self._llm_url: str | None = None
@@ -107,10 +107,10 @@ class Assistant:
             return
         chosen = Mode(mode or (Mode.LLM if self.llm_available else Mode.EXTRACTIVE))
         standalone, carried = self._standalone(question, history, chosen is not Mode.EXTRACTIVE)
-        found = self.retriever.search(standalone, self.settings.top_k, filters, carried)
+        q = qn.parse(standalone, self.res.segmenter)
+        found = self.retriever.search(standalone, self.settings.top_k, filters, [*q.terms, *carried])
         hits = found.hits
         timings = {"retrieve_ms": (time.perf_counter() - started) * 1e3, **found.timings}
-        q = qn.parse(standalone)
         cands = self.extractor.candidates(q, hits, lambda t: self.res.kb.idf("terms", t))
         extractive = self._from_draft(question, standalone, self.extractor.answer(q, cands), hits, Mode.EXTRACTIVE)
         if chosen is not Mode.EXTRACTIVE and hits:

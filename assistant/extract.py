@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from assistant import question as qn
 from assistant.keyfact import ENUM, fit, key_fact
 from kb.records import Hit
-from kb.segment import QUESTION_WORDS, Segmenter, bigrams, normalize
+from kb.segment import QUESTION_WORDS, bigrams, normalize
 
 MIN_SCORE = 0.52  # below this the best sentence does not answer the question (see docs/EVAL.md)
 MIN_COVERAGE = 0.45  # share of the question's IDF weight the best sentence must contain
@@ -50,14 +50,11 @@ IdfOf = Callable[[str], float]
 
 
 class Extractor:
-    def __init__(self, segmenter: Segmenter) -> None:
-        self.segmenter = segmenter
-
     def weights(self, terms: list[str], idf_of: IdfOf) -> dict[str, float]:
         return {t: max(float(idf_of(t)), 0.3) for t in dict.fromkeys(terms)}
 
     def candidates(self, q: qn.Question, hits: list[Hit], idf_of: IdfOf) -> list[Candidate]:
-        weights = self.weights(self.segmenter.query_terms(q.text), idf_of)
+        weights = self.weights(list(q.terms), idf_of)
         total = sum(weights.values()) or 1.0
         q_grams = set(bigrams(q.text)) - _QUESTION_GRAMS
         top = max((h.score for h in hits), default=1.0) or 1.0
@@ -101,7 +98,7 @@ class Extractor:
     def anchors(self, q: qn.Question, title: str) -> tuple[str, ...]:
         """The question's own words beyond the document's subject (分布, 银行 — not 夜来香 in 夜来香's article):
         a list answers the question only where its clause names one of them."""
-        terms = [t for t in dict.fromkeys(self.segmenter.query_terms(q.text)) if t not in QUESTION_WORDS]
+        terms = [t for t in dict.fromkeys(q.terms) if t not in QUESTION_WORDS]
         title = normalize(title)
         return tuple(t for t in terms if t not in title) or tuple(terms)
 

@@ -1,9 +1,10 @@
 """Understanding a question: its type, the unit it asks for, its key entities.
 
-Owns: the question-type rules (quantity, time, person, institution, list,
-method/reason, yes/no), the measure word a quantity question expects (多少台 → 台),
-and the key entities (places, institutions, years) that evidence must mention
-before an answer may be given. Does not own: retrieval or scoring.
+Owns: the one ``Question`` every step of an answer reads, built once: the question-type
+rules (quantity, time, person, institution, list, method/reason, yes/no), the measure word
+a quantity question expects (多少台 → 台), the key entities (places, institutions, years)
+that evidence must mention before an answer may be given, and its search terms (jieba runs
+once per question). Does not own: retrieval or scoring.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from kb.segment import aliases
+from kb.segment import Segmenter, aliases
 
 
 class Kind(StrEnum):
@@ -63,6 +64,7 @@ class Question:
     kind: Kind
     unit: str  # the measure word or unit asked for ("台", "公里"), or ""
     entities: tuple[str, ...]  # names the evidence must contain (any alias counts)
+    terms: tuple[str, ...]  # jieba search terms with institution aliases, in question order
 
 
 def classify(text: str) -> Kind:
@@ -86,10 +88,12 @@ def entities(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def parse(text: str) -> Question:
+def parse(text: str, segmenter: Segmenter) -> Question:
+    """The question with everything the answer steps read, segmented once."""
     m = _UNIT.search(text)
     unit = m.group(2) if m else ("元" if "多少钱" in text else "")  # a price is counted in 元, not in 台
-    return Question(text=text, kind=classify(text), unit=unit, entities=entities(text))
+    terms = tuple(segmenter.query_terms(text))
+    return Question(text=text, kind=classify(text), unit=unit, entities=entities(text), terms=terms)
 
 
 def mentions(entity: str, text: str) -> bool:

@@ -71,9 +71,10 @@ class Retriever:
         return out
 
     def rankings(
-        self, query: str, filters: Filters = NO_FILTERS, extra_terms: Sequence[str] = ()
+        self, query: str, filters: Filters = NO_FILTERS, terms: Sequence[str] | None = None
     ) -> tuple[dict[str, list[str]], dict[str, float]]:
-        """Each ranker's ordered chunk ids for ``query``, and the time each step took (ms)."""
+        """Each ranker's ordered chunk ids for ``query``, and the time each step took (ms). ``terms`` are the
+        lexical query terms when the caller has them (a parsed question); otherwise the query is segmented."""
         allowed_docs = self._allowed_docs(filters)
         allowed = None
         if allowed_docs is not None:
@@ -83,7 +84,7 @@ class Retriever:
         t1 = time.perf_counter()
         dense = [cid for cid, _ in self.kb.dense(vector, POOL, allowed_docs)]
         t2 = time.perf_counter()
-        terms = self.kb.segmenter.query_terms(query) + list(extra_terms)
+        terms = list(terms) if terms is not None else self.kb.segmenter.query_terms(query)
         words = [cid for cid, _ in self.kb.lexical("terms", terms, POOL, allowed)]
         grams = [cid for cid, _ in self.kb.lexical("bigrams", bigrams(query), POOL, allowed)]
         t3 = time.perf_counter()
@@ -91,10 +92,10 @@ class Retriever:
         return {"dense": dense, "terms": words, "bigrams": grams}, timings
 
     def search(
-        self, query: str, k: int = 8, filters: Filters = NO_FILTERS, extra_terms: Sequence[str] = ()
+        self, query: str, k: int = 8, filters: Filters = NO_FILTERS, terms: Sequence[str] | None = None
     ) -> Retrieval:
-        """The ``k`` best chunks for ``query``, fused by reciprocal rank."""
-        ranks, timings = self.rankings(query, filters, extra_terms)
+        """The ``k`` best chunks for ``query``, fused by reciprocal rank (``terms`` as for ``rankings``)."""
+        ranks, timings = self.rankings(query, filters, terms)
         fused: dict[str, float] = {}
         for ids in ranks.values():
             for rank, cid in enumerate(ids, start=1):

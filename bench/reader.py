@@ -53,8 +53,8 @@ def model_row(name: str, n: int, peak: float) -> dict[str, float]:
     ms, prompt_rate, gen_rate, prompt_tokens = [], [], [], []
     for row in rows:
         ms.append(assistant.ask(row["question"], mode="reader").trace.timings["total_ms"])
-        q = qn.parse(row["question"])
-        hits = assistant.retriever.search(row["question"], settings.top_k).hits
+        q = qn.parse(row["question"], assistant.res.segmenter)
+        hits = assistant.retriever.search(q.text, settings.top_k, terms=q.terms).hits
         cands = assistant.extractor.candidates(q, hits, lambda t: assistant.res.kb.idf("terms", t))
         t = _raw(url, reader.SYSTEM, f"句子：\n{reader.evidence(cands)}\n\n问题：{q.text}", reader.SCHEMA)
         prompt_rate.append(t["prompt_per_second"])

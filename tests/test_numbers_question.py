@@ -56,8 +56,8 @@ KINDS = [
 
 
 @pytest.mark.parametrize(("text", "kind", "unit"), KINDS)
-def test_question_kinds(text: str, kind: str, unit: str) -> None:
-    q = qn.parse(text)
+def test_question_kinds(text: str, kind: str, unit: str, segmenter: Segmenter) -> None:
+    q = qn.parse(text, segmenter)
     assert (q.kind, q.unit) == (kind, unit)
 
 
@@ -108,8 +108,8 @@ def test_enumeration_items(text: str, items: list[str]) -> None:
         ("一台刷脸付终端的采购价格是多少钱？", "共计布放“刷脸付”受理终端4821台。", (), ""),  # a price is not a count
     ],
 )
-def test_key_fact(question: str, text: str, anchors: tuple[str, ...], lead: str) -> None:
-    assert key_fact(qn.parse(question), [text], anchors) == lead
+def test_key_fact(question: str, text: str, anchors: tuple[str, ...], lead: str, segmenter: Segmenter) -> None:
+    assert key_fact(qn.parse(question, segmenter), [text], anchors) == lead
 
 
 def test_enumeration_named_by_the_question() -> None:
@@ -127,9 +127,9 @@ def test_list_lead_takes_items_from_the_listing_sentence_only(segmenter: Segment
     spans = ((0, len(first)), (len(first), len(text)))
     hit = Hit(Chunk("c1", "d1", 0, text, 0, len(text), sentences=spans), 1.0, title="报告")
     cands = [Candidate(hit, 0, len(first), first, 0.9, 0.9), Candidate(hit, len(first), len(text), second, 0.6, 0.2)]
-    q = qn.parse("哪几家银行发放了电子社保卡？")
+    q = qn.parse("哪几家银行发放了电子社保卡？", segmenter)
     assert key_fact(q, [first]) == "农行、中行、建行"
-    draft = Extractor(segmenter).answer(q, cands)
+    draft = Extractor().answer(q, cands)
     # the sentence is the list: quoted alone, without repeating the list as a lead or adding the next sentence
     assert draft.grounded and draft.lead == "" and [c.text for c in draft.sentences] == [first]
 
@@ -142,6 +142,6 @@ def test_a_found_key_fact_is_quoted_with_its_one_sentence(segmenter: Segmenter) 
     hit = Hit(Chunk("c1", "d1", 0, text, 0, len(text), sentences=((0, a), (a, b), (b, len(text)))), 1.0, title="报告")
     cands = [Candidate(hit, a, b, best, 0.9, 0.9), Candidate(hit, b, len(text), after, 0.7, 0.5),
              Candidate(hit, 0, a, before, 0.6, 0.4)]  # fmt: skip
-    draft = Extractor(segmenter).answer(qn.parse("省工行线上挂失补办了多少张电子社保卡？"), cands)
+    draft = Extractor().answer(qn.parse("省工行线上挂失补办了多少张电子社保卡？", segmenter), cands)
     assert draft.lead == "358张" and [c.text for c in draft.sentences] == [best.removeprefix("如，")]
     assert text[draft.sentences[0].start : draft.sentences[0].end] == draft.sentences[0].text

@@ -16,6 +16,7 @@ from assistant.extract import Candidate
 from assistant.reader import counted_in, find, read
 from kb.errors import EndpointError
 from kb.records import Chunk, Hit
+from kb.segment import Segmenter
 
 SENTENCES = [
     "人民银行济南分行精心组织了涉及4个方向的33个项目(含青岛市9项)作为金融科技试点内容。",
@@ -62,14 +63,18 @@ def replying(raw: str) -> Any:
     return lambda system, user, schema: raw
 
 
-def test_the_span_becomes_the_lead_with_its_unit_and_the_sentence_is_quoted() -> None:
-    draft = read(qn.parse("山东省一共有多少个试点项目？"), candidates(), replying('{"answer": "33", "sentence": 1}'))
+def test_the_span_becomes_the_lead_with_its_unit_and_the_sentence_is_quoted(segmenter: Segmenter) -> None:
+    draft = read(
+        qn.parse("山东省一共有多少个试点项目？", segmenter), candidates(), replying('{"answer": "33", "sentence": 1}')
+    )
     assert draft.grounded and draft.lead == "33个" and [c.text for c in draft.sentences] == [SENTENCES[0]]
 
 
-def test_the_models_sentence_number_is_only_a_hint() -> None:
+def test_the_models_sentence_number_is_only_a_hint(segmenter: Segmenter) -> None:
     draft = read(
-        qn.parse("刷脸付受理终端布放了多少台？"), candidates(), replying('{"answer": "4821台", "sentence": 3}')
+        qn.parse("刷脸付受理终端布放了多少台？", segmenter),
+        candidates(),
+        replying('{"answer": "4821台", "sentence": 3}'),
     )
     assert draft.grounded and draft.lead == "４８２１台" and draft.sentences[0].text == SENTENCES[1]
 
@@ -83,14 +88,14 @@ def test_the_models_sentence_number_is_only_a_hint() -> None:
         ("刷脸付受理终端布放了多少台？", '{"answer": "", "sentence": 0}', "the model found no answer"),
     ],
 )
-def test_what_cannot_be_checked_is_refused(question: str, raw: str, reason: str) -> None:
-    draft = read(qn.parse(question), candidates(), replying(raw))
+def test_what_cannot_be_checked_is_refused(question: str, raw: str, reason: str, segmenter: Segmenter) -> None:
+    draft = read(qn.parse(question, segmenter), candidates(), replying(raw))
     assert not draft.grounded and draft.reason.startswith(reason)
 
 
-def test_a_list_in_its_sentence_is_not_said_twice_and_the_opener_is_dropped() -> None:
+def test_a_list_in_its_sentence_is_not_said_twice_and_the_opener_is_dropped(segmenter: Segmenter) -> None:
     draft = read(
-        qn.parse("哪几家银行发放了电子社保卡？"),
+        qn.parse("哪几家银行发放了电子社保卡？", segmenter),
         candidates(),
         replying('{"answer": "省工行、农行、中行", "sentence": 3}'),
     )
@@ -99,6 +104,6 @@ def test_a_list_in_its_sentence_is_not_said_twice_and_the_opener_is_dropped() ->
 
 
 @pytest.mark.parametrize("raw", ["4821台", '{"answer": 4821}', "[1, 2]", ""])
-def test_a_reply_that_is_not_the_json_asked_for_is_rejected(raw: str) -> None:
+def test_a_reply_that_is_not_the_json_asked_for_is_rejected(raw: str, segmenter: Segmenter) -> None:
     with pytest.raises(EndpointError, match="格式不对"):
-        read(qn.parse("刷脸付受理终端布放了多少台？"), candidates(), replying(raw))
+        read(qn.parse("刷脸付受理终端布放了多少台？", segmenter), candidates(), replying(raw))
