@@ -20,11 +20,11 @@ from assistant import question as qn
 from assistant.extract import Candidate, Draft, Extractor
 from assistant.retrieve import NO_FILTERS, Filters, Retriever
 from kb.errors import EndpointError, PilotQAError
-from kb.records import Answer, Citation, Hit, Mode, Trace
+from kb.records import Answer, Citation, Hit, Mode, Progress, Trace
 from kb.segment import Segmenter
 from kb.settings import Settings
 from kb.store import KnowledgeBase
-from models import llama_server
+from models import gguf, llama_server
 from models.embed import Embedder, Reranker
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,13 @@ class Assistant:
     def llm_available(self) -> bool:
         return self._chat_model is not None or bool(self.settings.llm_base_url and self.settings.llm_model)
 
+    @property
+    def model_label(self) -> str:
+        """The language model the reader and LLM modes use, in words: an endpoint's model, or the bundled one."""
+        if self.llm_available:
+            return f"{self.settings.llm_model or '语言模型'}（外部接口）"
+        return f"{gguf.label(self.settings.reader_model)}（本机）"
+
     def _get_llm(self) -> Any:
         """The language model client; for the local server, checked (and the server restarted) on every use."""
         from assistant.llm import LLM, build_chat_model
@@ -95,8 +102,9 @@ class Assistant:
         return answer
 
     def stream(self, question: str, history: Sequence[Answer | str] = (), filters: Filters = NO_FILTERS,
-               mode: str | None = None) -> Iterator[str | Answer]:  # fmt: skip
-        """Yield text pieces as they are produced, then the checked ``Answer`` (with its trace)."""
+               mode: str | None = None) -> Iterator[str | Progress | Answer]:  # fmt: skip
+        """Yield what the answer waits on (``Progress``, before a language model reads), text pieces as they are
+        produced, then the checked ``Answer`` (with its trace)."""
         started = time.perf_counter()
         question = question.strip()
         if not question:
@@ -114,9 +122,15 @@ class Assistant:
         cands = self.extractor.candidates(q, hits, lambda t: self.res.kb.idf("terms", t))
         extractive = self._from_draft(question, standalone, self.extractor.answer(q, cands), hits, Mode.EXTRACTIVE)
         if chosen is not Mode.EXTRACTIVE and hits:
+            pool = [cite.citation(i, c.hit, c.start, c.end) for i, c in enumerate(cands[: reader.EVIDENCE], start=1)]
+            yield Progress(f"{self.model_label}正在阅读 {len(pool)} 条相关句子…", tuple(pool))
             try:
                 for item in self._with_model(chosen, q, question, standalone, cands, hits):
-                    yield _traced(item, hits, timings, started) if isinstance(item, Answer) else item
+                    if isinstance(item, Answer):
+                        item = replace(item, trace=replace(item.trace, model=self.model_label))
+                        yield _traced(item, hits, timings, started)
+                    else:
+                        yield item
                 return
             except EndpointError as exc:  # the endpoint failed: the extractive answer stands
                 log.warning("LLM failed, falling back: %s", exc)

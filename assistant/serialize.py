@@ -33,6 +33,7 @@ def answer_dict(a: Answer) -> dict[str, Any]:
         "answer": a.text,
         "grounded": a.grounded,
         "mode": a.mode,
+        "model": a.trace.model,
         "citations": [citation_dict(c) for c in a.citations],
         "related": [citation_dict(c) for c in a.related],
         "ms": round(a.trace.timings.get("total_ms", 0.0), 1),

@@ -6,10 +6,14 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kb.errors import PilotQAError
-from kb.records import Answer
+from kb.records import Answer, Progress
 from kb.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.core import Assistant
 
 MODES = ["extractive", "reader", "llm"]
 MODE_HELP = (
@@ -76,8 +80,20 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
     questions = _questions(args.questions) if args.questions else [args.question]
     assistant = Assistant(settings)
     for q in questions:
-        _print(assistant.ask(q, mode=args.mode), args.json)
+        _print(_answer(assistant, q, [], args.mode), args.json)
     return 0
+
+
+def _answer(assistant: Assistant, question: str, history: list[Answer], mode: str | None) -> Answer:
+    """The checked answer; what it waits on (a language model reading) is said on stderr as it starts."""
+    answer = None
+    for item in assistant.stream(question, history, mode=mode):
+        if isinstance(item, Progress):
+            print(item.message, file=sys.stderr, flush=True)
+        elif isinstance(item, Answer):
+            answer = item
+    assert answer is not None
+    return answer
 
 
 def run_chat(args: argparse.Namespace, settings: Settings) -> int:
@@ -89,7 +105,7 @@ def run_chat(args: argparse.Namespace, settings: Settings) -> int:
         q = line.strip()
         if not q:
             continue
-        answer = assistant.ask(q, history, mode=args.mode)
+        answer = _answer(assistant, q, history, args.mode)
         history.append(answer)
         _print(answer, args.json)
     return 0

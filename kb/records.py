@@ -124,6 +124,15 @@ class Trace:
     hits: tuple[Hit, ...] = ()
     timings: dict[str, float] = field(default_factory=dict, hash=False, compare=False)
     refusal: str = ""  # why the answer is a refusal ("" when it is not)
+    model: str = ""  # the language model that took part, in words ("" for the rules alone)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A step an answer is waiting on, said before it is taken: what a language model is reading."""
+
+    message: str
+    evidence: tuple[Citation, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,14 @@ BUNDLED = {
 }
 
 
+def label(reader_model: str) -> str:
+    """A bundled model's name as people write it (qwen2.5-coder-1.5b → Qwen2.5-Coder 1.5B), or a GGUF's file name."""
+    if reader_model in BUNDLED:
+        family, size = reader_model.rsplit("-", 1)
+        return f"{family.title()} {size.upper()}"
+    return Path(reader_model).name
+
+
 def part_files(model: Bundled) -> list[Path]:
     """The installed part files in order, or a ConfigError naming the first missing package."""
     files = []

@@ -66,6 +66,7 @@ def test_chat_round_trip_with_citation(app: AppTest) -> None:
         label.startswith(r"[1] 央行刘振海\:山东省33项金融科技试点项目已全部上线 · 2020\-11\-10") for label in labels
     )
     assert any(":yellow-background[" in m.value and "4821台" in m.value for m in app.markdown)
+    assert any(c.value == "答案方式：离线抽取" for c in app.caption)  # how the answer was made, in Chinese
 
 
 def test_refusal_lists_nearest_passages(app: AppTest) -> None:

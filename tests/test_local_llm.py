@@ -12,7 +12,7 @@ import json
 import os
 import signal
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ from assistant.core import Assistant, Resources
 from assistant.llm import build_chat_model
 from ingest.pipeline import Ingestor
 from kb.errors import PilotQAError
-from kb.records import Answer, Mode
+from kb.records import Answer, Citation, Mode, Progress
 from kb.segment import Segmenter
 from kb.settings import Settings
 from kb.store import KnowledgeBase
@@ -100,10 +100,14 @@ def assistant(llm_settings: Settings, segmenter: Segmenter, embedder: Embedder) 
     return Assistant(llm_settings, Resources(llm_settings, segmenter, embedder, kb))
 
 
-def check(answer: Answer, assistant: Assistant) -> None:
-    for c in (*answer.citations, *answer.related):
+def check_quotes(citations: Iterable[Citation], assistant: Assistant) -> None:
+    for c in citations:
         doc = assistant.res.kb.document(c.doc_id)
         assert doc is not None and doc.text[c.start : c.end] == c.quote
+
+
+def check(answer: Answer, assistant: Assistant) -> None:
+    check_quotes((*answer.citations, *answer.related), assistant)
 
 
 def test_llm_mode_answers_through_the_real_local_server(assistant: Assistant) -> None:
@@ -122,6 +126,9 @@ def test_server_killed_mid_answer_gives_the_extractive_answer_with_a_notice(
 ) -> None:
     llama_server.ensure(llm_settings)
     items = assistant.stream("6家银行累计线上发行电子社保卡多少张？", mode="llm")
+    said = next(items)  # before the model is asked: what it reads, with each sentence's citation
+    assert isinstance(said, Progress) and said.evidence and "正在阅读" in said.message
+    check_quotes(said.evidence, assistant)
     first = next(items)
     assert isinstance(first, str)  # the answer has started streaming from the real server
     running = llama_server.current(llm_settings)
@@ -157,6 +164,7 @@ def test_reader_mode_on_the_real_server_answers_only_what_it_can_locate(assistan
     for question in ("刷脸付受理终端布放了多少台？", "山东省一共有多少个试点项目？"):
         answer = assistant.ask(question, mode="reader")
         assert answer.mode is Mode.READER and "语言模型" not in answer.notice  # the real server answered
+        assert answer.trace.model == "Qwen2.5-Coder 0.5B（本机）"  # the model is named with the answer
         check(answer, assistant)
         if answer.grounded:  # the lead is a span of the quoted sentence, every number in a quote
             lead = answer.text.split("。", 1)[0]

@@ -20,7 +20,7 @@ from assistant.core import Assistant
 from assistant.serialize import answer_text
 from assistant.starters import starters
 from kb.errors import PilotQAError
-from kb.records import Answer, Chunk, Citation
+from kb.records import Answer, Chunk, Citation, Mode, Progress
 from ui import state
 from ui.text import highlight, md_escape, title_escape
 
@@ -65,6 +65,7 @@ def show_answer(assistant: Assistant, answer: Answer, index: int) -> None:
     st.markdown(with_markers(answer, index))
     if answer.notice and answer.notice != answer.text:
         st.caption(md_escape(answer.notice))
+    st.caption(md_escape(f"答案方式：{mode_line(answer)}"))
     if answer.citations:
         st.subheader("来源", anchor=f"sources-{index}")
         chunks = assistant.res.kb.chunks([c.chunk_id for c in answer.citations])  # one query per answer
@@ -114,24 +115,47 @@ def starter_clicked(assistant: Assistant, history: list[Answer]) -> str:
     return clicked[0] if clicked else ""
 
 
+MODE_LABELS = {Mode.EXTRACTIVE: "离线抽取", Mode.READER: "模型阅读", Mode.LLM: "模型生成"}
+
+
+def mode_line(answer: Answer) -> str:
+    """How the answer was made, in Chinese: the mode and, where one took part, the language model."""
+    return " · ".join(x for x in (MODE_LABELS[answer.mode], answer.trace.model) if x)
+
+
+def show_progress(progress: Progress) -> None:
+    """What the answer waits on: the line, and the sentences the model is reading (escaped, as text)."""
+    st.caption(md_escape(progress.message))
+    for c in progress.evidence:
+        st.caption(f"{c.n}. {md_escape(c.quote)}")
+
+
 def ask(assistant: Assistant, question: str, mode: str) -> None:
-    """Answer ``question`` in a new assistant message, streaming the text as it comes."""
+    """Answer ``question`` in a new assistant message: a progress line at once, what a language model reads
+    while it reads, then the text as it comes."""
     history = state.history()
     final: list[Answer] = []
 
-    def pieces() -> Iterator[str]:
-        for item in assistant.stream(question, history, mode=mode):
-            if isinstance(item, Answer):
-                final.append(item)
-            else:
-                yield md_escape(item)
-
     with st.chat_message("assistant"):
+        waiting = st.empty()
+        waiting.caption("正在查找相关资料…")
+
+        def pieces() -> Iterator[str]:
+            for item in assistant.stream(question, history, mode=mode):
+                if isinstance(item, Answer):
+                    final.append(item)
+                elif isinstance(item, Progress):
+                    with waiting.container():
+                        show_progress(item)
+                else:
+                    yield md_escape(item)
+
         try:
             holder = st.empty()
             with holder.container():
                 st.write_stream(pieces())
             holder.empty()
+            waiting.empty()
         except PilotQAError as exc:
             st.error(str(exc))
             return
