@@ -164,7 +164,7 @@ def test_reader_mode_on_the_real_server_answers_only_what_it_can_locate(assistan
     for question in ("刷脸付受理终端布放了多少台？", "山东省一共有多少个试点项目？"):
         answer = assistant.ask(question, mode="reader")
         assert answer.mode is Mode.READER and "语言模型" not in answer.notice  # the real server answered
-        assert answer.trace.model == "Qwen2.5-Coder 0.5B（本机）"  # the model is named with the answer
+        assert answer.trace.model == f"{Path(assistant.settings.reader_model).name}（本机）"  # named with the answer
         check(answer, assistant)
         if answer.grounded:  # the lead is a span of the quoted sentence, every number in a quote
             lead = answer.text.split("。", 1)[0]
