@@ -3,8 +3,9 @@
 Owns: reading ``questions.jsonl`` (the format of ``../shared/data``), asking every
 question independently, and the reviewers' scoring rule (the answer contains the
 gold answer after removing white space and width differences; all parts when
-``answer_mode`` is ``all``). Does not own: ingesting the set's corpus (the CLI does
-that first, into the knowledge base it passes in).
+``answer_mode`` is ``all``), and a line per question for reading the misses. Does not
+own: ingesting the set's corpus (the CLI does that first, into the knowledge base it
+passes in).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import statistics
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from assistant.core import Assistant
 
@@ -56,17 +57,34 @@ class Outcome:
     grounded: bool
     docs: list[str]
     ms: float
+    refusal: str = ""
+    mode: str = ""
 
 
 def evaluate(assistant: Assistant, set_dir: Path, limit: int | None = None, mode: str | None = None,
-             every: int = 1) -> dict[str, Any]:  # fmt: skip
+             every: int = 1, details: IO[str] | None = None) -> dict[str, Any]:  # fmt: skip
+    """The figures for the set's questions; with ``details``, a JSON line per question written as it is answered."""
     rows = load_questions(set_dir, limit, every)
     outcomes = []
     for row in rows:
         answer = assistant.ask(row["question"], mode=mode)
         docs = list(dict.fromkeys(h.chunk.doc_id for h in answer.trace.hits))
-        outcomes.append(Outcome(answer.text, answer.grounded, docs, answer.trace.timings.get("total_ms", 0.0)))
+        out = Outcome(answer.text, answer.grounded, docs, answer.trace.timings.get("total_ms", 0.0),
+                      answer.trace.refusal, str(answer.mode))  # fmt: skip
+        outcomes.append(out)
+        if details is not None:
+            details.write(json.dumps(detail(row, out), ensure_ascii=False) + "\n")
+            details.flush()
     return {"set": set_dir.name, **score(rows, outcomes)}
+
+
+def detail(row: dict[str, Any], out: Outcome) -> dict[str, Any]:
+    """One question's line: what was asked and expected, what was answered, and whether it counts."""
+    answerable = row.get("answerable", True)
+    ok = contains(out.text, row["answers"], row.get("answer_mode", "any")) if answerable else not out.grounded
+    return {"id": row.get("id"), "question": row["question"], "answers": row["answers"], "answerable": answerable,
+            "answer": out.text, "grounded": out.grounded, "mode": out.mode, "refusal": out.refusal,
+            "correct": bool(out.grounded and ok) if answerable else ok, "ms": round(out.ms, 1)}  # fmt: skip
 
 
 def score(rows: list[dict[str, Any]], outcomes: list[Outcome]) -> dict[str, Any]:

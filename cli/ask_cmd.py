@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -41,6 +42,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--limit", type=int, help="只评测前 N 个问题")
     ev.add_argument("--mode", choices=MODES, help=MODE_HELP)
     ev.add_argument("--every", type=int, default=1, metavar="K", help="只评测每第 K 个问题（均匀抽样，配合 --limit）")
+    ev.add_argument("--details", type=Path, metavar="FILE", help="逐题结果写入此文件（每行一个 JSON），便于查看错题")
     ev.set_defaults(func=run_eval)
 
 
@@ -126,6 +128,7 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     res = Resources.build(settings, name)
     summary = Ingestor(res.kb, res.embedder, settings.chunk_chars, settings.max_file_mb).run([corpus])
     print(f"知识库 {name}：{summary.line()}", file=sys.stderr)
-    result = evaluate(Assistant(settings, res), args.set_dir, args.limit, args.mode, args.every)
+    with open(args.details, "w", encoding="utf-8") if args.details else contextlib.nullcontext() as details:
+        result = evaluate(Assistant(settings, res), args.set_dir, args.limit, args.mode, args.every, details)
     print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else report(result))
     return 0

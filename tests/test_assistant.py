@@ -6,6 +6,7 @@ fake stands exactly at the language-model boundary and everything else is the re
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import os
@@ -21,6 +22,7 @@ from langchain_core.messages import AIMessage
 
 from assistant import cite
 from assistant.core import Assistant, Resources
+from assistant.evaluate import evaluate
 from assistant.retrieve import Filters
 from ingest.pipeline import Ingestor
 from kb.records import Answer, Citation, Mode
@@ -275,3 +277,18 @@ def test_reranker_orders_hits_by_the_local_cross_encoder(res: Resources, tmp_pat
     assert [h.chunk.chunk_id for h in found.hits] != [h.chunk.chunk_id for h in plain.hits]
     answer = reranking.ask(question)  # the whole path answers through the reranked hits
     check_citations(answer, res)
+
+
+def test_eval_scores_and_writes_a_line_per_question(assistant: Assistant, tmp_path: Path) -> None:
+    rows = [
+        {"id": "a", "question": "刷脸付受理终端布放了多少台？", "answers": ["4821台"], "gold_doc_id": None},
+        {"id": "b", "question": "青岛农商行新增签约用户多少户？", "answers": ["不在文中的答案"], "gold_doc_id": None},
+        {"id": "c", "question": "广东省试点项目数量是多少？", "answers": [], "answerable": False, "gold_doc_id": None},
+    ]
+    (tmp_path / "questions.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    details = io.StringIO()
+    result = evaluate(assistant, tmp_path, details=details)
+    assert (result["containment"], result["refusal_accuracy"]) == (0.5, 1.0)
+    lines = [json.loads(line) for line in details.getvalue().splitlines()]
+    assert [(d["id"], d["correct"]) for d in lines] == [("a", True), ("b", False), ("c", True)]
+    assert lines[2]["grounded"] is False and lines[2]["refusal"] and lines[0]["mode"] == "extractive"
