@@ -61,8 +61,8 @@ class Assistant:
         self.settings = settings
         self.res = resources or Resources.build(settings)
         reranker = Reranker(settings.rerank_model) if settings.rerank_model else None
-        self.retriever = Retriever(self.res.kb, self.res.embedder, reranker)
-        self.extractor = Extractor()
+        self.retriever = Retriever(self.res.kb, self.res.embedder, reranker, settings.answer)
+        self.extractor = Extractor(settings.answer)
         self._chat_model = chat_model
         self._llm: Any = None
         self._llm_url: str | None = None
@@ -122,7 +122,8 @@ class Assistant:
         cands = self.extractor.candidates(q, hits, lambda t: self.res.kb.idf("terms", t))
         extractive = self._from_draft(question, standalone, self.extractor.answer(q, cands), hits, Mode.EXTRACTIVE)
         if chosen is not Mode.EXTRACTIVE and hits:
-            pool = [cite.citation(i, c.hit, c.start, c.end) for i, c in enumerate(cands[: reader.EVIDENCE], start=1)]
+            read = cands[: self.settings.answer.reader_evidence]
+            pool = [cite.citation(i, c.hit, c.start, c.end) for i, c in enumerate(read, start=1)]
             yield Progress(f"{self.model_label}正在阅读 {len(pool)} 条相关句子…", tuple(pool))
             try:
                 for item in self._with_model(chosen, q, question, standalone, cands, hits):
@@ -144,7 +145,7 @@ class Assistant:
         if chosen is Mode.LLM:
             yield from self._llm_answer(question, standalone, cands, hits)
             return
-        draft = reader.read(q, cands, self._get_llm().read)
+        draft = reader.read(q, cands[: self.settings.answer.reader_evidence], self._get_llm().read)
         answer = self._from_draft(question, standalone, draft, hits, Mode.READER)
         yield answer.text
         yield answer

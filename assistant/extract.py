@@ -19,11 +19,7 @@ from assistant import question as qn
 from assistant.keyfact import ENUM, fit, key_fact
 from kb.records import Hit
 from kb.segment import QUESTION_WORDS, bigrams, normalize
-
-MIN_SCORE = 0.52  # below this the best sentence does not answer the question (see docs/EVAL.md)
-MIN_COVERAGE = 0.45  # share of the question's IDF weight the best sentence must contain
-SECOND = 0.6  # runner-up sentences (the next two) this close to the best are quoted too
-BUDGET = 180  # characters of quoted text an answer may hold
+from kb.settings import AnswerKnobs
 
 
 @dataclass(frozen=True)
@@ -50,6 +46,11 @@ IdfOf = Callable[[str], float]
 
 
 class Extractor:
+    """Scores and chooses sentences by the answer knobs (``kb.settings.AnswerKnobs``)."""
+
+    def __init__(self, knobs: AnswerKnobs | None = None) -> None:
+        self.knobs = knobs or AnswerKnobs()
+
     def weights(self, terms: list[str], idf_of: IdfOf) -> dict[str, float]:
         return {t: max(float(idf_of(t)), 0.3) for t in dict.fromkeys(terms)}
 
@@ -70,7 +71,9 @@ class Extractor:
             cov = sum(w for t, w in weights.items() if t in terms) / total
             focus = sum(w for t, w in local.items() if t in terms) / local_total
             grams = len(q_grams & set(bigrams(text))) / max(len(q_grams), 1)
-            score = 0.15 * cov + 0.2 * focus + 0.3 * grams + 0.25 * hit.score / top + 0.1 * fit(q, text)
+            k = self.knobs
+            score = (k.w_coverage * cov + k.w_focus * focus + k.w_bigrams * grams + k.w_retrieval * hit.score / top
+                     + k.w_fit * fit(q, text))  # fmt: skip
             out.append(Candidate(hit, a, b, text, score, cov))
         return sorted(out, key=lambda cand: -cand.score)
 
@@ -79,7 +82,7 @@ class Extractor:
         if not cands:
             return Draft("", (), False, "no evidence")
         best = cands[0]
-        if best.score < MIN_SCORE or best.coverage < MIN_COVERAGE:
+        if best.score < self.knobs.min_score or best.coverage < self.knobs.min_coverage:
             return Draft("", (), False, f"weak evidence ({best.score:.2f}/{best.coverage:.2f})")
         missing = missing_entity(q, best, _subject(best.hit))
         if missing:
@@ -90,7 +93,7 @@ class Extractor:
         own = sum(a in said for a in anchors) / max(len(anchors), 1)
         lead = key_fact(q, [c.text for c in listed], anchors, own)
         if not lead:  # no key fact: the best sentence with what surrounds it carries the answer
-            return Draft(lead, tuple(_with_context(best, listed, cands)), True)
+            return Draft(lead, tuple(_with_context(best, listed, cands, self.knobs)), True)
         listed = [trimmed(c) for c in listed]
         # the key fact and the sentence that states it; a list the sentence holds is not said first as well
         return Draft("" if says_twice(q, lead, listed[0]) else lead, tuple(listed), True)
@@ -111,13 +114,14 @@ def _listing(q: qn.Question, best: Candidate, cands: list[Candidate]) -> list[Ca
     return [best, *[c for c in same_doc if c.score >= 0.8 * best.score and ENUM.search(c.text)][:1]]
 
 
-def _with_context(best: Candidate, chosen: list[Candidate], cands: list[Candidate]) -> list[Candidate]:
+def _with_context(best: Candidate, chosen: list[Candidate], cands: list[Candidate],
+                  knobs: AnswerKnobs) -> list[Candidate]:  # fmt: skip
     """``chosen`` plus the sentences around ``best`` and the near runner-ups, while the answer stays short."""
     chosen = list(chosen)
     runners = cands[1:3]
     for extra in [*_following(best, cands), *runners, *_preceding(best, cands)]:
-        near = extra not in runners or extra.score >= SECOND * best.score
-        fits = sum(len(c.text) for c in chosen) + len(extra.text) <= BUDGET
+        near = extra not in runners or extra.score >= knobs.runner_up * best.score
+        fits = sum(len(c.text) for c in chosen) + len(extra.text) <= knobs.quote_budget
         if near and fits and extra not in chosen and not _is_heading(extra):
             chosen.append(extra)
     return chosen

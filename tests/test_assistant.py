@@ -27,6 +27,7 @@ from assistant.retrieve import Filters
 from ingest.pipeline import Ingestor
 from kb.records import Answer, Citation, Mode
 from kb.segment import Segmenter
+from kb.settings import AnswerKnobs, Settings
 from kb.store import KnowledgeBase
 from models.embed import Embedder
 from tests.conftest import CACHE, CORPUS, make_settings
@@ -292,3 +293,14 @@ def test_eval_scores_and_writes_a_line_per_question(assistant: Assistant, tmp_pa
     lines = [json.loads(line) for line in details.getvalue().splitlines()]
     assert [(d["id"], d["correct"]) for d in lines] == [("a", True), ("b", False), ("c", True)]
     assert lines[2]["grounded"] is False and lines[2]["refusal"] and lines[0]["mode"] == "extractive"
+
+
+def test_answer_knobs_come_from_the_environment_and_decide_refusal(
+    res: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PILOTQA_ANSWER__MIN_SCORE", "0.99")
+    strict = Settings(home=res.settings.home, cache_dir=res.settings.cache_dir)
+    assert strict.answer.min_score == 0.99 and strict.answer.min_coverage == AnswerKnobs().min_coverage
+    answer = Assistant(strict, res).ask("刷脸付受理终端布放了多少台？")
+    assert not answer.grounded and answer.trace.refusal.startswith("weak evidence")
+    assert Assistant(res.settings, res).ask("刷脸付受理终端布放了多少台？").grounded  # the default answers it
