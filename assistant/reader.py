@@ -24,10 +24,10 @@ from assistant.keyfact import extend_span
 from kb.errors import EndpointError
 from kb.segment import normalize
 
-EVIDENCE = 6  # candidate sentences the model reads
 SYSTEM = (
-    "你从给出的编号句子中摘出问题的答案。answer 是句子里能回答问题的最短原文片段（数字连同单位、名称、日期照抄），"
-    "sentence 是它所在句子的编号。句子里没有答案时 answer 为空字符串、sentence 为 0。不要解释。"
+    "你从给出的编号句子中摘出问题的答案。answer 是句子里能回答问题的最短原文片段（数字连同单位、名称、日期照抄）；"
+    "问题同时问几样（如“分别”“和”）时，按问题的顺序写出各部分，用“；”隔开。"
+    "sentence 是答案所在句子的编号。句子里没有答案时 answer 为空字符串、sentence 为 0。不要解释。"
 )
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -46,11 +46,36 @@ class Reading:
 
 
 def evidence(cands: Sequence[Candidate]) -> str:
+    """The numbered sentences the model reads, each with where it stands and what it needs to be read right."""
     lines = []
-    for i, c in enumerate(cands[:EVIDENCE], start=1):
+    for i, c in enumerate(cands, start=1):
         where = " · ".join(x for x in (c.hit.title, c.hit.chunk.section) if x)
-        lines.append(f"[{i}]（{where}）{c.text.strip()}" if where else f"[{i}]{c.text.strip()}")
+        lines.append(f"[{i}]（{where}）{in_context(c)}" if where else f"[{i}]{in_context(c)}")
     return "\n".join(lines)
+
+
+_ROW = " | "  # how loaders join a table row's cells
+_REFERS = re.compile(r"^(?:其|该|此|这|上述|以上|他|她|它|前者|后者|同时|此外|另外)")
+
+
+def in_context(c: Candidate) -> str:
+    """A table row under its header row; a sentence that opens by referring back (其、该、此…) after the sentence
+    it refers to; any other sentence as it stands."""
+    text = c.text.strip()
+    chunk = c.hit.chunk
+    if _ROW in text:
+        lines = chunk.text[: c.start - chunk.start].split("\n")[:-1]  # the lines above the row, in its chunk
+        table = []
+        for line in reversed(lines):
+            if _ROW not in line:
+                break
+            table.append(line.strip())
+        return f"（表头：{table[-1]}）{text}" if table else text
+    if _REFERS.match(text):
+        prev = [(a, b) for a, b in chunk.sentences if b <= c.start][-1:]
+        said = chunk.text[prev[0][0] - chunk.start : prev[0][1] - chunk.start].strip() if prev else ""
+        return f"（上文：{said}）{text}" if said else text
+    return text
 
 
 def parse(raw: str) -> Reading:
@@ -62,25 +87,52 @@ def parse(raw: str) -> Reading:
         raise EndpointError("语言模型的回答格式不对，已改用离线抽取") from exc
 
 
+_PARTS = re.compile(r"[；;]")
+
+
 def read(q: qn.Question, cands: Sequence[Candidate], ask_model: Read) -> Draft:
-    """The reader's draft for ``q`` from ``cands`` (already ranked by the extractor)."""
+    """The reader's draft for ``q`` from ``cands`` (the best sentences as the extractor ranks them, all of which
+    the model reads): every part of the model's answer that stands in the evidence and passes the checks, with
+    the sentences that hold them."""
     if not cands:
         return Draft("", (), False, "no evidence")
     reading = parse(ask_model(SYSTEM, f"句子：\n{evidence(cands)}\n\n问题：{q.text}", SCHEMA))
-    if not reading.answer:
+    parts = [p.strip() for p in _PARTS.split(reading.answer) if p.strip()]
+    if not parts:
         return Draft("", (), False, "the model found no answer")
-    found = locate(reading, cands[:EVIDENCE])
+    leads: list[str] = []
+    quotes: list[Candidate] = []
+    reasons: list[str] = []
+    for part in parts:
+        lead, cand, reason = check_part(q, Reading(part, reading.sentence), cands)
+        if cand is None:
+            reasons.append(reason)
+            continue
+        leads.append(lead)
+        if cand.start not in {c.start for c in quotes if c.hit.chunk.doc_id == cand.hit.chunk.doc_id}:
+            quotes.append(cand)
+    if not leads:
+        return Draft("", (), False, reasons[0])
+    lead = "；".join(dict.fromkeys(leads))
+    quoted = [trimmed(c) for c in quotes]
+    return Draft("" if len(quoted) == 1 and says_twice(q, lead, quoted[0]) else lead, tuple(quoted), True)
+
+
+def check_part(q: qn.Question, part: Reading, cands: Sequence[Candidate]) -> tuple[str, Candidate | None, str]:
+    """One answer part as its lead (a number with its unit) and the sentence that holds it, or why it is dropped:
+    found in no sentence, not counted in the unit asked for, or in evidence that lacks an entity the question
+    names."""
+    found = locate(part, cands)
     if found is None:
-        return Draft("", (), False, f"answer not in the evidence: {reading.answer[:20]}")
+        return "", None, f"answer not in the evidence: {part.answer[:20]}"
     cand, start, end = found
     lead = extend_span(cand.text, start, end)
     if q.kind is qn.QUANTITY and not counted_in(lead, q.unit):
-        return Draft("", (), False, f"answer not counted in {q.unit}: {lead}")
+        return "", None, f"answer not counted in {q.unit}: {lead}"
     missing = missing_entity(q, cand, cand.hit.title)
     if missing:
-        return Draft("", (), False, f"entity not in evidence: {missing}")
-    quote = trimmed(cand)
-    return Draft("" if says_twice(q, lead, quote) else lead, (quote,), True)
+        return "", None, f"entity not in evidence: {missing}"
+    return lead, cand, ""
 
 
 _CLASSIFIERS = "个项家所位名件条份座批类只台张户笔次"

@@ -13,7 +13,7 @@ import pytest
 
 from assistant import question as qn
 from assistant.extract import Candidate
-from assistant.reader import counted_in, find, read
+from assistant.reader import counted_in, evidence, find, in_context, read
 from kb.errors import EndpointError
 from kb.records import Chunk, Hit
 from kb.segment import Segmenter
@@ -107,3 +107,41 @@ def test_a_list_in_its_sentence_is_not_said_twice_and_the_opener_is_dropped(segm
 def test_a_reply_that_is_not_the_json_asked_for_is_rejected(raw: str, segmenter: Segmenter) -> None:
     with pytest.raises(EndpointError, match="格式不对"):
         read(qn.parse("刷脸付受理终端布放了多少台？", segmenter), candidates(), replying(raw))
+
+
+def test_each_part_of_a_two_part_answer_is_located_and_quoted(segmenter: Segmenter) -> None:
+    draft = read(
+        qn.parse("刷脸付受理终端和人脸绑卡分别有多少？", segmenter),
+        candidates(),
+        replying('{"answer": "4821台；29.98万张", "sentence": 2}'),
+    )
+    assert draft.grounded and draft.lead == "４８２１台；29.98万张"
+    assert [c.text for c in draft.sentences] == [SENTENCES[1]]  # one sentence holds both
+
+
+def test_a_part_found_nowhere_is_dropped_and_the_rest_stands(segmenter: Segmenter) -> None:
+    draft = read(
+        qn.parse("试点项目和青岛的项目分别有多少个？", segmenter),
+        candidates(),
+        replying('{"answer": "33个；12个", "sentence": 1}'),
+    )
+    assert draft.grounded and draft.lead == "33个" and [c.text for c in draft.sentences] == [SENTENCES[0]]
+
+
+def rows_hit(lines: list[str]) -> list[Candidate]:
+    text = "\n".join(lines)
+    spans, pos = [], 0
+    for line in lines:
+        spans.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    hit = Hit(Chunk("c1", "d1", 0, text, 0, len(text), sentences=tuple(spans)), 1.0, title="试点清单")
+    return [Candidate(hit, a, b, text[a:b], 0.9, 0.9) for a, b in spans]
+
+
+def test_the_model_reads_a_table_row_under_its_header_and_a_back_reference_after_its_sentence() -> None:
+    cands = rows_hit(["试点项目一览。", "银行 | 项目 | 上线时间", "齐鲁银行 | 刷脸付 | 2020年6月", "其中两项在青岛。"])
+    shown = evidence([cands[2], cands[3], cands[0]])
+    assert "[1]（试点清单）（表头：银行 | 项目 | 上线时间）齐鲁银行 | 刷脸付 | 2020年6月" in shown
+    assert "[2]（试点清单）（上文：齐鲁银行 | 刷脸付 | 2020年6月）其中两项在青岛。" in shown
+    assert "[3]（试点清单）试点项目一览。" in shown  # a plain sentence stands alone
+    assert in_context(cands[1]) == cands[1].text  # the header row itself has no header above it
