@@ -17,8 +17,11 @@ from assistant.briefing import build
 from ingest.pipeline import Ingestor
 from kb.records import Answer, Mode
 from kb.segment import Segmenter
+from kb.settings import Settings
 from kb.store import KnowledgeBase
+from models import llama_server
 from models.embed import Embedder
+from models.gguf import gguf_path
 from tests.conftest import CACHE, CORPUS, ROOT, make_settings
 from ui import export
 
@@ -44,6 +47,26 @@ def app(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
     at.run()
     assert not at.exception, at.exception
     yield at
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def reader_app(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
+    """The app with the bundled 0.5B as its reading model, its server recorded in a cache of this test's (the
+    prepared models linked in), so a developer's own server is neither reused nor stopped."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "models").symlink_to(CACHE / "models")
+    monkeypatch.setenv("PILOTQA_HOME", str(home))
+    monkeypatch.setenv("PILOTQA_CACHE_DIR", str(cache))
+    monkeypatch.setenv("PILOTQA_READER_MODEL", str(gguf_path(CACHE, "qwen2.5-coder-0.5b")))
+    monkeypatch.setenv("PILOTQA_LLM_MAX_TOKENS", "64")
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, at.exception
+    yield at
+    llama_server.stop(Settings(home=home, cache_dir=cache))
     st.cache_resource.clear()
 
 
@@ -199,3 +222,13 @@ def test_docs_page_shows_and_searches(app: AppTest) -> None:
     app.text_input[0].set_value("电子社保卡").run()
     assert any("处匹配" in c.value for c in app.caption)
     assert any(":yellow-background[电子社保卡]" in m.value for m in app.markdown)
+
+
+def test_reader_mode_is_offered_and_answers_with_the_bundled_model(reader_app: AppTest) -> None:
+    modes = next(r for r in reader_app.sidebar.radio if r.label == "答案方式")
+    assert modes.options == ["离线抽取", "模型阅读"]  # writing answers needs an endpoint: not offered
+    modes.set_value("模型阅读").run()
+    ask(reader_app, "刷脸付受理终端布放了多少台？")
+    made = [c.value for c in reader_app.caption if c.value.startswith("答案方式")]
+    assert len(made) == 1 and made[0].startswith("答案方式：模型阅读 · ") and made[0].endswith("（本机）")
+    assert "4821台" in texts(reader_app) and next(e.label for e in reader_app.expander).startswith("[1] ")

@@ -20,7 +20,7 @@ from ui import state
 from ui.text import md_escape
 
 log = logging.getLogger(__name__)
-MODES = {"离线抽取": "extractive", "语言模型": "llm"}
+MODES = {"离线抽取": "extractive", "模型阅读": "reader", "模型生成": "llm"}
 RESULTS, UPLOADER = "upload_results", "uploader_round"
 
 
@@ -102,10 +102,15 @@ def shown_results() -> None:
 
 
 def mode(assistant: Assistant) -> str:
-    """The answer mode; a choice only when there is one to make (a language model is configured)."""
-    if not assistant.llm_available:
-        return MODES["离线抽取"]
-    choice = st.sidebar.radio("答案方式", list(MODES), horizontal=True, help="离线抽取：直接引用原文句子，最快")
+    """The answer mode: the rules, or a language model reading the evidence (the bundled one, or the configured
+    endpoint's); writing the answer is offered only with an endpoint (the bundled model is too small for it)."""
+    names = list(MODES) if assistant.llm_available else ["离线抽取", "模型阅读"]
+    help_text = (
+        f"离线抽取：规则选出原文句子，立即回答。模型阅读：{assistant.model_label}从最相关的句子中摘出答案，"
+        "再逐项核对原文，答案更短，本机每问约需数秒。"
+        + ("模型生成：语言模型根据资料写出答案，每句标注出处。" if assistant.llm_available else "")
+    )
+    choice = st.sidebar.radio("答案方式", names, horizontal=True, help=help_text)
     return MODES[str(choice)]
 
 
