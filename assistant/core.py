@@ -194,9 +194,9 @@ class Assistant:
             pieces.append(piece)
             yield piece
         text, used = cite.resolve("".join(pieces).strip(), pool)
-        text, notice = check_sentences(text, used)
+        text, used, notice = check_sentences(text, used)
         if not used:  # grounding is decided by resolved citations, not by the wording of the reply
-            yield self._refusal(question, standalone, hits, Mode.LLM, "no citation resolved")
+            yield self._refusal(question, standalone, hits, Mode.LLM, "no supported sentence")
             return
         yield Answer(question, text, grounded=True, mode=Mode.LLM, citations=used, notice=notice)
 
@@ -219,21 +219,23 @@ def merge_adjacent(sentences: Sequence[Candidate]) -> list[tuple[Hit, int, int]]
     return spans
 
 
-def check_sentences(text: str, used: Sequence[Citation]) -> tuple[str, str]:
-    """Mark sentences with no citation or with numbers their quotes lack."""
+def check_sentences(text: str, used: Sequence[Citation]) -> tuple[str, tuple[Citation, ...], str]:
+    """Only the sentences that cite a quote and whose every number stands in their quotes, the citations those
+    use (renumbered), and a notice saying what was removed."""
     by_n = {c.n: c for c in used}
-    out, issues = [], []
+    kept, unsourced, misquoted = [], 0, 0
     for sentence, keys in cite.sentences_with_keys(text):
         quotes = [by_n[k] for k in keys if k in by_n]
         if not quotes:
-            out.append(sentence + "（无出处）")
-            issues.append("有句子没有出处")
-            continue
-        bad = cite.number_problems(sentence, quotes)
-        if bad:
-            out.append(sentence + f"（数字 {'、'.join(bad)} 未在引文中找到）")
-            issues.append("有数字未在引文中找到")
-            continue
-        out.append(sentence)
-    notice = "；".join(dict.fromkeys(issues))
-    return "".join(out), (f"注意：{notice}，已标出。" if notice else "")
+            unsourced += 1
+        elif cite.number_problems(sentence, quotes):
+            misquoted += 1
+        else:
+            kept.append(sentence)
+    text, cited = cite.resolve("".join(kept), used)
+    removed = [
+        f"{unsourced} 句没有出处的话" if unsourced else "",
+        f"{misquoted} 句数字与引文不符的话" if misquoted else "",
+    ]
+    said = "、".join(x for x in removed if x)
+    return text, cited, (f"注意：已删去 {said}。" if said else "")

@@ -157,23 +157,31 @@ def test_llm_answer_keeps_valid_citations_and_drops_unknown_keys(res: Resources)
     check_citations(answer, res)
 
 
-def test_llm_wrong_number_is_marked(res: Resources) -> None:
-    a = Assistant(res.settings, res, chat_model=fake("共布放刷脸付受理终端5000台[1]。"))
-    answer = a.ask("刷脸付受理终端布放了多少台？", mode="llm")
-    assert "5000 未在引文中找到" in answer.text and answer.notice
-
-
-def test_llm_sentence_without_citation_is_marked(res: Resources) -> None:
-    reply = "截至2020年9月3日共布放刷脸付受理终端4821台[1]。试点非常成功。"
+def test_llm_sentence_with_a_wrong_number_is_removed(res: Resources) -> None:
+    reply = "截至2020年9月3日共布放刷脸付受理终端4821台[1]。其中青岛布放5000台[1]。"
     answer = Assistant(res.settings, res, chat_model=fake(reply)).ask("刷脸付受理终端布放了多少台？", mode="llm")
-    assert answer.grounded and len(answer.citations) == 1
-    assert answer.text.endswith("试点非常成功。（无出处）") and "有句子没有出处" in answer.notice
+    assert answer.grounded and answer.text == "截至2020年9月3日共布放刷脸付受理终端4821台[1]。"
+    assert answer.notice == "注意：已删去 1 句数字与引文不符的话。"
+
+
+def test_llm_sentence_without_citation_is_removed_and_so_is_a_citation_only_it_used(res: Resources) -> None:
+    reply = "截至2020年9月3日共布放刷脸付受理终端4821台[1]。试点非常成功。青岛有5000户[2]。"
+    answer = Assistant(res.settings, res, chat_model=fake(reply)).ask("刷脸付受理终端布放了多少台？", mode="llm")
+    assert answer.grounded and answer.text == "截至2020年9月3日共布放刷脸付受理终端4821台[1]。"
+    assert len(answer.citations) == 1 and "4821" in answer.citations[0].quote  # [2] went with its sentence
+    assert answer.notice == "注意：已删去 1 句没有出处的话、1 句数字与引文不符的话。"
+    check_citations(answer, res)
+
+
+def test_llm_reply_whose_every_sentence_is_unsupported_is_a_refusal(res: Resources) -> None:
+    answer = Assistant(res.settings, res, chat_model=fake("共布放5000台[1]。")).ask("刷脸付布放了多少台？", mode="llm")
+    assert not answer.grounded and answer.trace.refusal == "no supported sentence"
 
 
 def test_llm_reply_without_any_citation_is_a_refusal(res: Resources) -> None:
     answer = Assistant(res.settings, res, chat_model=fake("试点非常成功。")).ask("试点成效如何？", mode="llm")
     assert not answer.grounded and answer.text.startswith("资料中没有找到") and not answer.citations
-    assert answer.related and answer.trace.refusal == "no citation resolved"
+    assert answer.related and answer.trace.refusal == "no supported sentence"
 
 
 def test_llm_failure_falls_back_to_extractive(res: Resources) -> None:
