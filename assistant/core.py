@@ -120,13 +120,14 @@ class Assistant:
         hits = found.hits
         timings = {"retrieve_ms": (time.perf_counter() - started) * 1e3, **found.timings}
         cands = self.extractor.candidates(q, hits, lambda t: self.res.kb.idf("terms", t))
-        extractive = self._from_draft(question, standalone, self.extractor.answer(q, cands), hits, Mode.EXTRACTIVE)
+        rules = self.extractor.answer(q, cands)
+        extractive = self._from_draft(question, standalone, rules, hits, Mode.EXTRACTIVE)
         if chosen is not Mode.EXTRACTIVE and hits:
             read = cands[: self.settings.answer.reader_evidence]
             pool = [cite.citation(i, c.hit, c.start, c.end) for i, c in enumerate(read, start=1)]
             yield Progress(f"{self.model_label}正在阅读 {len(pool)} 条相关句子…", tuple(pool))
             try:
-                for item in self._with_model(chosen, q, question, standalone, cands, hits):
+                for item in self._with_model(chosen, q, question, standalone, cands, hits, rules):
                     if isinstance(item, Answer):
                         item = replace(item, trace=replace(item.trace, model=self.model_label))
                         yield _traced(item, hits, timings, started)
@@ -140,12 +141,14 @@ class Assistant:
         yield _traced(extractive, hits, timings, started)
 
     def _with_model(self, chosen: Mode, q: qn.Question, question: str, standalone: str, cands: list[Candidate],
-                    hits: list[Hit]) -> Iterator[str | Answer]:  # fmt: skip
-        """The answer a language model takes part in: the reader's checked span, or the LLM's checked text."""
+                    hits: list[Hit], rules: Draft) -> Iterator[str | Answer]:  # fmt: skip
+        """The answer a language model takes part in: the reader's checked span beside the rules' own sentence,
+        or the LLM's checked text."""
         if chosen is Mode.LLM:
             yield from self._llm_answer(question, standalone, cands, hits)
             return
-        draft = reader.read(q, cands[: self.settings.answer.reader_evidence], self._get_llm().read)
+        read = reader.read(q, cands[: self.settings.answer.reader_evidence], self._get_llm().read)
+        draft = reader.beside_the_rules(read, rules)
         answer = self._from_draft(question, standalone, draft, hits, Mode.READER)
         yield answer.text
         yield answer

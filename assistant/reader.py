@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from assistant import question as qn
@@ -116,6 +116,21 @@ def read(q: qn.Question, cands: Sequence[Candidate], ask_model: Read) -> Draft:
     lead = "；".join(dict.fromkeys(leads))
     quoted = [trimmed(c) for c in quotes]
     return Draft("" if len(quoted) == 1 and says_twice(q, lead, quoted[0]) else lead, tuple(quoted), True)
+
+
+def beside_the_rules(read: Draft, rules: Draft) -> Draft:
+    """The model's answer with the rules' own best sentence quoted too when it is another sentence: where the
+    two disagree the user sees both pieces of evidence, and where they agree the answer stays one sentence."""
+    if not (read.grounded and rules.grounded):
+        return read
+    first = rules.sentences[0]
+    if any(_overlap(first, c) for c in read.sentences):
+        return read
+    return replace(read, sentences=(*read.sentences, first))
+
+
+def _overlap(a: Candidate, b: Candidate) -> bool:
+    return a.hit.chunk.doc_id == b.hit.chunk.doc_id and a.start < b.end and b.start < a.end
 
 
 def check_part(q: qn.Question, part: Reading, cands: Sequence[Candidate]) -> tuple[str, Candidate | None, str]:

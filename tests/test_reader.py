@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from assistant import question as qn
-from assistant.extract import Candidate
-from assistant.reader import counted_in, evidence, find, in_context, read
+from assistant.extract import Candidate, Draft
+from assistant.reader import beside_the_rules, counted_in, evidence, find, in_context, read
 from kb.errors import EndpointError
 from kb.records import Chunk, Hit
 from kb.segment import Segmenter
@@ -145,3 +145,15 @@ def test_the_model_reads_a_table_row_under_its_header_and_a_back_reference_after
     assert "[2]（试点清单）（上文：齐鲁银行 | 刷脸付 | 2020年6月）其中两项在青岛。" in shown
     assert "[3]（试点清单）试点项目一览。" in shown  # a plain sentence stands alone
     assert in_context(cands[1]) == cands[1].text  # the header row itself has no header above it
+
+
+def test_the_rules_sentence_is_quoted_beside_the_models_when_they_differ(segmenter: Segmenter) -> None:
+    cands = candidates()
+    q = qn.parse("刷脸付受理终端布放了多少台？", segmenter)
+    read_draft = read(q, cands, replying('{"answer": "4821台", "sentence": 2}'))
+    agree = beside_the_rules(read_draft, Draft("", (cands[1],), True))
+    assert agree == read_draft  # one sentence: the model and the rules chose the same
+    differ = beside_the_rules(read_draft, Draft("", (cands[0],), True))
+    assert differ.lead == read_draft.lead and [c.text for c in differ.sentences] == [SENTENCES[1], SENTENCES[0]]
+    refused = Draft("", (), False, "the model found no answer")
+    assert beside_the_rules(refused, Draft("", (cands[0],), True)) == refused
