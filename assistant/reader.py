@@ -115,7 +115,13 @@ def read(q: qn.Question, cands: Sequence[Candidate], ask_model: Read) -> Draft:
         return Draft("", (), False, reasons[0])
     lead = "；".join(dict.fromkeys(leads))
     quoted = [trimmed(c) for c in quotes]
-    return Draft("" if len(quoted) == 1 and says_twice(q, lead, quoted[0]) else lead, tuple(quoted), True)
+    return Draft("" if len(quoted) == 1 and _says(q, lead, quoted[0]) else lead, tuple(quoted), True)
+
+
+def _says(q: qn.Question, lead: str, quote: Candidate) -> bool:
+    """The quote already says the lead: the lead is most of the sentence (a clause the model copied whole), or
+    the rules would not lead with it either."""
+    return len(lead) >= 0.6 * len(quote.text.strip()) or says_twice(q, lead, quote)
 
 
 def beside_the_rules(read: Draft, rules: Draft) -> Draft:
@@ -141,7 +147,7 @@ def check_part(q: qn.Question, part: Reading, cands: Sequence[Candidate]) -> tup
     if found is None:
         return "", None, f"answer not in the evidence: {part.answer[:20]}"
     cand, start, end = found
-    lead = extend_span(cand.text, start, end)
+    lead = extend_span(cand.text, start, end).strip("。；;，,、 ")
     if q.kind is qn.QUANTITY and not counted_in(lead, q.unit):
         return "", None, f"answer not counted in {q.unit}: {lead}"
     missing = missing_entity(q, cand, cand.hit.title)
@@ -167,14 +173,28 @@ def locate(reading: Reading, cands: Sequence[Candidate]) -> tuple[Candidate, int
     order = list(cands)
     if 1 <= reading.sentence <= len(cands):
         order.insert(0, order.pop(reading.sentence - 1))
-    for c in order:
-        span = find(c.text, reading.answer)
-        if span is not None:
-            return c, *span
+    for finder in (find, find_near):  # a copy anywhere before a near copy in the model's sentence
+        for c in order:
+            span = finder(c.text, reading.answer)
+            if span is not None:
+                return c, *span
     return None
 
 
 _SPACE = re.compile(r"\s+")
+
+
+def _flat(text: str) -> tuple[str, list[int]]:
+    """``text`` normalised (width, case) without spaces, and each of its characters' offset in ``text``."""
+    pieces = [_SPACE.sub("", normalize(ch)) for ch in text]
+    return "".join(pieces), [i for i, piece in enumerate(pieces) for _ in piece]
+
+
+def _cuts_number(flat: str, at: int, end: int) -> bool:
+    """The span ``flat[at:end]`` begins or ends inside a number (3 inside 33)."""
+    return (flat[at : at + 1].isdigit() and at > 0 and flat[at - 1].isdigit()) or (
+        flat[end - 1 : end].isdigit() and end < len(flat) and flat[end].isdigit()
+    )
 
 
 def find(text: str, answer: str) -> tuple[int, int] | None:
@@ -183,16 +203,48 @@ def find(text: str, answer: str) -> tuple[int, int] | None:
     want = _SPACE.sub("", normalize(answer))
     if not want:
         return None
-    pieces = [_SPACE.sub("", normalize(ch)) for ch in text]
-    owner = [i for i, piece in enumerate(pieces) for _ in piece]  # flat character -> its offset in ``text``
-    flat = "".join(pieces)
+    flat, owner = _flat(text)
     at = flat.find(want)
     while at >= 0:
         end = at + len(want)
-        cut_number = (want[0].isdigit() and at and flat[at - 1].isdigit()) or (
-            want[-1].isdigit() and end < len(flat) and flat[end].isdigit()
-        )
-        if not cut_number:
+        if not _cuts_number(flat, at, end):
             return owner[at], owner[end - 1] + 1
         at = flat.find(want, at + 1)
     return None
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def find_near(text: str, answer: str) -> tuple[int, int] | None:
+    """Where a slightly reworded ``answer`` stands in ``text`` (at most one character in eight changed, added
+    or left out: 五项指标 for 五个指标), as the text's own span; its numbers must be the text's, whole and exact."""
+    want = _SPACE.sub("", normalize(answer))
+    budget = len(want) // 8
+    if not budget:
+        return None
+    flat, owner = _flat(text)
+    cost, at, end = _align(want, flat)
+    if cost > budget or end <= at or _cuts_number(flat, at, end):
+        return None
+    if _DIGITS.findall(want) != _DIGITS.findall(flat[at:end]):
+        return None
+    return owner[at], owner[end - 1] + 1
+
+
+def _align(want: str, flat: str) -> tuple[int, int, int]:
+    """The span of ``flat`` closest to ``want`` by edit distance (free to start and end anywhere): its
+    distance, start and end."""
+    cost = [0] * (len(flat) + 1)
+    start = list(range(len(flat) + 1))
+    for i, ch in enumerate(want, start=1):
+        row, row_start = [i] + [0] * len(flat), [0] * (len(flat) + 1)
+        for j in range(1, len(flat) + 1):
+            row[j], row_start[j] = min(
+                (cost[j - 1] + (ch != flat[j - 1]), start[j - 1]),  # keep or change a character
+                (cost[j] + 1, start[j]),  # a character the model added
+                (row[j - 1] + 1, row_start[j - 1]),  # a character the model left out
+            )
+        cost, start = row, row_start
+    end = min(range(len(flat) + 1), key=lambda j: (cost[j], j))
+    return cost[end], start[end], end

@@ -13,7 +13,7 @@ import pytest
 
 from assistant import question as qn
 from assistant.extract import Candidate, Draft
-from assistant.reader import beside_the_rules, counted_in, evidence, find, in_context, read
+from assistant.reader import beside_the_rules, counted_in, evidence, find, find_near, in_context, read
 from kb.errors import EndpointError
 from kb.records import Chunk, Hit
 from kb.segment import Segmenter
@@ -157,3 +157,31 @@ def test_the_rules_sentence_is_quoted_beside_the_models_when_they_differ(segment
     assert differ.lead == read_draft.lead and [c.text for c in differ.sentences] == [SENTENCES[1], SENTENCES[0]]
     refused = Draft("", (), False, "the model found no answer")
     assert beside_the_rules(refused, Draft("", (cands[0],), True)) == refused
+
+
+@pytest.mark.parametrize(
+    ("text", "answer", "found"),
+    [
+        (
+            "爱普格评分的五个指标分别为：外观Appearance",
+            "五项指标分别为：外观Appearance",
+            "五个指标分别为：外观Appearance",
+        ),
+        ("冰雪皇后店铺遍布12个国家和地区", "店铺遍布10个国家和地区", None),  # one change, but in a number
+        ("高英是北魏宣武帝元恪的第二任皇后", "高英是北魏宣武帝的第二任皇后", None),  # two left out of 14: too many
+        ("共有三项", "两项", None),  # a short answer must be copied exactly
+    ],
+)
+def test_find_near_takes_the_texts_own_span_for_a_slightly_reworded_answer(
+    text: str, answer: str, found: str | None
+) -> None:
+    assert find(text, answer) is None
+    span = find_near(text, answer)
+    assert (text[span[0] : span[1]] if span else None) == found
+
+
+def test_a_lead_that_is_most_of_its_sentence_is_not_said_twice(segmenter: Segmenter) -> None:
+    cands = candidates()
+    reply = '{"answer": "截至2020年9月3日共计布放“刷脸付”受理终端４８２１台。", "sentence": 2}'
+    draft = read(qn.parse("刷脸付受理终端布放情况如何？", segmenter), cands, replying(reply))
+    assert draft.grounded and draft.lead == "" and [c.text for c in draft.sentences] == [SENTENCES[1]]
