@@ -147,7 +147,9 @@ class Assistant:
         if chosen is Mode.LLM:
             yield from self._llm_answer(question, standalone, cands, hits)
             return
-        read = reader.read(q, cands[: self.settings.answer.reader_evidence], self._get_llm().read)
+        llm, knobs = self._get_llm(), self.settings.answer
+        judge = llm.judge if knobs.reader_min_yes > 0 else None
+        read = reader.read(q, cands[: knobs.reader_evidence], llm.read, judge, knobs.reader_min_yes)
         draft = reader.beside_the_rules(read, rules)
         answer = self._from_draft(question, standalone, draft, hits, Mode.READER)
         yield answer.text

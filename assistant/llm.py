@@ -3,12 +3,14 @@
 Owns: the only LangChain imports, the chat client (vLLM, Ollama or a hosted service
 named by ``PILOTQA_LLM_*``), the Chinese prompts (answer from numbered passages,
 rewrite a follow-up), streaming, and converting LangChain messages to plain strings
-at this boundary. Does not own: checking the output (``assistant.core`` runs the
+at this boundary, and a yes/no judgement's probability read from the reply's log-probabilities.
+Does not own: checking the output (``assistant.core`` runs the
 citation and number checks) or the fallback decision.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -71,6 +73,19 @@ def endpoint_error(exc: Exception) -> EndpointError:
     return EndpointError(f"语言模型接口{what}")
 
 
+def yes_probability(token: str, logprobs: Any) -> float:
+    """P(是) / (P(是) + P(否)) over the first token's alternatives in an OpenAI-style ``logprobs`` record."""
+    try:
+        tops = logprobs["content"][0]["top_logprobs"]
+        yes = sum(math.exp(t["logprob"]) for t in tops if t["token"].strip().startswith("是"))
+        no = sum(math.exp(t["logprob"]) for t in tops if t["token"].strip().startswith("否"))
+    except (TypeError, KeyError, IndexError, ValueError):
+        yes, no = 0.0, 0.0
+    if yes + no == 0:
+        return 1.0 if token.strip().startswith("是") else 0.0
+    return yes / (yes + no)
+
+
 class LLM:
     """Plain-string wrapper around a LangChain chat model."""
 
@@ -100,6 +115,16 @@ class LLM:
         except Exception as exc:  # only the endpoint call is guarded
             raise endpoint_error(exc) from exc
         return _text(reply.content)
+
+    def judge(self, system: str, user: str) -> float:
+        """The model's probability that its one-token answer to a yes/no prompt is 是, from that token's
+        log-probabilities (where an endpoint gives none, 1.0 or 0.0 by the token it chose)."""
+        try:
+            reply = self.model.invoke([SystemMessage(system), HumanMessage(user)], max_tokens=1, logprobs=True,
+                                      top_logprobs=10)  # fmt: skip
+        except Exception as exc:  # only the endpoint call is guarded
+            raise endpoint_error(exc) from exc
+        return yes_probability(_text(reply.content), reply.response_metadata.get("logprobs"))
 
     def rewrite(self, question: str, history: Sequence[str]) -> str:
         turns = "\n".join(f"用户：{h}" for h in history[-4:])

@@ -34,7 +34,9 @@ SCHEMA: dict[str, Any] = {
     "properties": {"answer": {"type": "string", "maxLength": 60}, "sentence": {"type": "integer"}},
     "required": ["answer", "sentence"],
 }
+VERIFY = "判断给出的句子是否直接回答了问题。只回答“是”或“否”。"
 Read = Callable[[str, str, dict[str, Any]], str]  # (system, user, schema) -> the model's raw JSON text
+Judge = Callable[[str, str], float]  # (system, user) -> the model's probability of 是
 
 
 @dataclass(frozen=True)
@@ -90,10 +92,26 @@ def parse(raw: str) -> Reading:
 _PARTS = re.compile(r"[；;]")
 
 
-def read(q: qn.Question, cands: Sequence[Candidate], ask_model: Read) -> Draft:
+def read(q: qn.Question, cands: Sequence[Candidate], ask_model: Read, judge: Judge | None = None,
+         min_yes: float = 0.0) -> Draft:  # fmt: skip
     """The reader's draft for ``q`` from ``cands`` (the best sentences as the extractor ranks them, all of which
     the model reads): every part of the model's answer that stands in the evidence and passes the checks, with
-    the sentences that hold them."""
+    the sentences that hold them; with ``judge``, refused unless the model then rates the first sentence as
+    answering the question with a probability of at least ``min_yes``."""
+    draft = _located(q, cands, ask_model)
+    if judge is None or not draft.grounded:
+        return draft
+    yes = judge(VERIFY, claim(q, draft))
+    return draft if yes >= min_yes else Draft("", (), False, f"the model doubts the sentence answers ({yes:.2f})")
+
+
+def claim(q: qn.Question, draft: Draft) -> str:
+    """What the model is asked to confirm: the sentence, the question and the answer taken from the sentence."""
+    lead = f"\n答案：{draft.lead}" if draft.lead else ""
+    return f"句子：{draft.sentences[0].text.strip()}\n问题：{q.text}{lead}"
+
+
+def _located(q: qn.Question, cands: Sequence[Candidate], ask_model: Read) -> Draft:
     if not cands:
         return Draft("", (), False, "no evidence")
     reading = parse(ask_model(SYSTEM, f"句子：\n{evidence(cands)}\n\n问题：{q.text}", SCHEMA))

@@ -44,6 +44,11 @@ class AnswerKnobs(BaseModel):
     )
     quote_budget: int = Field(default=180, ge=20, description="Characters of quoted text an extractive answer holds.")
     reader_evidence: int = Field(default=6, ge=1, description="Candidate sentences a language model reads.")
+    reader_min_yes: float = Field(
+        default=0.6, ge=0, le=1,
+        description="Reader mode refuses unless the model, asked again, rates its sentence as answering the "
+        "question with at least this probability (0 skips the check).",
+    )  # fmt: skip
 
 
 class Settings(BaseSettings):

@@ -13,6 +13,7 @@ import pytest
 
 from assistant import question as qn
 from assistant.extract import Candidate, Draft
+from assistant.llm import yes_probability
 from assistant.reader import beside_the_rules, counted_in, evidence, find, find_near, in_context, read
 from kb.errors import EndpointError
 from kb.records import Chunk, Hit
@@ -185,3 +186,37 @@ def test_a_lead_that_is_most_of_its_sentence_is_not_said_twice(segmenter: Segmen
     reply = '{"answer": "截至2020年9月3日共计布放“刷脸付”受理终端４８２１台。", "sentence": 2}'
     draft = read(qn.parse("刷脸付受理终端布放情况如何？", segmenter), cands, replying(reply))
     assert draft.grounded and draft.lead == "" and [c.text for c in draft.sentences] == [SENTENCES[1]]
+
+
+def test_an_answer_the_model_then_doubts_is_refused(segmenter: Segmenter) -> None:
+    q = qn.parse("刷脸付受理终端布放了多少台？", segmenter)
+    asked: list[str] = []
+
+    def judging(p: float) -> Any:
+        def judge(system: str, user: str) -> float:
+            asked.append(user)
+            return p
+
+        return judge
+
+    reply = replying('{"answer": "4821台", "sentence": 2}')
+    sure = read(q, candidates(), reply, judging(0.9), 0.6)
+    assert sure.grounded and sure.lead == "４８２１台"
+    assert asked == [f"句子：{SENTENCES[1]}\n问题：刷脸付受理终端布放了多少台？\n答案：４８２１台"]
+    doubted = read(q, candidates(), reply, judging(0.3), 0.6)
+    assert not doubted.grounded and doubted.reason == "the model doubts the sentence answers (0.30)"
+
+
+@pytest.mark.parametrize(
+    ("token", "logprobs", "p"),
+    [
+        ("是", {"content": [{"top_logprobs": [{"token": "是", "logprob": -0.5}, {"token": "否", "logprob": -1.5}]}]},
+         0.731),
+        ("否", {"content": [{"top_logprobs": [{"token": " 否", "logprob": -0.1}, {"token": "Yes", "logprob": -3}]}]},
+         0.0),
+        ("是", None, 1.0),  # an endpoint without log-probabilities: the token it chose
+        ("不", {"content": []}, 0.0),
+    ],
+)  # fmt: skip
+def test_yes_probability_from_an_openai_logprobs_record(token: str, logprobs: Any, p: float) -> None:
+    assert yes_probability(token, logprobs) == pytest.approx(p, abs=1e-3)
