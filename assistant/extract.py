@@ -92,6 +92,8 @@ class Extractor:
         said = normalize(best.text)  # a yes/no lead needs the sentence itself, not its subject, to say it
         own = sum(a in said for a in anchors) / max(len(anchors), 1)
         lead = key_fact(q, [c.text for c in listed], anchors, own)
+        if not lead and q.unit == "元":  # a price is an amount of money or nothing (4821台 is no price)
+            return Draft("", (), False, "no amount in 元")
         if not lead:  # no key fact: the best sentence with what surrounds it carries the answer
             return Draft(lead, tuple(_with_context(best, listed, cands, self.knobs)), True)
         listed = [trimmed(c) for c in listed]

@@ -98,7 +98,8 @@ def _quantity(q: qn.Question, text: str) -> str:
     found = [x for x in _amounts(text) if x.text not in q.text]
     if q.unit:  # 多少公里: a quantity in kilometres or no key fact at all
         found = [x for x in found if _has_unit(text, x, q.unit)]
-        return _with_unit(text, _counting(q, text, found) or found[0]) if found else ""
+        best = _counting(q, text, found) or next((x for x in found if not _counts_other(q, text, x)), None)
+        return _with_unit(text, best) if best else ""
     found = [x for x in found if x.text[0].isdigit() or len(x.text) > 1]  # 一个, 两次 answer nothing
     if not found:
         return ""
@@ -117,6 +118,12 @@ def _counting(q: qn.Question, text: str, found: list[Quantity]) -> Quantity | No
     starts = [x for x in found if text[x.start - 1 : x.start] not in _RANGE_MARKS]  # 2,800米 in 100米至2,800米
     best = max(starts, key=named, default=None)
     return best if best is not None and named(best) else None
+
+
+def _counts_other(q: qn.Question, text: str, x: Quantity) -> bool:
+    """The quantity counts a thing the question does not name (年、季、周3个层次 for 多少个试点项目)."""
+    after = text[x.start + len(_with_unit(text, x)) :].removeprefix("的")[:1]  # past its unit and range
+    return "\u4e00" <= after <= "\u9fff" and after not in q.text
 
 
 def _date(q: qn.Question, text: str, anchors: tuple[str, ...]) -> str:
@@ -139,10 +146,13 @@ def extend_span(text: str, start: int, end: int) -> str:
     return text[start:end]
 
 
+_MONEY = re.compile(r"余?[万亿]?(?:(?:美|港|欧|日|韩|澳|加|新台|人民币)?元|英镑|美金|卢布|法郎)")  # 多少钱 asks for these
+
+
 def _has_unit(text: str, x: Quantity, unit: str) -> bool:
     """The quantity is counted in ``unit`` (4821台, 8公斤, 10.29万户, 15至20厘米; not 33个项目 for 项)."""
     far = _RANGE.match(text, x.end)
-    counted = re.compile(rf"余?[万亿]?{re.escape(unit)}")
+    counted = _MONEY if unit == "元" else re.compile(rf"余?[万亿]?{re.escape(unit)}")
     return any(counted.match(text, e) for e in (x.end, far.end() if far else x.end))
 
 

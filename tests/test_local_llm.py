@@ -17,14 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from assistant import cite
+from assistant import cite, reader
 from assistant.core import Assistant, Resources
-from assistant.llm import build_chat_model
+from assistant.llm import LLM, build_chat_model
 from ingest.pipeline import Ingestor
 from kb.errors import PilotQAError
 from kb.records import Answer, Citation, Mode, Progress
 from kb.segment import Segmenter
-from kb.settings import Settings
+from kb.settings import AnswerKnobs, Settings
 from kb.store import KnowledgeBase
 from models import llama_server
 from models.embed import Embedder
@@ -173,3 +173,19 @@ def test_reader_mode_on_the_real_server_answers_only_what_it_can_locate(assistan
             assert answer.trace.refusal and answer.related
     refused = assistant.ask("广东省试点项目数量是多少？", mode="reader")  # whatever the model says, 广东 is not there
     assert refused.mode is Mode.READER and not refused.grounded
+
+
+def test_the_default_model_judges_whether_its_sentence_answers(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The check after reading, with the bundled 1.5B the product uses by default (its own server, in a cache of
+    this test's): a sentence that answers is rated far above the threshold, a count offered for a price below."""
+    home = tmp_path_factory.mktemp("judge")
+    model = str(gguf_path(CACHE, "qwen2.5-coder-1.5b"))
+    settings = Settings(home=home / "home", cache_dir=home / "cache", reader_model=model)
+    sentence = "句子：截至2020年9月3日共计布放“刷脸付”受理终端4821台,实现人脸绑卡29.98万张。"
+    try:
+        llm = LLM(build_chat_model(settings))
+        yes = llm.judge(reader.VERIFY, f"{sentence}\n问题：刷脸付受理终端布放了多少台？\n答案：4821台")
+        no = llm.judge(reader.VERIFY, f"{sentence}\n问题：一台刷脸付终端的采购价格是多少钱？\n答案：4821台")
+    finally:
+        llama_server.stop(settings)
+    assert yes > 0.9 and no < AnswerKnobs().reader_min_yes, (yes, no)

@@ -106,6 +106,10 @@ def test_enumeration_items(text: str, items: list[str]) -> None:
         ("山东省一共有多少个试点项目？", "精心组织了涉及4个方向的33个项目(含青岛市9项)作为试点内容。", (), "33个"),
         ("青岛有几项试点项目？", "精心组织了涉及4个方向的33个项目(含青岛市9项)作为试点内容。", (), "9项"),
         ("一台刷脸付终端的采购价格是多少钱？", "共计布放“刷脸付”受理终端4821台。", (), ""),  # a price is not a count
+        ("泰森共斥资多少钱收购希尔夏？", "每股63美元现金，斥资77亿美元收购希尔夏品牌。", (), "77亿美元"),  # money
+        # a count of something the question does not name is no answer (3个层次 for 多少个试点项目)
+        ("试点项目一共有多少个？", "按照年、季、周3个层次建立项目跟踪机制。", (), ""),
+        ("该区有多少个乡镇？", "全区辖3个镇、5个乡。", (), "3个"),
     ],
 )
 def test_key_fact(question: str, text: str, anchors: tuple[str, ...], lead: str, segmenter: Segmenter) -> None:
