@@ -146,7 +146,8 @@ def extend_span(text: str, start: int, end: int) -> str:
     return text[start:end]
 
 
-_MONEY = re.compile(r"余?[万亿]?(?:(?:美|港|欧|日|韩|澳|加|新台|人民币)?元|英镑|美金|卢布|法郎)")  # 多少钱 asks for these
+# the money 多少钱 asks for
+_MONEY = re.compile(r"余?[万亿]?(?:(?:美|港|欧|日|韩|澳|加|新台|人民币)?元|英镑|美金|卢布|法郎)")
 
 
 def _has_unit(text: str, x: Quantity, unit: str) -> bool:
