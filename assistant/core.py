@@ -172,7 +172,8 @@ class Assistant:
     def _from_draft(self, question: str, standalone: str, draft: Draft, hits: list[Hit], mode: Mode) -> Answer:
         """A draft (the extractor's or the reader's) as a checked answer with numbered citations, or the refusal."""
         if not draft.grounded:
-            return self._refusal(question, standalone, hits, mode, draft.reason)
+            refusal = self._refusal(question, standalone, hits, mode, draft.reason)
+            return replace(refusal, trace=replace(refusal.trace, judged=draft.judged))
         cites = [cite.citation(i, hit, a, b) for i, (hit, a, b) in enumerate(merge_adjacent(draft.sentences), start=1)]
         body = "".join(f"{c.quote}[{c.n}]" for c in cites)
         lead = draft.lead
@@ -181,7 +182,9 @@ class Assistant:
         if problems:  # cannot happen by construction; never show an unsupported number
             log.error("extractive answer had unsupported numbers %s", problems)
             text = body
-        return Answer(question, text, grounded=True, mode=mode, citations=tuple(cites))
+        return Answer(
+            question, text, grounded=True, mode=mode, citations=tuple(cites), trace=Trace(judged=draft.judged)
+        )
 
     @staticmethod
     def _refusal(question: str, standalone: str, hits: Sequence[Hit], mode: Mode, reason: str) -> Answer:

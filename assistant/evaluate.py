@@ -59,6 +59,7 @@ class Outcome:
     ms: float
     refusal: str = ""
     mode: str = ""
+    judged: float | None = None
 
 
 def evaluate(assistant: Assistant, set_dir: Path, limit: int | None = None, mode: str | None = None,
@@ -70,7 +71,7 @@ def evaluate(assistant: Assistant, set_dir: Path, limit: int | None = None, mode
         answer = assistant.ask(row["question"], mode=mode)
         docs = list(dict.fromkeys(h.chunk.doc_id for h in answer.trace.hits))
         out = Outcome(answer.text, answer.grounded, docs, answer.trace.timings.get("total_ms", 0.0),
-                      answer.trace.refusal, str(answer.mode))  # fmt: skip
+                      answer.trace.refusal, str(answer.mode), answer.trace.judged)  # fmt: skip
         outcomes.append(out)
         if details is not None:
             details.write(json.dumps(detail(row, out), ensure_ascii=False) + "\n")
@@ -84,7 +85,8 @@ def detail(row: dict[str, Any], out: Outcome) -> dict[str, Any]:
     ok = contains(out.text, row["answers"], row.get("answer_mode", "any")) if answerable else not out.grounded
     return {"id": row.get("id"), "question": row["question"], "answers": row["answers"], "answerable": answerable,
             "answer": out.text, "grounded": out.grounded, "mode": out.mode, "refusal": out.refusal,
-            "correct": bool(out.grounded and ok) if answerable else ok, "ms": round(out.ms, 1)}  # fmt: skip
+            "correct": bool(out.grounded and ok) if answerable else ok, "ms": round(out.ms, 1),
+            "judged": out.judged}  # fmt: skip
 
 
 def score(rows: list[dict[str, Any]], outcomes: list[Outcome]) -> dict[str, Any]:

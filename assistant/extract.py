@@ -40,6 +40,7 @@ class Draft:
     sentences: tuple[Candidate, ...]
     grounded: bool
     reason: str = ""
+    judged: float | None = None  # a language model's probability that the first sentence answers (reader mode)
 
 
 IdfOf = Callable[[str], float]

@@ -102,7 +102,9 @@ def read(q: qn.Question, cands: Sequence[Candidate], ask_model: Read, judge: Jud
     if judge is None or not draft.grounded:
         return draft
     yes = judge(VERIFY, claim(q, draft))
-    return draft if yes >= min_yes else Draft("", (), False, f"the model doubts the sentence answers ({yes:.2f})")
+    if yes < min_yes:
+        return Draft("", (), False, f"the model doubts the sentence answers ({yes:.2f})", judged=yes)
+    return replace(draft, judged=yes)
 
 
 def claim(q: qn.Question, draft: Draft) -> str:

@@ -125,6 +125,7 @@ class Trace:
     timings: dict[str, float] = field(default_factory=dict, hash=False, compare=False)
     refusal: str = ""  # why the answer is a refusal ("" when it is not)
     model: str = ""  # the language model that took part, in words ("" for the rules alone)
+    judged: float | None = None  # the model's probability that its sentence answers the question (reader mode)
 
 
 @dataclass(frozen=True)

@@ -303,6 +303,7 @@ def test_eval_scores_and_writes_a_line_per_question(assistant: Assistant, tmp_pa
     lines = [json.loads(line) for line in details.getvalue().splitlines()]
     assert [(d["id"], d["correct"]) for d in lines] == [("a", True), ("b", False), ("c", True)]
     assert lines[2]["grounded"] is False and lines[2]["refusal"] and lines[0]["mode"] == "extractive"
+    assert lines[0]["judged"] is None  # no language model judged the rules' answer
 
 
 def test_answer_knobs_come_from_the_environment_and_decide_refusal(

@@ -201,10 +201,11 @@ def test_an_answer_the_model_then_doubts_is_refused(segmenter: Segmenter) -> Non
 
     reply = replying('{"answer": "4821台", "sentence": 2}')
     sure = read(q, candidates(), reply, judging(0.9), 0.6)
-    assert sure.grounded and sure.lead == "４８２１台"
+    assert sure.grounded and sure.lead == "４８２１台" and sure.judged == 0.9
     assert asked == [f"句子：{SENTENCES[1]}\n问题：刷脸付受理终端布放了多少台？\n答案：４８２１台"]
     doubted = read(q, candidates(), reply, judging(0.3), 0.6)
     assert not doubted.grounded and doubted.reason == "the model doubts the sentence answers (0.30)"
+    assert doubted.judged == 0.3  # kept on the refusal too: eval --details shows how sure the model was
 
 
 @pytest.mark.parametrize(
