@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bench.threshold import auc, curve
 
-ROWS = [
+ROWS: list[dict[str, Any]] = [
     {"answerable": True, "grounded": True, "correct": True, "judged": 0.9},
     {"answerable": True, "grounded": True, "correct": False, "judged": 0.4},
     {"answerable": False, "grounded": True, "correct": False, "judged": 0.5},
