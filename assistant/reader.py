@@ -1,13 +1,16 @@
 """The reader: a language model picks the answer out of the evidence; the product checks it.
 
 Owns: the evidence the model reads (the best candidate sentences, each with its document's
-title and section), the answer schema (one short span copied from a sentence, and that
-sentence's number), locating the span in the evidence (normalised; the model's number is
-only a hint), the checks the rules do well (the unit asked for, the entities the question
-names), and the draft it yields: the located span as the lead and the sentence that holds
-it. A span found nowhere is dropped, so grounding is decided by where the answer was
-found, never by the model's wording. Does not own: talking to the model (``assistant.llm``)
-or citations (``assistant.core``).
+title and section, a table row under its header, a back-reference after its sentence), the
+answer schema (short spans copied from the sentences, one per part the question asks for,
+and a sentence number), locating each span in the evidence (normalised, then by a small edit
+distance; numbers exact; the model's number is only a hint), the checks the rules do well
+(the unit asked for, the entities the question names), the model's judgement of whether
+its sentence answers at all, and the draft it yields: the located spans as the lead, the
+sentences that hold them, and the rules' own sentence beside them when it is another one.
+A span found nowhere is dropped, so grounding is decided by where the answer was found,
+never by the model's wording. Does not own: talking to the model (``assistant.llm``) or
+citations (``assistant.core``).
 """
 
 from __future__ import annotations
@@ -129,7 +132,7 @@ def _located(q: qn.Question, cands: Sequence[Candidate], ask_model: Read) -> Dra
             reasons.append(reason)
             continue
         leads.append(lead)
-        if cand.start not in {c.start for c in quotes if c.hit.chunk.doc_id == cand.hit.chunk.doc_id}:
+        if not any(_overlap(cand, c) for c in quotes):
             quotes.append(cand)
     if not leads:
         return Draft("", (), False, reasons[0])
