@@ -1,7 +1,8 @@
 """The reader's self-check threshold, read off one eval run: ``python -m bench.threshold DETAILS.jsonl``.
 
-Owns: from ``pilotqa eval SET --mode reader --details DETAILS.jsonl`` run with ``PILOTQA_ANSWER__READER_MIN_YES=0``
-(every located answer judged, none refused for doubt), the containment and refusal each threshold would give,
+Owns: from ``pilotqa eval SET --mode reader --details DETAILS.jsonl`` run with ``PILOTQA_ANSWER__READER_MIN_YES=0.01``
+(every located answer judged, hardly any refused for doubt; 0 would skip the check), the containment and refusal
+each threshold would give,
 and how well the model's judgement separates answerable from unanswerable questions (the area under the ROC
 curve). Does not own: answering or scoring single answers (``assistant.evaluate`` wrote the lines).
 """
@@ -13,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-THRESHOLDS = (0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9)
+THRESHOLDS = (0.01, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
 def auc(positive: list[float], negative: list[float]) -> float:
@@ -36,7 +37,7 @@ def curve(rows: list[dict[str, Any]]) -> list[str]:
         kept = [r for r in rows if r["grounded"] and (r.get("judged") is None or r["judged"] >= t)]
         held = sum(r["correct"] for r in kept if r["answerable"]) / len(answerable) if answerable else float("nan")
         refused = sum(r not in kept for r in unanswerable) / len(unanswerable) if unanswerable else float("nan")
-        lines.append(f"| {t:.1f} | {held:.3f} | {refused:.3f} |")
+        lines.append(f"| {t:g} | {held:.3f} | {refused:.3f} |")
     return lines
 
 
