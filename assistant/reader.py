@@ -166,7 +166,7 @@ def check_part(q: qn.Question, part: Reading, cands: Sequence[Candidate]) -> tup
     """One answer part as its lead (a number with its unit) and the sentence that holds it, or why it is dropped:
     found in no sentence, not counted in the unit asked for, or in evidence that lacks an entity the question
     names."""
-    found = locate(part, cands)
+    found = locate(part, cands, q.unit if q.kind is qn.QUANTITY else "")
     if found is None:
         return "", None, f"answer not in the evidence: {part.answer[:20]}"
     cand, start, end = found
@@ -191,17 +191,23 @@ def counted_in(lead: str, unit: str) -> bool:
     return unit in lead
 
 
-def locate(reading: Reading, cands: Sequence[Candidate]) -> tuple[Candidate, int, int] | None:
-    """The sentence that holds the answer (the model's choice first) and the answer's span in its text."""
+def locate(reading: Reading, cands: Sequence[Candidate], unit: str = "") -> tuple[Candidate, int, int] | None:
+    """The sentence that holds the answer (the model's choice first) and the answer's span in its text; a bare
+    number is taken where it is counted in ``unit`` (9 in 青岛市9项, not in 9月) when such a place exists."""
     order = list(cands)
     if 1 <= reading.sentence <= len(cands):
         order.insert(0, order.pop(reading.sentence - 1))
-    for finder in (find, find_near):  # a copy anywhere before a near copy in the model's sentence
-        for c in order:
-            span = finder(c.text, reading.answer)
-            if span is not None:
-                return c, *span
+    for finder in (find_all, _near_all):  # copies anywhere before a near copy in the model's sentence
+        spans = [(c, a, b) for c in order for a, b in finder(c.text, reading.answer)]
+        counted = [s for s in spans if counted_in(extend_span(s[0].text, s[1], s[2]), unit)]
+        if spans:
+            return (counted or spans)[0]
     return None
+
+
+def _near_all(text: str, answer: str) -> list[tuple[int, int]]:
+    span = find_near(text, answer)
+    return [span] if span else []
 
 
 _SPACE = re.compile(r"\s+")
@@ -221,19 +227,25 @@ def _cuts_number(flat: str, at: int, end: int) -> bool:
 
 
 def find(text: str, answer: str) -> tuple[int, int] | None:
-    """Where ``answer`` stands in ``text`` after normalising both (width, case, spaces), as offsets into
+    """Where ``answer`` first stands in ``text`` (see ``find_all``)."""
+    return next(iter(find_all(text, answer)), None)
+
+
+def find_all(text: str, answer: str) -> list[tuple[int, int]]:
+    """Everywhere ``answer`` stands in ``text`` after normalising both (width, case, spaces), as offsets into
     ``text``; a number is found whole (3 is not found inside 33)."""
     want = _SPACE.sub("", normalize(answer))
     if not want:
-        return None
+        return []
     flat, owner = _flat(text)
+    spans = []
     at = flat.find(want)
     while at >= 0:
         end = at + len(want)
         if not _cuts_number(flat, at, end):
-            return owner[at], owner[end - 1] + 1
+            spans.append((owner[at], owner[end - 1] + 1))
         at = flat.find(want, at + 1)
-    return None
+    return spans
 
 
 _DIGITS = re.compile(r"\d+")

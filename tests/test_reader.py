@@ -221,3 +221,11 @@ def test_an_answer_the_model_then_doubts_is_refused(segmenter: Segmenter) -> Non
 )  # fmt: skip
 def test_yes_probability_from_an_openai_logprobs_record(token: str, logprobs: Any, p: float) -> None:
     assert yes_probability(token, logprobs) == pytest.approx(p, abs=1e-3)
+
+
+def test_a_bare_number_is_located_where_it_is_counted_in_the_unit_asked(segmenter: Segmenter) -> None:
+    # 9 stands first in 2020年9月3日 (sentence 2, the model's hint) but is counted in 项 only in sentence 1
+    draft = read(
+        qn.parse("青岛市有几项试点项目？", segmenter), candidates(), replying('{"answer": "9", "sentence": 2}')
+    )
+    assert draft.grounded and draft.lead == "9项" and [c.text for c in draft.sentences] == [SENTENCES[0]]
