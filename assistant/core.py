@@ -174,7 +174,8 @@ class Assistant:
         if not draft.grounded:
             refusal = self._refusal(question, standalone, hits, mode, draft.reason)
             return replace(refusal, trace=replace(refusal.trace, judged=draft.judged))
-        cites = [cite.citation(i, hit, a, b) for i, (hit, a, b) in enumerate(merge_adjacent(draft.sentences), start=1)]
+        spans = merge_adjacent(draft.sentences) + merge_adjacent(draft.also)  # the lead's own sentences first
+        cites = [cite.citation(i, hit, a, b) for i, (hit, a, b) in enumerate(spans, start=1)]
         body = "".join(f"{c.quote}[{c.n}]" for c in cites)
         lead = draft.lead
         text = f"{lead}。{body}" if lead and lead != cites[0].quote else body

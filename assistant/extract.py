@@ -41,6 +41,7 @@ class Draft:
     grounded: bool
     reason: str = ""
     judged: float | None = None  # a language model's probability that the first sentence answers (reader mode)
+    also: tuple[Candidate, ...] = ()  # quoted after the sentences above: the rules' own where the reader differs
 
 
 IdfOf = Callable[[str], float]

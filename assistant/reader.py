@@ -155,7 +155,7 @@ def beside_the_rules(read: Draft, rules: Draft) -> Draft:
     first = rules.sentences[0]
     if any(_overlap(first, c) for c in read.sentences):
         return read
-    return replace(read, sentences=(*read.sentences, first))
+    return replace(read, also=(first,))
 
 
 def _overlap(a: Candidate, b: Candidate) -> bool:

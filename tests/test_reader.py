@@ -155,7 +155,8 @@ def test_the_rules_sentence_is_quoted_beside_the_models_when_they_differ(segment
     agree = beside_the_rules(read_draft, Draft("", (cands[1],), True))
     assert agree == read_draft  # one sentence: the model and the rules chose the same
     differ = beside_the_rules(read_draft, Draft("", (cands[0],), True))
-    assert differ.lead == read_draft.lead and [c.text for c in differ.sentences] == [SENTENCES[1], SENTENCES[0]]
+    assert differ.lead == read_draft.lead and [c.text for c in differ.sentences] == [SENTENCES[1]]
+    assert differ.also == (cands[0],)  # quoted after the model's own sentence, which holds the lead
     refused = Draft("", (), False, "the model found no answer")
     assert beside_the_rules(refused, Draft("", (cands[0],), True)) == refused
 
