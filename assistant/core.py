@@ -28,6 +28,7 @@ from models import gguf, llama_server
 from models.embed import Embedder, Reranker
 
 log = logging.getLogger(__name__)
+LLM_PASSAGES = 12  # candidate sentences the LLM mode writes from
 EMPTY_KB = "知识库里还没有文档。请先导入报告（pilotqa ingest 路径，或在界面侧栏上传），再提问。"
 _TRAILING = re.compile(r"(是多少|有多少|是什么|有哪些|是哪些|是谁|是哪[一几]?家|是否|吗|呢|么)?[？?。！!\s]*$")
 
@@ -123,7 +124,7 @@ class Assistant:
         rules = self.extractor.answer(q, cands)
         extractive = self._from_draft(question, standalone, rules, hits, Mode.EXTRACTIVE)
         if chosen is not Mode.EXTRACTIVE and hits:
-            read = cands[: self.settings.answer.reader_evidence]
+            read = cands[: LLM_PASSAGES if chosen is Mode.LLM else self.settings.answer.reader_evidence]
             pool = [cite.citation(i, c.hit, c.start, c.end) for i, c in enumerate(read, start=1)]
             yield Progress(f"{self.model_label}正在阅读 {len(pool)} 条相关句子…", tuple(pool))
             try:
@@ -197,7 +198,7 @@ class Assistant:
     def _llm_answer(self, question: str, standalone: str, cands: list[Candidate],
                     hits: list[Hit]) -> Iterator[str | Answer]:  # fmt: skip
         llm = self._get_llm()
-        pool = [cite.citation(i, c.hit, c.start, c.end) for i, c in enumerate(cands[:12], start=1)]
+        pool = [cite.citation(i, c.hit, c.start, c.end) for i, c in enumerate(cands[:LLM_PASSAGES], start=1)]
         pieces: list[str] = []
         for piece in llm.answer_stream(standalone, [c.quote for c in pool]):
             pieces.append(piece)
