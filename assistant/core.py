@@ -125,10 +125,10 @@ class Assistant:
         extractive = self._from_draft(question, standalone, rules, hits, Mode.EXTRACTIVE)
         if chosen is not Mode.EXTRACTIVE and hits:
             read = cands[: LLM_PASSAGES if chosen is Mode.LLM else self.settings.answer.reader_evidence]
-            pool = [cite.citation(i, c.hit, c.start, c.end) for i, c in enumerate(read, start=1)]
-            yield Progress(f"{self.model_label}正在阅读 {len(pool)} 条相关句子…", tuple(pool))
+            pool = tuple(cite.citation(i, c.hit, c.start, c.end) for i, c in enumerate(read, start=1))
+            yield Progress(f"{self.model_label}正在阅读 {len(pool)} 条相关句子…", pool)
             try:
-                for item in self._with_model(chosen, q, question, standalone, cands, hits, rules):
+                for item in self._with_model(chosen, q, question, standalone, read, pool, hits, rules):
                     if isinstance(item, Answer):
                         item = replace(item, trace=replace(item.trace, model=self.model_label))
                         yield _traced(item, hits, timings, started)
@@ -141,17 +141,16 @@ class Assistant:
         yield extractive.text
         yield _traced(extractive, hits, timings, started)
 
-    def _with_model(self, chosen: Mode, q: qn.Question, question: str, standalone: str, cands: list[Candidate],
-                    hits: list[Hit], rules: Draft) -> Iterator[str | Answer]:  # fmt: skip
-        """The answer a language model takes part in: the reader's checked span beside the rules' own sentence,
-        or the LLM's checked text."""
+    def _with_model(self, chosen: Mode, q: qn.Question, question: str, standalone: str, read: list[Candidate],
+                    pool: tuple[Citation, ...], hits: list[Hit], rules: Draft) -> Iterator[str | Answer]:  # fmt: skip
+        """The answer a language model takes part in, from the sentences it reads (``read``, numbered as ``pool``):
+        the reader's checked span beside the rules' own sentence, or the LLM's checked text."""
         if chosen is Mode.LLM:
-            yield from self._llm_answer(question, standalone, cands, hits)
+            yield from self._llm_answer(question, standalone, pool, hits)
             return
         llm, knobs = self._get_llm(), self.settings.answer
         judge = llm.judge if knobs.reader_min_yes > 0 else None
-        read = reader.read(q, cands[: knobs.reader_evidence], llm.read, judge, knobs.reader_min_yes)
-        draft = reader.beside_the_rules(read, rules)
+        draft = reader.beside_the_rules(reader.read(q, read, llm.read, judge, knobs.reader_min_yes), rules)
         answer = self._from_draft(question, standalone, draft, hits, Mode.READER)
         yield answer.text
         yield answer
@@ -195,10 +194,9 @@ class Assistant:
         text = f"资料中没有找到关于“{topic(standalone)}”的信息。"
         return Answer(question, text, grounded=False, mode=mode, related=related, trace=Trace(refusal=reason))
 
-    def _llm_answer(self, question: str, standalone: str, cands: list[Candidate],
+    def _llm_answer(self, question: str, standalone: str, pool: tuple[Citation, ...],
                     hits: list[Hit]) -> Iterator[str | Answer]:  # fmt: skip
         llm = self._get_llm()
-        pool = [cite.citation(i, c.hit, c.start, c.end) for i, c in enumerate(cands[:LLM_PASSAGES], start=1)]
         pieces: list[str] = []
         for piece in llm.answer_stream(standalone, [c.quote for c in pool]):
             pieces.append(piece)

@@ -226,11 +226,6 @@ def _cuts_number(flat: str, at: int, end: int) -> bool:
     )
 
 
-def find(text: str, answer: str) -> tuple[int, int] | None:
-    """Where ``answer`` first stands in ``text`` (see ``find_all``)."""
-    return next(iter(find_all(text, answer)), None)
-
-
 def find_all(text: str, answer: str) -> list[tuple[int, int]]:
     """Everywhere ``answer`` stands in ``text`` after normalising both (width, case, spaces), as offsets into
     ``text``; a number is found whole (3 is not found inside 33)."""

@@ -14,7 +14,7 @@ import pytest
 from assistant import question as qn
 from assistant.extract import Candidate, Draft
 from assistant.llm import yes_probability
-from assistant.reader import beside_the_rules, counted_in, evidence, find, find_near, in_context, read
+from assistant.reader import beside_the_rules, counted_in, evidence, find_all, find_near, in_context, read
 from kb.errors import EndpointError
 from kb.records import Chunk, Hit
 from kb.segment import Segmenter
@@ -38,7 +38,7 @@ SENTENCES = [
     ],
 )
 def test_find(text: str, answer: str, found: str | None) -> None:
-    span = find(text, answer)
+    span = next(iter(find_all(text, answer)), None)
     assert (text[span[0] : span[1]] if span else None) == found
 
 
@@ -177,7 +177,7 @@ def test_the_rules_sentence_is_quoted_beside_the_models_when_they_differ(segment
 def test_find_near_takes_the_texts_own_span_for_a_slightly_reworded_answer(
     text: str, answer: str, found: str | None
 ) -> None:
-    assert find(text, answer) is None
+    assert find_all(text, answer) == []
     span = find_near(text, answer)
     assert (text[span[0] : span[1]] if span else None) == found
 
