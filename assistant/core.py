@@ -120,7 +120,7 @@ class Assistant:
         found = self.retriever.search(standalone, self.settings.top_k, filters, [*q.terms, *carried])
         hits = found.hits
         timings = {"retrieve_ms": (time.perf_counter() - started) * 1e3, **found.timings}
-        cands = self.extractor.candidates(q, hits, lambda t: self.res.kb.idf("terms", t))
+        cands = self.extractor.candidates(q, hits, lambda t: self.res.kb.idf("terms", t), self.similarity)
         rules = self.extractor.answer(q, cands)
         extractive = self._from_draft(question, standalone, rules, hits, Mode.EXTRACTIVE)
         if chosen is not Mode.EXTRACTIVE and hits:
@@ -140,6 +140,11 @@ class Assistant:
                 extractive = replace(extractive, notice=f"{exc}，以下为离线抽取的答案。")
         yield extractive.text
         yield _traced(extractive, hits, timings, started)
+
+    def similarity(self, question: str, sentences: list[str]) -> list[float]:
+        """Cosine similarity of ``question`` to each sentence (the embedder's vectors are unit length)."""
+        embedder = self.res.embedder
+        return [float(x) for x in embedder.passages(sentences) @ embedder.query(question)]
 
     def _with_model(self, chosen: Mode, q: qn.Question, question: str, standalone: str, read: list[Candidate],
                     pool: tuple[Citation, ...], hits: list[Hit], rules: Draft) -> Iterator[str | Answer]:  # fmt: skip

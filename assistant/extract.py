@@ -2,8 +2,9 @@
 
 Owns: scoring every sentence of the retrieved chunks against the question (IDF-
 weighted term overlap, character-bigram overlap, the chunk's retrieval rank, fit to
-the question type), the refusal rule (weak evidence, or a key entity the evidence
-never names) and choosing the sentences an answer quotes. Does not own: retrieval,
+the question type), ranking the best few again with their similarity in meaning to
+the question, the refusal rule (weak evidence, or a key entity the evidence never
+names) and choosing the sentences an answer quotes. Does not own: retrieval,
 the key fact itself (``assistant.keyfact``), citations as records (``assistant.cite``),
 or language models.
 """
@@ -45,6 +46,7 @@ class Draft:
 
 
 IdfOf = Callable[[str], float]
+Similarity = Callable[[str, list[str]], list[float]]  # question, sentences -> cosine similarity of each
 
 
 class Extractor:
@@ -56,7 +58,19 @@ class Extractor:
     def weights(self, terms: list[str], idf_of: IdfOf) -> dict[str, float]:
         return {t: max(float(idf_of(t)), 0.3) for t in dict.fromkeys(terms)}
 
-    def candidates(self, q: qn.Question, hits: list[Hit], idf_of: IdfOf) -> list[Candidate]:
+    def candidates(self, q: qn.Question, hits: list[Hit], idf_of: IdfOf,
+                   similarity: Similarity | None = None) -> list[Candidate]:  # fmt: skip
+        """Every sentence of ``hits``, best first: by the rules' score, the best few again by meaning
+        (``similarity``, weighted by ``w_meaning``: the rules' score stays each candidate's ``score``)."""
+        ranked = self._scored(q, hits, idf_of)
+        top = ranked[: self.knobs.meaning_top]
+        if similarity is None or not self.knobs.w_meaning or len(top) < 2:
+            return ranked
+        sims = similarity(q.text, [c.text for c in top])
+        order = sorted(range(len(top)), key=lambda i: -(top[i].score + self.knobs.w_meaning * sims[i]))
+        return [top[i] for i in order] + ranked[len(top) :]
+
+    def _scored(self, q: qn.Question, hits: list[Hit], idf_of: IdfOf) -> list[Candidate]:
         weights = self.weights(list(q.terms), idf_of)
         total = sum(weights.values()) or 1.0
         q_grams = set(bigrams(q.text)) - _QUESTION_GRAMS
@@ -84,8 +98,9 @@ class Extractor:
         if not cands:
             return Draft("", (), False, "no evidence")
         best = cands[0]
-        if best.score < self.knobs.min_score or best.coverage < self.knobs.min_coverage:
-            return Draft("", (), False, f"weak evidence ({best.score:.2f}/{best.coverage:.2f})")
+        strongest = max(cands, key=lambda c: c.score)  # the evidence is as strong as the rules' best sentence
+        if strongest.score < self.knobs.min_score or strongest.coverage < self.knobs.min_coverage:
+            return Draft("", (), False, f"weak evidence ({strongest.score:.2f}/{strongest.coverage:.2f})")
         missing = missing_entity(q, best, _subject(best.hit))
         if missing:
             return Draft("", (), False, f"entity not in evidence: {missing}")

@@ -39,6 +39,12 @@ class AnswerKnobs(BaseModel):
     w_bigrams: float = Field(default=0.3, ge=0, description="Weight: question character bigrams present.")
     w_retrieval: float = Field(default=0.25, ge=0, description="Weight: the chunk's fused retrieval score.")
     w_fit: float = Field(default=0.1, ge=0, description="Weight: the sentence holds what the question type asks.")
+    w_meaning: float = Field(
+        default=1.0, ge=0,
+        description="Weight of the embedding model's question-sentence similarity when the best sentences are "
+        "ranked again by meaning (0 ranks by the rules alone).",
+    )  # fmt: skip
+    meaning_top: int = Field(default=10, ge=1, description="How many of the rules' best sentences are ranked again.")
     runner_up: float = Field(
         default=0.6, ge=0, le=1, description="Runner-up sentences this close to the best (a share) are quoted too."
     )

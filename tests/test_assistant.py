@@ -6,6 +6,7 @@ fake stands exactly at the language-model boundary and everything else is the re
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import json
@@ -21,6 +22,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from assistant import cite
+from assistant import question as qn
 from assistant.core import Assistant, Resources
 from assistant.evaluate import evaluate
 from assistant.retrieve import Filters
@@ -288,6 +290,35 @@ def test_reranker_orders_hits_by_the_local_cross_encoder(res: Resources, tmp_pat
     assert [h.chunk.chunk_id for h in found.hits] != [h.chunk.chunk_id for h in plain.hits]
     answer = reranking.ask(question)  # the whole path answers through the reranked hits
     check_citations(answer, res)
+
+
+DEFINITION = """数字人民币试点情况
+
+截至2023年底，数字人民币试点地区累计交易金额超过1.8万亿元，数字人民币钱包开立数量持续增长。
+数字人民币是中国人民银行发行的数字形式的法定货币，由指定运营机构参与运营，以广义账户体系为基础。
+数字人民币试点城市包括深圳、苏州、雄安新区、成都等地，数字人民币应用场景不断丰富。
+在数字人民币推广中，商业银行为数字人民币钱包提供开立和兑换服务。
+"""
+
+
+def test_the_best_sentences_are_ranked_again_by_meaning(
+    segmenter: Segmenter, embedder: Embedder, tmp_path: Path
+) -> None:
+    # every sentence names 数字人民币 once or twice, so the rules' scores tie; the embedder tells the definition apart
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "数字人民币.txt").write_text(DEFINITION, "utf-8")
+    firsts = []
+    for weight in (0.0, AnswerKnobs().w_meaning):
+        settings = make_settings(tmp_path / f"home-{weight}", answer={"w_meaning": weight})
+        kb = KnowledgeBase.open(settings, "default", segmenter, embedder.name)
+        Ingestor(kb, embedder, settings.chunk_chars, settings.max_file_mb).run([tmp_path / "in"])
+        assistant = Assistant(settings, Resources(settings, segmenter, embedder, kb))
+        q = qn.parse("什么是数字人民币？", segmenter)
+        hits = assistant.retriever.search(q.text, 8, terms=list(q.terms)).hits
+        cands = assistant.extractor.candidates(q, hits, functools.partial(kb.idf, "terms"), assistant.similarity)
+        firsts.append(cands[0].text)
+        assert any(cands[0].text in c.quote for c in assistant.ask(q.text).citations)  # and the answer quotes it
+    assert not firsts[0].startswith("数字人民币是") and firsts[1].startswith("数字人民币是中国人民银行发行")
 
 
 def test_eval_scores_and_writes_a_line_per_question(assistant: Assistant, tmp_path: Path) -> None:
