@@ -17,7 +17,7 @@ from typing import Any
 
 from assistant import cite, followup, reader
 from assistant import question as qn
-from assistant.extract import Candidate, Draft, Extractor
+from assistant.extract import Candidate, Draft, Extractor, quoted_span
 from assistant.retrieve import NO_FILTERS, Filters, Retriever
 from kb.errors import EndpointError, PilotQAError
 from kb.records import Answer, Citation, Hit, Mode, Progress, Trace
@@ -220,15 +220,17 @@ def _traced(answer: Answer, hits: list[Hit], timings: dict[str, float], started:
 
 
 def merge_adjacent(sentences: Sequence[Candidate]) -> list[tuple[Hit, int, int]]:
-    """Sentences in document order, neighbours in one chunk joined into one quote span."""
+    """Sentences in document order (each with what it draws on: ``extract.quoted_span``), neighbours and
+    overlaps in one chunk joined into one quote span."""
     spans: list[tuple[Hit, int, int]] = []
-    for c in sorted(sentences, key=lambda s: (s.hit.chunk.doc_id, s.start)) if len(sentences) > 1 else sentences:
+    quoted = [(c.hit, *quoted_span(c)) for c in sentences]
+    for hit, start, end in sorted(quoted, key=lambda s: (s[0].chunk.doc_id, s[1])) if len(quoted) > 1 else quoted:
         last = spans[-1] if spans else None
-        gap = last[0].chunk.text[last[2] - last[0].chunk.start : c.start - last[0].chunk.start] if last else None
-        if last and last[0].chunk.chunk_id == c.hit.chunk.chunk_id and gap is not None and not gap.strip():
-            spans[-1] = (last[0], last[1], c.end)
+        gap = last[0].chunk.text[last[2] - last[0].chunk.start : start - last[0].chunk.start] if last else None
+        if last and last[0].chunk.chunk_id == hit.chunk.chunk_id and gap is not None and not gap.strip():
+            spans[-1] = (last[0], last[1], max(last[2], end))
         else:
-            spans.append((c.hit, c.start, c.end))
+            spans.append((hit, start, end))
     return spans
 
 

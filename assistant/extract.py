@@ -169,6 +169,18 @@ def trimmed(c: Candidate) -> Candidate:
     return replace(c, start=c.start + m.end(), text=c.text[m.end() :])
 
 
+_DRAWS_ON = re.compile(r"^(?:因此|所以|因而|故而|于是|由此|为此|对此|这|此(?!外)|上述|以上|前者|后者)")
+
+
+def quoted_span(c: Candidate) -> tuple[int, int]:
+    """The document span a quote of ``c`` needs: a sentence that draws on the one before it (因此它被称为…,
+    这使…) starts with that sentence, which holds what it says because of; any other sentence stands alone."""
+    if not _DRAWS_ON.match(c.text.strip()):
+        return c.start, c.end
+    prev = [a for a, b in c.hit.chunk.sentences if b <= c.start][-1:]
+    return (prev[0] if prev else c.start), c.end
+
+
 def _subject(hit: Hit) -> str:
     """What every sentence of the chunk is about: its document's title and its headings."""
     return " ".join((hit.title, *hit.chunk.heading_path))

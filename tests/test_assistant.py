@@ -23,7 +23,7 @@ from langchain_core.messages import AIMessage
 
 from assistant import cite
 from assistant import question as qn
-from assistant.core import Assistant, Resources
+from assistant.core import Assistant, Resources, merge_adjacent
 from assistant.evaluate import evaluate
 from assistant.retrieve import Filters
 from ingest.pipeline import Ingestor
@@ -301,24 +301,54 @@ DEFINITION = """数字人民币试点情况
 """
 
 
+def tiny_assistant(home: Path, text: str, segmenter: Segmenter, embedder: Embedder, **kw: object) -> Assistant:
+    """An assistant over one handwritten document (``text``, its first line the title)."""
+    (home / "in").mkdir(parents=True)
+    (home / "in" / "doc.txt").write_text(text, "utf-8")
+    settings = make_settings(home, **kw)
+    kb = KnowledgeBase.open(settings, "default", segmenter, embedder.name)
+    Ingestor(kb, embedder, settings.chunk_chars, settings.max_file_mb).run([home / "in"])
+    return Assistant(settings, Resources(settings, segmenter, embedder, kb))
+
+
 def test_the_best_sentences_are_ranked_again_by_meaning(
     segmenter: Segmenter, embedder: Embedder, tmp_path: Path
 ) -> None:
     # every sentence names 数字人民币 once or twice, so the rules' scores tie; the embedder tells the definition apart
-    (tmp_path / "in").mkdir()
-    (tmp_path / "in" / "数字人民币.txt").write_text(DEFINITION, "utf-8")
     firsts = []
     for weight in (0.0, AnswerKnobs().w_meaning):
-        settings = make_settings(tmp_path / f"home-{weight}", answer={"w_meaning": weight})
-        kb = KnowledgeBase.open(settings, "default", segmenter, embedder.name)
-        Ingestor(kb, embedder, settings.chunk_chars, settings.max_file_mb).run([tmp_path / "in"])
-        assistant = Assistant(settings, Resources(settings, segmenter, embedder, kb))
+        assistant = tiny_assistant(
+            tmp_path / str(weight), DEFINITION, segmenter, embedder, answer={"w_meaning": weight}
+        )
         q = qn.parse("什么是数字人民币？", segmenter)
         hits = assistant.retriever.search(q.text, 8, terms=list(q.terms)).hits
-        cands = assistant.extractor.candidates(q, hits, functools.partial(kb.idf, "terms"), assistant.similarity)
+        idf = functools.partial(assistant.res.kb.idf, "terms")
+        cands = assistant.extractor.candidates(q, hits, idf, assistant.similarity)
         firsts.append(cands[0].text)
         assert any(cands[0].text in c.quote for c in assistant.ask(q.text).citations)  # and the answer quotes it
     assert not firsts[0].startswith("数字人民币是") and firsts[1].startswith("数字人民币是中国人民银行发行")
+
+
+def test_a_sentence_that_draws_on_the_one_before_is_quoted_with_it(
+    segmenter: Segmenter, embedder: Embedder, tmp_path: Path
+) -> None:
+    text = (
+        "乡村振兴卡\n\n乡村振兴卡的年费全免，跨行取现每月前五笔免手续费。因此它被农户称为“零费卡”。该卡于2021年推出。\n"
+    )
+    assistant = tiny_assistant(tmp_path, text, segmenter, embedder)
+    q = qn.parse("为什么乡村振兴卡被称为零费卡？", segmenter)
+    hits = assistant.retriever.search(q.text, 8, terms=list(q.terms)).hits
+    cands = {
+        c.text[:2]: c for c in assistant.extractor.candidates(q, hits, functools.partial(assistant.res.kb.idf, "terms"))
+    }
+    doc = assistant.res.kb.document(hits[0].chunk.doc_id)
+    assert doc is not None
+    [(_, a, b)] = merge_adjacent([cands["因此"]])
+    assert (
+        doc.text[a:b] == "乡村振兴卡的年费全免，跨行取现每月前五笔免手续费。因此它被农户称为“零费卡”。"
+    )  # the reason comes along
+    [(_, a, b)] = merge_adjacent([cands["该卡"]])
+    assert doc.text[a:b] == "该卡于2021年推出。"  # 该 names the card itself: the sentence stands alone
 
 
 def test_eval_scores_and_writes_a_line_per_question(assistant: Assistant, tmp_path: Path) -> None:
