@@ -175,10 +175,14 @@ _DRAWS_ON = re.compile(r"^(?:因此|所以|因而|故而|于是|由此|为此|�
 def quoted_span(c: Candidate) -> tuple[int, int]:
     """The document span a quote of ``c`` needs: a sentence that draws on the one before it (因此它被称为…,
     这使…) starts with that sentence, which holds what it says because of; any other sentence stands alone."""
-    if not _DRAWS_ON.match(c.text.strip()):
-        return c.start, c.end
-    prev = [a for a, b in c.hit.chunk.sentences if b <= c.start][-1:]
+    prev = sentence_before(c) if _DRAWS_ON.match(c.text.strip()) else None
     return (prev[0] if prev else c.start), c.end
+
+
+def sentence_before(c: Candidate) -> tuple[int, int] | None:
+    """The document span of the sentence right before ``c`` in its chunk, if it has one."""
+    prev = [s for s in c.hit.chunk.sentences if s[1] <= c.start][-1:]
+    return prev[0] if prev else None
 
 
 def _subject(hit: Hit) -> str:
@@ -201,8 +205,8 @@ def _following(best: Candidate, cands: list[Candidate]) -> list[Candidate]:
 
 def _preceding(best: Candidate, cands: list[Candidate]) -> list[Candidate]:
     """The sentence right before ``best`` in the same chunk."""
-    prev = [s for s in best.hit.chunk.sentences if s[1] <= best.start][-1:]
-    return [c for c in cands if prev and c.hit.chunk.doc_id == best.hit.chunk.doc_id and c.start == prev[0][0]]
+    prev = sentence_before(best)
+    return [c for c in cands if prev and c.hit.chunk.doc_id == best.hit.chunk.doc_id and c.start == prev[0]]
 
 
 def _sentences(hits: list[Hit]) -> list[tuple[Hit, int, int, str]]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from assistant import question as qn
-from assistant.extract import Candidate, Draft, missing_entity, says_twice, trimmed
+from assistant.extract import Candidate, Draft, missing_entity, says_twice, sentence_before, trimmed
 from assistant.keyfact import extend_span
 from kb.errors import EndpointError
 from kb.segment import normalize
@@ -77,8 +77,8 @@ def in_context(c: Candidate) -> str:
             table.append(line.strip())
         return f"（表头：{table[-1]}）{text}" if table else text
     if _REFERS.match(text):
-        prev = [(a, b) for a, b in chunk.sentences if b <= c.start][-1:]
-        said = chunk.text[prev[0][0] - chunk.start : prev[0][1] - chunk.start].strip() if prev else ""
+        prev = sentence_before(c)
+        said = chunk.text[prev[0] - chunk.start : prev[1] - chunk.start].strip() if prev else ""
         return f"（上文：{said}）{text}" if said else text
     return text
 
