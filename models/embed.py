@@ -69,6 +69,7 @@ class Embedder:
         self._prompts: dict[str, str] = {}
         self._lock = threading.Lock()
         self._dim = 0
+        self._last_query: tuple[str, np.ndarray] | None = None
 
     def load(self) -> None:
         """Load the model now (the first encode does it otherwise)."""
@@ -119,8 +120,15 @@ class Embedder:
         return self._encode(texts, "passage")
 
     def query(self, text: str) -> np.ndarray:
-        """Vector of one question, shape (dim,)."""
-        return self._encode([text], "query")[0]
+        """Vector of one question, shape (dim,). The last one is kept: the retriever and the answerer's ranking
+        by meaning both embed the same question."""
+        last = self._last_query
+        if last is not None and last[0] == text:
+            return last[1]
+        vector = self._encode([text], "query")[0]
+        vector.setflags(write=False)  # shared with the next caller of the same question
+        self._last_query = (text, vector)  # one assignment: sessions racing here only re-encode
+        return vector
 
 
 def read_prompts(folder: Path) -> dict[str, str]:
