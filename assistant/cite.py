@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from assistant.numbers import unsupported
+from kb.quantity import unsupported
 from kb.records import Citation, Hit
 
 _KEY = re.compile(r"\[(\d+)\]")
@@ -23,7 +23,8 @@ def citation(n: int, hit: Hit, start: int, end: int) -> Citation:
     quote = c.text[start - c.start : end - c.start]
     return Citation(
         n=n, doc_id=c.doc_id, title=hit.title, source=hit.source, section=c.section, page=c.page,
-        quote=quote, start=start, end=end, chunk_id=c.chunk_id, date=hit.date,
+        quote=quote, start=start, end=end, chunk_id=c.chunk_id, date=hit.date, header=c.header.strip(),
+        caption=c.caption if c.is_table else "",
     )  # fmt: skip
 
 
@@ -52,8 +53,9 @@ def resolve(text: str, citations: Sequence[Citation]) -> tuple[str, tuple[Citati
 
 
 def number_problems(text: str, citations: Sequence[Citation]) -> list[str]:
-    """Numbers in ``text`` that none of the cited quotes contains."""
-    return unsupported(text, [c.quote for c in citations])
+    """Numbers in ``text`` that none of the cited quotes contains (a table row is read under its header and
+    caption: 2020年末 in the header dates the row's figures)."""
+    return unsupported(text, [f"{c.caption}\n{c.header}\n{c.quote}" for c in citations])
 
 
 def sentences_with_keys(text: str) -> list[tuple[str, list[int]]]:

@@ -8,6 +8,7 @@ endpoint fails; timings. Does not own: the pieces it wires (see their modules).
 
 from __future__ import annotations
 
+import datetime
 import logging
 import re
 import time
@@ -18,7 +19,9 @@ from typing import Any
 from assistant import cite, followup, reader
 from assistant import question as qn
 from assistant.extract import Candidate, Draft, Extractor, quoted_span
+from assistant.facts import FactAnswerer
 from assistant.retrieve import NO_FILTERS, Filters, Retriever
+from kb import dates
 from kb.errors import EndpointError, PilotQAError
 from kb.records import Answer, Citation, Hit, Mode, Progress, Trace
 from kb.segment import Segmenter
@@ -64,6 +67,8 @@ class Assistant:
         reranker = Reranker(settings.rerank_model) if settings.rerank_model else None
         self.retriever = Retriever(self.res.kb, self.res.embedder, reranker, settings.answer)
         self.extractor = Extractor(settings.answer)
+        self.facts = FactAnswerer(self.res.kb, settings.answer)
+        self.today = datetime.date.today().isoformat()  # what 今年 and 去年 are counted from
         self._chat_model = chat_model
         self._llm: Any = None
         self._llm_url: str | None = None
@@ -116,12 +121,17 @@ class Assistant:
             return
         chosen = Mode(mode or (Mode.LLM if self.llm_available else Mode.EXTRACTIVE))
         standalone, carried = self._standalone(question, history, chosen is not Mode.EXTRACTIVE)
-        q = qn.parse(standalone, self.res.segmenter)
-        found = self.retriever.search(standalone, self.settings.top_k, filters, [*q.terms, *carried])
-        hits = found.hits
+        asked = dates.asked(standalone, self.today)
+        q = qn.parse(without_time(standalone, asked), self.res.segmenter)
+        found = self.retriever.search(q.text, self.settings.top_k * (3 if asked else 2), filters,
+                                      [*q.terms, *carried])  # fmt: skip
+        retrieved = in_time(found.hits, asked) if asked else found.hits
+        hits = retrieved[: self.settings.top_k]
         timings = {"retrieve_ms": (time.perf_counter() - started) * 1e3, **found.timings}
         cands = self.extractor.candidates(q, hits, lambda t: self.res.kb.idf("terms", t), self.similarity)
-        rules = self.extractor.answer(q, cands)
+        t = time.perf_counter()
+        rules = self.facts.answer(q, retrieved, asked, cands) or self.extractor.answer(q, cands)
+        timings["facts_ms"] = (time.perf_counter() - t) * 1e3
         extractive = self._from_draft(question, standalone, rules, hits, Mode.EXTRACTIVE)
         if chosen is not Mode.EXTRACTIVE and hits:
             read = cands[: LLM_PASSAGES if chosen is Mode.LLM else self.settings.answer.reader_evidence]
@@ -212,6 +222,28 @@ class Assistant:
             yield self._refusal(question, standalone, hits, Mode.LLM, "no supported sentence")
             return
         yield Answer(question, text, grounded=True, mode=Mode.LLM, citations=used, notice=notice)
+
+
+def without_time(question: str, asked: dates.TimeAsked | None) -> str:
+    """The question without the time it is bound to (2014年时，中国人民大学校长是谁？ → 中国人民大学校长是谁？):
+    the time chooses the evidence, its words are not what the evidence must say."""
+    if asked is None or not asked.text:
+        return question
+    rest = (question[: asked.start] + question[asked.end :]).strip()
+    return rest.lstrip("，,、 ") or question
+
+
+def in_time(hits: Sequence[Hit], asked: dates.TimeAsked) -> list[Hit]:
+    """The hits dated in the time asked (their document's date, or a date their text states, in range), in
+    retrieval order."""
+
+    def dated_in(h: Hit) -> bool:
+        if h.date and asked.since <= h.date <= asked.until:
+            return True
+        text = f"{h.chunk.caption} {h.chunk.header} {h.chunk.text}"
+        return any(asked.since <= m.iso <= asked.until for m in dates.mentions(text, h.date))
+
+    return [h for h in hits if dated_in(h)]
 
 
 def _traced(answer: Answer, hits: list[Hit], timings: dict[str, float], started: float) -> Answer:

@@ -35,6 +35,21 @@ def contains(answer: str, gold: list[str], mode: str) -> bool:
     return all(hits) if mode == "all" else any(hits)
 
 
+def correct_text(answer: str, row: dict[str, Any]) -> bool:
+    """The reviewers' rule for one answerable row: with ``answer_parts`` every part needs one of its
+    alternatives; with ``answer_alternatives`` one alternative needs all of its items; else ``answers`` by mode."""
+    if row.get("answer_parts"):
+        return all(contains(answer, list(part), "any") for part in row["answer_parts"])
+    if row.get("answer_alternatives"):
+        return any(contains(answer, list(alt), "all") for alt in row["answer_alternatives"])
+    return contains(answer, row["answers"], row.get("answer_mode", "any"))
+
+
+def scored(row: dict[str, Any]) -> bool:
+    """Whether containment can judge this row (a long free-text reference answer cannot)."""
+    return row.get("answer_mode") != "free_text"
+
+
 def load_questions(set_dir: Path, limit: int | None, every: int = 1) -> list[dict[str, Any]]:
     """The set's questions: every ``every``-th one (a spread-out sample of a sorted file), at most ``limit``."""
     path = set_dir / "questions.jsonl"
@@ -82,22 +97,23 @@ def evaluate(assistant: Assistant, set_dir: Path, limit: int | None = None, mode
 def detail(row: dict[str, Any], out: Outcome) -> dict[str, Any]:
     """One question's line: what was asked and expected, what was answered, and whether it counts."""
     answerable = row.get("answerable", True)
-    ok = contains(out.text, row["answers"], row.get("answer_mode", "any")) if answerable else not out.grounded
+    ok = correct_text(out.text, row) if answerable else not out.grounded
     return {"id": row.get("id"), "question": row["question"], "answers": row["answers"], "answerable": answerable,
             "answer": out.text, "grounded": out.grounded, "mode": out.mode, "refusal": out.refusal,
             "correct": bool(out.grounded and ok) if answerable else ok, "ms": round(out.ms, 1),
-            "judged": out.judged}  # fmt: skip
+            "judged": out.judged, "type": row.get("type")}  # fmt: skip
 
 
 def score(rows: list[dict[str, Any]], outcomes: list[Outcome]) -> dict[str, Any]:
     """The reviewers' figures for ``outcomes``, one per question row."""
-    r1 = r5 = n_ans = contained = refused_ok = n_unans = 0
+    r1 = r5 = n_ans = n_scored = contained = refused_ok = n_unans = 0
     for row, out in zip(rows, outcomes, strict=True):
         if row.get("answerable", True):
             n_ans += 1
             r1 += bool(out.docs[:1] and out.docs[0] == row["gold_doc_id"])
             r5 += row["gold_doc_id"] in out.docs[:5]
-            contained += out.grounded and contains(out.text, row["answers"], row.get("answer_mode", "any"))
+            n_scored += scored(row)
+            contained += out.grounded and scored(row) and correct_text(out.text, row)
         else:
             n_unans += 1
             refused_ok += not out.grounded
@@ -109,12 +125,35 @@ def score(rows: list[dict[str, Any]], outcomes: list[Outcome]) -> dict[str, Any]
         "unanswerable": n_unans,
         "recall@1": r1 / n_ans if n_ans else None,
         "recall@5": r5 / n_ans if n_ans else None,
-        "containment": contained / n_ans if n_ans else None,
+        "containment": contained / n_scored if n_scored else None,
         "refusal_accuracy": refused_ok / n_unans if n_unans else None,
         "median_answer_chars": statistics.median(lengths) if lengths else 0,
         "latency_p50_ms": percentile(ms, 50),
         "latency_p95_ms": percentile(ms, 95),
+        **by_type(rows, outcomes),
     }
+
+
+def by_type(rows: list[dict[str, Any]], outcomes: list[Outcome]) -> dict[str, Any]:
+    """Per question ``type`` (where the set has types): ``type:NAME`` → "right/scored (refused N)"; a type of
+    free-text answers is counted as answered, since containment cannot judge it."""
+    groups: dict[str, list[tuple[dict[str, Any], Outcome]]] = {}
+    for row, out in zip(rows, outcomes, strict=True):
+        if row.get("type"):
+            groups.setdefault(str(row["type"]), []).append((row, out))
+    if len(groups) < 2:
+        return {}
+    out_: dict[str, Any] = {}
+    for name, pairs in sorted(groups.items()):
+        refused = sum(not o.grounded for _, o in pairs)
+        if all(not r.get("answerable", True) for r, _ in pairs):
+            out_[f"type:{name}"] = f"{refused}/{len(pairs)} refused"
+        elif not any(scored(r) for r, _ in pairs):
+            out_[f"type:{name}"] = f"{len(pairs) - refused}/{len(pairs)} answered (free text, not scored)"
+        else:
+            right = sum(o.grounded and correct_text(o.text, r) for r, o in pairs if r.get("answerable", True))
+            out_[f"type:{name}"] = f"{right}/{len(pairs)} (refused {refused})"
+    return out_
 
 
 def report(result: dict[str, Any]) -> str:

@@ -4,7 +4,7 @@ Owns: the patterns for dates, quantities with their units and ranges, enumeratio
 institutions and titled persons; how well a sentence fits a question type; and
 pulling the fact to lead an answer with (4821台, 2020年9月10日, a list of banks) out of
 the sentences the answerer chose. Does not own: choosing or scoring sentences
-(``assistant.extract``) or reading numerals (``assistant.numbers``).
+(``assistant.extract``) or reading numerals and units (``kb.quantity``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from assistant import question as qn
-from assistant.numbers import Quantity, quantities
+from kb.quantity import Quantity, quantities, unit_end
 from kb.segment import normalize
 
 _DATE = re.compile(
@@ -112,7 +112,7 @@ def _counting(q: qn.Question, text: str, found: list[Quantity]) -> Quantity | No
     (涉及4个方向的33个项目 → 33个 for 多少个试点项目)."""
 
     def named(x: Quantity) -> int:
-        after = text[_unit_end(text, x.end) :].removeprefix("的")
+        after = text[unit_end(text, x.end) :].removeprefix("的")
         return max((n for n in range(2, 5) if after[:n] in q.text and len(after) >= n), default=0)
 
     starts = [x for x in found if text[x.start - 1 : x.start] not in _RANGE_MARKS]  # 2,800米 in 100米至2,800米
@@ -139,10 +139,10 @@ def _date(q: qn.Question, text: str, anchors: tuple[str, ...]) -> str:
 def extend_span(text: str, start: int, end: int) -> str:
     """``text[start:end]`` as the text writes it: a number keeps its unit and its range's far end (33 → 33个)."""
     if text[start:end][-1:].isdigit():
-        end = _unit_end(text, end)
+        end = unit_end(text, end)
         far = _RANGE.match(text, end)
         if far:
-            end = _unit_end(text, far.end())
+            end = unit_end(text, far.end())
     return text[start:end]
 
 
@@ -159,14 +159,9 @@ def _has_unit(text: str, x: Quantity, unit: str) -> bool:
 
 def _with_unit(text: str, x: Quantity) -> str:
     """The quantity as the text writes it, with its unit and the far end of a range (100米至2,800米)."""
-    end = _unit_end(text, x.end)
+    end = unit_end(text, x.end)
     far = _RANGE.match(text, end)
-    return text[x.start : _unit_end(text, far.end()) if far else end]
-
-
-def _unit_end(text: str, at: int) -> int:
-    m = _UNIT_AFTER.match(text, at)
-    return m.end() if m else at
+    return text[x.start : unit_end(text, far.end()) if far else end]
 
 
 def _right_after_question_words(q: qn.Question, text: str, found: list[Quantity]) -> Quantity | None:
@@ -197,10 +192,5 @@ def _nearest_after_anchor(q: qn.Question, text: str, found: list[Quantity]) -> Q
     return min(after, key=lambda x: x.start - best_end) if best_end >= 0 and after else found[0]
 
 
-_UNIT_AFTER = re.compile(
-    r"余?(?:[万亿]?(?:分钟|小时|个月|平方公里|平方米|公里|公斤|千克|公分|公尺|厘米|毫米|公顷|英尺|英里|"
-    r"[美港日欧]?元|[台张户人笔项家条份个件次所名批类位天周倍米克吨岁亩座])|%|％|"
-    r" ?(?:GHz|MHz|km²|km|m²|cm|mm|kg|m)(?![A-Za-z]))"
-)
 _RANGE = re.compile(r"(?:至|到|~|～|－|-)\d[\d,.]*")  # the far end of a range (…至2,800米)
 _RANGE_MARKS = ("至", "到", "~", "～", "－", "-")

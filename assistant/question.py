@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from kb.entities import PLACE
 from kb.segment import Segmenter, aliases
 
 
@@ -47,14 +48,11 @@ _UNIT = re.compile(
     r"(?:多少|(?<!哪)几)(万|亿)?(平方公里|平方米|公里|公分|厘米|毫米|公尺|公顷|公斤|千克|米|克|吨|岁|"
     r"[台张户人笔元项家条份个件次所名批类位座])"
 )
-_PLACE = re.compile(
-    r"(北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|四川|贵州|"
-    r"云南|陕西|甘肃|青海|台湾|内蒙古|广西|西藏|宁夏|新疆|香港|澳门|济南|青岛|威海|临沂|泰安|东营|日照|烟台|潍坊|淄博|"
-    r"深圳|广州|杭州|南京|苏州|成都|武汉|西安|雄安)(省|市|自治区)?"
-)
 _YEAR = re.compile(r"((?:19|20)\d{2})年")
 # Institutions the alias table does not know (招商银行, 某某农商行): a name, not a question word.
-_ORG_NAME = re.compile(r"[\u4e00-\u9fff]{2,8}?(?:银行|农商行|农商银行|信用社|证券|保险公司)")
+ORG_NAME = re.compile(r"[\u4e00-\u9fff]{2,8}?(?:银行|农商行|农商银行|信用社|证券|保险公司)")
+# A school of a university (经济学院, 艺术学院): evidence about the university alone does not answer for it.
+_SCHOOL = re.compile(r"[\u4e00-\u9fff]{2,10}?(?:学院|研究院)")
 _NOT_A_NAME = re.compile(r"[哪几些各该这那其每多]|什么")
 
 
@@ -76,16 +74,24 @@ def classify(text: str) -> Kind:
 
 def entities(text: str) -> tuple[str, ...]:
     """Places, institutions and years named in ``text``, longest names first."""
-    found: list[str] = [m.group(1) for m in _PLACE.finditer(text)]
+    found: list[str] = [m.group(1) for m in PLACE.finditer(text)]
     names = sorted(aliases(), key=len, reverse=True)
     rest = text
     for name in names:
         if name in rest:
             found.append(name)
             rest = rest.replace(name, " ")
-    found += [m.group(0) for m in _ORG_NAME.finditer(rest) if not _NOT_A_NAME.search(m.group(0))]
+    found += [m.group(0) for m in ORG_NAME.finditer(rest) if not _NOT_A_NAME.search(m.group(0))]
+    found += [_school(m.group(0)) for m in _SCHOOL.finditer(rest) if not _NOT_A_NAME.search(m.group(0))]
     found += [m.group(0) for m in _YEAR.finditer(text)]
     return tuple(dict.fromkeys(found))
+
+
+def _school(name: str) -> str:
+    """The school's own name, without the university before it (中国人民大学经济学院 → 经济学院)."""
+    at = name.rfind("大学")
+    own = name[at + 2 :] if 0 <= at < len(name) - 4 else name
+    return own[2:] if own.startswith("人大") and len(own) > 4 else own
 
 
 def parse(text: str, segmenter: Segmenter) -> Question:

@@ -11,7 +11,21 @@ from typing import Any
 
 from kb.records import Answer, Citation
 
-CITATION_FIELDS = ("n", "doc_id", "title", "source", "section", "page", "quote", "start", "end", "chunk_id", "date")
+CITATION_FIELDS = (
+    "n",
+    "doc_id",
+    "title",
+    "source",
+    "section",
+    "page",
+    "quote",
+    "start",
+    "end",
+    "chunk_id",
+    "date",
+    "header",
+    "caption",
+)
 
 
 def source_line(c: Citation) -> str:

@@ -1,8 +1,8 @@
 """The ingest pipeline: paths in, a knowledge base that agrees with them out.
 
 Owns: expanding files and folders, building Documents (id, title, date, cleaned
-text, sections, content hash), skipping unchanged ones, batching chunks through the
-embedder into the knowledge base, pruning documents whose files are gone, and the
+text, sections, tables, content hash), skipping unchanged ones, batching chunks through the
+embedder into the knowledge base with each document's facts, pruning documents whose files are gone, and the
 per-file results and summary. Does not own: storage consistency (``kb.store``).
 """
 
@@ -21,7 +21,9 @@ from pathlib import Path
 from ingest import loaders
 from ingest.chunk import chunk
 from ingest.clean import clean
+from ingest.facts import extract as extract_facts
 from ingest.structure import assemble, find_date, find_title, mark_headings, normalize_date
+from ingest.tables import mark_rows
 from kb.errors import InputError
 from kb.records import Chunk, DocInfo, Document
 from kb.store import Entry, KnowledgeBase
@@ -29,7 +31,7 @@ from models.embed import Embedder
 
 log = logging.getLogger(__name__)
 
-PIPELINE_VERSION = "1"  # part of every content hash: bump to re-chunk everything
+PIPELINE_VERSION = "2"  # part of every content hash: bump to re-chunk everything
 BATCH_CHUNKS = 64
 Progress = Callable[[int, int, str], None]
 
@@ -111,18 +113,20 @@ def file_doc_id(path: Path) -> str:
 
 
 def to_document(parsed: loaders.Parsed, path: Path, chunk_chars: int) -> Document:
-    blocks = parsed.blocks if parsed.structured else mark_headings(parsed.blocks)
+    blocks = parsed.blocks if parsed.structured else mark_headings(mark_rows(parsed.blocks))
     blocks = clean(blocks)
     if not blocks:
         raise InputError(str(path), "清除网页模板文字后没有正文内容")
-    text, sections = assemble(blocks)
+    text, sections, tables = assemble(blocks)
     title = parsed.title or find_title(blocks, path.stem)
     date = normalize_date(parsed.date) if parsed.date else find_date(blocks)
     payload = json.dumps([PIPELINE_VERSION, chunk_chars, title, date, text, [list(s.heading_path) for s in sections],
-                          [s.page for s in sections]], ensure_ascii=False)  # fmt: skip
+                          [s.page for s in sections], [[t.caption, t.header_rows, t.rows] for t in tables]],
+                         ensure_ascii=False)  # fmt: skip
     return Document(
         doc_id=parsed.record or file_doc_id(path), title=title, text=text, source=str(path), date=date,
         sections=sections, content_hash=hashlib.sha256(payload.encode()).hexdigest(), record=parsed.record,
+        tables=tables,
     )  # fmt: skip
 
 
@@ -223,7 +227,7 @@ class Ingestor:
         vectors = self.embedder.passages(texts)
         entries, pos = [], 0
         for doc, chunks, _ in batch:
-            entries.append(Entry(doc, tuple(chunks), vectors[pos : pos + len(chunks)]))
+            entries.append(Entry(doc, tuple(chunks), vectors[pos : pos + len(chunks)], tuple(extract_facts(doc))))
             pos += len(chunks)
         self.kb.write(entries)
         run.summary.results += [Result(d.source, s, d.doc_id, d.title, len(c), record=d.record) for d, c, s in batch]

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-from kb.records import Block, Section
+from ingest.tables import TableBuilder, row_text
+from kb.records import Block, Section, Table
 
 _CN_NUM = "一二三四五六七八九十百零〇两"
 # (pattern, level); a heading line must also be short and not read as a sentence.
@@ -44,6 +45,9 @@ def mark_headings(blocks: list[Block]) -> list[Block]:
     """Plain-text blocks with heading lines marked (Markdown ``#`` included)."""
     out: list[Block] = []
     for i, b in enumerate(blocks):
+        if b.kind == "row":
+            out.append(b)
+            continue
         md = _MARKDOWN.match(b.text)
         if md:
             out.append(Block(md.group(2), kind="heading", level=len(md.group(1)), page=b.page))
@@ -64,16 +68,20 @@ def _is_bare_heading(line: str, nxt: Block | None) -> bool:
     return len(nxt.text) > 2 * len(line)
 
 
-def assemble(blocks: list[Block]) -> tuple[str, tuple[Section, ...]]:
-    """Join blocks into the document text; sections cover body text under one heading path."""
+def assemble(blocks: list[Block]) -> tuple[str, tuple[Section, ...], tuple[Table, ...]]:
+    """Join blocks into the document text; sections cover body text under one heading path; tables record
+    where their rows and cells stand."""
     parts: list[str] = []
     sections: list[Section] = []
     stack: list[tuple[int, str]] = []
+    tables = TableBuilder()
     pos = 0
     for b in blocks:
         start = pos
-        parts.append(b.text)
-        pos += len(b.text) + 1  # the "\n" that joins blocks
+        text = row_text(b) if b.kind == "row" else b.text
+        parts.append(text)
+        tables.add(b, start)
+        pos += len(text) + 1  # the "\n" that joins blocks
         if b.kind == "heading":
             while stack and stack[-1][0] >= b.level:
                 stack.pop()
@@ -82,10 +90,11 @@ def assemble(blocks: list[Block]) -> tuple[str, tuple[Section, ...]]:
         path = tuple(t for _, t in stack)
         last = sections[-1] if sections else None
         if last and last.heading_path == path and last.page == b.page and last.end == start - 1:
-            sections[-1] = Section(last.start, start + len(b.text), path, b.page)
+            sections[-1] = Section(last.start, start + len(text), path, b.page)
         else:
-            sections.append(Section(start, start + len(b.text), path, b.page))
-    return "\n".join(parts), tuple(sections)
+            sections.append(Section(start, start + len(text), path, b.page))
+    tables.close()
+    return "\n".join(parts), tuple(sections), tuple(tables.tables)
 
 
 def find_date(blocks: list[Block]) -> str | None:

@@ -14,11 +14,14 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from kb.records import Chunk, DocInfo, Document, Section
+from kb.records import Chunk, DocInfo, Document, Fact, Section, Table
 
 SEP = "\x1f"  # joins lexical terms in one column
+# what one document is stored as: itself, its chunks, their jieba terms and bigrams, its facts
+Stored = tuple[Document, Sequence[Chunk], Sequence[list[str]], Sequence[list[str]], Sequence[Fact]]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -32,9 +35,63 @@ CREATE TABLE IF NOT EXISTS chunks (
     page INTEGER, sentences TEXT NOT NULL, terms TEXT NOT NULL, bigrams TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id, ordinal);
 CREATE TABLE IF NOT EXISTS pending (doc_id TEXT PRIMARY KEY, since REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS facts (
+    doc_id TEXT NOT NULL, subject TEXT NOT NULL, metric TEXT NOT NULL, value REAL, text TEXT NOT NULL,
+    unit TEXT NOT NULL, qualifier TEXT NOT NULL, as_of TEXT, as_of_text TEXT NOT NULL, start INTEGER NOT NULL,
+    end INTEGER NOT NULL, value_start INTEGER NOT NULL, value_end INTEGER NOT NULL, source_kind TEXT NOT NULL,
+    header TEXT NOT NULL, caption TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS facts_by_doc ON facts(doc_id);
 """
-_CHUNK_COLS = "chunk_id, doc_id, ordinal, start, end, text, heading, page, sentences"
+# columns added after the first release, with what older rows get
+_ADDED = (
+    ("documents", "record", "TEXT"),
+    ("documents", "tables", "TEXT NOT NULL DEFAULT '[]'"),
+    ("chunks", "caption", "TEXT NOT NULL DEFAULT ''"),
+    ("chunks", "header", "TEXT NOT NULL DEFAULT ''"),
+)
+_CHUNK_COLS = "chunk_id, doc_id, ordinal, start, end, text, heading, page, sentences, caption, header"
+_FACT_COLS = (
+    "doc_id, subject, metric, value, text, unit, qualifier, as_of, as_of_text, start, end, value_start, "
+    "value_end, source_kind, header, caption"
+)
 _INFO_COLS = "doc_id, title, source, record, date, content_hash, n_chunks, ingested_at"
+
+
+@dataclass(frozen=True)
+class FactQuery:
+    """Which facts to read: every filter given must hold. ``subject``, ``metric`` and ``text`` match as
+    substrings (``text`` in subject, metric or the figure's table caption/header); dates are ISO and compare
+    with a fact's ``as_of`` (an undated fact matches no date range)."""
+
+    subject: str = ""
+    metric: str = ""
+    text: str = ""
+    since: str | None = None
+    until: str | None = None
+    doc_ids: tuple[str, ...] | None = None
+    limit: int | None = None
+
+    def sql(self) -> tuple[str, list[object]]:
+        parts: list[str] = []
+        args: list[object] = []
+        for column, value in (("subject", self.subject), ("metric", self.metric)):
+            if value:
+                parts.append(f"instr({column}, ?) > 0")
+                args.append(value)
+        if self.text:
+            parts.append("(instr(subject, ?) > 0 OR instr(metric, ?) > 0 OR instr(caption, ?) > 0 "
+                         "OR instr(header, ?) > 0)")  # fmt: skip
+            args += [self.text] * 4
+        if self.since:
+            parts.append("as_of >= ?")
+            args.append(self.since)
+        if self.until:
+            parts.append("as_of <= ?")
+            args.append(self.until)
+        if self.doc_ids is not None:
+            parts.append(f"doc_id IN ({','.join('?' * len(self.doc_ids))})")
+            args += list(self.doc_ids)
+        return ("WHERE " + " AND ".join(parts)) if parts else "", args
 
 
 class Catalog:
@@ -52,17 +109,21 @@ class Catalog:
         self._migrate()
 
     def _migrate(self) -> None:
-        """Catalogues written before the ``record`` column kept a jsonl record as ``source = "path#doc_id"``."""
-        columns = {row["name"] for row in self._db.execute("PRAGMA table_info(documents)")}
-        if "record" in columns:
-            return
-        with self._lock, self._tx():
-            self._db.execute("ALTER TABLE documents ADD COLUMN record TEXT")
-            self._db.execute(
-                "UPDATE documents SET record = doc_id, source = substr(source, 1, length(source) - length(doc_id) - 1) "
-                "WHERE substr(source, -length(doc_id) - 1) = '#' || doc_id "
-                "AND lower(substr(source, 1, length(source) - length(doc_id) - 1)) LIKE '%.jsonl'"
-            )
+        """Add the columns older catalogues lack. Catalogues written before the ``record`` column kept a jsonl
+        record as ``source = "path#doc_id"``."""
+        for table, column, kind in _ADDED:
+            columns = {row["name"] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if column in columns:
+                continue
+            with self._lock, self._tx():
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+                if column == "record":
+                    self._db.execute(
+                        "UPDATE documents SET record = doc_id, "
+                        "source = substr(source, 1, length(source) - length(doc_id) - 1) "
+                        "WHERE substr(source, -length(doc_id) - 1) = '#' || doc_id "
+                        "AND lower(substr(source, 1, length(source) - length(doc_id) - 1)) LIKE '%.jsonl'"
+                    )
 
     def close(self) -> None:
         self._db.close()
@@ -99,34 +160,38 @@ class Catalog:
         return [r["doc_id"] for r in self._rows("SELECT doc_id FROM pending")]
 
     # -- writes -----------------------------------------------------------------
-    def replace(
-        self, items: Sequence[tuple[Document, Sequence[Chunk], Sequence[list[str]], Sequence[list[str]]]]
-    ) -> None:
-        """Store documents with their chunks and terms in one transaction."""
+    def replace(self, items: Sequence[Stored]) -> None:
+        """Store documents with their chunks, terms and facts in one transaction: a document's facts come and
+        go with it."""
         with self._lock, self._tx():
             now = time.time()
-            for doc, chunks, terms, grams in items:
+            for doc, chunks, terms, grams, facts in items:
                 self._db.execute("DELETE FROM chunks WHERE doc_id=?", (doc.doc_id,))
+                self._db.execute("DELETE FROM facts WHERE doc_id=?", (doc.doc_id,))
                 self._db.execute(
                     "INSERT OR REPLACE INTO documents (doc_id, title, source, record, date, content_hash, text, "
-                    "sections, n_chunks, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    "sections, n_chunks, ingested_at, tables) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                     (doc.doc_id, doc.title, doc.source, doc.record, doc.date, doc.content_hash, doc.text,
-                     _dump_sections(doc.sections), len(chunks), now),
+                     _dump_sections(doc.sections), len(chunks), now, _dump_tables(doc.tables)),
                 )  # fmt: skip
                 self._db.executemany(
-                    f"INSERT INTO chunks ({_CHUNK_COLS}, terms, bigrams) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    f"INSERT INTO chunks ({_CHUNK_COLS}, terms, bigrams) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     [
                         (c.chunk_id, c.doc_id, c.ordinal, c.start, c.end, c.text, json.dumps(c.heading_path),
-                         c.page, json.dumps(c.sentences), SEP.join(t), SEP.join(g))
+                         c.page, json.dumps(c.sentences), c.caption, c.header, SEP.join(t), SEP.join(g))
                         for c, t, g in zip(chunks, terms, grams, strict=True)
                     ],
                 )  # fmt: skip
+                self._db.executemany(
+                    f"INSERT INTO facts ({_FACT_COLS}) VALUES ({','.join('?' * 16)})", [_fact_row(f) for f in facts]
+                )
             self._bump()
 
     def delete(self, doc_ids: Iterable[str]) -> None:
         with self._lock, self._tx():
             for doc_id in doc_ids:
                 self._db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+                self._db.execute("DELETE FROM facts WHERE doc_id=?", (doc_id,))
                 self._db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
             self._bump()
 
@@ -153,7 +218,8 @@ class Catalog:
 
     def document(self, doc_id: str) -> Document | None:
         rows = self._rows(
-            "SELECT doc_id, title, text, source, record, date, sections, content_hash FROM documents WHERE doc_id=?",
+            "SELECT doc_id, title, text, source, record, date, sections, content_hash, tables FROM documents "
+            "WHERE doc_id=?",
             (doc_id,),
         )
         if not rows:
@@ -162,6 +228,7 @@ class Catalog:
         return Document(
             doc_id=r["doc_id"], title=r["title"], text=r["text"], source=r["source"], record=r["record"],
             date=r["date"], sections=_load_sections(r["sections"]), content_hash=r["content_hash"],
+            tables=_load_tables(r["tables"]),
         )  # fmt: skip
 
     def chunk_ids(self, doc_id: str | None = None) -> list[str]:
@@ -178,9 +245,30 @@ class Catalog:
                 out[row["chunk_id"]] = _chunk(row)
         return out
 
+    def chunk_at(self, doc_id: str, start: int, end: int) -> Chunk | None:
+        """The first chunk of ``doc_id`` that holds the span [start, end)."""
+        rows = self._rows(
+            f"SELECT {_CHUNK_COLS} FROM chunks WHERE doc_id=? AND start<=? AND end>=? ORDER BY ordinal LIMIT 1",
+            (doc_id, start, end),
+        )
+        return _chunk(rows[0]) if rows else None
+
     def iter_terms(self) -> Iterator[tuple[str, str, str]]:
         for r in self._rows("SELECT chunk_id, terms, bigrams FROM chunks ORDER BY rowid"):
             yield r["chunk_id"], r["terms"], r["bigrams"]
+
+    def facts(self, query: FactQuery) -> list[Fact]:
+        """The facts that match ``query`` (every given filter), newest first, undated last."""
+        where, args = query.sql()
+        rows = self._rows(
+            f"SELECT {_FACT_COLS} FROM facts {where} ORDER BY as_of IS NULL, as_of DESC, doc_id, start, value_start"
+            + (f" LIMIT {int(query.limit)}" if query.limit else ""),
+            args,
+        )
+        return [_fact(r) for r in rows]
+
+    def fact_count(self) -> int:
+        return int(self._rows("SELECT COUNT(*) AS n FROM facts")[0]["n"])
 
     def counts(self) -> tuple[int, int]:
         docs = self._rows("SELECT COUNT(*) AS n FROM documents")[0]["n"]
@@ -203,7 +291,8 @@ def _chunk(r: sqlite3.Row) -> Chunk:
     return Chunk(
         chunk_id=r["chunk_id"], doc_id=r["doc_id"], ordinal=r["ordinal"], text=r["text"], start=r["start"],
         end=r["end"], heading_path=tuple(json.loads(r["heading"])), page=r["page"],
-        sentences=tuple((int(a), int(b)) for a, b in json.loads(r["sentences"])),
+        sentences=tuple((int(a), int(b)) for a, b in json.loads(r["sentences"])), caption=r["caption"],
+        header=r["header"],
     )  # fmt: skip
 
 
@@ -217,3 +306,26 @@ def _dump_sections(sections: Sequence[Section]) -> str:
 
 def _load_sections(raw: str) -> tuple[Section, ...]:
     return tuple(Section(a, b, tuple(h), p) for a, b, h, p in json.loads(raw))
+
+
+def _dump_tables(tables: Sequence[Table]) -> str:
+    return json.dumps([[t.caption, t.rows, t.cells, t.header_rows] for t in tables], ensure_ascii=False)
+
+
+def _load_tables(raw: str) -> tuple[Table, ...]:
+    def spans(items: list[list[int]]) -> tuple[tuple[int, int], ...]:
+        return tuple((int(a), int(b)) for a, b in items)
+
+    return tuple(
+        Table(caption, spans(rows), tuple(spans(c) for c in cells), int(headers))
+        for caption, rows, cells, headers in json.loads(raw or "[]")
+    )
+
+
+def _fact_row(f: Fact) -> tuple[object, ...]:
+    return (f.doc_id, f.subject, f.metric, f.value, f.text, f.unit, f.qualifier, f.as_of, f.as_of_text, f.start,
+            f.end, f.value_start, f.value_end, f.source_kind, f.header, f.caption)  # fmt: skip
+
+
+def _fact(r: sqlite3.Row) -> Fact:
+    return Fact(**{name: r[name] for name in r.keys()})  # noqa: SIM118

@@ -17,7 +17,7 @@ from docx.shared import Pt
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
-from kb.records import Block
+from kb.records import CELL_SEP, Block
 
 _HEADING = re.compile(r"^(?:heading|标题)\s*(\d)$", re.I)
 
@@ -36,15 +36,13 @@ def _paragraph(p: Paragraph) -> Block | None:
 
 
 def _rows(t: Table) -> list[Block]:
-    out = []
+    """A table's rows with every cell (a merged cell repeats in each column it spans, so columns line up);
+    the first row is the header."""
+    out: list[Block] = []
     for row in t.rows:
-        cells: list[str] = []
-        for cell in row.cells:
-            text = " ".join(cell.text.split())
-            if text and (not cells or cells[-1] != text):  # merged cells repeat
-                cells.append(text)
-        if cells:
-            out.append(Block(" | ".join(cells), kind="row"))
+        cells = tuple(" ".join(cell.text.split()) for cell in row.cells)
+        if any(cells):
+            out.append(Block(CELL_SEP.join(cells), kind="row", cells=cells, header=not out))
     return out
 
 

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Literal
 
 BlockKind = Literal["heading", "paragraph", "row"]
+CELL_SEP = " | "  # how a table row's cells are joined in the stored text
 
 
 class Mode(StrEnum):
@@ -30,6 +31,29 @@ class Block:
     kind: BlockKind = "paragraph"
     level: int = 0  # heading level (1 = top); 0 for non-headings
     page: int | None = None  # 1-based page number where the format has pages
+    cells: tuple[str, ...] = ()  # a table row's cells, empty ones kept so that columns line up
+    header: bool = False  # a table row the format marks as a header (<th>, a Markdown row above |---|)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table as it stands in a document's text: each row is one line, its cells joined by ``CELL_SEP``.
+
+    ``rows[i]`` is the (start, end) of row i and ``cells[i]`` its cells' spans, all document offsets; the first
+    ``header_rows`` rows are the header. ``caption`` is the heading or short paragraph right before the table."""
+
+    caption: str
+    rows: tuple[tuple[int, int], ...]
+    cells: tuple[tuple[tuple[int, int], ...], ...]
+    header_rows: int = 1
+
+    @property
+    def start(self) -> int:
+        return self.rows[0][0]
+
+    @property
+    def end(self) -> int:
+        return self.rows[-1][1]
 
 
 @dataclass(frozen=True)
@@ -54,6 +78,7 @@ class Document:
     sections: tuple[Section, ...] = ()
     content_hash: str = ""
     record: str | None = None  # the record's id inside a many-document file (jsonl); None otherwise
+    tables: tuple[Table, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,10 +94,17 @@ class Chunk:
     heading_path: tuple[str, ...] = ()
     page: int | None = None
     sentences: tuple[tuple[int, int], ...] = ()  # sentence spans, document offsets
+    caption: str = ""  # for a chunk of table rows: the table's caption
+    header: str = ""  # ... and its header row(s), which every row is read under
 
     @property
     def section(self) -> str:
         return " > ".join(self.heading_path)
+
+    @property
+    def is_table(self) -> bool:
+        """A chunk of table body rows: each of its sentences is one row, read under ``header``."""
+        return bool(self.header)
 
 
 @dataclass(frozen=True)
@@ -115,6 +147,35 @@ class Citation:
     end: int
     chunk_id: str
     date: str | None = None
+    header: str = ""  # a quoted table row's header row(s), which it is read under ("" for a sentence)
+    caption: str = ""  # ... and the table's caption
+
+
+@dataclass(frozen=True, kw_only=True)
+class Fact:
+    """A figure a document states: subject, metric, value, unit, as-of date, and where it stands.
+
+    ``text[start:end]`` of the document is the quote (the sentence or the table row) and
+    ``text[value_start:value_end]`` the figure as written. ``as_of`` is an ISO date (a period is dated by its
+    last day: 2021年末 → 2021-12-31), ``as_of_text`` the document's own words for it ("" when the date is the
+    document's)."""
+
+    doc_id: str
+    subject: str
+    metric: str
+    value: float | None  # normalised (万/亿 applied, Chinese numerals read); None when it cannot be
+    text: str  # the figure as written: 10.29万户
+    unit: str
+    qualifier: str = ""  # 约, 超过, 近, 左右 …
+    as_of: str | None = None
+    as_of_text: str = ""
+    start: int = 0
+    end: int = 0
+    value_start: int = 0
+    value_end: int = 0
+    source_kind: Literal["text", "cell"] = "text"
+    header: str = ""  # a cell's header row(s)
+    caption: str = ""  # a cell's table caption
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,24 @@ class AnswerKnobs(BaseModel):
         default=0.6, ge=0, le=1, description="Runner-up sentences this close to the best (a share) are quoted too."
     )
     quote_budget: int = Field(default=180, ge=20, description="Characters of quoted text an extractive answer holds.")
+    fact_min_metric: float = Field(
+        default=0.5, ge=0, le=1,
+        description="Share of a fact's metric words (character bigrams) the question must hold for the fact to "
+        "answer it (文史/历史类最低 for …历史类…最低分数线: 0.6; …最高: 0.4).",
+    )  # fmt: skip
+    fact_w_subject: float = Field(
+        default=1.0, ge=0, description="Weight of the fact's subject (named in the question: 1) beside its metric."
+    )
+    fact_min_score: float = Field(
+        default=0.9, ge=0,
+        description="A fact answers only at this score (metric share + weighted subject share) or above; below "
+        "it the sentences answer.",
+    )  # fmt: skip
+    fact_near: int = Field(
+        default=5, ge=1,
+        description="A figure from running text whose subject the question does not name answers only when its "
+        "sentence is among this many of the rules' best sentences.",
+    )  # fmt: skip
     reader_evidence: int = Field(default=6, ge=1, description="Candidate sentences a language model reads.")
     reader_min_yes: float = Field(
         default=0.6, ge=0, le=1,

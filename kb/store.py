@@ -21,14 +21,15 @@ from pathlib import Path
 import numpy as np
 
 from kb import vectors
-from kb.catalog import SEP, Catalog
+from kb.catalog import SEP, Catalog, FactQuery, Stored
 from kb.errors import ModelMismatchError, PilotQAError
 from kb.lexical import LexicalIndex
-from kb.records import Chunk, DocInfo, Document
+from kb.records import Chunk, DocInfo, Document, Fact
 from kb.segment import Segmenter, bigrams
 from kb.settings import Settings, check_kb_name
 
 log = logging.getLogger(__name__)
+ALL_FACTS = FactQuery()
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class Entry:
     doc: Document
     chunks: tuple[Chunk, ...]
     vectors: np.ndarray
+    facts: tuple[Fact, ...] = ()
 
 
 class KnowledgeBase:
@@ -134,17 +136,18 @@ class KnowledgeBase:
             metas = [{"doc_id": c.doc_id, "ordinal": c.ordinal} for e in entries for c in e.chunks]
             if ids:
                 self._vectors.upsert(ids, np.concatenate([e.vectors for e in entries]), metas)
-            rows = []
+            rows: list[Stored] = []
             for e in entries:
                 terms = [self.segmenter.terms(self.embed_text(c)) for c in e.chunks]
-                grams = [bigrams(c.text) for c in e.chunks]
-                rows.append((e.doc, e.chunks, terms, grams))
+                # a table row is found by its header's and caption's words too
+                grams = [bigrams(self.embed_text(c) if c.is_table else c.text) for c in e.chunks]
+                rows.append((e.doc, e.chunks, terms, grams, e.facts))
             self._catalog.replace(rows)
             stale = [cid for d in doc_ids for cid in old[d] - {c.chunk_id for c in _chunks_of(entries, d)}]
             self._vectors.delete(stale)
             self._lexical.remove(stale)
-            for _doc, chunks, terms, grams in rows:
-                for c, t, g in zip(chunks, terms, grams, strict=True):
+            for _doc, stored, their_terms, their_grams, _facts in rows:
+                for c, t, g in zip(stored, their_terms, their_grams, strict=True):
                     self._lexical.add(c.chunk_id, t, g)
             self._catalog.clear_pending(doc_ids)
             self._save_lexical()
@@ -161,10 +164,10 @@ class KnowledgeBase:
 
     @staticmethod
     def embed_text(chunk: Chunk) -> str:
-        """What gets embedded and indexed: the heading path, then the chunk text."""
-        if chunk.heading_path:
-            return " / ".join(chunk.heading_path) + "\n" + chunk.text
-        return chunk.text
+        """What gets embedded and indexed: the heading path, a table's caption and header row, then the text."""
+        lead = [" / ".join(chunk.heading_path)] if chunk.heading_path else []
+        lead += [x for x in (chunk.caption, chunk.header) if x and x not in lead]
+        return "\n".join([*lead, chunk.text])
 
     # -- reads ------------------------------------------------------------------
     def documents(self) -> list[DocInfo]:
@@ -180,6 +183,13 @@ class KnowledgeBase:
         """(documents, chunks)."""
         return self._catalog.counts()
 
+    def facts(self, query: FactQuery = ALL_FACTS) -> list[Fact]:
+        """The fact registry's query: facts matching every filter of ``query``, newest first, undated last."""
+        return self._catalog.facts(query)
+
+    def fact_count(self) -> int:
+        return self._catalog.fact_count()
+
     def chunk_ids(self, doc_id: str | None = None) -> list[str]:
         """Every chunk id, or one document's."""
         return self._catalog.chunk_ids(doc_id)
@@ -187,6 +197,10 @@ class KnowledgeBase:
     def chunks(self, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
         """The stored chunks of these ids (ids no longer stored are absent)."""
         return self._catalog.chunks(chunk_ids)
+
+    def chunk_at(self, doc_id: str, start: int, end: int) -> Chunk | None:
+        """The chunk of ``doc_id`` that holds the span [start, end) (a fact's sentence or row), if any."""
+        return self._catalog.chunk_at(doc_id, start, end)
 
     def stored_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
         """The stored vectors of these chunks."""

@@ -7,7 +7,7 @@ import pytest
 from assistant import question as qn
 from assistant.extract import Candidate, Extractor
 from assistant.keyfact import enum_items, key_fact
-from assistant.numbers import chinese_to_int, quantities, unsupported
+from kb.quantity import chinese_to_int, quantities, unsupported
 from kb.records import Chunk, Hit
 from kb.segment import Segmenter
 

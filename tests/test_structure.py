@@ -35,7 +35,7 @@ def test_heading_levels(line: str, level: int) -> None:
 
 def test_markdown_headings_and_paths() -> None:
     blocks = mark_headings(lines_to_blocks("# 报告\n## 背景\n正文一。\n## 成效\n正文二。"))
-    text, sections = assemble(blocks)
+    text, sections, _tables = assemble(blocks)
     assert [s.heading_path for s in sections] == [("报告", "背景"), ("报告", "成效")]
     assert [text[s.start : s.end] for s in sections] == ["正文一。", "正文二。"]
 
@@ -43,7 +43,7 @@ def test_markdown_headings_and_paths() -> None:
 def test_shipped_report_is_cleaned_without_losing_content() -> None:
     raw = (CORPUS / "shandong-fintech-pilots-2020-11-10.txt").read_text("utf-8")
     blocks = clean(mark_headings(lines_to_blocks(raw)))
-    text, sections = assemble(blocks)
+    text, sections, _tables = assemble(blocks)
     for junk in ("展开全文", "相关阅读", "资讯查询", "如有侵权"):
         assert junk not in text
     for fact in ("4821台", "10.29万户", "53.87万张", "358张", "2453条", "876亿元", "三是进一步拓宽金融科技应用视野"):

@@ -16,7 +16,7 @@ from bs4 import BeautifulSoup, Tag
 from ingest.loaders import Parsed
 from ingest.loaders.text import decode
 from kb.errors import InputError
-from kb.records import Block
+from kb.records import CELL_SEP, Block
 
 _DROP_TAGS = ("script", "style", "noscript", "iframe", "nav", "header", "footer", "aside", "form", "button",
               "select", "svg", "template")  # fmt: skip
@@ -46,10 +46,9 @@ def _blocks(root: Tag) -> list[Block]:
         if el.find_parent(_BLOCK_TAGS) is not None and el.name != "tr":
             continue  # nested: the outer block already holds this text
         if el.name == "tr":
-            cells = [c.get_text(" ", strip=True) for c in el.find_all(["td", "th"])]
-            text = " | ".join(c for c in cells if c)
-            if text:
-                blocks.append(Block(text, kind="row"))
+            row = _row(el)
+            if row is not None:
+                blocks.append(row)
             continue
         text = " ".join(el.get_text(" ", strip=True).split())
         if not text:
@@ -62,6 +61,21 @@ def _blocks(root: Tag) -> list[Block]:
         text = root.get_text("\n", strip=True)
         blocks = [Block(line.strip()) for line in text.split("\n") if line.strip()]
     return blocks
+
+
+def _row(tr: Tag) -> Block | None:
+    """A table row with its cells (empty ones kept, a cell spanning columns repeated so columns line up); a
+    header row when all its cells are <th> or it sits in <thead>."""
+    found = [c for c in tr.find_all(["td", "th"]) if c.find_parent("tr") is tr]
+    cells: list[str] = []
+    for c in found:
+        text = " ".join(c.get_text(" ", strip=True).split())
+        span = str(c.get("colspan") or "1")
+        cells.extend([text] * max(1, min(int(span) if span.isdigit() else 1, 20)))
+    if not any(cells):
+        return None
+    header = tr.find_parent("thead") is not None or all(c.name == "th" for c in found)
+    return Block(CELL_SEP.join(cells), kind="row", cells=tuple(cells), header=header)
 
 
 def _date(soup: BeautifulSoup) -> str | None:

@@ -1,8 +1,10 @@
-"""Quantities in Chinese text: find them, normalise them, check them against quotes.
+"""Quantities and units in Chinese text: find them, normalise them, check them against quotes.
 
-Owns: reading Arabic and Chinese numerals with 万/亿 multipliers, 百分之 and
-full-width digits into values, and the rule that every number an answer states must
-appear in one of its cited quotes. Does not own: choosing sentences or formatting.
+Owns: reading Arabic and Chinese numerals with 万/亿 multipliers, 百分之 and full-width digits into values, the
+units and measure words a quantity is counted in (``UNIT_AFTER``: 台, 万户, 亿元, 平方公里, % …) and the
+qualifiers around it (约, 超过, 近, 左右), and the rule that every number an answer states must appear in one of
+its cited quotes. Used by question analysis, the extractor, the reader and the fact registry. Does not own:
+choosing sentences or formatting.
 """
 
 from __future__ import annotations
@@ -73,6 +75,47 @@ def quantities(text: str) -> list[Quantity]:
         pct = bool(m.group("pct") or m.group("pct2"))
         out.append(Quantity(float(value), pct, m.group(0), m.start(), m.end()))
     return out
+
+
+# the unit or measure word right after a number (余 and 万/亿 included): 台, 万户, 亿元, 平方公里, % …
+UNIT_AFTER = re.compile(
+    r"余?(?:[万亿]?(?:分钟|小时|个月|平方公里|平方米|公里|公斤|千克|公分|公尺|厘米|毫米|公顷|英尺|英里|"
+    r"[美港日欧]?元|[台张户人笔项家条份个件次所名批类位天周倍米克吨岁亩座分])|%|％|"
+    r" ?(?:GHz|MHz|km²|km|m²|cm|mm|kg|m)(?![A-Za-z]))"
+)
+_BEFORE = re.compile(r"(约|大约|超过|逾|近|将近|接近|不足|不到|达到|突破|累计|共计|共)$")
+_AFTER = re.compile(r"^(左右|以上|以下|多|余)")
+QUALIFIERS = (
+    "约",
+    "大约",
+    "超过",
+    "逾",
+    "近",
+    "将近",
+    "接近",
+    "不足",
+    "不到",
+    "突破",
+    "左右",
+    "以上",
+    "以下",
+    "多",
+    "余",
+)
+
+
+def unit_end(text: str, at: int) -> int:
+    """Where the unit right after ``text[:at]`` ends (``at`` itself when there is none)."""
+    m = UNIT_AFTER.match(text, at)
+    return m.end() if m else at
+
+
+def qualifier(text: str, start: int, end: int) -> str:
+    """The qualifier around the quantity at ``text[start:end]`` (its unit included): 约, 超过, 左右 … or ""."""
+    before = _BEFORE.search(text[max(0, start - 2) : start])
+    after = _AFTER.match(text[end : end + 2])
+    word = (before.group(1) if before else "") or (after.group(1) if after else "")
+    return word if word in QUALIFIERS else ""
 
 
 def values(text: str) -> set[tuple[float, bool]]:

@@ -1,0 +1,182 @@
+"""Answers from the fact registry: a quantity or look-up question matched to facts by subject, metric and time.
+
+Owns: reading the facts of the documents retrieval found, scoring each against the question (its subject named
+in the question, its metric's words in the question, every place and year the question names in the fact's
+context, the unit asked for, the time asked for), choosing the figure (the one dated in the time asked, else the
+newest dated one) and the lead that says it with its date, and the older different figures beside it, each
+quoted from its sentence or table row. Does not own: extracting facts (``ingest.facts``), sentences
+(``assistant.extract``) or citations as records (``assistant.cite``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assistant import question as qn
+from assistant.extract import Candidate, Draft
+from kb.catalog import FactQuery
+from kb.dates import TimeAsked, mentions
+from kb.entities import named
+from kb.records import Fact, Hit
+from kb.segment import bigrams, normalize
+from kb.settings import AnswerKnobs
+from kb.store import KnowledgeBase
+
+_COUNTS = set("个项家所")  # measure words that count the same things (33个项目, 9项)
+_NOT_CONTENT = set(bigrams("多少是什么哪些几个一共总共分别请问有没有"))
+MAX_OLDER = 2  # older different figures mentioned beside the newest
+_METRIC_EXACT = 0.9  # ... or a metric the question says nearly word for word
+_SUBJECT_NAMED = 1.5  # a score this high needs the fact's subject named in the question (metric ≤ 1)
+
+
+@dataclass(frozen=True)
+class Scored:
+    fact: Fact
+    score: float
+    title: str
+
+
+class FactAnswerer:
+    """Matches questions to the registry's facts of one knowledge base."""
+
+    def __init__(self, kb: KnowledgeBase, knobs: AnswerKnobs | None = None) -> None:
+        self.kb = kb
+        self.knobs = knobs or AnswerKnobs()
+
+    def matches(self, q: qn.Question, hits: Sequence[Hit], asked: TimeAsked | None,
+                ranked: Sequence[Candidate] = ()) -> list[Scored]:  # fmt: skip
+        """The facts of the retrieved documents that answer ``q``, best first. A fact from running text whose
+        subject the question does not name must stand in one of the sentences the rules rank best (``ranked``):
+        its metric's words alone are weak evidence."""
+        near = {(c.hit.chunk.doc_id, c.start) for c in ranked[: self.knobs.fact_near]}
+        docs = tuple(dict.fromkeys(h.chunk.doc_id for h in hits))
+        if not docs:
+            return []
+        titles = {h.chunk.doc_id: h.title for h in hits}
+        grams = set(bigrams(q.text)) - _NOT_CONTENT
+        out = []
+        for f in self.kb.facts(FactQuery(doc_ids=docs)):
+            title = titles.get(f.doc_id, "")
+            score = self._score(q, grams, f, title, asked)
+            unnamed = (f.source_kind == "text" and score < _SUBJECT_NAMED and (f.doc_id, f.start) not in near
+                       and _share(f.metric, grams) < _METRIC_EXACT)  # fmt: skip
+            if score >= self.knobs.fact_min_score and not unnamed:
+                out.append(Scored(f, score, title))
+        return sorted(out, key=lambda s: -s.score)
+
+    def _score(self, q: qn.Question, grams: set[str], f: Fact, title: str, asked: TimeAsked | None) -> float:
+        metric = _share(f.metric, grams)
+        if metric < self.knobs.fact_min_metric:
+            return 0.0
+        subject = 1.0 if f.subject and normalize(f.subject) in normalize(q.text) else _share(f.subject, grams)
+        if f.source_kind == "text" and (q.kind is not qn.QUANTITY or not _plain_figure(f)):
+            return 0.0  # running text answers how-many questions; a table cell answers look-ups too
+        context = f"{f.subject} {f.caption} {f.header} {title} {f.metric}"
+        if any(not qn.mentions(e, context) for e in q.entities):
+            return 0.0  # a place, institution or year the question names is not this fact's
+        if q.unit and not _same_unit(q.unit, f.unit) and not (f.source_kind == "cell" and not f.unit):
+            return 0.0
+        if asked is not None and not _in_time(f, context, asked):
+            return 0.0
+        return metric + self.knobs.fact_w_subject * subject
+
+    def answer(self, q: qn.Question, hits: Sequence[Hit], asked: TimeAsked | None,
+               ranked: Sequence[Candidate] = ()) -> Draft | None:  # fmt: skip
+        """The figure that answers ``q`` with its sentence or row quoted, older different figures beside it; None
+        when no fact matches well enough (the sentences take over). ``ranked``: the rules' sentences, best first."""
+        found = self.matches(q, hits, asked, ranked)
+        if not found:
+            return None
+        best = found[0]
+        same = [s for s in found if _same_series(s.fact, best.fact) and s.score >= best.score - 0.2]
+        # newest first; on the same date a sentence reads better than a cell
+        dated = sorted(same, key=lambda s: (s.fact.as_of is not None, s.fact.as_of or "", s.fact.source_kind == "text"),
+                       reverse=True)  # fmt: skip
+        lead_fact = dated[0]  # the newest (within the time asked, when one is)
+        older = _older(lead_fact, dated) if asked is None else []
+        chosen = [lead_fact, *older]
+        cands = [self._candidate(s) for s in chosen]
+        if any(c is None for c in cands):
+            return None
+        parts = [_said(s.fact) for s in chosen]
+        lead = parts[0] + ("；此前为" + "、".join(parts[1:]) if parts[1:] else "")
+        return Draft(lead, tuple(c for c in cands if c is not None), True, reason="fact")
+
+    def _candidate(self, s: Scored) -> Candidate | None:
+        """The fact's sentence or row as a candidate sentence of the chunk that holds it."""
+        f = s.fact
+        chunk = self.kb.chunk_at(f.doc_id, f.start, f.end)
+        if chunk is None:
+            return None
+        info = self.kb.doc_infos([f.doc_id]).get(f.doc_id)
+        hit = Hit(chunk, s.score, title=info.title if info else "", date=info.date if info else None,
+                  source=info.source if info else "")  # fmt: skip
+        text = chunk.text[f.start - chunk.start : f.end - chunk.start]
+        return Candidate(hit, f.start, f.end, text, s.score, 1.0)
+
+
+_UNIT_NOTE = re.compile(r"[（(][^（()）]{1,6}[)）]$")
+
+
+def bare(metric: str) -> str:
+    """A metric without the unit note it may carry (刷脸付受理终端（台） → 刷脸付受理终端)."""
+    return _UNIT_NOTE.sub("", metric).strip()
+
+
+def _share(phrase: str, grams: set[str]) -> float:
+    """The share of ``phrase``'s bigrams that the question holds."""
+    own = set(bigrams(bare(phrase)))
+    return len(own & grams) / len(own) if own else 0.0
+
+
+def _same_unit(asked: str, unit: str) -> bool:
+    unit = unit.lstrip("万亿")
+    return asked == unit or (asked in _COUNTS and unit in _COUNTS) or (asked == "元" and unit.endswith("元"))
+
+
+def _in_time(f: Fact, context: str, asked: TimeAsked) -> bool:
+    """The fact is dated in the time asked, or, when its own words state no date, its context names a date in
+    it (2021年 in a table's caption)."""
+    if f.as_of and asked.since <= f.as_of <= asked.until:
+        return True
+    return not f.as_of_text and any(asked.since <= m.iso <= asked.until for m in mentions(context))
+
+
+def _plain_figure(f: Fact) -> bool:
+    """A figure written in digits, or a Chinese numeral of more than one character (两个 and 三项 in running text
+    are more often wording than figures)."""
+    return f.text[:1].isdigit() or len(f.text) - len(f.unit) > 1
+
+
+def _same_series(a: Fact, b: Fact) -> bool:
+    """Two facts that answer the question equally well report the same figure at possibly different dates,
+    unless both name their subject (a place, an institution) and the subjects differ (山东省 33, 青岛市 9)."""
+    named_a, named_b = named(a.subject), named(b.subject)
+    return a.subject == b.subject or not (named_a and named_b) or named_a[0].name == named_b[0].name
+
+
+def _older(lead: Scored, dated: list[Scored]) -> list[Scored]:
+    """Earlier dated figures of the series that differ from the lead's, newest first."""
+    out: list[Scored] = []
+    seen = {lead.fact.value}
+    for s in dated:
+        f = s.fact
+        if f.as_of and lead.fact.as_of and f.as_of < lead.fact.as_of and f.value not in seen:
+            out.append(s)
+            seen.add(f.value)
+    return out[:MAX_OLDER]
+
+
+def _said(f: Fact) -> str:
+    """A figure as the answer states it: 4821台（截至2020年9月3日）, 652（文史/历史类最低 · 法学）."""
+    if f.source_kind == "cell":
+        if f.as_of_text and f.as_of_text in f.header:  # a column of dated figures: 5120台（2020年末）
+            unit = f.unit if f.value is not None and not f.text.endswith(f.unit) else ""
+            if unit[:1] in ("万", "亿"):  # 158.4（万张，2021年末）: the cell's own figure, its unit beside it
+                return f"{f.text}（{unit}，{f.as_of_text}）"
+            return f"{f.text}{unit}（{f.as_of_text}）"
+        return f"{f.text}（{f.metric} · {f.subject}）" if f.metric else f"{f.text}（{f.subject}）"
+    when = f.as_of_text.removeprefix("截止").removeprefix("截至").strip() if f.as_of_text else ""
+    return f"{f.text}（截至{when}）" if when else f.text

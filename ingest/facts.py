@@ -1,0 +1,232 @@
+"""The fact registry's extraction: the figures a document states, as subject, metric, value, unit and as-of date.
+
+Owns: reading facts out of table cells (row header × column header × caption; a text cell is a fact whose
+value stays text) and out of running text (the number attached to what it counts: 33个项目, not 4个方向; its
+subject the nearest place, institution or project before it, or the heading a 该方向/该项目 refers to; its date
+the 截至… or period its sentence states, else the document's). Does not own: numerals and units (``kb.quantity``),
+dates (``kb.dates``), storage (``kb.catalog``, in the same transaction as the document) or answering.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from kb import dates
+from kb.entities import Named, named
+from kb.quantity import Quantity, qualifier, quantities, unit_end
+from kb.records import Document, Fact, Table
+from kb.segment import sentence_spans
+
+_CLAUSE = re.compile(r"[，,；;。：:（()）\n]")
+_VERBS = re.compile(
+    r"^(?:已经|已|共计|累计|共|合计|总计|达到|已达|达|为|有|是|约|超过|突破|近|逾|计|实现|完成|发放|布放|发行|推送|"
+    r"服务|提供|上线|投放)+"
+)
+_TAIL_VERBS = re.compile(r"(?:已经|已|共计|累计|共|合计|总计|达到|达|为|有|是|约|超过|突破|近|逾|计|实现)+$")
+_LEAD = re.compile(r"^(?:其中|此外|同时|另外|截至目前|目前|如|例如|该|本|此|这)+")
+_REFERS = re.compile(r"(?:该|本|此|上述)(?:方向|项目|行|机构|单位|平台|领域|地区|市|省)")
+_COUNT_UNITS = "个项家台张户笔条份件次所名批类位座"
+_NOUN_AFTER = re.compile(r"[\u4e00-\u9fff“”\"A-Za-z]{1,10}")
+# where the noun after a measure word ends: a particle, an adverb or a verb (33项金融科技试点项目已全部上线)
+_NOUN_END = re.compile(
+    r"[的和与及等已均都将正在为是达由被从于共]|全部|累计|建立|开展|实现|提升|推动|完成|上线|涉及|分析"
+)
+_DATE_UNITS = ("年", "月", "日", "时", "季")
+MAX_METRIC = 16
+
+
+def extract(doc: Document) -> list[Fact]:
+    """Every fact ``doc`` states, table cells first, each pointing at its sentence or row."""
+    return [*_table_facts(doc), *_text_facts(doc)]
+
+
+# -- tables -------------------------------------------------------------------------------------------------
+def _table_facts(doc: Document) -> Iterator[Fact]:
+    for table in doc.tables:
+        if not table.header_rows or len(table.rows) <= table.header_rows:
+            continue
+        columns = _column_headers(doc, table)
+        header = "\n".join(doc.text[a:b] for a, b in table.rows[: table.header_rows])
+        caption_dates = dates.mentions(table.caption, doc.date)
+        for (row_start, row_end), cells in zip(table.rows[table.header_rows :], table.cells[table.header_rows :],
+                                               strict=True):  # fmt: skip
+            texts = [doc.text[a:b] for a, b in cells]
+            key = _row_key(texts, columns)
+            subject = texts[key] if key is not None else ""
+            for j, (a, b) in enumerate(cells):
+                if j == key or not texts[j] or _is_ordinal_column(columns, j):
+                    continue
+                column = columns[j] if j < len(columns) else ""
+                when = dates.mentions(column, doc.date)
+                if when and _is_date(column, when):  # 指标 | 2020年末 | 2021年末: the row names the metric
+                    owner = _owner(table.caption, doc.title)
+                    yield _cell_fact(doc, texts[j], (a, b), (row_start, row_end), owner, subject, when, header, table)
+                    continue
+                when = when or caption_dates
+                yield _cell_fact(doc, texts[j], (a, b), (row_start, row_end), subject, column, when, header, table)
+
+
+_ORDINAL = re.compile(r"^(?:序号|编号|序|No\.?|#)$", re.I)
+
+
+def _is_ordinal_column(columns: list[str], j: int) -> bool:
+    return j < len(columns) and bool(_ORDINAL.match(columns[j].strip()))
+
+
+def _row_key(texts: list[str], columns: list[str]) -> int | None:
+    """The cell that names the row: the first non-empty one that is not a row number (序号 1, 2, 3)."""
+    for j, text in enumerate(texts):
+        if text and not _is_ordinal_column(columns, j) and not text.isdigit():
+            return j
+    return None
+
+
+def _is_date(column: str, when: list[dates.DateMention]) -> bool:
+    """The column header is a date or period and little else (2021年末, 截至2021年3月31日)."""
+    return len(column) - sum(m.end - m.start for m in when) <= 2
+
+
+def _owner(caption: str, title: str) -> str:
+    """Whose figures a table of dated columns holds: the first place, institution or project its caption or the
+    document's title names, else the caption."""
+    for text in (caption, title):
+        names = named(text)
+        if names:
+            return names[0].name
+    return caption or title
+
+
+def _column_headers(doc: Document, table: Table) -> list[str]:
+    """Each column's header: its header rows' cells joined (a merged cell repeats across its columns)."""
+    width = max(len(c) for c in table.cells)
+    columns = []
+    for j in range(width):
+        parts = [doc.text[a:b] for row in table.cells[: table.header_rows] if j < len(row) for a, b in [row[j]]]
+        columns.append(" ".join(dict.fromkeys(p for p in parts if p)))
+    return columns
+
+
+def _cell_fact(doc: Document, text: str, cell: tuple[int, int], row: tuple[int, int], subject: str, metric: str,
+               when: list[dates.DateMention], header: str, table: Table) -> Fact:  # fmt: skip
+    found = quantities(text)
+    q = found[0] if len(found) == 1 and _is_whole_value(text, found[0]) else None
+    unit = text[q.end : unit_end(text, q.end)].lstrip("余") if q else ""
+    if q and not unit:
+        unit = _unit_in(metric) or _unit_in(table.caption)
+    as_of = when[-1] if when else None
+    return Fact(
+        doc_id=doc.doc_id, subject=subject, metric=metric, value=q.value if q else None, text=text, unit=unit,
+        qualifier=qualifier(text, q.start, q.end) if q else "", as_of=as_of.iso if as_of else doc.date,
+        as_of_text=as_of.text if as_of else "", start=row[0], end=row[1], value_start=cell[0], value_end=cell[1],
+        source_kind="cell", header=header, caption=table.caption,
+    )  # fmt: skip
+
+
+def _is_whole_value(text: str, q: Quantity) -> bool:
+    """The cell is one figure (with its unit and qualifier), not text that holds a number."""
+    rest = text[: q.start] + text[unit_end(text, q.end) :]
+    return len(re.sub(r"[约近超过逾左右以上多余\s]", "", rest)) <= 1
+
+
+_UNIT_IN = re.compile(r"[（(](?:单位[:：])?([万亿]?[^（()）]{1,4})[)）]")
+
+
+def _unit_in(text: str) -> str:
+    """A unit a header or caption states for its figures: 终端（台）, 贷款（亿元）, （单位：万户）."""
+    m = _UNIT_IN.search(text)
+    return m.group(1) if m else ""
+
+
+# -- running text -------------------------------------------------------------------------------------------
+def _text_facts(doc: Document) -> Iterator[Fact]:
+    in_table = [(t.start, t.end) for t in doc.tables]
+    for section in doc.sections:
+        heading = section.heading_path[-1] if section.heading_path else ""
+        previous = ""  # the subject of the sentence before (该项目 refers to it)
+        for a, b in sentence_spans(doc.text, section.start, section.end):
+            if any(s <= a < e for s, e in in_table):
+                continue
+            facts = list(_sentence_facts(doc, a, b, heading, previous))
+            yield from facts
+            subjects = [n.name for n in named(doc.text[a:b])]
+            previous = subjects[0] if subjects else previous
+
+
+def _sentence_facts(doc: Document, start: int, end: int, heading: str, previous: str) -> Iterator[Fact]:
+    sentence = doc.text[start:end]
+    when = dates.mentions(sentence, doc.date)
+    in_dates = [(m.start, m.end) for m in when]
+    names = named(sentence)
+    last_metric = ""
+    for q in quantities(sentence):
+        stop = unit_end(sentence, q.end)
+        if stop == q.end or any(s <= q.start < e for s, e in in_dates) or sentence[q.end : q.end + 1] in _DATE_UNITS:
+            continue  # a figure has a unit; a year or a day is no figure
+        metric = _metric(sentence, q, stop) or last_metric
+        if not metric:
+            continue
+        last_metric = metric
+        as_of = _as_of(when, q.start)
+        yield Fact(
+            doc_id=doc.doc_id, subject=_subject(sentence, q.start, names, heading, previous, doc.title), metric=metric,
+            value=q.value, text=sentence[q.start : stop], unit=sentence[q.end : stop].lstrip("余"),
+            qualifier=qualifier(sentence, q.start, stop), as_of=as_of.iso if as_of else doc.date,
+            as_of_text=as_of.text if as_of else "", start=start, end=end, value_start=start + q.start,
+            value_end=start + stop,
+        )  # fmt: skip
+
+
+def _metric(sentence: str, q: Quantity, stop: int) -> str:
+    """What the figure counts: the noun right after a measure word (33个项目 → 项目), else the words before the
+    figure in its clause, without the subject's verbs (签约用户数量已达10.29万户 → 签约用户数量)."""
+    unit = sentence[q.end : stop]
+    if unit and unit[-1] in _COUNT_UNITS:
+        after = _NOUN_AFTER.match(sentence, stop)
+        noun = _NOUN_END.split(after.group(0))[0] if after else ""
+        if noun and not noun.startswith(("以", "左右")):
+            return _tidy(noun)
+    clause_start = max((m.end() for m in _CLAUSE.finditer(sentence, 0, q.start)), default=0)
+    before = sentence[clause_start : q.start]
+    earlier = [x for x in quantities(before) if unit_end(before, x.end) > x.end]
+    if earlier:  # 6家银行累计发行电子社保卡53.87万张: what follows the earlier figure
+        before = before[unit_end(before, earlier[-1].end) :]
+    before = _REFERS.sub("", before)
+    for m in reversed(dates.mentions(before)):
+        before = before[m.end :]
+        break
+    for n in named(before):
+        before = before.replace(n.name, " ")
+    before = before.split(" ")[-1]
+    before = _TAIL_VERBS.sub("", _LEAD.sub("", before.strip()))
+    before = _VERBS.sub("", before)
+    return _tidy(before[-MAX_METRIC:])
+
+
+def _tidy(text: str) -> str:
+    return text.replace("“", "").replace("”", "").replace('"', "").strip(" 的了")
+
+
+def _subject(sentence: str, at: int, names: list[Named], heading: str, previous: str, title: str) -> str:
+    """Whose figure it is: the nearest place, institution or project named before it in its sentence (after it,
+    when none is before); what 该方向/该项目 refers to (the heading, or the sentence before's subject); else the
+    heading or the document's title."""
+    before = [n for n in names if n.end <= at]
+    if before:
+        return str(before[-1].name)
+    refer = _REFERS.search(sentence, 0, at)
+    if refer:
+        return previous if "项目" in refer.group(0) and previous else heading or previous or title
+    if names:
+        return str(names[0].name)
+    return heading or title
+
+
+def _as_of(when: list[dates.DateMention], at: int) -> dates.DateMention | None:
+    """The date a figure at ``at`` is counted at: the last point-in-time date before it in its sentence, else
+    any date before it, else the first after it."""
+    before = [m for m in when if m.end <= at]
+    points = [m for m in before if m.as_of]
+    if points or before:
+        return (points or before)[-1]
+    return when[0] if when else None
