@@ -131,8 +131,11 @@ class Assistant:
         cands = self.extractor.candidates(q, hits, lambda t: self.res.kb.idf("terms", t), self.similarity)
         t = time.perf_counter()
         rules = self.facts.answer(q, retrieved, asked, cands) or self.extractor.answer(q, cands)
+        if asked and not retrieved:
+            rules = Draft("", (), False, f"no evidence dated {asked.text}")
         timings["facts_ms"] = (time.perf_counter() - t) * 1e3
-        extractive = self._from_draft(question, standalone, rules, hits, Mode.EXTRACTIVE)
+        # a refusal lists the nearest passages, of any date
+        extractive = self._from_draft(question, standalone, rules, hits or found.hits, Mode.EXTRACTIVE)
         if chosen is not Mode.EXTRACTIVE and hits:
             read = cands[: LLM_PASSAGES if chosen is Mode.LLM else self.settings.answer.reader_evidence]
             pool = tuple(cite.citation(i, c.hit, c.start, c.end) for i, c in enumerate(read, start=1))

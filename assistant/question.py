@@ -52,7 +52,8 @@ _YEAR = re.compile(r"((?:19|20)\d{2})年")
 # Institutions the alias table does not know (招商银行, 某某农商行): a name, not a question word.
 ORG_NAME = re.compile(r"[\u4e00-\u9fff]{2,8}?(?:银行|农商行|农商银行|信用社|证券|保险公司)")
 # A school of a university (经济学院, 艺术学院): evidence about the university alone does not answer for it.
-_SCHOOL = re.compile(r"[\u4e00-\u9fff]{2,10}?(?:学院|研究院)")
+_SCHOOL = re.compile(r"学院|研究院")
+_SCHOOL_CUT = re.compile(r".*(?:大学|人大|[的在是和与了及对为从把被由等、，,\s])")
 _NOT_A_NAME = re.compile(r"[哪几些各该这那其每多]|什么")
 
 
@@ -82,16 +83,20 @@ def entities(text: str) -> tuple[str, ...]:
             found.append(name)
             rest = rest.replace(name, " ")
     found += [m.group(0) for m in ORG_NAME.finditer(rest) if not _NOT_A_NAME.search(m.group(0))]
-    found += [_school(m.group(0)) for m in _SCHOOL.finditer(rest) if not _NOT_A_NAME.search(m.group(0))]
+    found += [s for s in (_school(rest, m.start()) for m in _SCHOOL.finditer(rest)) if s]
     found += [m.group(0) for m in _YEAR.finditer(text)]
     return tuple(dict.fromkeys(found))
 
 
-def _school(name: str) -> str:
-    """The school's own name, without the university before it (中国人民大学经济学院 → 经济学院)."""
-    at = name.rfind("大学")
-    own = name[at + 2 :] if 0 <= at < len(name) - 4 else name
-    return own[2:] if own.startswith("人大") and len(own) > 4 else own
+def _school(text: str, at: int) -> str:
+    """The school named right before ``at`` (中国人民大学经济学院 → 经济学院, 林蕾在国学院 → 国学院), or "" when
+    the words before 学院 are not a name (…本科专业的学院)."""
+    before = text[max(0, at - 8) : at]
+    m = _SCHOOL_CUT.match(before)
+    name = before[m.end() :] if m else before
+    if not name or _NOT_A_NAME.search(name) or not all("\u4e00" <= ch <= "\u9fff" for ch in name):
+        return ""
+    return name + text[at : at + (3 if text.startswith("研究院", at) else 2)]
 
 
 def parse(text: str, segmenter: Segmenter) -> Question:

@@ -20,7 +20,7 @@ from assistant.core import Assistant
 from assistant.serialize import answer_text
 from assistant.starters import starters
 from kb.errors import PilotQAError
-from kb.records import Answer, Chunk, Citation, Mode, Progress
+from kb.records import CELL_SEP, Answer, Chunk, Citation, Mode, Progress
 from ui import state
 from ui.text import highlight, md_escape, title_escape
 
@@ -39,6 +39,18 @@ def _label(c: Citation) -> str:
     title, section = _title_section(c)
     bits = [title, c.date or "", section, f"第{c.page}页" if c.page else ""]
     return f"[{c.n}] " + " · ".join(md_escape(b) for b in bits if b)
+
+
+def row_table(c: Citation) -> dict[str, list[str]]:
+    """A quoted table row under its (last) header row, as columns of text; repeated or empty header cells are
+    made unique so that no cell is lost."""
+    header = c.header.split("\n")[-1].split(CELL_SEP)
+    cells = c.quote.split(CELL_SEP)
+    names: list[str] = []
+    for i in range(max(len(header), len(cells))):
+        name = header[i].strip() if i < len(header) and header[i].strip() else f"列{i + 1}"
+        names.append(name if name not in names else f"{name}（{i + 1}）")
+    return {name: [cells[i] if i < len(cells) else ""] for i, name in enumerate(names)}
 
 
 def _passage(chunks: dict[str, Chunk], c: Citation) -> str:
@@ -71,6 +83,9 @@ def show_answer(assistant: Assistant, answer: Answer, index: int) -> None:
         chunks = assistant.res.kb.chunks([c.chunk_id for c in answer.citations])  # one query per answer
         for c in answer.citations:
             with st.expander(_label(c)):
+                if c.header:  # a table row, shown under its header as a small table (cells as data, never HTML)
+                    st.caption(md_escape(c.caption))
+                    st.table(row_table(c))
                 st.markdown(_passage(chunks, c))
                 st.caption(md_escape(Path(c.source).name))  # the file's name, never a path on the server
     if answer.related:
