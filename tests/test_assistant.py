@@ -371,6 +371,7 @@ def test_answer_knobs_come_from_the_environment_and_decide_refusal(
     res: Resources, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PILOTQA_ANSWER__MIN_SCORE", "0.99")
+    monkeypatch.setenv("PILOTQA_ANSWER__FACT_MIN_SCORE", "9")  # no fact answers: the sentences' knob decides
     strict = Settings(home=res.settings.home, cache_dir=res.settings.cache_dir)
     assert strict.answer.min_score == 0.99 and strict.answer.min_coverage == AnswerKnobs().min_coverage
     answer = Assistant(strict, res).ask("刷脸付受理终端布放了多少台？")
