@@ -23,8 +23,8 @@ def citation(n: int, hit: Hit, start: int, end: int) -> Citation:
     quote = c.text[start - c.start : end - c.start]
     return Citation(
         n=n, doc_id=c.doc_id, title=hit.title, source=hit.source, section=c.section, page=c.page,
-        quote=quote, start=start, end=end, chunk_id=c.chunk_id, date=hit.date, header=c.header.strip(),
-        caption=c.caption if c.is_table else "",
+        quote=quote, start=start, end=end, chunk_id=c.chunk_id, date=hit.date, header=c.header,
+        caption=c.caption,
     )  # fmt: skip
 
 

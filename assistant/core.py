@@ -68,7 +68,6 @@ class Assistant:
         self.retriever = Retriever(self.res.kb, self.res.embedder, reranker, settings.answer)
         self.extractor = Extractor(settings.answer)
         self.facts = FactAnswerer(self.res.kb, settings.answer)
-        self.today = datetime.date.today().isoformat()  # what 今年 and 去年 are counted from
         self._chat_model = chat_model
         self._llm: Any = None
         self._llm_url: str | None = None
@@ -121,7 +120,7 @@ class Assistant:
             return
         chosen = Mode(mode or (Mode.LLM if self.llm_available else Mode.EXTRACTIVE))
         standalone, carried = self._standalone(question, history, chosen is not Mode.EXTRACTIVE)
-        asked = dates.asked(standalone, self.today)
+        asked = dates.asked(standalone, datetime.date.today().isoformat())  # 今年, 去年 count from today
         q = qn.parse(without_time(standalone, asked), self.res.segmenter)
         found = self.retriever.search(q.text, self.settings.top_k * (3 if asked else 2), filters,
                                       [*q.terms, *carried])  # fmt: skip
@@ -130,10 +129,12 @@ class Assistant:
         timings = {"retrieve_ms": (time.perf_counter() - started) * 1e3, **found.timings}
         cands = self.extractor.candidates(q, hits, lambda t: self.res.kb.idf("terms", t), self.similarity)
         t = time.perf_counter()
-        rules = self.facts.answer(q, retrieved, asked, cands) or self.extractor.answer(q, cands)
+        from_facts = self.facts.answer(q, retrieved, asked, cands) if retrieved else None
+        timings["facts_ms"] = (time.perf_counter() - t) * 1e3
         if asked and not retrieved:
             rules = Draft("", (), False, f"no evidence dated {asked.text}")
-        timings["facts_ms"] = (time.perf_counter() - t) * 1e3
+        else:
+            rules = from_facts or self.extractor.answer(q, cands)
         # a refusal lists the nearest passages, of any date
         extractive = self._from_draft(question, standalone, rules, hits or found.hits, Mode.EXTRACTIVE)
         if chosen is not Mode.EXTRACTIVE and hits:
@@ -240,13 +241,10 @@ def in_time(hits: Sequence[Hit], asked: dates.TimeAsked) -> list[Hit]:
     """The hits dated in the time asked (their document's date, or a date their text states, in range), in
     retrieval order."""
 
-    def dated_in(h: Hit) -> bool:
-        if h.date and asked.since <= h.date <= asked.until:
-            return True
-        text = f"{h.chunk.caption} {h.chunk.header} {h.chunk.text}"
-        return any(asked.since <= m.iso <= asked.until for m in dates.mentions(text, h.date))
-
-    return [h for h in hits if dated_in(h)]
+    return [
+        h for h in hits
+        if asked.covers(h.date) or asked.stated_in(f"{h.chunk.caption} {h.chunk.header} {h.chunk.text}", h.date)
+    ]  # fmt: skip
 
 
 def _traced(answer: Answer, hits: list[Hit], timings: dict[str, float], started: float) -> Answer:

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant import question as qn
 from assistant.extract import Candidate, Draft
 from kb.catalog import FactQuery
-from kb.dates import TimeAsked, mentions
+from kb.dates import TimeAsked
 from kb.entities import named
 from kb.records import Fact, Hit
 from kb.segment import bigrams, normalize
@@ -35,7 +35,7 @@ _SUBJECT_NAMED = 1.5  # a score this high needs the fact's subject named in the 
 class Scored:
     fact: Fact
     score: float
-    title: str
+    hit: Hit  # a retrieved chunk of the fact's document: its title, date and file
 
 
 class FactAnswerer:
@@ -51,28 +51,31 @@ class FactAnswerer:
         subject the question does not name must stand in one of the sentences the rules rank best (``ranked``):
         its metric's words alone are weak evidence."""
         near = {(c.hit.chunk.doc_id, c.start) for c in ranked[: self.knobs.fact_near]}
-        docs = tuple(dict.fromkeys(h.chunk.doc_id for h in hits))
-        if not docs:
+        of_doc = {h.chunk.doc_id: h for h in reversed(hits)}  # each document's best hit
+        if not of_doc:
             return []
-        titles = {h.chunk.doc_id: h.title for h in hits}
         grams = set(bigrams(q.text)) - _NOT_CONTENT
         out = []
-        for f in self.kb.facts(FactQuery(doc_ids=docs)):
-            title = titles.get(f.doc_id, "")
-            score = self._score(q, grams, f, title, asked)
-            unnamed = (f.source_kind == "text" and score < _SUBJECT_NAMED and (f.doc_id, f.start) not in near
-                       and _share(f.metric, grams) < _METRIC_EXACT)  # fmt: skip
-            if score >= self.knobs.fact_min_score and not unnamed:
-                out.append(Scored(f, score, title))
+        for f in self.kb.facts(FactQuery(doc_ids=tuple(of_doc))):
+            hit = of_doc[f.doc_id]
+            score = self._score(q, grams, f, hit.title, asked, (f.doc_id, f.start) in near)
+            if score >= self.knobs.fact_min_score:
+                out.append(Scored(f, score, hit))
         return sorted(out, key=lambda s: -s.score)
 
-    def _score(self, q: qn.Question, grams: set[str], f: Fact, title: str, asked: TimeAsked | None) -> float:
+    def _score(self, q: qn.Question, grams: set[str], f: Fact, title: str, asked: TimeAsked | None,
+               near: bool) -> float:  # fmt: skip
+        """How well ``f`` answers ``q`` (metric share + weighted subject share), 0 when it cannot; ``near``: its
+        sentence is among the rules' best."""
         metric = _share(f.metric, grams)
         if metric < self.knobs.fact_min_metric:
             return 0.0
-        subject = 1.0 if f.subject and normalize(f.subject) in normalize(q.text) else _share(f.subject, grams)
         if f.source_kind == "text" and (q.kind is not qn.QUANTITY or not _plain_figure(f)):
             return 0.0  # running text answers how-many questions; a table cell answers look-ups too
+        subject = 1.0 if f.subject and normalize(f.subject) in normalize(q.text) else _share(f.subject, grams)
+        score = metric + self.knobs.fact_w_subject * subject
+        if f.source_kind == "text" and score < _SUBJECT_NAMED and not near and metric < _METRIC_EXACT:
+            return 0.0  # its metric's words alone are weak evidence
         context = f"{f.subject} {f.caption} {f.header} {title} {f.metric}"
         if any(not qn.mentions(e, context) for e in q.entities):
             return 0.0  # a place, institution or year the question names is not this fact's
@@ -80,7 +83,7 @@ class FactAnswerer:
             return 0.0
         if asked is not None and not _in_time(f, context, asked):
             return 0.0
-        return metric + self.knobs.fact_w_subject * subject
+        return score
 
     def answer(self, q: qn.Question, hits: Sequence[Hit], asked: TimeAsked | None,
                ranked: Sequence[Candidate] = ()) -> Draft | None:  # fmt: skip
@@ -110,9 +113,7 @@ class FactAnswerer:
         chunk = self.kb.chunk_at(f.doc_id, f.start, f.end)
         if chunk is None:
             return None
-        info = self.kb.doc_infos([f.doc_id]).get(f.doc_id)
-        hit = Hit(chunk, s.score, title=info.title if info else "", date=info.date if info else None,
-                  source=info.source if info else "")  # fmt: skip
+        hit = replace(s.hit, chunk=chunk, score=s.score)
         text = chunk.text[f.start - chunk.start : f.end - chunk.start]
         return Candidate(hit, f.start, f.end, text, s.score, 1.0)
 
@@ -139,9 +140,7 @@ def _same_unit(asked: str, unit: str) -> bool:
 def _in_time(f: Fact, context: str, asked: TimeAsked) -> bool:
     """The fact is dated in the time asked, or, when its own words state no date, its context names a date in
     it (2021年 in a table's caption)."""
-    if f.as_of and asked.since <= f.as_of <= asked.until:
-        return True
-    return not f.as_of_text and any(asked.since <= m.iso <= asked.until for m in mentions(context))
+    return asked.covers(f.as_of) or (not f.as_of_text and asked.stated_in(context))
 
 
 def _plain_figure(f: Fact) -> bool:

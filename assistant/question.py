@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from kb.entities import PLACE
+from kb.entities import NOT_A_NAME, PLACE
 from kb.segment import Segmenter, aliases
 
 
@@ -50,11 +50,10 @@ _UNIT = re.compile(
 )
 _YEAR = re.compile(r"((?:19|20)\d{2})年")
 # Institutions the alias table does not know (招商银行, 某某农商行): a name, not a question word.
-ORG_NAME = re.compile(r"[\u4e00-\u9fff]{2,8}?(?:银行|农商行|农商银行|信用社|证券|保险公司)")
+_ORG_NAME = re.compile(r"[\u4e00-\u9fff]{2,8}?(?:银行|农商行|农商银行|信用社|证券|保险公司)")
 # A school of a university (经济学院, 艺术学院): evidence about the university alone does not answer for it.
 _SCHOOL = re.compile(r"学院|研究院")
 _SCHOOL_CUT = re.compile(r".*(?:大学|人大|[的在是和与了及对为从把被由等、，,\s])")
-_NOT_A_NAME = re.compile(r"[哪几些各该这那其每多]|什么")
 
 
 @dataclass(frozen=True)
@@ -82,7 +81,7 @@ def entities(text: str) -> tuple[str, ...]:
         if name in rest:
             found.append(name)
             rest = rest.replace(name, " ")
-    found += [m.group(0) for m in ORG_NAME.finditer(rest) if not _NOT_A_NAME.search(m.group(0))]
+    found += [m.group(0) for m in _ORG_NAME.finditer(rest) if not NOT_A_NAME.search(m.group(0))]
     found += [s for s in (_school(rest, m.start()) for m in _SCHOOL.finditer(rest)) if s]
     found += [m.group(0) for m in _YEAR.finditer(text)]
     return tuple(dict.fromkeys(found))
@@ -94,7 +93,7 @@ def _school(text: str, at: int) -> str:
     before = text[max(0, at - 8) : at]
     m = _SCHOOL_CUT.match(before)
     name = before[m.end() :] if m else before
-    if not name or _NOT_A_NAME.search(name) or not all("\u4e00" <= ch <= "\u9fff" for ch in name):
+    if not name or NOT_A_NAME.search(name) or not all("\u4e00" <= ch <= "\u9fff" for ch in name):
         return ""
     return name + text[at : at + (3 if text.startswith("研究院", at) else 2)]
 

@@ -19,11 +19,11 @@ from kb.records import Document, Fact, Table
 from kb.segment import sentence_spans
 
 _CLAUSE = re.compile(r"[，,；;。：:（()）\n]")
-_VERBS = re.compile(
-    r"^(?:已经|已|共计|累计|共|合计|总计|达到|已达|达|为|有|是|约|超过|突破|近|逾|计|实现|完成|发放|布放|发行|推送|"
-    r"服务|提供|上线|投放)+"
-)
-_TAIL_VERBS = re.compile(r"(?:已经|已|共计|累计|共|合计|总计|达到|达|为|有|是|约|超过|突破|近|逾|计|实现)+$")
+# the verbs between what is counted and its figure (签约用户数量已达10.29万户), stripped from a metric's end …
+_LINKING = "已经|已|共计|累计|共|合计|总计|达到|达|为|有|是|约|超过|突破|近|逾|计|实现"
+_TAIL_VERBS = re.compile(rf"(?:{_LINKING})+$")
+# … and those, with the actions a figure counts, stripped from its start (共计布放“刷脸付”受理终端 → 刷脸付受理终端)
+_VERBS = re.compile(rf"^(?:{_LINKING}|已达|完成|发放|布放|发行|推送|服务|提供|上线|投放)+")
 _LEAD = re.compile(r"^(?:其中|此外|同时|另外|截至目前|目前|如|例如|该|本|此|这)+")
 _REFERS = re.compile(r"(?:该|本|此|上述)(?:方向|项目|行|机构|单位|平台|领域|地区|市|省)")
 _COUNT_UNITS = "个项家台张户笔条份件次所名批类位座"
@@ -147,17 +147,17 @@ def _text_facts(doc: Document) -> Iterator[Fact]:
         for a, b in sentence_spans(doc.text, section.start, section.end):
             if any(s <= a < e for s, e in in_table):
                 continue
-            facts = list(_sentence_facts(doc, a, b, heading, previous))
-            yield from facts
-            subjects = [n.name for n in named(doc.text[a:b])]
-            previous = subjects[0] if subjects else previous
+            names = named(doc.text[a:b])
+            yield from _sentence_facts(doc, a, b, names, heading, previous)
+            previous = names[0].name if names else previous
 
 
-def _sentence_facts(doc: Document, start: int, end: int, heading: str, previous: str) -> Iterator[Fact]:
+def _sentence_facts(doc: Document, start: int, end: int, names: list[Named], heading: str, previous: str
+                    ) -> Iterator[Fact]:  # fmt: skip
+    """The figures of the sentence ``doc.text[start:end]``, which names ``names``."""
     sentence = doc.text[start:end]
     when = dates.mentions(sentence, doc.date)
     in_dates = [(m.start, m.end) for m in when]
-    names = named(sentence)
     last_metric = ""
     for q in quantities(sentence):
         stop = unit_end(sentence, q.end)
@@ -213,12 +213,12 @@ def _subject(sentence: str, at: int, names: list[Named], heading: str, previous:
     heading or the document's title."""
     before = [n for n in names if n.end <= at]
     if before:
-        return str(before[-1].name)
+        return before[-1].name
     refer = _REFERS.search(sentence, 0, at)
     if refer:
         return previous if "项目" in refer.group(0) and previous else heading or previous or title
     if names:
-        return str(names[0].name)
+        return names[0].name
     return heading or title
 
 

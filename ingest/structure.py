@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from ingest.tables import TableBuilder, row_text
+from ingest.tables import TableBuilder
 from kb.records import Block, Section, Table
 
 _CN_NUM = "一二三四五六七八九十百零〇两"
@@ -78,10 +78,9 @@ def assemble(blocks: list[Block]) -> tuple[str, tuple[Section, ...], tuple[Table
     pos = 0
     for b in blocks:
         start = pos
-        text = row_text(b) if b.kind == "row" else b.text
-        parts.append(text)
+        parts.append(b.text)
         tables.add(b, start)
-        pos += len(text) + 1  # the "\n" that joins blocks
+        pos += len(b.text) + 1  # the "\n" that joins blocks
         if b.kind == "heading":
             while stack and stack[-1][0] >= b.level:
                 stack.pop()
@@ -90,9 +89,9 @@ def assemble(blocks: list[Block]) -> tuple[str, tuple[Section, ...], tuple[Table
         path = tuple(t for _, t in stack)
         last = sections[-1] if sections else None
         if last and last.heading_path == path and last.page == b.page and last.end == start - 1:
-            sections[-1] = Section(last.start, start + len(text), path, b.page)
+            sections[-1] = Section(last.start, start + len(b.text), path, b.page)
         else:
-            sections.append(Section(start, start + len(text), path, b.page))
+            sections.append(Section(start, start + len(b.text), path, b.page))
     tables.close()
     return "\n".join(parts), tuple(sections), tuple(tables.tables)
 

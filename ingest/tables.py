@@ -61,11 +61,6 @@ def _with(b: Block, header: bool) -> Block:
     return Block(b.text, kind=b.kind, level=b.level, page=b.page, cells=b.cells, header=header)
 
 
-def row_text(b: Block) -> str:
-    """The stored text of a row block: its cells joined by ``CELL_SEP`` (the block's text when it has none)."""
-    return CELL_SEP.join(b.cells) if b.cells else b.text
-
-
 def cell_spans(start: int, b: Block) -> tuple[tuple[int, int], ...]:
     """Document spans of a row block's cells, the row's text starting at ``start``."""
     if not b.cells:
@@ -97,10 +92,9 @@ class TableBuilder:
             return
         if not self._rows:
             self._caption = self._before
-        text = row_text(b)
         if b.header and len(self._rows) == self._headers:
             self._headers += 1
-        self._rows.append((start, start + len(text)))
+        self._rows.append((start, start + len(b.text)))
         self._cells.append(cell_spans(start, b))
 
     def close(self) -> None:

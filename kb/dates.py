@@ -117,11 +117,16 @@ class TimeAsked:
     start: int
     end: int
 
+    def covers(self, iso: str | None) -> bool:
+        """The ISO date ``iso`` lies in the time asked."""
+        return iso is not None and self.since <= iso <= self.until
+
+    def stated_in(self, text: str, reference: str | None = None) -> bool:
+        """``text`` states a date in the time asked (a year-less date takes ``reference``'s year)."""
+        return any(self.covers(m.iso) for m in mentions(text, reference))
+
 
 _RELATIVE = {"今年": 0, "去年": -1, "前年": -2}
-_QUESTION_TIME = re.compile(
-    r"(?:截至|截止到?|到)?\s*(?:(?:19|20)\d{2}\s*年|今年|去年|前年)[^，,？?。\s]{0,8}?(?:时|的时候|时候)?"
-)
 
 
 def asked(question: str, today: str) -> TimeAsked | None:
@@ -130,7 +135,7 @@ def asked(question: str, today: str) -> TimeAsked | None:
     text = question
     for word, delta in _RELATIVE.items():
         text = text.replace(word, f"{int(today[:4]) + delta}年")
-    found = [m for m in mentions(text) if m.precision != "day" or m.as_of]
+    found = mentions(text)
     if not found:
         return None
     m = found[0]

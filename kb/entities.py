@@ -20,7 +20,8 @@ PLACE = re.compile(
 # Institutions the alias table does not know (招商银行, 某某农商行): a name, not a question word.
 ORG = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,10}?(?:银行|农商行|农商银行|信用社|农联社|证券|保险公司|分行|支行|分公司)")
 PROJECT = re.compile(r"[\u4e00-\u9fffA-Za-z“”\"]{4,24}?项目(?!组)")
-_NOT_A_NAME = re.compile(r"[哪几些各该这那其每多]|什么")
+# what makes a would-be name a question word or a reference (哪家银行, 该行), not a name
+NOT_A_NAME = re.compile(r"[哪几些各该这那其每多]|什么")
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def named(text: str) -> list[Named]:
             at = text.find(name, at + len(name))
     found += [Named(m.group(0), m.start(), m.end(), "org") for m in ORG.finditer(text)]
     found += [Named(m.group(0), m.start(), m.end(), "project") for m in PROJECT.finditer(text)]
-    found = [n for n in found if not _NOT_A_NAME.search(n.name)]
+    found = [n for n in found if not NOT_A_NAME.search(n.name)]
     kept: list[Named] = []
     for n in sorted(found, key=lambda n: (-(n.end - n.start), n.start)):
         if all(n.end <= k.start or n.start >= k.end for k in kept):

@@ -83,25 +83,9 @@ UNIT_AFTER = re.compile(
     r"[美港日欧]?元|[台张户人笔项家条份个件次所名批类位天周倍米克吨岁亩座分])|%|％|"
     r" ?(?:GHz|MHz|km²|km|m²|cm|mm|kg|m)(?![A-Za-z]))"
 )
-_BEFORE = re.compile(r"(约|大约|超过|逾|近|将近|接近|不足|不到|达到|突破|累计|共计|共)$")
+# the qualifiers before and after a figure: 约876亿元, 超过876亿元, 80人左右
+_BEFORE = re.compile(r"(约|大约|超过|逾|近|将近|接近|不足|不到|突破)$")
 _AFTER = re.compile(r"^(左右|以上|以下|多|余)")
-QUALIFIERS = (
-    "约",
-    "大约",
-    "超过",
-    "逾",
-    "近",
-    "将近",
-    "接近",
-    "不足",
-    "不到",
-    "突破",
-    "左右",
-    "以上",
-    "以下",
-    "多",
-    "余",
-)
 
 
 def unit_end(text: str, at: int) -> int:
@@ -114,8 +98,7 @@ def qualifier(text: str, start: int, end: int) -> str:
     """The qualifier around the quantity at ``text[start:end]`` (its unit included): 约, 超过, 左右 … or ""."""
     before = _BEFORE.search(text[max(0, start - 2) : start])
     after = _AFTER.match(text[end : end + 2])
-    word = (before.group(1) if before else "") or (after.group(1) if after else "")
-    return word if word in QUALIFIERS else ""
+    return (before.group(1) if before else "") or (after.group(1) if after else "")
 
 
 def values(text: str) -> set[tuple[float, bool]]:

@@ -31,7 +31,7 @@ class Block:
     kind: BlockKind = "paragraph"
     level: int = 0  # heading level (1 = top); 0 for non-headings
     page: int | None = None  # 1-based page number where the format has pages
-    cells: tuple[str, ...] = ()  # a table row's cells, empty ones kept so that columns line up
+    cells: tuple[str, ...] = ()  # a row's cells, empty ones kept so columns line up; text is them joined by CELL_SEP
     header: bool = False  # a table row the format marks as a header (<th>, a Markdown row above |---|)
 
 

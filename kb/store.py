@@ -138,9 +138,10 @@ class KnowledgeBase:
                 self._vectors.upsert(ids, np.concatenate([e.vectors for e in entries]), metas)
             rows: list[Stored] = []
             for e in entries:
-                terms = [self.segmenter.terms(self.embed_text(c)) for c in e.chunks]
+                embedded = [self.embed_text(c) for c in e.chunks]
+                terms = [self.segmenter.terms(t) for t in embedded]
                 # a table row is found by its header's and caption's words too
-                grams = [bigrams(self.embed_text(c) if c.is_table else c.text) for c in e.chunks]
+                grams = [bigrams(t if c.is_table else c.text) for c, t in zip(e.chunks, embedded, strict=True)]
                 rows.append((e.doc, e.chunks, terms, grams, e.facts))
             self._catalog.replace(rows)
             stale = [cid for d in doc_ids for cid in old[d] - {c.chunk_id for c in _chunks_of(entries, d)}]
