@@ -121,7 +121,7 @@ class Assistant:
         chosen = Mode(mode or (Mode.LLM if self.llm_available else Mode.EXTRACTIVE))
         standalone, carried = self._standalone(question, history, chosen is not Mode.EXTRACTIVE)
         asked = dates.asked(standalone, datetime.date.today().isoformat())  # 今年, 去年 count from today
-        q = qn.parse(without_time(standalone, asked), self.res.segmenter)
+        q = without_time_words(qn.parse(standalone, self.res.segmenter), asked)
         found = self.retriever.search(q.text, self.settings.top_k * (3 if asked else 2), filters,
                                       [*q.terms, *carried])  # fmt: skip
         retrieved = in_time(found.hits, asked) if asked else found.hits
@@ -228,13 +228,14 @@ class Assistant:
         yield Answer(question, text, grounded=True, mode=Mode.LLM, citations=used, notice=notice)
 
 
-def without_time(question: str, asked: dates.TimeAsked | None) -> str:
-    """The question without the time it is bound to (2014年时，中国人民大学校长是谁？ → 中国人民大学校长是谁？):
-    the time chooses the evidence, its words are not what the evidence must say."""
-    if asked is None or not asked.text:
-        return question
-    rest = (question[: asked.start] + question[asked.end :]).strip()
-    return rest.lstrip("，,、 ") or question
+def without_time_words(q: qn.Question, asked: dates.TimeAsked | None) -> qn.Question:
+    """The question with the words of the time it is bound to (2014年时，中国人民大学校长是谁？) neither required
+    of its evidence nor held against it when it is weighed for a refusal: that time chooses the evidence by date
+    (``in_time``). Its terms still rank a sentence that states the time first."""
+    if asked is None:
+        return q
+    return replace(q, entities=tuple(e for e in q.entities if e not in asked.text),
+                   given=tuple(t for t in q.terms if t in asked.text))  # fmt: skip
 
 
 def in_time(hits: Sequence[Hit], asked: dates.TimeAsked) -> list[Hit]:

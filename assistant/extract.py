@@ -30,7 +30,7 @@ class Candidate:
     end: int
     text: str
     score: float
-    coverage: float
+    coverage: float  # the share of the question's weight the sentence holds (with what ``Question.given`` grants)
 
 
 @dataclass(frozen=True)
@@ -85,12 +85,13 @@ class Extractor:
         out: list[Candidate] = []
         for (hit, a, b, text), terms in zip(rows, texts, strict=True):
             cov = sum(w for t, w in weights.items() if t in terms) / total
+            held = cov + sum(w for t, w in weights.items() if t in q.given and t not in terms) / total
             focus = sum(w for t, w in local.items() if t in terms) / local_total
             grams = len(q_grams & set(bigrams(text))) / max(len(q_grams), 1)
             k = self.knobs
             score = (k.w_coverage * cov + k.w_focus * focus + k.w_bigrams * grams + k.w_retrieval * hit.score / top
                      + k.w_fit * fit(q, text))  # fmt: skip
-            out.append(Candidate(hit, a, b, text, score, cov))
+            out.append(Candidate(hit, a, b, text, score, held))
         return sorted(out, key=lambda cand: -cand.score)
 
     def answer(self, q: qn.Question, cands: list[Candidate]) -> Draft:

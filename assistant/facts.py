@@ -27,8 +27,9 @@ from kb.store import KnowledgeBase
 _COUNTS = set("个项家所")  # measure words that count the same things (33个项目, 9项)
 _NOT_CONTENT = set(bigrams("多少是什么哪些几个一共总共分别请问有没有"))
 MAX_OLDER = 2  # older different figures mentioned beside the newest
-_METRIC_EXACT = 0.9  # ... or a metric the question says nearly word for word
-_SUBJECT_NAMED = 1.5  # a score this high needs the fact's subject named in the question (metric ≤ 1)
+# share of the question's words beyond the metric that a fact's subject must hold to anchor it (金融+民生 → 0.4;
+# a document's title that only shares 大学 with 芝加哥大学图书馆系统 → 0.11)
+_REST = 0.3
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,15 @@ class Scored:
     fact: Fact
     score: float
     hit: Hit  # a retrieved chunk of the fact's document: its title, date and file
+    subject: float  # how much of its subject the question names (1: all of it)
+    rest: float  # how much of what the question says beyond the metric its subject holds
+    near: bool  # its sentence or row is one of those the rules rank best
+
+    @property
+    def anchored(self) -> bool:
+        """The question names its subject, or what the question says beside the metric is its subject's (金融+民生
+        for the heading “金融+民生”提升公共服务质量), or the rules chose its sentence: a fact may lead only then."""
+        return self.subject == 1.0 or self.rest >= _REST or self.near
 
 
 class FactAnswerer:
@@ -47,9 +57,9 @@ class FactAnswerer:
 
     def matches(self, q: qn.Question, hits: Sequence[Hit], asked: TimeAsked | None,
                 ranked: Sequence[Candidate] = ()) -> list[Scored]:  # fmt: skip
-        """The facts of the retrieved documents that answer ``q``, best first. A fact from running text whose
-        subject the question does not name must stand in one of the sentences the rules rank best (``ranked``):
-        its metric's words alone are weak evidence."""
+        """The facts of the retrieved documents that answer ``q``, best first, each with how much of its subject the
+        question names and whether its sentence is among the ``fact_near`` the rules rank best (``ranked``). A
+        metric's words alone are weak evidence: only a fact anchored by one of the two may lead an answer."""
         near = {(c.hit.chunk.doc_id, c.start) for c in ranked[: self.knobs.fact_near]}
         of_doc = {h.chunk.doc_id: h for h in reversed(hits)}  # each document's best hit
         if not of_doc:
@@ -58,45 +68,48 @@ class FactAnswerer:
         out = []
         for f in self.kb.facts(FactQuery(doc_ids=tuple(of_doc))):
             hit = of_doc[f.doc_id]
-            score = self._score(q, grams, f, hit.title, asked, (f.doc_id, f.start) in near)
+            score, subject = self._score(q, grams, f, hit.title, asked)
             if score >= self.knobs.fact_min_score:
-                out.append(Scored(f, score, hit))
+                rest = grams - set(bigrams(bare(f.metric)))
+                held = len(rest & set(bigrams(f.subject))) / len(rest) if rest else 0.0
+                out.append(Scored(f, score, hit, subject, held, (f.doc_id, f.start) in near))
         return sorted(out, key=lambda s: -s.score)
 
-    def _score(self, q: qn.Question, grams: set[str], f: Fact, title: str, asked: TimeAsked | None,
-               near: bool) -> float:  # fmt: skip
-        """How well ``f`` answers ``q`` (metric share + weighted subject share), 0 when it cannot; ``near``: its
-        sentence is among the rules' best."""
-        metric = _share(f.metric, grams)
+    def _score(self, q: qn.Question, grams: set[str], f: Fact, title: str, asked: TimeAsked | None
+               ) -> tuple[float, float]:  # fmt: skip
+        """How well ``f`` answers ``q`` (metric share + weighted subject share; 0 when it cannot), and how much of
+        its subject the question names (1 when all of it)."""
+        metric = _share(bare(f.metric), grams)
         if metric < self.knobs.fact_min_metric:
-            return 0.0
+            return 0.0, 0.0
         if f.source_kind == "text" and (q.kind is not qn.QUANTITY or not _plain_figure(f)):
-            return 0.0  # running text answers how-many questions; a table cell answers look-ups too
+            return 0.0, 0.0  # running text answers how-many questions; a table cell answers look-ups too
         subject = 1.0 if f.subject and normalize(f.subject) in normalize(q.text) else _share(f.subject, grams)
         score = metric + self.knobs.fact_w_subject * subject
-        if f.source_kind == "text" and score < _SUBJECT_NAMED and not near and metric < _METRIC_EXACT:
-            return 0.0  # its metric's words alone are weak evidence
         context = f"{f.subject} {f.caption} {f.header} {title} {f.metric}"
         if any(not qn.mentions(e, context) for e in q.entities):
-            return 0.0  # a place, institution or year the question names is not this fact's
+            return 0.0, 0.0  # a place, institution or year the question names is not this fact's
         if q.unit and not _same_unit(q.unit, f.unit) and not (f.source_kind == "cell" and not f.unit):
-            return 0.0
+            return 0.0, 0.0
         if asked is not None and not _in_time(f, context, asked):
-            return 0.0
-        return score
+            return 0.0, 0.0
+        return score, subject
 
     def answer(self, q: qn.Question, hits: Sequence[Hit], asked: TimeAsked | None,
                ranked: Sequence[Candidate] = ()) -> Draft | None:  # fmt: skip
         """The figure that answers ``q`` with its sentence or row quoted, older different figures beside it; None
         when no fact matches well enough (the sentences take over). ``ranked``: the rules' sentences, best first."""
         found = self.matches(q, hits, asked, ranked)
-        if not found:
+        rank = {(c.hit.chunk.doc_id, c.start): i for i, c in enumerate(ranked)}
+        anchored = [s for s in found if s.anchored]
+        if not anchored:
             return None
-        best = found[0]
+        # a fact whose subject the question names first, then the best match, then the rules' order
+        best = min(anchored, key=lambda s: (s.subject < 1, -s.score, rank.get((s.fact.doc_id, s.fact.start), 99)))
         same = [s for s in found if _same_series(s.fact, best.fact) and s.score >= best.score - 0.2]
-        # newest first; on the same date a sentence reads better than a cell
-        dated = sorted(same, key=lambda s: (s.fact.as_of is not None, s.fact.as_of or "", s.fact.source_kind == "text"),
-                       reverse=True)  # fmt: skip
+        # newest first; on the same date a sentence (it reads better than a cell), then the anchor
+        dated = sorted(same, key=lambda s: (s.fact.as_of is not None, s.fact.as_of or "",
+                                            s.fact.source_kind == "text", s is best), reverse=True)  # fmt: skip
         lead_fact = dated[0]  # the newest (within the time asked, when one is)
         older = _older(lead_fact, dated) if asked is None else []
         chosen = [lead_fact, *older]
@@ -128,7 +141,7 @@ def bare(metric: str) -> str:
 
 def _share(phrase: str, grams: set[str]) -> float:
     """The share of ``phrase``'s bigrams that the question holds."""
-    own = set(bigrams(bare(phrase)))
+    own = set(bigrams(phrase))
     return len(own & grams) / len(own) if own else 0.0
 
 
@@ -150,10 +163,15 @@ def _plain_figure(f: Fact) -> bool:
 
 
 def _same_series(a: Fact, b: Fact) -> bool:
-    """Two facts that answer the question equally well report the same figure at possibly different dates,
-    unless both name their subject (a place, an institution) and the subjects differ (山东省 33, 青岛市 9)."""
+    """Two facts that answer the question about equally well report the same figure at possibly different dates:
+    their subjects name the same place or institution (青岛市 9项, 青岛市 12个; not 山东省 33), or, where either
+    names none, their metrics are the same words (刷脸付受理终端, 刷脸付受理终端（台）)."""
+    if a.subject == b.subject:
+        return True
     named_a, named_b = named(a.subject), named(b.subject)
-    return a.subject == b.subject or not (named_a and named_b) or named_a[0].name == named_b[0].name
+    if named_a and named_b:
+        return named_a[0].name == named_b[0].name
+    return normalize(bare(a.metric)) == normalize(bare(b.metric))
 
 
 def _older(lead: Scored, dated: list[Scored]) -> list[Scored]:

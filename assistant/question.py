@@ -63,6 +63,9 @@ class Question:
     unit: str  # the measure word or unit asked for ("台", "公里"), or ""
     entities: tuple[str, ...]  # names the evidence must contain (any alias counts)
     terms: tuple[str, ...]  # jieba search terms with institution aliases, in question order
+    # terms all evidence holds by how it was chosen (the words of a time asked, once evidence is chosen by
+    # date): counted as held when the evidence's coverage decides a refusal, not when sentences are ranked
+    given: tuple[str, ...] = ()
 
 
 def classify(text: str) -> Kind:

@@ -63,9 +63,9 @@ class AnswerKnobs(BaseModel):
         "it the sentences answer.",
     )  # fmt: skip
     fact_near: int = Field(
-        default=5, ge=1,
-        description="A figure from running text whose subject the question does not name answers only when its "
-        "sentence is among this many of the rules' best sentences.",
+        default=1, ge=1,
+        description="A figure whose subject the question does not name leads an answer only when its sentence "
+        "or row is among this many of the rules' best (newer figures of the same series may follow it).",
     )  # fmt: skip
     reader_evidence: int = Field(default=6, ge=1, description="Candidate sentences a language model reads.")
     reader_min_yes: float = Field(
