@@ -27,9 +27,7 @@ from kb.store import KnowledgeBase
 _COUNTS = set("个项家所")  # measure words that count the same things (33个项目, 9项)
 _NOT_CONTENT = set(bigrams("多少是什么哪些几个一共总共分别请问有没有"))
 MAX_OLDER = 2  # older different figures mentioned beside the newest
-# share of the question's words beyond the metric that a fact's subject must hold to anchor it (金融+民生 → 0.4;
-# a document's title that only shares 大学 with 芝加哥大学图书馆系统 → 0.11)
-_REST = 0.3
+SERIES_GAP = 0.2  # facts of the lead's series within this much of its score are its newer and older figures
 
 
 @dataclass(frozen=True)
@@ -40,12 +38,6 @@ class Scored:
     subject: float  # how much of its subject the question names (1: all of it)
     rest: float  # how much of what the question says beyond the metric its subject holds
     near: bool  # its sentence or row is one of those the rules rank best
-
-    @property
-    def anchored(self) -> bool:
-        """The question names its subject, or what the question says beside the metric is its subject's (金融+民生
-        for the heading “金融+民生”提升公共服务质量), or the rules chose its sentence: a fact may lead only then."""
-        return self.subject == 1.0 or self.rest >= _REST or self.near
 
 
 class FactAnswerer:
@@ -58,8 +50,8 @@ class FactAnswerer:
     def matches(self, q: qn.Question, hits: Sequence[Hit], asked: TimeAsked | None,
                 ranked: Sequence[Candidate] = ()) -> list[Scored]:  # fmt: skip
         """The facts of the retrieved documents that answer ``q``, best first, each with how much of its subject the
-        question names and whether its sentence is among the ``fact_near`` the rules rank best (``ranked``). A
-        metric's words alone are weak evidence: only a fact anchored by one of the two may lead an answer."""
+        question names, how much of the rest of the question its subject holds, and whether its sentence is among
+        the ``fact_near`` the rules rank best (``ranked``)."""
         near = {(c.hit.chunk.doc_id, c.start) for c in ranked[: self.knobs.fact_near]}
         of_doc = {h.chunk.doc_id: h for h in reversed(hits)}  # each document's best hit
         if not of_doc:
@@ -101,12 +93,12 @@ class FactAnswerer:
         when no fact matches well enough (the sentences take over). ``ranked``: the rules' sentences, best first."""
         found = self.matches(q, hits, asked, ranked)
         rank = {(c.hit.chunk.doc_id, c.start): i for i, c in enumerate(ranked)}
-        anchored = [s for s in found if s.anchored]
+        anchored = [s for s in found if self.anchored(s)]
         if not anchored:
             return None
         # a fact whose subject the question names first, then the best match, then the rules' order
         best = min(anchored, key=lambda s: (s.subject < 1, -s.score, rank.get((s.fact.doc_id, s.fact.start), 99)))
-        same = [s for s in found if _same_series(s.fact, best.fact) and s.score >= best.score - 0.2]
+        same = [s for s in found if _same_series(s.fact, best.fact) and s.score >= best.score - SERIES_GAP]
         # newest first; on the same date a sentence (it reads better than a cell), then the anchor
         dated = sorted(same, key=lambda s: (s.fact.as_of is not None, s.fact.as_of or "",
                                             s.fact.source_kind == "text", s is best), reverse=True)  # fmt: skip
@@ -119,6 +111,12 @@ class FactAnswerer:
         parts = [_said(s.fact) for s in chosen]
         lead = parts[0] + ("；此前为" + "、".join(parts[1:]) if parts[1:] else "")
         return Draft(lead, tuple(c for c in cands if c is not None), True, reason="fact")
+
+    def anchored(self, s: Scored) -> bool:
+        """A metric's words alone are weak evidence: a fact may lead only when the question names its subject, or
+        what the question says beside the metric is its subject's (金融+民生 for the heading “金融+民生”提升公共服务
+        质量), or the rules chose its sentence."""
+        return s.subject == 1.0 or s.rest >= self.knobs.fact_min_rest or s.near
 
     def _candidate(self, s: Scored) -> Candidate | None:
         """The fact's sentence or row as a candidate sentence of the chunk that holds it."""

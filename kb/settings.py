@@ -62,6 +62,12 @@ class AnswerKnobs(BaseModel):
         description="A fact answers only at this score (metric share + weighted subject share) or above; below "
         "it the sentences answer.",
     )  # fmt: skip
+    fact_min_rest: float = Field(
+        default=0.3, ge=0, le=1,
+        description="A figure whose subject the question does not name whole may still lead when its subject holds "
+        "this share of the question's words beyond the metric (金融+民生 for the heading “金融+民生”提升公共服务"
+        "质量: 0.4; a title sharing only 大学 with 芝加哥大学图书馆系统: 0.11).",
+    )  # fmt: skip
     fact_near: int = Field(
         default=1, ge=1,
         description="A figure whose subject the question does not name leads an answer only when its sentence "
