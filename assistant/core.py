@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from assistant import cite, followup, reader
+from assistant import cite, followup, parts, reader
 from assistant import question as qn
 from assistant.extract import Candidate, Draft, Extractor, quoted_span
 from assistant.facts import FactAnswerer
@@ -34,6 +34,19 @@ log = logging.getLogger(__name__)
 LLM_PASSAGES = 12  # candidate sentences the LLM mode writes from
 EMPTY_KB = "知识库里还没有文档。请先导入报告（pilotqa ingest 路径，或在界面侧栏上传），再提问。"
 _TRAILING = re.compile(r"(是多少|有多少|是什么|有哪些|是哪些|是谁|是哪[一几]?家|是否|吗|呢|么)?[？?。！!\s]*$")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One question's evidence: its analysis, what retrieval found (any date), the hits it answers from, their
+    ranked sentences and the rules' draft."""
+
+    q: qn.Question
+    found: list[Hit]
+    hits: list[Hit]
+    cands: list[Candidate]
+    rules: Draft
+    timings: dict[str, float]
 
 
 @dataclass
@@ -120,23 +133,14 @@ class Assistant:
             return
         chosen = Mode(mode or (Mode.LLM if self.llm_available else Mode.EXTRACTIVE))
         standalone, carried = self._standalone(question, history, chosen is not Mode.EXTRACTIVE)
-        asked = dates.asked(standalone, datetime.date.today().isoformat())  # 今年, 去年 count from today
-        q = without_time_words(qn.parse(standalone, self.res.segmenter), asked)
-        found = self.retriever.search(q.text, self.settings.top_k * (3 if asked else 2), filters,
-                                      [*q.terms, *carried])  # fmt: skip
-        retrieved = in_time(found.hits, asked) if asked else found.hits
-        hits = retrieved[: self.settings.top_k]
-        timings = {"retrieve_ms": (time.perf_counter() - started) * 1e3, **found.timings}
-        cands = self.extractor.candidates(q, hits, lambda t: self.res.kb.idf("terms", t), self.similarity)
-        t = time.perf_counter()
-        from_facts = self.facts.answer(q, retrieved, asked, cands) if retrieved else None
-        timings["facts_ms"] = (time.perf_counter() - t) * 1e3
-        if asked and not retrieved:
-            rules = Draft("", (), False, f"no evidence dated {asked.text}")
-        else:
-            rules = from_facts or self.extractor.answer(q, cands)
+        ev = self._evidence(standalone, filters, carried)
+        q, hits, cands, rules = ev.q, ev.hits, ev.cands, ev.rules
+        timings = dict(ev.timings)
+        split = parts.split(standalone)
+        if split:  # 济南市和青岛市分别…: each part answered as a question of its own
+            rules = parts.join(split, [self._evidence(p.question, filters, carried).rules for p in split]) or rules
         # a refusal lists the nearest passages, of any date
-        extractive = self._from_draft(question, standalone, rules, hits or found.hits, Mode.EXTRACTIVE)
+        extractive = self._from_draft(question, standalone, rules, hits or ev.found, Mode.EXTRACTIVE)
         if chosen is not Mode.EXTRACTIVE and hits:
             read = cands[: LLM_PASSAGES if chosen is Mode.LLM else self.settings.answer.reader_evidence]
             pool = tuple(cite.citation(i, c.hit, c.start, c.end) for i, c in enumerate(read, start=1))
@@ -154,6 +158,27 @@ class Assistant:
                 extractive = replace(extractive, notice=f"{exc}，以下为离线抽取的答案。")
         yield extractive.text
         yield _traced(extractive, hits, timings, started)
+
+    def _evidence(self, standalone: str, filters: Filters, carried: Sequence[str]) -> Evidence:
+        """What the rules answer ``standalone`` from: its hits (of the time it asks, when it asks one), their ranked
+        sentences, and the rules' draft (a fact's, else the sentences')."""
+        started = time.perf_counter()
+        asked = dates.asked(standalone, datetime.date.today().isoformat())  # 今年, 去年 count from today
+        q = without_time_words(qn.parse(standalone, self.res.segmenter), asked)
+        found = self.retriever.search(q.text, self.settings.top_k * (3 if asked else 2), filters,
+                                      [*q.terms, *carried])  # fmt: skip
+        retrieved = in_time(found.hits, asked) if asked else found.hits
+        hits = retrieved[: self.settings.top_k]
+        retrieve_ms = (time.perf_counter() - started) * 1e3
+        cands = self.extractor.candidates(q, hits, lambda t: self.res.kb.idf("terms", t), self.similarity)
+        t = time.perf_counter()
+        from_facts = self.facts.answer(q, retrieved, asked, cands) if retrieved else None
+        timings = {"retrieve_ms": retrieve_ms, **found.timings, "facts_ms": (time.perf_counter() - t) * 1e3}
+        if asked and not retrieved:
+            rules = Draft("", (), False, f"no evidence dated {asked.text}")
+        else:
+            rules = from_facts or self.extractor.answer(q, cands)
+        return Evidence(q, found.hits, hits, cands, rules, timings)
 
     def similarity(self, question: str, sentences: list[str]) -> list[float]:
         """Cosine similarity of ``question`` to each sentence (the embedder's vectors are unit length)."""

@@ -19,6 +19,7 @@ from assistant.extract import Candidate, Draft
 from kb.catalog import FactQuery
 from kb.dates import TimeAsked
 from kb.entities import named
+from kb.quantity import scaled, with_qualifier
 from kb.records import Fact, Hit
 from kb.segment import bigrams, normalize
 from kb.settings import AnswerKnobs
@@ -99,17 +100,22 @@ class FactAnswerer:
         # a fact whose subject the question names first, then the best match, then the rules' order
         best = min(anchored, key=lambda s: (s.subject < 1, -s.score, rank.get((s.fact.doc_id, s.fact.start), 99)))
         same = [s for s in found if _same_series(s.fact, best.fact) and s.score >= best.score - SERIES_GAP]
-        # newest first; on the same date a sentence (it reads better than a cell), then the anchor
-        dated = sorted(same, key=lambda s: (s.fact.as_of is not None, s.fact.as_of or "",
+        # newest first; on the same date the later report, a sentence (it reads better than a cell), then the anchor
+        dated = sorted(same, key=lambda s: (s.fact.as_of is not None, s.fact.as_of or "", s.hit.date or "",
                                             s.fact.source_kind == "text", s is best), reverse=True)  # fmt: skip
         lead_fact = dated[0]  # the newest (within the time asked, when one is)
-        older = _older(lead_fact, dated) if asked is None else []
-        chosen = [lead_fact, *older]
+        # figures of the lead's own date that differ from it (two reports disagree: both shown, each cited), then,
+        # with no time asked, older different figures, then different figures of no known date
+        other = asked is None
+        groups = [_same_day(lead_fact, dated), _older(lead_fact, dated) if other else [],
+                  _undated(lead_fact, dated) if other else []]  # fmt: skip
+        chosen = [lead_fact, *(s for g in groups for s in g)]
         cands = [self._candidate(s) for s in chosen]
         if any(c is None for c in cands):
             return None
-        parts = [_said(s.fact) for s in chosen]
-        lead = parts[0] + ("；此前为" + "、".join(parts[1:]) if parts[1:] else "")
+        said = [_said(lead_fact.fact)]
+        said += [f"；{w}" + "、".join(_said(s.fact) for s in g) for w, g in zip(_GROUP_WORDS, groups, strict=True) if g]
+        lead = "".join(said)
         return Draft(lead, tuple(c for c in cands if c is not None), True, reason="fact")
 
     def anchored(self, s: Scored) -> bool:
@@ -172,16 +178,39 @@ def _same_series(a: Fact, b: Fact) -> bool:
     return normalize(bare(a.metric)) == normalize(bare(b.metric))
 
 
+_GROUP_WORDS = ("同期另一出处为", "此前为", "另有")  # before the same day's, the older and the undated figures
+
+
 def _older(lead: Scored, dated: list[Scored]) -> list[Scored]:
     """Earlier dated figures of the series that differ from the lead's, newest first."""
+    return _differing(lead, [s for s in dated if s.fact.as_of and lead.fact.as_of and s.fact.as_of < lead.fact.as_of])
+
+
+def _same_day(lead: Scored, dated: list[Scored]) -> list[Scored]:
+    """Figures of the lead's own date (as dated, and as precisely worded) that differ from it: never merged."""
+    f = lead.fact
+    return _differing(lead, [s for s in dated if s is not lead and f.as_of and s.fact.as_of == f.as_of])
+
+
+def _undated(lead: Scored, dated: list[Scored]) -> list[Scored]:
+    """Figures of the series with no known date that differ from the lead's, shown after every dated one."""
+    return _differing(lead, [s for s in dated if s.fact.as_of is None and lead.fact.as_of])
+
+
+def _differing(lead: Scored, candidates: list[Scored]) -> list[Scored]:
+    """Up to ``MAX_OLDER`` of ``candidates`` in order, each with a value the lead and those before it do not have."""
     out: list[Scored] = []
-    seen = {lead.fact.value}
-    for s in dated:
-        f = s.fact
-        if f.as_of and lead.fact.as_of and f.as_of < lead.fact.as_of and f.value not in seen:
+    seen = {_amount(lead.fact)}
+    for s in candidates:
+        amount = _amount(s.fact)
+        if amount is not None and amount not in seen:
             out.append(s)
-            seen.add(f.value)
+            seen.add(amount)
     return out[:MAX_OLDER]
+
+
+def _amount(f: Fact) -> float | None:
+    return round(scaled(f.value, f.unit), 6) if f.value is not None else None
 
 
 def _said(f: Fact) -> str:
@@ -194,4 +223,7 @@ def _said(f: Fact) -> str:
             return f"{f.text}{unit}（{f.as_of_text}）"
         return f"{f.text}（{f.metric} · {f.subject}）" if f.metric else f"{f.text}（{f.subject}）"
     when = f.as_of_text.removeprefix("截止").removeprefix("截至").strip() if f.as_of_text else ""
-    return f"{f.text}（截至{when}）" if when else f.text
+    text = with_qualifier(f.text, f.qualifier)
+    if when:
+        return f"{text}（截至{when}）"
+    return text if f.as_of else f"{text}（日期不详）"

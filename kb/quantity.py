@@ -120,3 +120,16 @@ def unsupported(answer: str, quotes: Iterable[str]) -> list[str]:
 def strip_markers(text: str) -> str:
     """The text without citation markers such as [1] or [2][3]."""
     return re.sub(r"\[\d+\]", "", text)
+
+
+def scaled(value: float, unit: str) -> float:
+    """A figure counted in the unit stated beside it (158.4 under a header 万张) as a plain value (1584000), so that
+    figures read from a table and from a sentence compare."""
+    return value * _BIG.get(unit[:1], 1)
+
+
+def with_qualifier(text: str, qualifier: str) -> str:
+    """A figure's words with the qualifier that stood beside it put back (100万张, 超过 → 超过100万张)."""
+    if not qualifier or qualifier in text:
+        return text
+    return f"{text}{qualifier}" if _AFTER.match(qualifier) else f"{qualifier}{text}"

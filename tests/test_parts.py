@@ -1,0 +1,37 @@
+"""Several-part questions: the golden table of how a question is split, and how the parts' answers are joined."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import parts
+from assistant.extract import Draft
+
+SPLITS = [
+    ("济南市和青岛市分别有多少个试点项目？", ["济南市有多少个试点项目？", "青岛市有多少个试点项目？"]),
+    ("山东、江苏与浙江各有几个试点项目？", ["山东有几个试点项目？", "江苏有几个试点项目？", "浙江有几个试点项目？"]),
+    ("2020年末和2021年末刷脸付受理终端分别有多少台？",
+     ["2020年末刷脸付受理终端有多少台？", "2021年末刷脸付受理终端有多少台？"]),
+    ("刷脸付受理终端和电子社保卡线上发行量分别是多少？", ["刷脸付受理终端是多少？", "电子社保卡线上发行量是多少？"]),
+    ("甲项目和乙服务的牵头机构分别是哪家？", ["甲项目的牵头机构是哪家？", "乙服务的牵头机构是哪家？"]),
+    # one subject, or words joined that are not subjects: one question
+    ("青岛市有几个试点项目？", []),
+    ("山东省金融科技试点的原则和目标是什么？", []),
+    ("济南分行与青岛市政府签署了什么协议？", []),
+    ("北京和上海之间的高铁有多少公里？", []),
+    ("山东省和青岛市一共有多少个试点项目？", []),
+    ("济南市和青岛市的试点有什么特点？", []),
+    ("经济学和经济统计学在学术发展和实际应用中各自扮演什么角色？", []),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("question", "expected"), SPLITS, ids=[q for q, _ in SPLITS])
+def test_split(question: str, expected: list[str]) -> None:
+    assert [p.question for p in parts.split(question)] == expected
+
+
+def test_join_says_which_part_is_missing() -> None:
+    split = parts.split("青岛市和广东省分别有多少个试点项目？")
+    joined = parts.join(split, [Draft("12个", (), True), Draft("", (), False, "no evidence")])
+    assert joined is not None and joined.lead == "青岛市：12个；广东省：资料中没有找到"
+    assert parts.join(split, [Draft("", (), False), Draft("", (), False)]) is None
