@@ -119,7 +119,7 @@ def to_document(parsed: loaders.Parsed, path: Path, chunk_chars: int) -> Documen
         raise InputError(str(path), "清除网页模板文字后没有正文内容")
     text, sections, tables = assemble(blocks)
     title = parsed.title or find_title(blocks, path.stem)
-    date = normalize_date(parsed.date) if parsed.date else find_date(blocks)
+    date = normalize_date(parsed.date) if parsed.date else find_date(blocks, title, path.name)
     payload = json.dumps([PIPELINE_VERSION, chunk_chars, title, date, text, [list(s.heading_path) for s in sections],
                           [s.page for s in sections], [[t.caption, t.header_rows, t.rows] for t in tables]],
                          ensure_ascii=False)  # fmt: skip

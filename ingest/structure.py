@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from ingest.tables import TableBuilder
+from kb import dates
 from kb.records import Block, Section, Table
 
 _CN_NUM = "一二三四五六七八九十百零〇两"
@@ -28,6 +29,7 @@ _SENTENCE_END = re.compile(r"[。！？!?；;：:]$")
 _DATE = re.compile(
     r"((?:19|20)\d{2})\s*[-/年.]\s*(\d{1,2})\s*[-/月.]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?"
 )
+_COMPACT_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(?!\d)")
 MAX_HEADING = 40
 
 
@@ -96,13 +98,19 @@ def assemble(blocks: list[Block]) -> tuple[str, tuple[Section, ...], tuple[Table
     return "\n".join(parts), tuple(sections), tuple(tables.tables)
 
 
-def find_date(blocks: list[Block]) -> str | None:
-    """ISO date stated near the top of a document (e.g. ``2020/11/10 9:24:24``)."""
+def find_date(blocks: list[Block], title: str = "", file_name: str = "") -> str | None:
+    """The document's date: a full date stated near its top (``日期：2021年4月12日``, ``2020/11/10 9:24:24``), else
+    one in its file name (``report-2021-04-12.txt``, ``20210412``), else the end of the period its title names
+    (…2021年度报告 → 2021-12-31); None when none says."""
     for b in blocks[:6]:
         m = _DATE.search(b.text)
         if m and len(b.text) <= 60:
             return normalize_date(m.group(0))
-    return None
+    m = _DATE.search(file_name) or _COMPACT_DATE.search(file_name)
+    if m and normalize_date("-".join(m.groups())):
+        return normalize_date("-".join(m.groups()))
+    said = dates.mentions(title)
+    return said[-1].iso if said else None
 
 
 def normalize_date(raw: str) -> str | None:
@@ -116,7 +124,12 @@ def normalize_date(raw: str) -> str | None:
 
 
 def find_title(blocks: list[Block], fallback: str) -> str:
+    """The first heading among the first lines (a note above it is not the title), else the first short line that
+    is not a sentence, else ``fallback``."""
     for b in blocks[:3]:
-        if b.kind == "heading" or (len(b.text) <= 80 and not b.text.endswith("。")):
+        if b.kind == "heading":
+            return b.text
+    for b in blocks[:3]:
+        if len(b.text) <= 80 and not b.text.endswith("。"):
             return b.text
     return fallback

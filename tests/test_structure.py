@@ -8,7 +8,7 @@ import pytest
 
 from ingest.clean import clean, is_boilerplate
 from ingest.loaders.text import lines_to_blocks
-from ingest.structure import assemble, find_date, heading_level, mark_headings
+from ingest.structure import assemble, find_date, find_title, heading_level, mark_headings
 from kb.records import Block
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -89,3 +89,25 @@ def test_old_catalogue_splits_jsonl_sources_into_file_and_record(tmp_path: Path)
     db.close()
     infos = {d.doc_id: (d.source, d.record) for d in Catalog(path).documents()}
     assert infos == {"a-1": ("/data/报告#1/c.jsonl", "a-1"), "r-1": ("/data/报告#1/r#2.txt", None)}
+
+
+DATES = [
+    # (first lines, title, file name, date): the text first, then the file name, then the title's period
+    (["日期：2021年4月12日"], "某报告", "report-2022-01-01.txt", "2021-04-12"),
+    (["正文。"], "某报告", "report-2022-01-05.txt", "2022-01-05"),
+    (["正文。"], "某报告", "简报20210715.docx", "2021-07-15"),
+    (["正文。"], "山东省金融科技应用试点2021年度报告", "annual.html", "2021-12-31"),
+    (["正文。"], "威海市金融科技应用试点简报", "weihai-pilots-brief.txt", None),
+    (["正文。"], "某报告", "scan-20219999.pdf", None),  # not a date
+]
+
+
+@pytest.mark.parametrize(("lines", "title", "name", "expected"), DATES, ids=[d[2] for d in DATES])
+def test_document_date(lines: list[str], title: str, name: str, expected: str | None) -> None:
+    assert find_date([Block(t) for t in lines], title, name) == expected
+
+
+def test_title_is_the_first_heading_not_a_note_above_it() -> None:
+    blocks = mark_headings(lines_to_blocks("（测试用虚构报告，数字均为虚构。）\n# 山东省试点进展\n正文。"))
+    assert find_title(blocks, "fallback") == "山东省试点进展"
+    assert find_title([Block("没有标题的一句话。")], "file-stem") == "file-stem"
