@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from bench import browser, scale
 from bench.embed import embed_bench
+from bench.facts import registry_bench
 from bench.ingest import ingest_bench
 from bench.reader import reader_bench
 
@@ -150,6 +151,7 @@ def main() -> int:
     results: dict[str, object] = {"ingest": ingest_bench(40 if args.quick else 256)}
     for backend, row in embed_bench(16 if args.quick else 32).items():
         results[f"embed {backend}"] = row
+    results["fact registry (domainrag_dev)"] = registry_bench(eval_assistant("domainrag_dev").res.kb)
     if not args.quick:
         for name in ("cmrc2018_trial", "chinesesquad2_sample"):
             assistant = eval_assistant(name)
@@ -176,7 +178,10 @@ def main() -> int:
         "- latency: 200 questions per set, extractive, model loaded, on the knowledge base `pilotqa eval` uses "
         "(built on first run)",
         "- scale rows: see `bench/scale.py` for how the 1k/10k/100k corpora are made (real text, copies with shifted "
-        "numbers and a copy marker; real vectors of the base chunks plus small noise); plot: `bench/latency.png`",
+        "numbers and a copy marker; real vectors of the base chunks plus small noise); plot: `bench/latency.png`; "
+        "fact_lookup_docs: the facts of the documents one question retrieved; fact_lookup_text: a substring filter",
+        "- fact registry row (`bench/facts.py`): fact extraction over every stored document of domainrag_dev's "
+        "knowledge base (tables and dates), seconds per 1,000 of its chunks",
         "- embed rows (`bench/embed.py`): the same chunks through each backend; cosine against fp32 PyTorch; "
         "fraction_of_fp32_matmul_rate = achieved GFLOP/s / this machine's fp32 matrix-multiply GFLOP/s",
         "- naive langchain rows (`bench/naive.py`): RecursiveCharacterTextSplitter 500/50, langchain-chroma, the same "

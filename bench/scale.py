@@ -61,7 +61,7 @@ def variant(text: str, k: int) -> str:
 
 
 def build(settings: Settings, name: str, size: int, texts: list[str], base: np.ndarray, embed_name: str) -> float:
-    """Fill knowledge base ``name`` with ``size`` chunks; returns the seconds it took."""
+    """Fill knowledge base ``name`` with ``size`` chunks and their documents' facts; returns the seconds it took."""
     from kb.segment import Segmenter
     from kb.store import KnowledgeBase
 
@@ -75,6 +75,7 @@ def build(settings: Settings, name: str, size: int, texts: list[str], base: np.n
 
 def _fill(kb: Any, size: int, texts: list[str], base: np.ndarray, rng: np.random.Generator) -> None:
     from ingest.chunk import chunk_id
+    from ingest.facts import extract
     from kb.records import Chunk, Document, Section
     from kb.segment import sentence_spans
     from kb.store import Entry
@@ -95,7 +96,7 @@ def _fill(kb: Any, size: int, texts: list[str], base: np.ndarray, rng: np.random
             pos += len(p) + 1
         noisy = base[[b for _, b in parts]] + rng.normal(0, 0.02, (len(parts), base.shape[1])).astype(np.float32)
         noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
-        entries.append(Entry(doc, tuple(chunks), noisy))
+        entries.append(Entry(doc, tuple(chunks), noisy, tuple(extract(doc))))
         if len(entries) >= 100:
             kb.write(entries)
             entries = []
@@ -117,12 +118,13 @@ def measure(settings: Settings, name: str, questions: list[str]) -> dict[str, fl
     open_s = time.perf_counter() - t0
     assistant = Assistant(settings, Resources(settings, segmenter, embedder, kb))
     assistant.ask(questions[0])
-    retrieve, search, ask = [], [], []
+    retrieve, search, ask, doc_ids = [], [], [], []
     for q in questions:
         t = time.perf_counter()
-        parts = assistant.retriever.search(q, 8).timings
+        found = assistant.retriever.search(q, 8)
         retrieve.append((time.perf_counter() - t) * 1e3)
-        search.append(parts["dense_ms"] + parts["lexical_ms"])
+        search.append(found.timings["dense_ms"] + found.timings["lexical_ms"])
+        doc_ids.append(tuple(dict.fromkeys(h.chunk.doc_id for h in found.hits)))
         ask.append(assistant.ask(q).trace.timings["total_ms"])
     pct = lambda xs, p: statistics.quantiles(xs, n=20)[p]  # noqa: E731
     return {
@@ -130,6 +132,27 @@ def measure(settings: Settings, name: str, questions: list[str]) -> dict[str, fl
         "retrieve_p95_ms": pct(retrieve, 18), "search_only_p50_ms": statistics.median(search),
         "ask_p50_ms": statistics.median(ask), "ask_p95_ms": pct(ask, 18),
         "peak_rss_mb": peak_mb(), "rss_after_queries_mb": psutil.Process().memory_info().rss / 2**20,
+        **fact_lookups(kb, doc_ids, questions),
+    }  # fmt: skip
+
+
+def fact_lookups(kb: Any, doc_ids: list[tuple[str, ...]], questions: list[str]) -> dict[str, float]:
+    """The registry's look-up latency: the facts of the documents an answer retrieved (what answering reads), and
+    a substring filter over every fact (what a facts page or API reads: the question's first two characters)."""
+    from kb.catalog import FactQuery
+
+    def timed(query: FactQuery) -> float:
+        t = time.perf_counter()
+        kb.facts(query)
+        return (time.perf_counter() - t) * 1e3
+
+    by_doc = [timed(FactQuery(doc_ids=ids)) for ids in doc_ids]
+    by_text = [timed(FactQuery(text=q[:2], limit=200)) for q in questions]
+    pct = lambda xs, p: statistics.quantiles(xs, n=20)[p]  # noqa: E731
+    return {
+        "facts": kb.fact_count(), "fact_lookup_docs_p50_ms": statistics.median(by_doc),
+        "fact_lookup_docs_p95_ms": pct(by_doc, 18), "fact_lookup_text_p50_ms": statistics.median(by_text),
+        "fact_lookup_text_p95_ms": pct(by_text, 18),
     }  # fmt: skip
 
 
