@@ -1,0 +1,22 @@
+"""Questions about a table's rows by position: the golden table of ordinals read from questions."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.rows import ordinal
+
+ORDINALS = [
+    ("在2014年湖南的名单中，列为第三名的推荐资格中学是哪所？", 3),
+    ("第二所推荐资格中学是哪所？", 2),
+    ("排在第12位的是哪个项目？", 12),
+    ("首家上线的银行是哪家？", 1),
+    ("福建省的第一个中学名称是什么?", 1),
+    ("第二批试点有多少个项目？", None),  # 第二批 names a batch, not a row
+    ("山东省有多少个试点项目？", None),
+]
+
+
+@pytest.mark.parametrize(("question", "expected"), ORDINALS, ids=[q for q, _ in ORDINALS])
+def test_ordinal(question: str, expected: int | None) -> None:
+    assert ordinal(question) == expected
