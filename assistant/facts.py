@@ -64,7 +64,8 @@ class FactAnswerer:
             score, subject = self._score(q, grams, f, hit.title, asked)
             if score >= self.knobs.fact_min_score:
                 rest = grams - set(bigrams(bare(f.metric)))
-                held = len(rest & set(bigrams(f.subject))) / len(rest) if rest else 0.0
+                owner = f"{f.subject} {hit.title}" if f.source_kind == "text" else f.subject
+                held = len(rest & set(bigrams(owner))) / len(rest) if rest else 0.0
                 out.append(Scored(f, score, hit, subject, held, (f.doc_id, f.start) in near))
         return sorted(out, key=lambda s: -s.score)
 
@@ -77,7 +78,11 @@ class FactAnswerer:
             return 0.0, 0.0
         if f.source_kind == "text" and (q.kind is not qn.QUANTITY or not _plain_figure(f)):
             return 0.0, 0.0  # running text answers how-many questions; a table cell answers look-ups too
-        subject = 1.0 if f.subject and normalize(f.subject) in normalize(q.text) else _share(f.subject, grams)
+        # a figure in running text is also its document's (招生计划30人 in …2016年音乐表演专业招生简章); a cell's
+        # subject is its row's
+        owner = _share(title, grams) if f.source_kind == "text" else 0.0
+        named_whole = f.subject and normalize(f.subject) in normalize(q.text)
+        subject = 1.0 if named_whole else max(_share(f.subject, grams), owner)
         score = metric + self.knobs.fact_w_subject * subject
         context = f"{f.subject} {f.caption} {f.header} {title} {f.metric}"
         if any(not qn.mentions(e, context) for e in q.entities):
