@@ -27,7 +27,7 @@ from assistant.core import Assistant, Resources, merge_adjacent
 from assistant.evaluate import evaluate
 from assistant.retrieve import Filters
 from ingest.pipeline import Ingestor
-from kb.records import Answer, Citation, Mode
+from kb.records import Answer, Citation, Mode, Progress
 from kb.segment import Segmenter
 from kb.settings import AnswerKnobs, Settings
 from kb.store import KnowledgeBase
@@ -175,6 +175,19 @@ def test_llm_sentence_without_citation_is_removed_and_so_is_a_citation_only_it_u
     assert len(answer.citations) == 1 and "4821" in answer.citations[0].quote  # [2] went with its sentence
     assert answer.notice == "注意：已删去 1 句没有出处的话、1 句数字与引文不符的话。"
     check_citations(answer, res)
+
+
+def test_llm_mode_hands_on_nothing_before_it_is_checked(res: Resources) -> None:
+    """What the stream yields for the chat to show is the checked text only: the unsupported sentences the model
+    wrote never appear, not even while it writes (a progress line says it is writing)."""
+    reply = "截至2020年9月3日共布放刷脸付受理终端4821台[1]。其中青岛布放5000台[1]。试点非常成功。"
+    a = Assistant(res.settings, res, chat_model=fake(reply))
+    items = list(a.stream("刷脸付受理终端布放了多少台？", mode="llm"))
+    final = items[-1]
+    shown = "".join(i for i in items if isinstance(i, str))
+    assert isinstance(final, Answer) and final.grounded and shown == final.text
+    assert "5000" not in shown and "非常成功" not in shown
+    assert any(isinstance(i, Progress) and "核对出处后显示" in i.message for i in items)
 
 
 def test_llm_reply_whose_every_sentence_is_unsupported_is_a_refusal(res: Resources) -> None:
