@@ -196,16 +196,14 @@ class Assistant:
             return replace(refusal, trace=replace(refusal.trace, judged=draft.judged))
         spans = merge_adjacent(draft.sentences) + merge_adjacent(draft.also)  # the lead's own sentences first
         cites = [cite.citation(i, hit, a, b) for i, (hit, a, b) in enumerate(spans, start=1)]
-        body = "".join(f"{c.quote}[{c.n}]" for c in cites)
         lead = draft.lead
-        text = f"{lead}。{body}" if lead and lead != cites[0].quote else body
+        text, markers = cite.keyed(f"{lead}。" if lead and lead != cites[0].quote else "", cites)
         problems = cite.number_problems(text, cites)
         if problems:  # cannot happen by construction; never show an unsupported number
             log.error("extractive answer had unsupported numbers %s", problems)
-            text = body
-        return Answer(
-            question, text, grounded=True, mode=mode, citations=tuple(cites), trace=Trace(judged=draft.judged)
-        )
+            text, markers = cite.keyed("", cites)
+        return Answer(question, text, grounded=True, mode=mode, citations=tuple(cites),
+                      trace=Trace(judged=draft.judged), markers=markers)  # fmt: skip
 
     @staticmethod
     def _refusal(question: str, standalone: str, hits: Sequence[Hit], mode: Mode, reason: str) -> Answer:
@@ -229,7 +227,8 @@ class Assistant:
             yield self._refusal(question, standalone, hits, Mode.LLM, "no supported sentence")
             return
         yield text
-        yield Answer(question, text, grounded=True, mode=Mode.LLM, citations=used, notice=notice)
+        yield Answer(question, text, grounded=True, mode=Mode.LLM, citations=used, notice=notice,
+                     markers=cite.model_markers(text, used))  # fmt: skip
 
 
 def without_time_words(q: qn.Question, asked: dates.TimeAsked | None) -> qn.Question:

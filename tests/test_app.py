@@ -13,9 +13,11 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Element
 
+from assistant import cite
 from assistant.briefing import build
+from assistant.serialize import answer_dict
 from ingest.pipeline import Ingestor
-from kb.records import Answer, Mode
+from kb.records import Answer, Citation, Mode
 from kb.segment import Segmenter
 from kb.settings import Settings
 from kb.store import KnowledgeBase
@@ -121,6 +123,30 @@ def test_upload_then_ask_and_escaping(app: AppTest) -> None:
     assert all(not m.allow_html for m in app.markdown)
 
 
+def upload(at: AppTest, *files: tuple[str, str]) -> AppTest:
+    """Upload ``files`` (name, text) through the sidebar and import them."""
+    at.file_uploader[0].set_value([(name, text.encode("utf-8"), "text/plain") for name, text in files]).run()
+    next(b for b in at.button if b.label == "导入上传的文档").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_documents_own_bracketed_numbers_are_not_citation_markers(app: AppTest) -> None:
+    upload(app, ("footnotes.txt", "扫码终端说明\n\n据测算[2]，青岛共计布放扫码终端6543台[1]。\n"))
+    ask(app, "青岛布放扫码终端多少台？")
+    answer = app.session_state["history"][-1]
+    assert len(answer.citations) == 1 and answer.citations[0].quote == "据测算[2]，青岛共计布放扫码终端6543台[1]。"
+    shown = next(m.value for m in app.markdown if "6543台" in m.value and "#sources-" in m.value)
+    assert shown.count("](#sources-0") == 1  # the answer's one marker links to its source ...
+    assert r"据测算\[2\]，青岛共计布放扫码终端6543台\[1\]。[\[1\]](#sources-0" in shown  # ... the document's are text
+    assert [(answer.text[m["start"] : m["end"]], m["n"]) for m in answer_dict(answer)["markers"]] == [("[1]", 1)]
+    assert answer.text.endswith("6543台[1]。[1]") and len(answer.markers) == 1
+    brief = build([answer])
+    paragraphs = [p.text for p in docx.Document(io.BytesIO(brief.docx)).paragraphs]
+    assert any(p.endswith("据测算[2]，青岛共计布放扫码终端6543台[1]。[1]") for p in paragraphs)  # not renumbered
+    assert brief.markdown.count("[^1]") == 2 and "[^2]" not in brief.markdown and "[?]" not in brief.markdown
+
+
 def test_bad_upload_names_the_file(app: AppTest) -> None:
     app.file_uploader[0].set_value(("empty.txt", b"", "text/plain")).run()
     next(b for b in app.button if b.label == "导入上传的文档").click().run()
@@ -181,9 +207,13 @@ def test_deleting_a_document_asks_first_and_says_what_went(app: AppTest, tmp_pat
     assert mine[0] not in next(s for s in app.selectbox if s.label == "打开文档").options
 
 
-def test_briefing_markdown_and_docx() -> None:
-    from kb.records import Citation
+def marked(question: str, lead: str, *citations: Citation) -> Answer:
+    """An answer as the assistant builds one: ``lead``, then each quote with its marker (markers are data)."""
+    text, markers = cite.keyed(lead, citations)
+    return Answer(question, text, True, Mode.EXTRACTIVE, citations=citations, markers=markers)
 
+
+def test_briefing_markdown_and_docx() -> None:
     c = Citation(
         n=1, doc_id="d1", title="山东试点报告", source="corpus/r.txt", section="成效", page=None,
         quote="共计布放受理终端4821台。", start=10, end=23, chunk_id="c1", date="2020-11-10",
@@ -192,10 +222,7 @@ def test_briefing_markdown_and_docx() -> None:
         n=1, doc_id="d2", title="旧报告", source="corpus/o.txt", section="", page=3,
         quote="签约用户10.29万户。", start=5, end=17, chunk_id="c2", date="2019-01-01",
     )  # fmt: skip
-    answers = [
-        Answer("终端多少台？", "4821台。共计布放受理终端4821台。[1]", True, Mode.EXTRACTIVE, citations=(c,)),
-        Answer("用户多少？", "签约用户10.29万户。[1]", True, Mode.EXTRACTIVE, citations=(c_old,)),
-    ]
+    answers = [marked("终端多少台？", "4821台。", c), marked("用户多少？", "", c_old)]
     brief = build(answers)
     assert brief.as_of == "2020-11-10"
     assert "[^1]" in brief.markdown and "[^2]" in brief.markdown and "## 资料来源" in brief.markdown

@@ -64,6 +64,9 @@ def check_citations(answer: Answer, res: Resources) -> None:
         assert cite.number_problems(answer.text, answer.citations) == []
     for n in (int(k) for k in __import__("re").findall(r"\[(\d+)\]", answer.text)):
         assert n in {c.n for c in answer.citations}
+    for m in answer.markers:  # markers are data: each stands where it says and names a citation
+        assert answer.text[m.start : m.end] == f"[{m.n}]" and m.n in {c.n for c in answer.citations}
+    assert {m.n for m in answer.markers} == {c.n for c in answer.citations}
 
 
 def questions() -> list[dict[str, Any]]:
