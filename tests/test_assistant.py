@@ -26,6 +26,7 @@ from assistant import question as qn
 from assistant.core import Assistant, Resources, merge_adjacent
 from assistant.evaluate import evaluate
 from assistant.retrieve import Filters
+from assistant.starters import starters
 from ingest.pipeline import Ingestor
 from kb.records import Answer, Citation, Mode, Progress
 from kb.segment import Segmenter
@@ -228,6 +229,28 @@ def test_a_bug_after_the_endpoint_call_is_not_hidden(res: Resources, monkeypatch
     a = Assistant(res.settings, res, chat_model=fake("共布放刷脸付受理终端4821台[1]。"))
     with pytest.raises(KeyError):
         a.ask("刷脸付受理终端布放了多少台？", mode="llm")
+
+
+def test_starter_questions_never_call_a_model(res: Resources) -> None:
+    """With an endpoint configured (here the fake at the LangChain boundary, which counts its calls), the starter
+    questions are still checked by the rules alone."""
+
+    class Counting(GenericFakeChatModel):
+        calls: int = 0
+
+        def _generate(self, *args: Any, **kwargs: Any) -> Any:
+            self.calls += 1
+            return super()._generate(*args, **kwargs)
+
+        def _stream(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+            self.calls += 1
+            yield from super()._stream(*args, **kwargs)
+
+    model = Counting(messages=itertools.repeat(AIMessage("共布放刷脸付受理终端4821台[1]。")))
+    a = Assistant(res.settings, res, chat_model=model)
+    found = starters(a)
+    assert a.llm_available and model.calls == 0
+    assert len(found) == 3 and all(q.endswith("？") for q in found)
 
 
 def test_llm_rewrites_follow_ups(res: Resources) -> None:
