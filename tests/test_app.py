@@ -147,6 +147,19 @@ def test_a_documents_own_bracketed_numbers_are_not_citation_markers(app: AppTest
     assert brief.markdown.count("[^1]") == 2 and "[^2]" not in brief.markdown and "[?]" not in brief.markdown
 
 
+def test_uploads_with_one_name_keep_both_files_and_the_same_file_is_recognised(app: AppTest) -> None:
+    first, second = "同名报告\n\n甲地布放终端101台。\n", "同名报告\n\n乙地布放终端202台。\n"
+    upload(app, ("same-name.txt", first))
+    upload(app, ("same-name.txt", second))  # another file under the same name: kept beside the first
+    assert [s.value for s in app.success] == [r"新增：same\-name（2）\.txt"]
+    upload(app, ("same-name.txt", first), ("same-name.txt", second))  # both again: recognised, nothing replaced
+    assert [s.value for s in app.success] == [r"未变：same\-name\.txt", r"未变：same\-name（2）\.txt"]
+    ask(app, "甲地布放终端多少台？")
+    assert "101台" in texts(app)
+    ask(app, "乙地布放终端多少台？")
+    assert "202台" in texts(app)
+
+
 def test_bad_upload_names_the_file(app: AppTest) -> None:
     app.file_uploader[0].set_value(("empty.txt", b"", "text/plain")).run()
     next(b for b in app.button if b.label == "导入上传的文档").click().run()
