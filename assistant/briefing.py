@@ -1,7 +1,8 @@
 """Briefing export (简报导出): answers with numbered references and a 资料来源 list.
 
 Owns: renumbering citations across a conversation (one number per quoted sentence),
-the Markdown form (footnotes ``[^n]``), the Word form (via ``kb.docx_io``; markers superscript), the 截至
+the Markdown form (footnotes ``[^n]``; every question, title and quote escaped, so nothing quoted is read as
+HTML, a link or an image), the Word form (via ``kb.docx_io``; markers superscript), the 截至
 date (newest source date) and the export time. Does not own: choosing which answers
 go in (the UI does) or rendering on screen.
 """
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from assistant import cite
 from assistant.serialize import source_line
 from kb.docx_io import Runs, write_docx
+from kb.markdown import md_escape
 from kb.records import Answer, Citation
 
 TITLE = "试点问答简报"
@@ -49,6 +51,12 @@ def _renumber(answers: Sequence[Answer]) -> tuple[list[tuple[Answer, Numbered]],
     return out, sources
 
 
+def _line(text: str) -> str:
+    """Quoted text on one line of the Markdown file (a heading, a footnote), escaped: read as text by any
+    renderer, never as HTML, a link or an image."""
+    return md_escape(" ".join(text.split()), entities=True)
+
+
 def build(answers: Sequence[Answer], now: dt.datetime | None = None) -> Briefing:
     """The briefing (Markdown with footnotes, and Word) for ``answers``."""
     now = now or dt.datetime.now()
@@ -59,11 +67,12 @@ def build(answers: Sequence[Answer], now: dt.datetime | None = None) -> Briefing
     md = [f"# {TITLE}", "", head, ""]
     parts: list[tuple[str, str | Runs]] = [("note", head)]
     for a, pieces in numbered:
-        md += [f"## 问：{a.question}", "", "".join(f"[^{g}]" if g else text for text, g in pieces), ""]
+        body = "".join(f"[^{g}]" if g else md_escape(text, entities=True) for text, g in pieces)
+        md += [f"## 问：{_line(a.question)}", "", body, ""]
         runs = tuple((f"[{g}]", True) if g else (text, False) for text, g in pieces)
         parts += [("heading", f"问：{a.question}"), ("paragraph", runs)]
     if sources:
-        md += ["## 资料来源", ""] + [f"[^{i}]: {source_line(c)}" for i, c in enumerate(sources, start=1)] + [""]
+        md += ["## 资料来源", ""] + [f"[^{i}]: {_line(source_line(c))}" for i, c in enumerate(sources, start=1)] + [""]
         parts.append(("heading", "资料来源"))
         parts += [("paragraph", f"[{i}] {source_line(c)}") for i, c in enumerate(sources, start=1)]
     return Briefing("\n".join(md), write_docx(TITLE, parts), latest, exported)

@@ -10,6 +10,7 @@ from pathlib import Path
 import docx
 import pytest
 import streamlit as st
+from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Element
 
@@ -239,11 +240,26 @@ def test_briefing_markdown_and_docx() -> None:
     brief = build(answers)
     assert brief.as_of == "2020-11-10"
     assert "[^1]" in brief.markdown and "[^2]" in brief.markdown and "## 资料来源" in brief.markdown
-    assert "[^2]: 《旧报告》（2019-01-01），第3页：“签约用户10.29万户。”" in brief.markdown
+    assert r"[^2]: 《旧报告》（2019\-01\-01），第3页：“签约用户10\.29万户。”" in brief.markdown
     paragraphs = [p.text for p in docx.Document(io.BytesIO(brief.docx)).paragraphs]
     assert "[1] 《山东试点报告》（2020-11-10），成效：“共计布放受理终端4821台。”" in paragraphs
     assert any(p.startswith("资料截至 2020-11-10；导出时间 ") for p in paragraphs)
     assert "签约用户10.29万户。[2]" in paragraphs
+
+
+def test_the_markdown_briefing_escapes_what_it_quotes() -> None:
+    quote = "详见<script>alert(1)</script>[链接](javascript:alert(2))与 https://evil.example/x 新增终端12台。"
+    hostile = Citation(n=1, doc_id="d", title="<img src=x onerror=alert(1)>报告", source="x.txt",
+                       section="[点我](javascript:alert(3))", page=None, quote=quote, start=0, end=len(quote),
+                       chunk_id="c")  # fmt: skip
+    answer = marked("<b>终端</b>多少台？![x](javascript:alert(4))\n# 标题", "*12台*。", hostile)
+    md = build([answer]).markdown
+    html = MarkdownIt("commonmark").render(md)  # CommonMark passes raw HTML through: nothing quoted may be HTML
+    assert "<img" not in html and "<script" not in html and "<b>" not in html and "<em>" not in html
+    assert "<a " not in html and "href=" not in html  # no link at all, javascript: or other
+    assert "&lt;img src=x onerror=alert(1)&gt;报告" in html  # shown as the text it is
+    assert "https://evil" not in md  # a bare address is not linked by GFM either
+    assert html.count("<h2>") == 2  # the question's "# 标题" stays in its heading
 
 
 def test_a_source_without_a_date_or_section_says_neither() -> None:
