@@ -211,14 +211,36 @@ def test_deleting_a_document_asks_first_and_says_what_went(app: AppTest, tmp_pat
     next(b for b in app.button if b.label == "导入上传的文档").click().run()
     app.sidebar.radio[0].set_value("文档").run()
     pick = next(s for s in app.selectbox if s.label == "打开文档")
-    mine = [o for o in pick.options if "待删除" in o or "delete" in o]
+    mine = [i for i, o in enumerate(pick.options) if "待删除" in o or "delete" in o]
     assert len(mine) == 1
-    pick.set_value(mine[0]).run()
+    label = pick.options[mine[0]]
+    pick.select_index(mine[0]).run()
     next(b for b in app.button if b.label == "删除此文档").click().run()
     assert any("确定要从知识库删除" in w.value for w in app.warning)
     next(b for b in app.button if b.label == "确认删除").click().run()
     assert any(s.value.startswith("已删除：") for s in app.success)
-    assert mine[0] not in next(s for s in app.selectbox if s.label == "打开文档").options
+    assert label not in next(s for s in app.selectbox if s.label == "打开文档").options
+
+
+def test_two_documents_with_one_title_can_each_be_opened_and_deleted(app: AppTest) -> None:
+    upload(app, ("twin-a.txt", "同题说明\n\n甲份的正文内容。\n"), ("twin-b.txt", "同题说明\n\n乙份的正文内容。\n"))
+    app.sidebar.radio[0].set_value("文档").run()
+
+    def twins() -> list[int]:
+        return [i for i, o in enumerate(next(s for s in app.selectbox if s.label == "打开文档").options)
+                if o.startswith("同题说明")]  # fmt: skip
+
+    assert len(twins()) == 2
+    opened = []
+    for i in twins():
+        next(s for s in app.selectbox if s.label == "打开文档").select_index(i).run()
+        opened.append("甲" if "甲份的正文内容" in texts(app) else "乙" if "乙份的正文内容" in texts(app) else "")
+    assert sorted(opened) == ["乙", "甲"]  # each one opens
+    next(b for b in app.button if b.label == "删除此文档").click().run()  # the one open now
+    next(b for b in app.button if b.label == "确认删除").click().run()
+    assert len(twins()) == 1
+    next(s for s in app.selectbox if s.label == "打开文档").select_index(twins()[0]).run()
+    assert f"{opened[0]}份的正文内容" in texts(app)  # the other one stays
 
 
 def marked(question: str, lead: str, *citations: Citation) -> Answer:
