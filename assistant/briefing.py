@@ -1,7 +1,8 @@
 """Briefing export (简报导出): answers with numbered references and a 资料来源 list.
 
 Owns: renumbering citations across a conversation (one number per quoted sentence),
-the Markdown form (footnotes ``[^n]``), the Word form (via ``kb.docx_io``), the 截至
+the Markdown form (footnotes ``[^n]``; every question, title and quote escaped, so nothing quoted is read as
+HTML, a link or an image), the Word form (via ``kb.docx_io``; markers superscript), the 截至
 date (newest source date) and the export time. Does not own: choosing which answers
 go in (the UI does) or rendering on screen.
 """
@@ -9,13 +10,13 @@ go in (the UI does) or rendering on screen.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 
+from assistant import cite
 from assistant.serialize import source_line
-from kb.docx_io import write_docx
+from kb.docx_io import Runs, write_docx
+from kb.markdown import md_escape
 from kb.records import Answer, Citation
 
 TITLE = "试点问答简报"
@@ -29,14 +30,12 @@ class Briefing:
     exported: str
 
 
-_KEY = re.compile(r"\[(\d+)\]")
+Numbered = list[tuple[str, int | None]]  # an answer's text pieces, each marker with its briefing-wide number
 
 
-def _global_key(table: dict[int, int], m: re.Match[str]) -> str:
-    return f"[{table.get(int(m.group(1)), '?')}]"
-
-
-def _renumber(answers: Sequence[Answer]) -> tuple[list[tuple[Answer, str]], list[Citation]]:
+def _renumber(answers: Sequence[Answer]) -> tuple[list[tuple[Answer, Numbered]], list[Citation]]:
+    """Each answer's text split at its markers (``cite.pieces``), the markers numbered across the briefing (one
+    number per quoted sentence), and the sources in that order. A document's own ``[1]`` is text, left alone."""
     numbers: dict[tuple[str, int, int], int] = {}
     sources: list[Citation] = []
     out = []
@@ -48,9 +47,14 @@ def _renumber(answers: Sequence[Answer]) -> tuple[list[tuple[Answer, str]], list
                 numbers[key] = len(numbers) + 1
                 sources.append(c)
             local[c.n] = numbers[key]
-        text = _KEY.sub(partial(_global_key, local), a.text)
-        out.append((a, text))
+        out.append((a, [(text, local[n] if n else None) for text, n in cite.pieces(a)]))
     return out, sources
+
+
+def _line(text: str) -> str:
+    """Quoted text on one line of the Markdown file (a heading, a footnote), escaped: read as text by any
+    renderer, never as HTML, a link or an image."""
+    return md_escape(" ".join(text.split()), entities=True)
 
 
 def build(answers: Sequence[Answer], now: dt.datetime | None = None) -> Briefing:
@@ -61,12 +65,14 @@ def build(answers: Sequence[Answer], now: dt.datetime | None = None) -> Briefing
     latest = as_of(answers)
     head = f"资料截至 {latest}；导出时间 {exported}" if latest else f"导出时间 {exported}（来源未注明日期）"
     md = [f"# {TITLE}", "", head, ""]
-    parts: list[tuple[str, str]] = [("note", head)]
-    for a, text in numbered:
-        md += [f"## 问：{a.question}", "", re.sub(r"\[(\d+)\]", r"[^\1]", text), ""]
-        parts += [("heading", f"问：{a.question}"), ("paragraph", text)]
+    parts: list[tuple[str, str | Runs]] = [("note", head)]
+    for a, pieces in numbered:
+        body = "".join(f"[^{g}]" if g else md_escape(text, entities=True) for text, g in pieces)
+        md += [f"## 问：{_line(a.question)}", "", body, ""]
+        runs = tuple((f"[{g}]", True) if g else (text, False) for text, g in pieces)
+        parts += [("heading", f"问：{a.question}"), ("paragraph", runs)]
     if sources:
-        md += ["## 资料来源", ""] + [f"[^{i}]: {source_line(c)}" for i, c in enumerate(sources, start=1)] + [""]
+        md += ["## 资料来源", ""] + [f"[^{i}]: {_line(source_line(c))}" for i, c in enumerate(sources, start=1)] + [""]
         parts.append(("heading", "资料来源"))
         parts += [("paragraph", f"[{i}] {source_line(c)}") for i, c in enumerate(sources, start=1)]
     return Briefing("\n".join(md), write_docx(TITLE, parts), latest, exported)

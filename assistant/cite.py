@@ -1,7 +1,8 @@
 """Citations as data: numbered quotes that resolve to stored sentences with offsets.
 
 Owns: building ``Citation`` records from chunks and sentence spans, numbering them,
-resolving ``[n]`` keys in a text (unknown keys dropped), and the final checks every
+resolving ``[n]`` keys in a model's text (unknown keys dropped), the answer's ``Marker`` records (markers are
+data: a quote's own ``[1]`` is text) and splitting a text at them, and the final checks every
 answer passes before it is shown — each quote slices back out of its document and
 every number in the answer appears in a cited quote. Does not own: choosing sentences.
 """
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from kb.quantity import unsupported
-from kb.records import Citation, Hit
+from kb.records import Answer, Citation, Hit, Marker
 
 _KEY = re.compile(r"\[(\d+)\]")
 
@@ -62,3 +63,35 @@ def sentences_with_keys(text: str) -> list[tuple[str, list[int]]]:
     """Split an answer into sentences, each with the citation keys it carries."""
     parts = re.findall(r"[^。！？!?\n]+[。！？!?]?(?:\[\d+\])*", text)
     return [(p, [int(k) for k in _KEY.findall(p)]) for p in parts if p.strip()]
+
+
+def keyed(prefix: str, citations: Sequence[Citation]) -> tuple[str, tuple[Marker, ...]]:
+    """``prefix``, then each citation's quote followed by its ``[n]``, and the markers where they stand."""
+    text, markers = prefix, []
+    for c in citations:
+        text += c.quote
+        markers.append(Marker(len(text), len(text) + len(f"[{c.n}]"), c.n))
+        text += f"[{c.n}]"
+    return text, tuple(markers)
+
+
+def model_markers(text: str, citations: Sequence[Citation]) -> tuple[Marker, ...]:
+    """The markers of a language model's checked text: it writes its keys as ``[n]`` (the one place a pattern
+    makes them); from here on they are data."""
+    known = {c.n for c in citations}
+    return tuple(Marker(m.start(), m.end(), int(m[1])) for m in _KEY.finditer(text) if int(m[1]) in known)
+
+
+def pieces(answer: Answer) -> list[tuple[str, int | None]]:
+    """The answer's text split at its markers: ``(text, None)`` for text, ``("[n]", n)`` for a marker of one of
+    its citations. A bracketed number anywhere else (a document's own ``[1]``) stays text."""
+    known = {c.n for c in answer.citations}
+    out: list[tuple[str, int | None]] = []
+    pos = 0
+    for m in sorted(answer.markers, key=lambda m: m.start):
+        if m.n not in known or m.start < pos or m.end > len(answer.text):
+            continue
+        out += [(answer.text[pos : m.start], None)] if m.start > pos else []
+        out.append((answer.text[m.start : m.end], m.n))
+        pos = m.end
+    return out + ([(answer.text[pos:], None)] if pos < len(answer.text) else [])

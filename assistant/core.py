@@ -121,8 +121,8 @@ class Assistant:
 
     def stream(self, question: str, history: Sequence[Answer | str] = (), filters: Filters = NO_FILTERS,
                mode: str | None = None) -> Iterator[str | Progress | Answer]:  # fmt: skip
-        """Yield what the answer waits on (``Progress``, before a language model reads), text pieces as they are
-        produced, then the checked ``Answer`` (with its trace)."""
+        """Yield what the answer waits on (``Progress``: before a language model reads, and while it writes), the
+        checked text, then the checked ``Answer`` (with its trace). Nothing a model wrote is yielded unchecked."""
         started = time.perf_counter()
         question = question.strip()
         if not question:
@@ -188,7 +188,8 @@ class Assistant:
         return [float(x) for x in embedder.passages(sentences) @ embedder.query(question)]
 
     def _with_model(self, chosen: Mode, q: qn.Question, question: str, standalone: str, read: list[Candidate],
-                    pool: tuple[Citation, ...], hits: list[Hit], rules: Draft) -> Iterator[str | Answer]:  # fmt: skip
+                    pool: tuple[Citation, ...], hits: list[Hit],
+                    rules: Draft) -> Iterator[str | Progress | Answer]:  # fmt: skip
         """The answer a language model takes part in, from the sentences it reads (``read``, numbered as ``pool``):
         the reader's checked span beside the rules' own sentence, or the LLM's checked text."""
         if chosen is Mode.LLM:
@@ -222,16 +223,14 @@ class Assistant:
             return replace(refusal, trace=replace(refusal.trace, judged=draft.judged))
         spans = merge_adjacent(draft.sentences) + merge_adjacent(draft.also)  # the lead's own sentences first
         cites = [cite.citation(i, hit, a, b) for i, (hit, a, b) in enumerate(spans, start=1)]
-        body = "".join(f"{c.quote}[{c.n}]" for c in cites)
         lead = draft.lead
-        text = f"{lead}。{body}" if lead and lead != cites[0].quote else body
+        text, markers = cite.keyed(f"{lead}。" if lead and lead != cites[0].quote else "", cites)
         problems = cite.number_problems(text, cites)
         if problems:  # cannot happen by construction; never show an unsupported number
             log.error("extractive answer had unsupported numbers %s", problems)
-            text = body
-        return Answer(
-            question, text, grounded=True, mode=mode, citations=tuple(cites), trace=Trace(judged=draft.judged)
-        )
+            text, markers = cite.keyed("", cites)
+        return Answer(question, text, grounded=True, mode=mode, citations=tuple(cites),
+                      trace=Trace(judged=draft.judged), markers=markers)  # fmt: skip
 
     @staticmethod
     def _refusal(question: str, standalone: str, hits: Sequence[Hit], mode: Mode, reason: str) -> Answer:
@@ -241,18 +240,22 @@ class Assistant:
         return Answer(question, text, grounded=False, mode=mode, related=related, trace=Trace(refusal=reason))
 
     def _llm_answer(self, question: str, standalone: str, pool: tuple[Citation, ...],
-                    hits: list[Hit]) -> Iterator[str | Answer]:  # fmt: skip
+                    hits: list[Hit]) -> Iterator[str | Progress | Answer]:  # fmt: skip
+        """The model's reply, shown only once checked: while it writes, a progress line says so."""
         llm = self._get_llm()
         pieces: list[str] = []
         for piece in llm.answer_stream(standalone, [c.quote for c in pool]):
+            if not pieces:
+                yield Progress(f"{self.model_label}正在写答案，核对出处后显示…", pool)
             pieces.append(piece)
-            yield piece
         text, used = cite.resolve("".join(pieces).strip(), pool)
         text, used, notice = check_sentences(text, used)
         if not used:  # grounding is decided by resolved citations, not by the wording of the reply
             yield self._refusal(question, standalone, hits, Mode.LLM, "no supported sentence")
             return
-        yield Answer(question, text, grounded=True, mode=Mode.LLM, citations=used, notice=notice)
+        yield text
+        yield Answer(question, text, grounded=True, mode=Mode.LLM, citations=used, notice=notice,
+                     markers=cite.model_markers(text, used))  # fmt: skip
 
 
 def without_time_words(q: qn.Question, asked: dates.TimeAsked | None) -> qn.Question:

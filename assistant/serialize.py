@@ -1,7 +1,8 @@
 """Answers as plain JSON-ready dicts (the ``--json`` contract of ``pilotqa ask``).
 
-Owns: the field names and order of the JSON form, and the plain-text forms (the copied answer, a source line
-used by briefings too). Does not own: producing answers.
+Owns: the field names and order of the JSON form (markers as data: where each ``[n]`` stands in the answer),
+and the plain-text forms (the copied answer, a source line used by briefings too). Does not own: producing
+answers.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ def answer_dict(a: Answer) -> dict[str, Any]:
         "mode": a.mode,
         "model": a.trace.model,
         "citations": [citation_dict(c) for c in a.citations],
+        "markers": [{"start": m.start, "end": m.end, "n": m.n} for m in a.markers],
         "related": [citation_dict(c) for c in a.related],
         "ms": round(a.trace.timings.get("total_ms", 0.0), 1),
         "notice": a.notice,

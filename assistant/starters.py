@@ -1,7 +1,8 @@
 """Starter questions for an empty chat, made from the knowledge base's own documents.
 
 Owns: finding clauses that state a count (…布放受理终端4821台), turning each into the question it answers
-(…布放受理终端多少台？), and keeping only those the assistant really answers with that number. Does not own:
+(…布放受理终端多少台？), and keeping only those the assistant's rules answer with that number (no language
+model is called, whatever the mode chosen or the endpoint configured). Does not own:
 showing them (``ui.chat``).
 """
 
@@ -11,7 +12,7 @@ import re
 from collections.abc import Iterator
 
 from assistant.core import Assistant
-from kb.records import Chunk
+from kb.records import Chunk, Mode
 
 _CLAUSE = re.compile(r"[^，,；;：:。！？!?\n]+")
 _COUNT = re.compile(
@@ -39,7 +40,7 @@ def starters(assistant: Assistant, n: int = 3) -> list[str]:
     chunks = sorted(kb.chunks(ids).values(), key=lambda c: (c.doc_id, c.ordinal))
     found: list[str] = []
     for question, number in candidates(chunks):
-        answer = assistant.ask(question)
+        answer = assistant.ask(question, mode=Mode.EXTRACTIVE)  # the rules alone: a starter never calls a model
         if answer.grounded and answer.text.startswith(number) and question not in found:
             found.append(question)
         if len(found) == n:

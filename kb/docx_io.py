@@ -1,7 +1,7 @@
 """Word documents: the only python-docx import, for reading (ingest) and writing (briefings).
 
 Owns: turning a .docx into blocks (paragraphs with heading levels, tables as rows, in
-document order) and writing a simple .docx from titled paragraphs. Does not own:
+document order) and writing a simple .docx from titled paragraphs (markers as superscript runs). Does not own:
 what a briefing says (``assistant.briefing``) or error wording for damaged files
 (``ingest.loaders.docx``).
 """
@@ -60,20 +60,27 @@ def read_docx(data: bytes) -> tuple[str, list[Block]]:
     return (document.core_properties.title or "").strip(), blocks
 
 
-def write_docx(title: str, parts: Sequence[tuple[str, str]]) -> bytes:
-    """A .docx of ``parts``: (kind, text) with kind in heading/paragraph/note."""
+Runs = tuple[tuple[str, bool], ...]  # a paragraph's pieces: (text, superscript)
+
+
+def write_docx(title: str, parts: Sequence[tuple[str, str | Runs]]) -> bytes:
+    """A .docx of ``parts``: (kind, text) with kind in heading/paragraph/note; a paragraph may be given as runs,
+    the superscript ones (citation markers) set apart from the text around them."""
     document = docx.Document()
     document.core_properties.title = title
     document.add_heading(title, level=0)
     for kind, text in parts:
+        runs = ((text, False),) if isinstance(text, str) else text
         if kind == "heading":
-            document.add_heading(text, level=1)
+            document.add_heading("".join(t for t, _ in runs), level=1)
         elif kind == "note":
-            run = document.add_paragraph().add_run(text)
+            run = document.add_paragraph().add_run("".join(t for t, _ in runs))
             run.font.size = Pt(9)
             run.italic = True
         else:
-            document.add_paragraph(text)
+            paragraph = document.add_paragraph()
+            for piece, superscript in runs:
+                paragraph.add_run(piece).font.superscript = superscript or None
     buf = io.BytesIO()
     document.save(buf)
     return buf.getvalue()

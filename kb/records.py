@@ -198,8 +198,18 @@ class Progress:
 
 
 @dataclass(frozen=True)
+class Marker:
+    """A citation marker: ``text[start:end]`` of its answer is ``[n]`` and names citation ``n``. Markers are data:
+    a bracketed number a quote brings along (a document's own ``[1]``) is text, not a marker."""
+
+    start: int
+    end: int
+    n: int
+
+
+@dataclass(frozen=True)
 class Answer:
-    """What the assistant says: text with ``[n]`` markers and the citations they name."""
+    """What the assistant says: text with ``[n]`` markers (where ``markers`` says) and the citations they name."""
 
     question: str
     text: str
@@ -209,3 +219,4 @@ class Answer:
     related: tuple[Citation, ...] = ()
     notice: str = ""
     trace: Trace = field(default_factory=Trace, hash=False, compare=False)
+    markers: tuple[Marker, ...] = ()

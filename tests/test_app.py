@@ -10,12 +10,15 @@ from pathlib import Path
 import docx
 import pytest
 import streamlit as st
+from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Element
 
+from assistant import cite
 from assistant.briefing import build
+from assistant.serialize import answer_dict
 from ingest.pipeline import Ingestor
-from kb.records import Answer, Mode
+from kb.records import Answer, Citation, Mode
 from kb.segment import Segmenter
 from kb.settings import Settings
 from kb.store import KnowledgeBase
@@ -121,6 +124,43 @@ def test_upload_then_ask_and_escaping(app: AppTest) -> None:
     assert all(not m.allow_html for m in app.markdown)
 
 
+def upload(at: AppTest, *files: tuple[str, str]) -> AppTest:
+    """Upload ``files`` (name, text) through the sidebar and import them."""
+    at.file_uploader[0].set_value([(name, text.encode("utf-8"), "text/plain") for name, text in files]).run()
+    next(b for b in at.button if b.label == "导入上传的文档").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_documents_own_bracketed_numbers_are_not_citation_markers(app: AppTest) -> None:
+    upload(app, ("footnotes.txt", "扫码终端说明\n\n据测算[2]，青岛共计布放扫码终端6543台[1]。\n"))
+    ask(app, "青岛布放扫码终端多少台？")
+    answer = app.session_state["history"][-1]
+    assert len(answer.citations) == 1 and answer.citations[0].quote == "据测算[2]，青岛共计布放扫码终端6543台[1]。"
+    shown = next(m.value for m in app.markdown if "6543台" in m.value and "#sources-" in m.value)
+    assert shown.count("](#sources-0") == 1  # the answer's one marker links to its source ...
+    assert r"据测算\[2\]，青岛共计布放扫码终端6543台\[1\]。[\[1\]](#sources-0" in shown  # ... the document's are text
+    assert [(answer.text[m["start"] : m["end"]], m["n"]) for m in answer_dict(answer)["markers"]] == [("[1]", 1)]
+    assert answer.text.endswith("6543台[1]。[1]") and len(answer.markers) == 1
+    brief = build([answer])
+    paragraphs = [p.text for p in docx.Document(io.BytesIO(brief.docx)).paragraphs]
+    assert any(p.endswith("据测算[2]，青岛共计布放扫码终端6543台[1]。[1]") for p in paragraphs)  # not renumbered
+    assert brief.markdown.count("[^1]") == 2 and "[^2]" not in brief.markdown and "[?]" not in brief.markdown
+
+
+def test_uploads_with_one_name_keep_both_files_and_the_same_file_is_recognised(app: AppTest) -> None:
+    first, second = "同名报告\n\n甲地布放终端101台。\n", "同名报告\n\n乙地布放终端202台。\n"
+    upload(app, ("same-name.txt", first))
+    upload(app, ("same-name.txt", second))  # another file under the same name: kept beside the first
+    assert [s.value for s in app.success] == [r"新增：same\-name（2）\.txt"]
+    upload(app, ("same-name.txt", first), ("same-name.txt", second))  # both again: recognised, nothing replaced
+    assert [s.value for s in app.success] == [r"未变：same\-name\.txt", r"未变：same\-name（2）\.txt"]
+    ask(app, "甲地布放终端多少台？")
+    assert "101台" in texts(app)
+    ask(app, "乙地布放终端多少台？")
+    assert "202台" in texts(app)
+
+
 def test_bad_upload_names_the_file(app: AppTest) -> None:
     app.file_uploader[0].set_value(("empty.txt", b"", "text/plain")).run()
     next(b for b in app.button if b.label == "导入上传的文档").click().run()
@@ -171,19 +211,45 @@ def test_deleting_a_document_asks_first_and_says_what_went(app: AppTest, tmp_pat
     next(b for b in app.button if b.label == "导入上传的文档").click().run()
     app.sidebar.radio[0].set_value("文档").run()
     pick = next(s for s in app.selectbox if s.label == "打开文档")
-    mine = [o for o in pick.options if "待删除" in o or "delete" in o]
+    mine = [i for i, o in enumerate(pick.options) if "待删除" in o or "delete" in o]
     assert len(mine) == 1
-    pick.set_value(mine[0]).run()
+    label = pick.options[mine[0]]
+    pick.select_index(mine[0]).run()
     next(b for b in app.button if b.label == "删除此文档").click().run()
     assert any("确定要从知识库删除" in w.value for w in app.warning)
     next(b for b in app.button if b.label == "确认删除").click().run()
     assert any(s.value.startswith("已删除：") for s in app.success)
-    assert mine[0] not in next(s for s in app.selectbox if s.label == "打开文档").options
+    assert label not in next(s for s in app.selectbox if s.label == "打开文档").options
+
+
+def test_two_documents_with_one_title_can_each_be_opened_and_deleted(app: AppTest) -> None:
+    upload(app, ("twin-a.txt", "同题说明\n\n甲份的正文内容。\n"), ("twin-b.txt", "同题说明\n\n乙份的正文内容。\n"))
+    app.sidebar.radio[0].set_value("文档").run()
+
+    def twins() -> list[int]:
+        return [i for i, o in enumerate(next(s for s in app.selectbox if s.label == "打开文档").options)
+                if o.startswith("同题说明")]  # fmt: skip
+
+    assert len(twins()) == 2
+    opened = []
+    for i in twins():
+        next(s for s in app.selectbox if s.label == "打开文档").select_index(i).run()
+        opened.append("甲" if "甲份的正文内容" in texts(app) else "乙" if "乙份的正文内容" in texts(app) else "")
+    assert sorted(opened) == ["乙", "甲"]  # each one opens
+    next(b for b in app.button if b.label == "删除此文档").click().run()  # the one open now
+    next(b for b in app.button if b.label == "确认删除").click().run()
+    assert len(twins()) == 1
+    next(s for s in app.selectbox if s.label == "打开文档").select_index(twins()[0]).run()
+    assert f"{opened[0]}份的正文内容" in texts(app)  # the other one stays
+
+
+def marked(question: str, lead: str, *citations: Citation) -> Answer:
+    """An answer as the assistant builds one: ``lead``, then each quote with its marker (markers are data)."""
+    text, markers = cite.keyed(lead, citations)
+    return Answer(question, text, True, Mode.EXTRACTIVE, citations=citations, markers=markers)
 
 
 def test_briefing_markdown_and_docx() -> None:
-    from kb.records import Citation
-
     c = Citation(
         n=1, doc_id="d1", title="山东试点报告", source="corpus/r.txt", section="成效", page=None,
         quote="共计布放受理终端4821台。", start=10, end=23, chunk_id="c1", date="2020-11-10",
@@ -192,18 +258,30 @@ def test_briefing_markdown_and_docx() -> None:
         n=1, doc_id="d2", title="旧报告", source="corpus/o.txt", section="", page=3,
         quote="签约用户10.29万户。", start=5, end=17, chunk_id="c2", date="2019-01-01",
     )  # fmt: skip
-    answers = [
-        Answer("终端多少台？", "4821台。共计布放受理终端4821台。[1]", True, Mode.EXTRACTIVE, citations=(c,)),
-        Answer("用户多少？", "签约用户10.29万户。[1]", True, Mode.EXTRACTIVE, citations=(c_old,)),
-    ]
+    answers = [marked("终端多少台？", "4821台。", c), marked("用户多少？", "", c_old)]
     brief = build(answers)
     assert brief.as_of == "2020-11-10"
     assert "[^1]" in brief.markdown and "[^2]" in brief.markdown and "## 资料来源" in brief.markdown
-    assert "[^2]: 《旧报告》（2019-01-01），第3页：“签约用户10.29万户。”" in brief.markdown
+    assert r"[^2]: 《旧报告》（2019\-01\-01），第3页：“签约用户10\.29万户。”" in brief.markdown
     paragraphs = [p.text for p in docx.Document(io.BytesIO(brief.docx)).paragraphs]
     assert "[1] 《山东试点报告》（2020-11-10），成效：“共计布放受理终端4821台。”" in paragraphs
     assert any(p.startswith("资料截至 2020-11-10；导出时间 ") for p in paragraphs)
     assert "签约用户10.29万户。[2]" in paragraphs
+
+
+def test_the_markdown_briefing_escapes_what_it_quotes() -> None:
+    quote = "详见<script>alert(1)</script>[链接](javascript:alert(2))与 https://evil.example/x 新增终端12台。"
+    hostile = Citation(n=1, doc_id="d", title="<img src=x onerror=alert(1)>报告", source="x.txt",
+                       section="[点我](javascript:alert(3))", page=None, quote=quote, start=0, end=len(quote),
+                       chunk_id="c")  # fmt: skip
+    answer = marked("<b>终端</b>多少台？![x](javascript:alert(4))\n# 标题", "*12台*。", hostile)
+    md = build([answer]).markdown
+    html = MarkdownIt("commonmark").render(md)  # CommonMark passes raw HTML through: nothing quoted may be HTML
+    assert "<img" not in html and "<script" not in html and "<b>" not in html and "<em>" not in html
+    assert "<a " not in html and "href=" not in html  # no link at all, javascript: or other
+    assert "&lt;img src=x onerror=alert(1)&gt;报告" in html  # shown as the text it is
+    assert "https://evil" not in md  # a bare address is not linked by GFM either
+    assert html.count("<h2>") == 2  # the question's "# 标题" stays in its heading
 
 
 def test_a_source_without_a_date_or_section_says_neither() -> None:

@@ -26,8 +26,9 @@ from assistant import question as qn
 from assistant.core import Assistant, Resources, merge_adjacent
 from assistant.evaluate import evaluate
 from assistant.retrieve import Filters
+from assistant.starters import starters
 from ingest.pipeline import Ingestor
-from kb.records import Answer, Citation, Mode
+from kb.records import Answer, Citation, Mode, Progress
 from kb.segment import Segmenter
 from kb.settings import AnswerKnobs, Settings
 from kb.store import KnowledgeBase
@@ -64,6 +65,9 @@ def check_citations(answer: Answer, res: Resources) -> None:
         assert cite.number_problems(answer.text, answer.citations) == []
     for n in (int(k) for k in __import__("re").findall(r"\[(\d+)\]", answer.text)):
         assert n in {c.n for c in answer.citations}
+    for m in answer.markers:  # markers are data: each stands where it says and names a citation
+        assert answer.text[m.start : m.end] == f"[{m.n}]" and m.n in {c.n for c in answer.citations}
+    assert {m.n for m in answer.markers} == {c.n for c in answer.citations}
 
 
 def questions() -> list[dict[str, Any]]:
@@ -177,6 +181,19 @@ def test_llm_sentence_without_citation_is_removed_and_so_is_a_citation_only_it_u
     check_citations(answer, res)
 
 
+def test_llm_mode_hands_on_nothing_before_it_is_checked(res: Resources) -> None:
+    """What the stream yields for the chat to show is the checked text only: the unsupported sentences the model
+    wrote never appear, not even while it writes (a progress line says it is writing)."""
+    reply = "截至2020年9月3日共布放刷脸付受理终端4821台[1]。其中青岛布放5000台[1]。试点非常成功。"
+    a = Assistant(res.settings, res, chat_model=fake(reply))
+    items = list(a.stream("刷脸付受理终端布放了多少台？", mode="llm"))
+    final = items[-1]
+    shown = "".join(i for i in items if isinstance(i, str))
+    assert isinstance(final, Answer) and final.grounded and shown == final.text
+    assert "5000" not in shown and "非常成功" not in shown
+    assert any(isinstance(i, Progress) and "核对出处后显示" in i.message for i in items)
+
+
 def test_llm_reply_whose_every_sentence_is_unsupported_is_a_refusal(res: Resources) -> None:
     answer = Assistant(res.settings, res, chat_model=fake("共布放5000台[1]。")).ask("刷脸付布放了多少台？", mode="llm")
     assert not answer.grounded and answer.trace.refusal == "no supported sentence"
@@ -212,6 +229,28 @@ def test_a_bug_after_the_endpoint_call_is_not_hidden(res: Resources, monkeypatch
     a = Assistant(res.settings, res, chat_model=fake("共布放刷脸付受理终端4821台[1]。"))
     with pytest.raises(KeyError):
         a.ask("刷脸付受理终端布放了多少台？", mode="llm")
+
+
+def test_starter_questions_never_call_a_model(res: Resources) -> None:
+    """With an endpoint configured (here the fake at the LangChain boundary, which counts its calls), the starter
+    questions are still checked by the rules alone."""
+
+    class Counting(GenericFakeChatModel):
+        calls: int = 0
+
+        def _generate(self, *args: Any, **kwargs: Any) -> Any:
+            self.calls += 1
+            return super()._generate(*args, **kwargs)
+
+        def _stream(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+            self.calls += 1
+            yield from super()._stream(*args, **kwargs)
+
+    model = Counting(messages=itertools.repeat(AIMessage("共布放刷脸付受理终端4821台[1]。")))
+    a = Assistant(res.settings, res, chat_model=model)
+    found = starters(a)
+    assert a.llm_available and model.calls == 0
+    assert len(found) == 3 and all(q.endswith("？") for q in found)
 
 
 def test_llm_rewrites_follow_ups(res: Resources) -> None:

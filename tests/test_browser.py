@@ -21,11 +21,11 @@ from typing import Any, ClassVar
 import pytest
 
 from ingest.pipeline import Ingestor
+from kb.markdown import JOINER
 from kb.segment import Segmenter
 from kb.store import KnowledgeBase
 from models.embed import Embedder
 from tests.conftest import CACHE, CORPUS, ROOT, free_port, make_settings, serve
-from ui.text import JOINER
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 CHROMIUM = Path("/usr/bin/chromium")

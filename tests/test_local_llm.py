@@ -128,8 +128,8 @@ def test_server_killed_mid_answer_gives_the_extractive_answer_with_a_notice(
     said = next(items)  # before the model is asked: what it reads, with each sentence's citation
     assert isinstance(said, Progress) and said.evidence and "正在阅读" in said.message
     check_quotes(said.evidence, assistant)
-    first = next(items)
-    assert isinstance(first, str)  # the answer has started streaming from the real server
+    writing = next(items)  # the real server has started streaming: said, its text held back until checked
+    assert isinstance(writing, Progress) and "正在写答案" in writing.message
     running = llama_server.current(llm_settings)
     assert running is not None
     os.kill(running.pid, signal.SIGKILL)

@@ -10,12 +10,12 @@ streamed answer. Does not own: answering.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import streamlit as st
 
+from assistant import cite
 from assistant.core import Assistant
 from assistant.serialize import answer_text
 from assistant.starters import starters
@@ -25,7 +25,6 @@ from ui import state
 from ui.text import highlight, md_escape, title_escape
 
 log = logging.getLogger(__name__)
-_MARKER = re.compile(r"\\\[(\d+)\\\]")  # a [n] marker as md_escape leaves it
 
 
 def _title_section(c: Citation) -> tuple[str, str]:
@@ -61,16 +60,13 @@ def _passage(chunks: dict[str, Chunk], c: Citation) -> str:
 
 
 def with_markers(answer: Answer, index: int) -> str:
-    """The escaped answer text, each known [n] a link to this answer's 来源 whose hover title is the quote."""
+    """The escaped answer text, each of its markers a link to this answer's 来源 whose hover title is the quote
+    (a bracketed number in the text itself, such as a document's own [1], stays text)."""
     quotes = {c.n: c.quote for c in answer.citations}
-
-    def link(m: re.Match[str]) -> str:
-        n = int(m.group(1))
-        if n not in quotes:
-            return m.group(0)
-        return f'[\\[{n}\\]](#sources-{index} "{title_escape(quotes[n])}")'
-
-    return _MARKER.sub(link, md_escape(answer.text))
+    return "".join(
+        f'[\\[{n}\\]](#sources-{index} "{title_escape(quotes[n])}")' if n else md_escape(text)
+        for text, n in cite.pieces(answer)
+    )
 
 
 def show_answer(assistant: Assistant, answer: Answer, index: int) -> None:

@@ -1,6 +1,6 @@
 """The 文档 page: what is in the knowledge base, each document readable and searchable.
 
-Owns: the document list (title, date, chunks, file name), reading one document with
+Owns: the document list (title, date, chunks, file name), choosing one by its id, reading it with
 its headings, highlighting a search's lexical matches, and deleting a document after
 a confirmation, with the outcome shown after the page reloads. Does not own: storage
 (``kb.store``).
@@ -32,7 +32,9 @@ def _sections(doc: Document, terms: list[str]) -> None:
 
 
 def _name(d: DocInfo) -> str:
-    return f"{d.title}（{d.date}）" if d.date else d.title
+    """How a document is named in the picker: title, date and file (a label only: documents are keyed by id)."""
+    file = Path(d.source).name + (f"（记录 {d.record}）" if d.record else "")
+    return f"{d.title}（{d.date}） · {file}" if d.date else f"{d.title} · {file}"
 
 
 def page(assistant: Assistant) -> None:
@@ -48,11 +50,11 @@ def page(assistant: Assistant) -> None:
         [{"标题": d.title, "日期": d.date or "", "片段数": d.n_chunks, "文件": Path(d.source).name} for d in docs],
         hide_index=True, width="stretch",
     )  # fmt: skip
-    titles = {_name(d): d for d in docs}
-    info = titles[str(st.selectbox("打开文档", list(titles)))]
+    names = {d.doc_id: _name(d) for d in docs}  # keyed by id: two documents may share a title and a date
+    chosen = st.selectbox("打开文档", list(names), format_func=names.__getitem__)
     query = st.text_input("在文档中搜索", placeholder="输入词语，例如：电子社保卡")
     terms = kb.segmenter.words(query) if query.strip() else []
-    doc = kb.document(info.doc_id)
+    doc = kb.document(str(chosen))
     if doc is None:
         st.warning("该文档已被删除。")
         return

@@ -1,9 +1,9 @@
 """The sidebar: which knowledge base, what is in it, uploads, answer mode, clearing.
 
-Owns: switching knowledge bases, the counts and model line, ingesting uploaded
-files with a progress bar and one result line per file (kept until dismissed; file
-names and messages escaped), the answer-mode choice and the clear-conversation
-button. Does not own: ingestion itself (``ingest``).
+Owns: switching knowledge bases, the counts and model line, ingesting uploaded files (kept by
+``ingest.uploads``: none replaces another) with a progress bar and one result line per file (kept until
+dismissed; file names and messages escaped), the answer-mode choice and the clear-conversation button. Does
+not own: ingestion itself (``ingest``).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 import streamlit as st
 
 from assistant.core import Assistant
+from ingest import uploads
 from ingest.pipeline import Ingestor, Status, Summary
 from kb import store
 from ui import state
@@ -62,11 +63,8 @@ def upload(assistant: Assistant) -> None:
         return
     folder = s.home / "uploads" / assistant.res.kb.name
     folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for f in files:
-        path = folder / Path(f.name).name
-        path.write_bytes(f.getvalue())
-        paths.append(path)
+    # a same-named file with other content is kept beside it; the same content twice is one file
+    paths = list(dict.fromkeys(uploads.keep(folder, f.name, f.getvalue()) for f in files))
     bar = st.sidebar.progress(0.0, text="正在导入……")
 
     def progress(done: int, total: int, name: str) -> None:

@@ -1,9 +1,8 @@
 """Showing document text safely: Markdown escaping and highlighting.
 
-Owns: escaping every character Markdown or HTML could interpret, so that document
-text is always shown as text (never as raw HTML, links, images or formatting), and
-marking quotes and search matches with Streamlit's background colour syntax. Does
-not own: layout.
+Owns: document text shown as text through ``kb.markdown.md_escape`` (never as raw HTML, links, images or
+formatting), escaping link titles, and marking quotes and search matches with Streamlit's background colour
+syntax. Does not own: layout.
 """
 
 from __future__ import annotations
@@ -11,18 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&])")
-# GFM turns bare addresses into links after parsing, so escapes cannot stop it: an invisible word joiner
-# inside "http://", "www." and "@" can.
-_AUTOLINK = re.compile(r"(?i)(https?|ftp|www)(?=\\?[:.])|(?<=\w)(?=@\w)")
-JOINER = "\u2060"
-
-
-def md_escape(text: str) -> str:
-    """``text`` with Markdown/HTML specials backslash-escaped, bare addresses unlinked, line breaks kept."""
-    escaped = _SPECIAL.sub(r"\\\1", text)
-    return _AUTOLINK.sub(lambda m: (m.group(1) or "") + JOINER, escaped).replace("\n", "  \n")
-
+from kb.markdown import md_escape
 
 _PUNCT = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
 
