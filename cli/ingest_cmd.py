@@ -13,7 +13,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("ingest", help="导入文档（txt、md、html、pdf、docx、jsonl）到知识库")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="文件或文件夹")
     p.add_argument("--kb", help="知识库名称（默认 default）")
-    p.add_argument("--prune", action="store_true", help="移除源文件已不存在的文档")
+    p.add_argument("--prune", action="store_true", help="移除所给路径下源文件已不存在的文档（别处的文档不动）")
     p.add_argument("--rebuild", action="store_true", help="清空知识库后全部重建（换嵌入模型时使用）")
     p.add_argument("--quiet", action="store_true", help="不显示进度条")
     p.set_defaults(func=run)

@@ -163,6 +163,12 @@ class KnowledgeBase:
             self._catalog.clear_pending(doc_ids)
             self._save_lexical()
 
+    def relocate(self, doc_id: str, source: str) -> None:
+        """Record that a stored document's file is now ``source`` (moved, same content): id, chunks, vectors and
+        citations stay as they are."""
+        with self._write_lock:
+            self._catalog.relocate(doc_id, source)
+
     @staticmethod
     def embed_text(chunk: Chunk) -> str:
         """What gets embedded and indexed: the heading path, a table's caption and header row, then the text."""
