@@ -38,22 +38,25 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
     from ingest.pipeline import Ingestor, Status
+    from kb.lock import writer
     from kb.segment import Segmenter
     from kb.store import KnowledgeBase
     from models.embed import Embedder
 
     embedder = Embedder(settings)
-    kb = KnowledgeBase.open(settings, settings.kb, Segmenter(settings.cache_dir), embedder.name, args.rebuild)
-    ingestor = Ingestor(kb, embedder, settings.chunk_chars, settings.max_file_mb)
-    bar = tqdm(total=0, unit="文件", disable=args.quiet or None, file=sys.stderr, leave=False)
+    # the whole run is this knowledge base's one writer: another ingest waits (saying so) or fails untouched
+    with writer(settings, settings.kb, on_wait=lambda message: print(message, file=sys.stderr, flush=True)):
+        kb = KnowledgeBase.open(settings, settings.kb, Segmenter(settings.cache_dir), embedder.name, args.rebuild)
+        ingestor = Ingestor(kb, embedder, settings.chunk_chars, settings.max_file_mb)
+        bar = tqdm(total=0, unit="文件", disable=args.quiet or None, file=sys.stderr, leave=False)
 
-    def progress(done: int, total: int, _name: str) -> None:
-        bar.total = total
-        bar.n = done
-        bar.refresh()
+        def progress(done: int, total: int, _name: str) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
 
-    summary = ingestor.run(args.paths, prune=args.prune, progress=progress)
-    bar.close()
+        summary = ingestor.run(args.paths, prune=args.prune, progress=progress)
+        bar.close()
     for r in summary.results:
         where = r.source + (f"（记录 {r.record}）" if r.record else "")
         if r.status is Status.FAILED:

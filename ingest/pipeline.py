@@ -172,8 +172,8 @@ class Ingestor:
         started = time.perf_counter()
         found = discover(paths)
         files = found.items
-        run = _Run(known={d.doc_id: d for d in self.kb.documents()}, found=found)
-        with self.kb.bulk():
+        with self.kb.bulk():  # one writer at a time: what the knowledge base holds is read once it is ours
+            run = _Run(known={d.doc_id: d for d in self.kb.documents()}, found=found)
             for done, item in enumerate(files):
                 if progress:
                     progress(done, len(files), str(item if isinstance(item, Path) else item.path))

@@ -29,6 +29,10 @@ class StoreError(PilotQAError):
     """The vector store or the catalogue is unreachable or inconsistent."""
 
 
+class BusyError(StoreError):
+    """Another process kept writing a knowledge base past the time a second writer waits."""
+
+
 class ConfigError(PilotQAError):
     """A setting has a value that cannot work."""
 

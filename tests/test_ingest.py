@@ -102,8 +102,8 @@ def test_model_mismatch_is_a_clear_error(settings: Settings, segmenter: Segmente
     assert rebuilt.model == "/some/other/model"
 
 
-def cli(home: Path, *args: str, **kw: object) -> subprocess.Popen[str]:
-    env = {**os.environ, "PILOTQA_HOME": str(home), "PILOTQA_CACHE_DIR": str(CACHE)}
+def cli(home: Path, *args: str, env_extra: dict[str, str] | None = None, **kw: object) -> subprocess.Popen[str]:
+    env = {**os.environ, "PILOTQA_HOME": str(home), "PILOTQA_CACHE_DIR": str(CACHE), **(env_extra or {})}
     return subprocess.Popen([sys.executable, "-m", "cli", *args], env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)  # type: ignore[call-overload]  # fmt: skip
 
