@@ -5,8 +5,9 @@ protocol (one writer at a time, ``kb.lock``; pending mark → vectors → catalo
 stale vectors removed → pending cleared) and the recovery that makes a crash anywhere
 in it harmless, catching up with what another process wrote before writing, deletion,
 the BM25 snapshot each write leaves and its check against the catalogue on open
-(rebuilt from the catalogue when they differ), listing, and the read API retrieval
-and the UI use (its parts stay private). Does not own: parsing documents or chunking
+(rebuilt from the catalogue when they differ), listing, the refusal to read a
+knowledge base that does not exist, and the read API retrieval and the UI use (its
+parts stay private). Does not own: parsing documents or chunking
 (``ingest``), or ranking (``assistant``).
 """
 
@@ -24,7 +25,7 @@ import numpy as np
 
 from kb import lock, vectors
 from kb.catalog import SEP, Catalog, FactQuery, Stored
-from kb.errors import ModelMismatchError, PilotQAError
+from kb.errors import MissingKBError, ModelMismatchError, PilotQAError
 from kb.lexical import LexicalIndex
 from kb.records import Chunk, DocInfo, Document, Fact
 from kb.segment import Segmenter, bigrams
@@ -295,6 +296,21 @@ def list_names(settings: Settings) -> list[str]:
     if not root.is_dir():
         return []
     return sorted(p.name for p in root.iterdir() if (p / "catalog.sqlite").exists())
+
+
+def require(settings: Settings, name: str) -> str:
+    """``name`` if that knowledge base exists; else an error listing the ones that do (reading never creates)."""
+    names = list_names(settings)
+    if check_kb_name(name) in names:
+        return name
+    if not names:
+        raise MissingKBError(
+            f"没有名为“{name}”的知识库，也还没有别的知识库：请先导入文档（pilotqa ingest 路径 --kb {name}）。"
+        )
+    raise MissingKBError(
+        f"没有名为“{name}”的知识库。已有的知识库：{'、'.join(names)}。请改用其中一个，"
+        f"或先导入文档新建它（pilotqa ingest 路径 --kb {name}）。"
+    )
 
 
 def delete(settings: Settings, name: str) -> bool:
