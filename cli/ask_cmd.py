@@ -80,10 +80,19 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
         print("错误：请给出一个问题，或用 --questions 指定问题文件（二者选一）。", file=sys.stderr)
         return 2
     questions = _questions(args.questions) if args.questions else [args.question]
+    _require_kb(settings)
     assistant = Assistant(settings)
     for q in questions:
         _print(_answer(assistant, q, [], args.mode), args.json)
     return 0
+
+
+def _require_kb(settings: Settings) -> None:
+    """Asking reads: a knowledge base name that does not exist is an error listing those that do, never a new,
+    empty knowledge base."""
+    from kb.store import require
+
+    require(settings, settings.kb)
 
 
 def _answer(assistant: Assistant, question: str, history: list[Answer], mode: str | None) -> Answer:
@@ -101,6 +110,7 @@ def _answer(assistant: Assistant, question: str, history: list[Answer], mode: st
 def run_chat(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.core import Assistant
 
+    _require_kb(settings)
     assistant = Assistant(settings)
     history: list[Answer] = []
     for line in sys.stdin:

@@ -13,7 +13,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("ingest", help="导入文档（txt、md、html、pdf、docx、jsonl）到知识库")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="文件或文件夹")
     p.add_argument("--kb", help="知识库名称（默认 default）")
-    p.add_argument("--prune", action="store_true", help="移除源文件已不存在的文档")
+    p.add_argument("--prune", action="store_true", help="移除所给路径下源文件已不存在的文档（别处的文档不动）")
     p.add_argument("--rebuild", action="store_true", help="清空知识库后全部重建（换嵌入模型时使用）")
     p.add_argument("--quiet", action="store_true", help="不显示进度条")
     p.set_defaults(func=run)
@@ -38,22 +38,25 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
     from ingest.pipeline import Ingestor, Status
+    from kb.lock import writer
     from kb.segment import Segmenter
     from kb.store import KnowledgeBase
     from models.embed import Embedder
 
     embedder = Embedder(settings)
-    kb = KnowledgeBase.open(settings, settings.kb, Segmenter(settings.cache_dir), embedder.name, args.rebuild)
-    ingestor = Ingestor(kb, embedder, settings.chunk_chars, settings.max_file_mb)
-    bar = tqdm(total=0, unit="文件", disable=args.quiet or None, file=sys.stderr, leave=False)
+    # the whole run is this knowledge base's one writer: another ingest waits (saying so) or fails untouched
+    with writer(settings, settings.kb, on_wait=lambda message: print(message, file=sys.stderr, flush=True)):
+        kb = KnowledgeBase.open(settings, settings.kb, Segmenter(settings.cache_dir), embedder.name, args.rebuild)
+        ingestor = Ingestor(kb, embedder, settings.chunk_chars, settings.max_file_mb)
+        bar = tqdm(total=0, unit="文件", disable=args.quiet or None, file=sys.stderr, leave=False)
 
-    def progress(done: int, total: int, _name: str) -> None:
-        bar.total = total
-        bar.n = done
-        bar.refresh()
+        def progress(done: int, total: int, _name: str) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
 
-    summary = ingestor.run(args.paths, prune=args.prune, progress=progress)
-    bar.close()
+        summary = ingestor.run(args.paths, prune=args.prune, progress=progress)
+        bar.close()
     for r in summary.results:
         where = r.source + (f"（记录 {r.record}）" if r.record else "")
         if r.status is Status.FAILED:

@@ -6,9 +6,8 @@ import argparse
 import datetime as dt
 
 from kb import store
-from kb.errors import PilotQAError
 from kb.segment import Segmenter
-from kb.settings import Settings, check_kb_name
+from kb.settings import Settings
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -34,9 +33,7 @@ def list_kbs(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def show_kb(args: argparse.Namespace, settings: Settings) -> int:
-    name = check_kb_name(args.name)
-    if name not in store.list_names(settings):
-        raise PilotQAError(f"没有名为“{name}”的知识库。用 pilotqa kb list 查看已有的知识库。")
+    name = store.require(settings, args.name)
     kb = store.KnowledgeBase.open(settings, name, Segmenter(settings.cache_dir), None)
     docs, chunks = kb.counts()
     print(f"知识库 {name}：{docs} 篇文档，{chunks} 个片段，嵌入模型 {kb.model}，向量库 {kb.location}")
@@ -48,8 +45,7 @@ def show_kb(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def delete_kb(args: argparse.Namespace, settings: Settings) -> int:
-    name = check_kb_name(args.name)
-    if not store.delete(settings, name):
-        raise PilotQAError(f"没有名为“{name}”的知识库。用 pilotqa kb list 查看已有的知识库。")
+    name = store.require(settings, args.name)
+    store.delete(settings, name)
     print(f"已删除知识库 {name}")
     return 0

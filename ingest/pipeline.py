@@ -1,9 +1,10 @@
 """The ingest pipeline: paths in, a knowledge base that agrees with them out.
 
-Owns: expanding files and folders, building Documents (id, title, date, cleaned
-text, sections, tables, content hash), skipping unchanged ones, batching chunks through the
-embedder into the knowledge base with each document's facts, pruning documents whose files are gone, and the
-per-file results and summary. Does not own: storage consistency (``kb.store``).
+Owns: building Documents (id, title, date, cleaned text, sections, tables, content hash), skipping
+unchanged ones, keeping a moved file's document (same content, its old file gone) under its id, batching
+chunks through the embedder into the knowledge base with each document's facts, pruning documents whose files
+are gone from under the paths named, and the per-file results and summary. Does not own: finding the files
+(``ingest.paths``) or storage consistency (``kb.store``).
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from ingest import loaders
 from ingest.chunk import chunk
 from ingest.clean import clean
 from ingest.facts import extract as extract_facts
+from ingest.paths import Found, discover
 from ingest.structure import assemble, find_date, find_title, mark_headings, normalize_date
 from ingest.tables import mark_rows
 from kb.errors import InputError
@@ -44,13 +46,16 @@ class Status(StrEnum):
     UNCHANGED = "unchanged"
     FAILED = "failed"
     REMOVED = "removed"
+    MOVED = "moved"  # same content at a new path: the stored path follows, id and citations stay
 
     @property
     def label(self) -> str:
         return _LABELS[self.value]
 
 
-_LABELS = {"added": "新增", "updated": "更新", "unchanged": "未变", "failed": "失败", "removed": "移除"}
+_LABELS = {
+    "added": "新增", "updated": "更新", "unchanged": "未变", "failed": "失败", "removed": "移除", "moved": "移动",
+}  # fmt: skip
 WRITTEN = (Status.ADDED, Status.UPDATED)
 
 
@@ -93,20 +98,6 @@ class Summary:
         return f"{counts}；写入 {self.chunks} 个片段，用时 {self.seconds:.1f} 秒"
 
 
-def expand(paths: Iterable[Path]) -> Iterator[Path | InputError]:
-    """Files to ingest: given files as they are, folders searched for supported files."""
-    for path in (p.expanduser().resolve() for p in paths):
-        if path.is_dir():
-            for p in sorted(path.rglob("*")):
-                rel = p.relative_to(path).parts
-                if p.is_file() and p.suffix.lower() in loaders.SUPPORTED and not any(s.startswith(".") for s in rel):
-                    yield p
-        elif path.is_file():
-            yield path
-        else:
-            yield InputError(str(path), "路径不存在")
-
-
 def file_doc_id(path: Path) -> str:
     stem = re.sub(r"[^0-9A-Za-z\u4e00-\u9fff_-]+", "-", path.stem).strip("-")[:40] or "doc"
     return f"{stem}-{hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:8]}"
@@ -135,11 +126,37 @@ class _Run:
     """One ingest run's bookkeeping."""
 
     known: dict[str, DocInfo]  # what the knowledge base held when the run began
-    files: set[str]  # every file this run reads
+    found: Found  # every file this run reads, and the paths it named
     summary: Summary = field(default_factory=Summary)
     batch: list[tuple[Document, list[Chunk], Status]] = field(default_factory=list)
     claimed: dict[str, str] = field(default_factory=dict)  # doc_id -> the file that supplied it in this run
     intact: set[str] = field(default_factory=set)  # files read without error: their absent records are gone
+    by_source: dict[str, DocInfo] = field(init=False, default_factory=dict)  # stored files' documents (no records)
+    by_hash: dict[str, list[DocInfo]] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for info in self.known.values():
+            if info.record is None:  # a record keeps its own id wherever its file goes
+                self.by_source[info.source] = info
+                self.by_hash.setdefault(info.content_hash, []).append(info)
+
+    def identify(self, doc: Document) -> Document:
+        """``doc`` under the id its file already has: the document stored from this path, or the same content
+        from a file that is gone (a move: id and citations stay). A new file whose path-derived id a moved
+        document kept gets another."""
+        if doc.record is not None:
+            return doc
+        stored = self.by_source.get(doc.source) or next(
+            (d for d in self.by_hash.get(doc.content_hash, [])
+             if d.doc_id not in self.claimed and not Path(d.source).exists()),
+            None,
+        )  # fmt: skip
+        if stored is not None:
+            return replace(doc, doc_id=stored.doc_id)
+        taken = self.known.get(doc.doc_id)
+        if taken is not None and taken.record is None and not _same_file(taken.source, doc.source):
+            return replace(doc, doc_id=f"{doc.doc_id}-{doc.content_hash[:6]}")
+        return doc
 
 
 class Ingestor:
@@ -153,11 +170,10 @@ class Ingestor:
 
     def run(self, paths: Iterable[Path], prune: bool = False, progress: Progress | None = None) -> Summary:
         started = time.perf_counter()
-        files = list(expand(paths))
-        run = _Run(
-            known={d.doc_id: d for d in self.kb.documents()}, files={str(f) for f in files if isinstance(f, Path)}
-        )
-        with self.kb.bulk():
+        found = discover(paths)
+        files = found.items
+        with self.kb.bulk():  # one writer at a time: what the knowledge base holds is read once it is ours
+            run = _Run(known={d.doc_id: d for d in self.kb.documents()}, found=found)
             for done, item in enumerate(files):
                 if progress:
                     progress(done, len(files), str(item if isinstance(item, Path) else item.path))
@@ -193,13 +209,17 @@ class Ingestor:
             return False
 
     def _document(self, doc: Document, run: _Run) -> None:
+        doc = run.identify(doc)
         conflict = self._conflict(doc, run)
         if conflict:
             raise InputError(doc.source, conflict)
         run.claimed[doc.doc_id] = doc.source
         old = run.known.get(doc.doc_id)
-        if old is not None and old.content_hash == doc.content_hash and old.source == doc.source:
-            run.summary.results.append(Result(doc.source, Status.UNCHANGED, doc.doc_id, doc.title, record=doc.record))
+        if old is not None and old.content_hash == doc.content_hash:
+            status = Status.UNCHANGED if old.source == doc.source else Status.MOVED
+            if status is Status.MOVED:
+                self.kb.relocate(doc.doc_id, doc.source)
+            run.summary.results.append(Result(doc.source, status, doc.doc_id, doc.title, old.n_chunks, "", doc.record))
             return
         run.batch.append((doc, chunk(doc, self.chunk_chars), Status.UPDATED if old else Status.ADDED))
         if sum(len(c) for _, c, _ in run.batch) >= BATCH_CHUNKS:
@@ -214,7 +234,7 @@ class Ingestor:
         other = run.claimed.get(doc.doc_id)
         if other is None and doc.doc_id in run.known:
             stored = run.known[doc.doc_id].source
-            other = stored if stored not in run.files and Path(stored).exists() else None
+            other = stored if stored not in run.found.files and Path(stored).exists() else None
         if other is None or other == doc.source:
             return ""
         return f"记录 doc_id“{doc.doc_id}”与 {other} 中的记录重复，未导入：请给其中一条改用别的 doc_id"
@@ -233,14 +253,24 @@ class Ingestor:
         run.summary.results += [Result(d.source, s, d.doc_id, d.title, len(c), record=d.record) for d, c, s in batch]
 
     def _prune(self, run: _Run) -> list[Result]:
-        """Documents whose file is gone, or whose record left a jsonl file read whole in this run."""
+        """Documents under the paths named whose file is gone, or whose record left a jsonl file read whole in
+        this run. A document from anywhere else stays, whatever its folder's state (moved, unmounted)."""
         gone = [
             info for info in self.kb.documents()
-            if not Path(info.source).exists() or (info.source in run.intact and info.doc_id not in run.claimed)
+            if run.found.covers(info.source)
+            and (not Path(info.source).exists() or (info.source in run.intact and info.doc_id not in run.claimed))
         ]  # fmt: skip
         if gone:
             self.kb.delete_documents([g.doc_id for g in gone])
         return [Result(g.source, Status.REMOVED, g.doc_id, g.title, record=g.record) for g in gone]
+
+
+def _same_file(a: str, b: str) -> bool:
+    """Two spellings of one file (a link and its target); a gone file is only itself."""
+    try:
+        return a == b or Path(a).resolve() == Path(b).resolve()
+    except (OSError, RuntimeError):
+        return False
 
 
 def _failed(run: _Run, exc: InputError, record: str | None = None) -> None:

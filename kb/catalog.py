@@ -187,6 +187,11 @@ class Catalog:
                 )
             self._bump()
 
+    def relocate(self, doc_id: str, source: str) -> None:
+        """A document's file moved: only its recorded path changes (chunks and terms are the same)."""
+        with self._lock, self._tx():
+            self._db.execute("UPDATE documents SET source=? WHERE doc_id=?", (source, doc_id))
+
     def delete(self, doc_ids: Iterable[str]) -> None:
         with self._lock, self._tx():
             for doc_id in doc_ids:

@@ -29,6 +29,14 @@ class StoreError(PilotQAError):
     """The vector store or the catalogue is unreachable or inconsistent."""
 
 
+class MissingKBError(PilotQAError):
+    """A command that only reads names a knowledge base that does not exist."""
+
+
+class BusyError(StoreError):
+    """Another process kept writing a knowledge base past the time a second writer waits."""
+
+
 class ConfigError(PilotQAError):
     """A setting has a value that cannot work."""
 

@@ -108,6 +108,11 @@ class Settings(BaseSettings):
         default=None,
         description="URL of a Chroma server (http://127.0.0.1:8000); unset uses embedded Chroma.",
     )
+    lock_timeout_s: float = Field(
+        default=600.0, ge=0,
+        description="Seconds a second writer of a knowledge base (ingest, upload, delete) waits for the one writing "
+        "it before giving up without writing anything; 0 gives up at once.",
+    )  # fmt: skip
     chunk_chars: int = Field(default=300, ge=50, description="Target chunk size in characters.")
     max_file_mb: float = Field(default=50.0, gt=0, description="Largest file ingest accepts, in MB.")
     top_k: int = Field(default=8, ge=1, description="Chunks the retriever hands to the answerer.")

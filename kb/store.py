@@ -1,10 +1,13 @@
 """A named knowledge base: catalogue + vectors + lexical index, kept in agreement.
 
 Owns: opening and creating knowledge bases, the embedding-model check, the write
-protocol (pending mark → vectors → catalogue → stale vectors removed → pending
-cleared) and the recovery that makes a crash anywhere in it harmless, deletion,
-the BM25 snapshot each write leaves, listing, and the read API retrieval and the UI
-use (its parts stay private). Does not own: parsing documents or chunking
+protocol (one writer at a time, ``kb.lock``; pending mark → vectors → catalogue →
+stale vectors removed → pending cleared) and the recovery that makes a crash anywhere
+in it harmless, catching up with what another process wrote before writing, deletion,
+the BM25 snapshot each write leaves and its check against the catalogue on open
+(rebuilt from the catalogue when they differ), listing, the refusal to read a
+knowledge base that does not exist, and the read API retrieval and the UI use (its
+parts stay private). Does not own: parsing documents or chunking
 (``ingest``), or ranking (``assistant``).
 """
 
@@ -20,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from kb import vectors
+from kb import lock, vectors
 from kb.catalog import SEP, Catalog, FactQuery, Stored
-from kb.errors import ModelMismatchError, PilotQAError
+from kb.errors import MissingKBError, ModelMismatchError, PilotQAError
 from kb.lexical import LexicalIndex
 from kb.records import Chunk, DocInfo, Document, Fact
 from kb.segment import Segmenter, bigrams
@@ -64,8 +67,11 @@ class KnowledgeBase:
         self._vectors = vectors.VectorStore(settings, name, {"embed_model": self.model or "", "kb": name})
         self._write_lock = threading.RLock()
         self._deferred = 0  # > 0 inside ``bulk()``: the BM25 snapshot is written once at its end
-        self.recover()
-        self._lexical = self._open_lexical()
+        self._writing_depth = 0  # > 0 while this object holds the knowledge base for writing
+        with lock.attempt(settings, name) as owned:  # another process writing now is not a crash to recover
+            if owned:
+                self.recover()
+            self._lexical, self._generation = self._open_lexical(save=owned)
 
     @classmethod
     def open(
@@ -73,7 +79,9 @@ class KnowledgeBase:
     ) -> KnowledgeBase:
         """Open (creating if needed) knowledge base ``name``; ``rebuild`` empties it first."""
         if rebuild:
-            delete(settings, name)
+            with lock.writer(settings, name):
+                delete(settings, name)
+                return cls(settings, name, segmenter, model)
         return cls(settings, name, segmenter, model)
 
     # -- consistency ------------------------------------------------------------
@@ -96,30 +104,56 @@ class KnowledgeBase:
         if pending:
             self._catalog.clear_pending(pending)
 
-    def _open_lexical(self) -> LexicalIndex:
+    def _open_lexical(self, save: bool) -> tuple[LexicalIndex, int]:
+        """The BM25 index and the catalogue generation it reflects: the snapshot when it holds exactly the
+        catalogue's chunks, else rebuilt from the catalogue's stored terms (and saved when ``save``)."""
         path = self.dir / "lexical.npz"
-        index = LexicalIndex.load(path, self._catalog.generation)
+        generation = self._catalog.generation
+        index = LexicalIndex.load(path, generation)
+        if index is not None and index.live() == set(self._catalog.chunk_ids()):
+            return index, generation
         if index is not None:
-            return index
+            log.warning("the BM25 snapshot of %s differs from its catalogue; rebuilding it", self.name)
         index = LexicalIndex()
         for chunk_id, terms, grams in self._catalog.iter_terms():
             index.add(chunk_id, terms.split(SEP) if terms else [], grams.split(SEP) if grams else [])
-        index.save(path, self._catalog.generation)
-        return index
+        if save:
+            index.save(path, generation)
+        return index, generation
 
     def _save_lexical(self) -> None:
         if not self._deferred:
-            self._lexical.save(self.dir / "lexical.npz", self._catalog.generation)
+            self._lexical.save(self.dir / "lexical.npz", self._generation)
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the knowledge base for writing (waiting for another writer, ``kb.lock``); on first taking it,
+        finish a dead writer's interrupted work and catch up with what others wrote since this object read."""
+        with self._write_lock, lock.writer(self.settings, self.name):
+            if not self._writing_depth:
+                self.recover()
+                if self._catalog.generation != self._generation:
+                    self._lexical, self._generation = self._open_lexical(save=False)
+            self._writing_depth += 1
+            try:
+                yield
+            finally:
+                self._writing_depth -= 1
+
+    def _wrote(self) -> None:
+        """The catalogue changed under this object's hold: the in-memory BM25 index reflects it."""
+        self._generation = self._catalog.generation
+        self._save_lexical()
 
     @contextlib.contextmanager
     def bulk(self) -> Iterator[None]:
-        """Many writes, one BM25 snapshot at the end (a crash inside leaves a stale snapshot, rebuilt on open)."""
-        with self._write_lock:
+        """Many writes under one hold of the knowledge base, one BM25 snapshot at the end (a crash inside
+        leaves a stale snapshot, rebuilt on open)."""
+        with self._writing():
             self._deferred += 1
-        try:
-            yield
-        finally:
-            with self._write_lock:
+            try:
+                yield
+            finally:
                 self._deferred -= 1
                 self._save_lexical()
 
@@ -129,7 +163,7 @@ class KnowledgeBase:
         if not entries:
             return
         doc_ids = [e.doc.doc_id for e in entries]
-        with self._write_lock:
+        with self._writing():
             self._catalog.mark_pending(doc_ids)
             old = {d: set(self._catalog.chunk_ids(d)) for d in doc_ids}
             ids = [c.chunk_id for e in entries for c in e.chunks]
@@ -151,17 +185,23 @@ class KnowledgeBase:
                 for c, t, g in zip(stored, their_terms, their_grams, strict=True):
                     self._lexical.add(c.chunk_id, t, g)
             self._catalog.clear_pending(doc_ids)
-            self._save_lexical()
+            self._wrote()
 
     def delete_documents(self, doc_ids: Sequence[str]) -> None:
-        with self._write_lock:
+        with self._writing():
             self._catalog.mark_pending(doc_ids)
             ids = [cid for d in doc_ids for cid in self._catalog.chunk_ids(d)]
             self._catalog.delete(doc_ids)
             self._vectors.delete(ids)
             self._lexical.remove(ids)
             self._catalog.clear_pending(doc_ids)
-            self._save_lexical()
+            self._wrote()
+
+    def relocate(self, doc_id: str, source: str) -> None:
+        """Record that a stored document's file is now ``source`` (moved, same content): id, chunks, vectors and
+        citations stay as they are."""
+        with self._writing():
+            self._catalog.relocate(doc_id, source)
 
     @staticmethod
     def embed_text(chunk: Chunk) -> str:
@@ -258,16 +298,32 @@ def list_names(settings: Settings) -> list[str]:
     return sorted(p.name for p in root.iterdir() if (p / "catalog.sqlite").exists())
 
 
+def require(settings: Settings, name: str) -> str:
+    """``name`` if that knowledge base exists; else an error listing the ones that do (reading never creates)."""
+    names = list_names(settings)
+    if check_kb_name(name) in names:
+        return name
+    if not names:
+        raise MissingKBError(
+            f"没有名为“{name}”的知识库，也还没有别的知识库：请先导入文档（pilotqa ingest 路径 --kb {name}）。"
+        )
+    raise MissingKBError(
+        f"没有名为“{name}”的知识库。已有的知识库：{'、'.join(names)}。请改用其中一个，"
+        f"或先导入文档新建它（pilotqa ingest 路径 --kb {name}）。"
+    )
+
+
 def delete(settings: Settings, name: str) -> bool:
     """Remove a knowledge base entirely; False if there was none."""
     check_kb_name(name)
     path: Path = settings.kb_dir(name)
-    existed = path.exists()
-    try:
-        vectors.drop(settings, name)
-    except Exception as exc:  # nothing is removed: the catalogue stays so that the knowledge base stays whole
-        raise PilotQAError(
-            f"无法删除知识库“{name}”的向量集合（{exc}），知识库保持原样：请确认向量库可用后重试。"
-        ) from exc
-    shutil.rmtree(path, ignore_errors=True)
+    with lock.writer(settings, name):
+        existed = path.exists()
+        try:
+            vectors.drop(settings, name)
+        except Exception as exc:  # nothing is removed: the catalogue stays so that the knowledge base stays whole
+            raise PilotQAError(
+                f"无法删除知识库“{name}”的向量集合（{exc}），知识库保持原样：请确认向量库可用后重试。"
+            ) from exc
+        shutil.rmtree(path, ignore_errors=True)
     return existed

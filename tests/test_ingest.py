@@ -102,8 +102,8 @@ def test_model_mismatch_is_a_clear_error(settings: Settings, segmenter: Segmente
     assert rebuilt.model == "/some/other/model"
 
 
-def cli(home: Path, *args: str, **kw: object) -> subprocess.Popen[str]:
-    env = {**os.environ, "PILOTQA_HOME": str(home), "PILOTQA_CACHE_DIR": str(CACHE)}
+def cli(home: Path, *args: str, env_extra: dict[str, str] | None = None, **kw: object) -> subprocess.Popen[str]:
+    env = {**os.environ, "PILOTQA_HOME": str(home), "PILOTQA_CACHE_DIR": str(CACHE), **(env_extra or {})}
     return subprocess.Popen([sys.executable, "-m", "cli", *args], env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)  # type: ignore[call-overload]  # fmt: skip
 
@@ -116,6 +116,10 @@ def test_cli_ingest_reopen_in_another_process(tmp_path: Path) -> None:
     assert "山东省33项金融科技试点项目" in out and "2020-11-10" in out
     out, _ = cli(home, "kb", "list").communicate(timeout=120)
     assert out.startswith("default")
+    proc = cli(home, "ask", "--kb", "typo", "刷脸付受理终端布放了多少台？")  # reading never creates a knowledge base
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 1 and "没有名为“typo”的知识库" in err and "已有的知识库：default" in err, err
+    assert not (home / "kb" / "typo").exists()
     proc = cli(home, "ingest", str(tmp_path / "nope.txt"), "--quiet")
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 1 and "路径不存在" in err
