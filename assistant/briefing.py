@@ -1,10 +1,10 @@
 """Briefing export (简报导出): answers with numbered references and a 资料来源 list.
 
-Owns: renumbering citations across a conversation (one number per quoted sentence),
-the Markdown form (footnotes ``[^n]``; every question, title and quote escaped, so nothing quoted is read as
-HTML, a link or an image), the Word form (via ``kb.docx_io``; markers superscript), the 截至
-date (newest source date) and the export time. Does not own: choosing which answers
-go in (the UI does) or rendering on screen.
+Owns: renumbering citations across a conversation (one number per quoted sentence), the Markdown form (footnotes
+``[^n]``; every question, title and quote escaped, so nothing quoted is read as HTML, a link or an image), the Word
+form (via ``kb.docx_io``; markers superscript), a quoted table row shown again as a table under its header (表格出处)
+in both, the 截至 date (newest source date) and the export time. Does not own: choosing which answers go in (the UI
+does) or rendering on screen.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from assistant import cite
 from assistant.serialize import source_line
-from kb.docx_io import Runs, write_docx
+from kb.docx_io import Grid, Runs, write_docx
 from kb.markdown import md_escape
-from kb.records import Answer, Citation
+from kb.records import CELL_SEP, Answer, Citation
 
 TITLE = "试点问答简报"
 
@@ -65,7 +65,7 @@ def build(answers: Sequence[Answer], now: dt.datetime | None = None) -> Briefing
     latest = as_of(answers)
     head = f"资料截至 {latest}；导出时间 {exported}" if latest else f"导出时间 {exported}（来源未注明日期）"
     md = [f"# {TITLE}", "", head, ""]
-    parts: list[tuple[str, str | Runs]] = [("note", head)]
+    parts: list[tuple[str, str | Runs | Grid]] = [("note", head)]
     for a, pieces in numbered:
         body = "".join(f"[^{g}]" if g else md_escape(text, entities=True) for text, g in pieces)
         md += [f"## 问：{_line(a.question)}", "", body, ""]
@@ -75,7 +75,28 @@ def build(answers: Sequence[Answer], now: dt.datetime | None = None) -> Briefing
         md += ["## 资料来源", ""] + [f"[^{i}]: {_line(source_line(c))}" for i, c in enumerate(sources, start=1)] + [""]
         parts.append(("heading", "资料来源"))
         parts += [("paragraph", f"[{i}] {source_line(c)}") for i, c in enumerate(sources, start=1)]
+    tables = [(i, c, grid(c)) for i, c in enumerate(sources, start=1) if c.header]
+    if tables:  # a quoted table row is shown under its header, as a table
+        md += ["## 表格出处", ""]
+        parts.append(("heading", "表格出处"))
+        for i, c, rows in tables:
+            label = f"[{i}] {c.caption or c.title}"
+            md += [_line(label), "", *_md_table(rows), ""]
+            parts += [("paragraph", label), ("table", rows)]
     return Briefing("\n".join(md), write_docx(TITLE, parts), latest, exported)
+
+
+def grid(c: Citation) -> Grid:
+    """A quoted table row (or rows) with its header rows, split into cells."""
+    lines = [line for line in f"{c.header}\n{c.quote}".splitlines() if line.strip()]
+    return tuple(tuple(cell.strip() for cell in line.split(CELL_SEP.strip())) for line in lines)
+
+
+def _md_table(rows: Grid) -> list[str]:
+    """A Markdown table of ``rows`` (the first the header), every cell escaped as text."""
+    width = max(len(r) for r in rows)
+    cells = [[_line(x) for x in (*r, *[""] * (width - len(r)))] for r in rows]
+    return ["| " + " | ".join(cells[0]) + " |", "|" + "---|" * width, *("| " + " | ".join(r) + " |" for r in cells[1:])]
 
 
 def as_of(answers: Sequence[Answer]) -> str | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Sequence
+from typing import cast
 
 import docx
 from docx.shared import Pt
@@ -61,16 +62,20 @@ def read_docx(data: bytes) -> tuple[str, list[Block]]:
 
 
 Runs = tuple[tuple[str, bool], ...]  # a paragraph's pieces: (text, superscript)
+Grid = tuple[tuple[str, ...], ...]  # a table's rows of cells, the first row its header
 
 
-def write_docx(title: str, parts: Sequence[tuple[str, str | Runs]]) -> bytes:
-    """A .docx of ``parts``: (kind, text) with kind in heading/paragraph/note; a paragraph may be given as runs,
-    the superscript ones (citation markers) set apart from the text around them."""
+def write_docx(title: str, parts: Sequence[tuple[str, str | Runs | Grid]]) -> bytes:
+    """A .docx of ``parts``: (kind, text) with kind in heading/paragraph/note/table; a paragraph may be given as
+    runs, the superscript ones (citation markers) set apart from the text around them; a table as its rows."""
     document = docx.Document()
     document.core_properties.title = title
     document.add_heading(title, level=0)
     for kind, text in parts:
-        runs = ((text, False),) if isinstance(text, str) else text
+        if kind == "table":
+            _table(document, cast(Grid, text))
+            continue
+        runs = ((text, False),) if isinstance(text, str) else cast(Runs, text)
         if kind == "heading":
             document.add_heading("".join(t for t, _ in runs), level=1)
         elif kind == "note":
@@ -84,3 +89,14 @@ def write_docx(title: str, parts: Sequence[tuple[str, str | Runs]]) -> bytes:
     buf = io.BytesIO()
     document.save(buf)
     return buf.getvalue()
+
+
+def _table(document: docx.document.Document, rows: Grid) -> None:
+    """A bordered table of ``rows``, the first in bold (its header)."""
+    width = max(len(r) for r in rows)
+    table = document.add_table(rows=len(rows), cols=width)
+    table.style = "Table Grid"
+    for i, row in enumerate(rows):
+        for j, value in enumerate(row):
+            run = table.cell(i, j).paragraphs[0].add_run(value)
+            run.bold = i == 0 or None

@@ -313,3 +313,18 @@ def test_reader_mode_is_offered_and_answers_with_the_bundled_model(reader_app: A
     made = [c.value for c in reader_app.caption if c.value.startswith("答案方式")]
     assert len(made) == 1 and made[0].startswith("答案方式：模型阅读 · ") and made[0].endswith("（本机）")
     assert "4821台" in texts(reader_app) and next(e.label for e in reader_app.expander).startswith("[1] ")
+
+
+def test_a_quoted_table_row_is_exported_as_a_table_under_its_header() -> None:
+    row = "刷脸付受理终端（台） | 5120 | 9120"
+    header = "指标 | 2020年末 | 2021年末<b>"
+    c = Citation(n=1, doc_id="d", title="年度报告", source="r.html", section="主要指标", page=None, quote=row,
+                 start=0, end=len(row), chunk_id="c", header=header, caption="主要指标表")  # fmt: skip
+    brief = build([marked("终端多少台？", "9120台（2021年末）。", c)])
+    html = MarkdownIt("commonmark").enable("table").render(brief.markdown)
+    assert "<th>指标</th>" in html and "<td>9120</td>" in html and "<b>" not in html
+    tables = docx.Document(io.BytesIO(brief.docx)).tables
+    assert [[cell.text for cell in r.cells] for r in tables[0].rows] == [
+        ["指标", "2020年末", "2021年末<b>"],
+        ["刷脸付受理终端（台）", "5120", "9120"],
+    ]
