@@ -142,7 +142,9 @@ class Assistant:
         # a refusal lists the nearest passages, of any date
         extractive = self._from_draft(question, standalone, rules, hits or ev.found, Mode.EXTRACTIVE)
         if chosen is not Mode.EXTRACTIVE and hits:
-            read = cands[: LLM_PASSAGES if chosen is Mode.LLM else self.settings.answer.reader_evidence]
+            read = evidence_first(rules, cands)[
+                : LLM_PASSAGES if chosen is Mode.LLM else self.settings.answer.reader_evidence
+            ]
             pool = tuple(cite.citation(i, c.hit, c.start, c.end) for i, c in enumerate(read, start=1))
             yield Progress(f"{self.model_label}正在阅读 {len(pool)} 条相关句子…", pool)
             try:
@@ -266,6 +268,16 @@ def without_time_words(q: qn.Question, asked: dates.TimeAsked | None) -> qn.Ques
         return q
     return replace(q, entities=tuple(e for e in q.entities if e not in asked.text),
                    given=tuple(t for t in q.terms if t in asked.text))  # fmt: skip
+
+
+def evidence_first(rules: Draft, cands: Sequence[Candidate]) -> list[Candidate]:
+    """What a language model reads: the rows and sentences of the figures, table rows or parts the rules matched
+    first (the registry's facts are its evidence too), then the ranked sentences not among them."""
+    if rules.reason not in ("fact", "parts", "table position"):
+        return list(cands)
+    first = list(rules.sentences)
+    seen = {(c.hit.chunk.doc_id, c.start) for c in first}
+    return first + [c for c in cands if (c.hit.chunk.doc_id, c.start) not in seen]
 
 
 def in_time(hits: Sequence[Hit], asked: dates.TimeAsked) -> list[Hit]:

@@ -174,3 +174,21 @@ def test_fact_question_table(assistant: Assistant, row: dict[str, object]) -> No
     for c in answer.citations:
         stored = assistant.res.kb.document(c.doc_id)
         assert stored is not None and stored.text[c.start : c.end] == c.quote
+
+
+@pytest.mark.slow
+def test_language_models_read_the_matched_facts_first(assistant: Assistant) -> None:
+    """The reader and LLM modes read the rows and sentences of the figures the registry matched before the other
+    ranked sentences (each once)."""
+    from assistant.core import evidence_first
+    from assistant.retrieve import NO_FILTERS
+
+    ev = assistant._evidence("刷脸付受理终端布放了多少台？", NO_FILTERS, [])
+    assert ev.rules.reason == "fact"
+    read = evidence_first(ev.rules, ev.cands)
+    n = len(ev.rules.sentences)
+    assert [(c.hit.chunk.doc_id, c.start) for c in read[:n]] == [
+        (c.hit.chunk.doc_id, c.start) for c in ev.rules.sentences
+    ]
+    keys = [(c.hit.chunk.doc_id, c.start) for c in read]
+    assert len(keys) == len(set(keys))
