@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 
 from assistant import question as qn
 from assistant.keyfact import ENUM, fit, key_fact
+from kb.quantity import quantities
 from kb.records import Hit
 from kb.segment import QUESTION_WORDS, bigrams, normalize
 from kb.settings import AnswerKnobs
@@ -112,6 +113,8 @@ class Extractor:
         lead = key_fact(q, [c.text for c in listed], anchors, own)
         if not lead and q.unit == "元":  # a price is an amount of money or nothing (4821台 is no price)
             return Draft("", (), False, "no amount in 元")
+        if not lead and q.unit and _only_rates(best.text):  # 多少学生 is no pass rate (通过率达94%)
+            return Draft("", (), False, f"only rates, no amount in {q.unit}")
         if not lead:  # no key fact: the best sentence with what surrounds it carries the answer
             return Draft(lead, tuple(_with_context(best, listed, cands, self.knobs)), True)
         listed = [trimmed(c) for c in listed]
@@ -131,7 +134,7 @@ def _listing(q: qn.Question, best: Candidate, cands: list[Candidate]) -> list[Ca
     if q.kind not in (qn.LIST, qn.INSTITUTION):
         return [best]
     same_doc = [c for c in cands[1:4] if c.hit.chunk.doc_id == best.hit.chunk.doc_id]
-    return [best, *[c for c in same_doc if c.score >= 0.8 * best.score and ENUM.search(c.text)][:1]]
+    return [best, *[c for c in same_doc if c.score >= LIST_NEAR * best.score and ENUM.search(c.text)][:1]]
 
 
 def _with_context(best: Candidate, chosen: list[Candidate], cands: list[Candidate],
@@ -159,6 +162,9 @@ def says_twice(q: qn.Question, lead: str, quote: Candidate) -> bool:
     return lead == quote.text.strip("。；;，, ") or (q.kind in (qn.LIST, qn.INSTITUTION) and lead in quote.text)
 
 
+# A list question also quotes the next enumeration of the best sentence's document when it scores at least this share
+# of the best (lists split over two sentences of the shipped report); not swept since.
+LIST_NEAR = 0.8
 _OPENER = re.compile(r"^(?:如|例如|比如|其中|同时|此外|另外|另一方面)[,，、:：]\s*")
 
 
@@ -234,3 +240,12 @@ def _local_weights(weights: dict[str, float], texts: list[str]) -> dict[str, flo
 
 
 _QUESTION_GRAMS = {g for w in QUESTION_WORDS for g in bigrams(w)} - {"没有"}  # 没有 is content too
+
+
+_YEAR_NUMBER = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+
+
+def _only_rates(text: str) -> bool:
+    """Every figure ``text`` states, years aside, is a percentage."""
+    found = quantities(_YEAR_NUMBER.sub("", text))
+    return bool(found) and all(x.percent for x in found)

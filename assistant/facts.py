@@ -19,13 +19,12 @@ from assistant.extract import Candidate, Draft
 from kb.catalog import FactQuery
 from kb.dates import TimeAsked
 from kb.entities import named
-from kb.quantity import scaled, with_qualifier
+from kb.quantity import same_count, scaled, with_qualifier
 from kb.records import Fact, Hit
 from kb.segment import bigrams, normalize
 from kb.settings import AnswerKnobs
 from kb.store import KnowledgeBase
 
-_COUNTS = set("个项家所")  # measure words that count the same things (33个项目, 9项)
 _NOT_CONTENT = set(bigrams("多少是什么哪些几个一共总共分别请问有没有"))
 MAX_OLDER = 2  # older different figures mentioned beside the newest
 SERIES_GAP = 0.2  # facts of the lead's series within this much of its score are its newer and older figures
@@ -111,11 +110,15 @@ class FactAnswerer:
         lead_fact = dated[0]  # the newest (within the time asked, when one is)
         # figures of the lead's own date that differ from it (two reports disagree: both shown, each cited), then,
         # with no time asked, older different figures, then different figures of no known date
+        first = self._candidate(lead_fact)
+        if first is None:
+            return None
+        # the lead's own sentence states its parts (共有359人…其中280人…): those are no other report's figure
+        same_day = [s for s in _same_day(lead_fact, dated) if s.fact.text not in first.text]
         other = asked is None
-        groups = [_same_day(lead_fact, dated), _older(lead_fact, dated) if other else [],
-                  _undated(lead_fact, dated) if other else []]  # fmt: skip
+        groups = [same_day, _older(lead_fact, dated) if other else [], _undated(lead_fact, dated) if other else []]
         chosen = [lead_fact, *(s for g in groups for s in g)]
-        cands = [self._candidate(s) for s in chosen]
+        cands = [first, *(self._candidate(s) for s in chosen[1:])]
         if any(c is None for c in cands):
             return None
         said = [_said(lead_fact.fact)]
@@ -156,7 +159,7 @@ def _share(phrase: str, grams: set[str]) -> float:
 
 def _same_unit(asked: str, unit: str) -> bool:
     unit = unit.lstrip("万亿")
-    return asked == unit or (asked in _COUNTS and unit in _COUNTS) or (asked == "元" and unit.endswith("元"))
+    return same_count(asked, unit) or (asked == "元" and unit.endswith("元"))
 
 
 def _in_time(f: Fact, context: str, asked: TimeAsked) -> bool:
@@ -192,9 +195,16 @@ def _older(lead: Scored, dated: list[Scored]) -> list[Scored]:
 
 
 def _same_day(lead: Scored, dated: list[Scored]) -> list[Scored]:
-    """Figures of the lead's own date (as dated, and as precisely worded) that differ from it: never merged."""
+    """Figures of the same thing on the lead's own date in other documents that differ from it: never merged."""
     f = lead.fact
-    return _differing(lead, [s for s in dated if s is not lead and f.as_of and s.fact.as_of == f.as_of])
+    return _differing(lead, [s for s in dated if s is not lead and f.as_of and s.fact.as_of == f.as_of
+                             and s.fact.doc_id != f.doc_id and _same_metric(s.fact, f)])  # fmt: skip
+
+
+def _same_metric(a: Fact, b: Fact) -> bool:
+    """Two reports count the same thing (刷脸付受理终端 and 刷脸付受理终端（台）), not a total and its parts."""
+    x, y = normalize(bare(a.metric)), normalize(bare(b.metric))
+    return bool(x and y) and (x in y or y in x)
 
 
 def _undated(lead: Scored, dated: list[Scored]) -> list[Scored]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from kb.entities import NOT_A_NAME, PLACE
+from kb.quantity import MEASURE_WORDS, MEASURES
 from kb.segment import Segmenter, aliases
 
 
@@ -39,20 +40,19 @@ _RULES: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         INSTITUTION,
         re.compile(r"哪[一几]?家|哪些(?:银行|机构|单位|部门|企业|公司)|哪个(?:银行|机构|单位|部门)|什么(?:银行|机构)"),
     ),
-    (QUANTITY, re.compile(r"多少|(?<!哪)几[个家项台张户笔条份次人位名所]|数量|规模|比例|百分之几|多大|多长|多高|多重")),
+    (QUANTITY, re.compile(rf"多少|(?<!哪)几[{MEASURE_WORDS}]|数量|规模|比例|百分之几|多大|多长|多高|多重")),
     (LIST, re.compile(r"哪些|哪几|有什么|包括什么|包含什么|分别")),
     (REASON, re.compile(r"如何|怎样|怎么|为什么|为何|原因|方式|措施|办法|目的")),
     (YESNO, re.compile(r"是否|有没有|是不是|能否|可否|吗[？?]?$")),
 )
-_UNIT = re.compile(
-    r"(?:多少|(?<!哪)几)(万|亿)?(平方公里|平方米|公里|公分|厘米|毫米|公尺|公顷|公斤|千克|米|克|吨|岁|"
-    r"[台张户人笔元项家条份个件次所名批类位座])"
-)
+_UNIT = re.compile(rf"(?:多少|(?<!哪)几)(万|亿)?({MEASURES}|[{MEASURE_WORDS}元])")
 _YEAR = re.compile(r"((?:19|20)\d{2})年")
+_PEOPLE = re.compile(r"多少(?:名|位|个)?(?:学生|员工|教师|老师|职工|考生|人员|毕业生|新生|本科生|研究生)")
 # Institutions the alias table does not know (招商银行, 某某农商行): a name, not a question word.
 _ORG_NAME = re.compile(r"[\u4e00-\u9fff]{2,8}?(?:银行|农商行|农商银行|信用社|证券|保险公司)")
-# A school of a university (经济学院, 艺术学院): evidence about the university alone does not answer for it.
-_SCHOOL = re.compile(r"学院|研究院")
+# A school of a university (经济学院, 艺术学院) or a school (富平中学): evidence about others does not answer for it.
+_SCHOOL = re.compile(r"学院|研究院|中学|小学")
+_ORDINAL_CUT = re.compile(r".*第[一二三四五六七八九十\d]+[个所名位家]?")
 _SCHOOL_CUT = re.compile(r".*(?:大学|人大|[的在是和与了及对为从把被由等、，,\s])")
 
 
@@ -96,8 +96,11 @@ def _school(text: str, at: int) -> str:
     before = text[max(0, at - 8) : at]
     m = _SCHOOL_CUT.match(before)
     name = before[m.end() :] if m else before
+    name = _ORDINAL_CUT.sub("", name)  # 第二所推荐资格中学 names no school
     if not name or NOT_A_NAME.search(name) or not all("\u4e00" <= ch <= "\u9fff" for ch in name):
         return ""
+    if text.startswith(("中学", "小学"), at) and PLACE.fullmatch(name):
+        return ""  # 山西中学 in …的山西中学中: the province's schools, not one named
     return name + text[at : at + (3 if text.startswith("研究院", at) else 2)]
 
 
@@ -105,6 +108,8 @@ def parse(text: str, segmenter: Segmenter) -> Question:
     """The question with everything the answer steps read, segmented once."""
     m = _UNIT.search(text)
     unit = m.group(2) if m else ("元" if "多少钱" in text else "")  # a price is counted in 元, not in 台
+    if not unit and _PEOPLE.search(text):  # 多少学生: a head count (359人, 30名), not a pass rate
+        unit = "人"
     terms = tuple(segmenter.query_terms(text))
     return Question(text=text, kind=classify(text), unit=unit, entities=entities(text), terms=terms)
 

@@ -25,6 +25,7 @@ from assistant import question as qn
 from assistant.extract import Candidate, Draft, missing_entity, says_twice, sentence_before, trimmed
 from assistant.keyfact import extend_span
 from kb.errors import EndpointError
+from kb.quantity import MEASURE_WORDS
 from kb.segment import normalize
 
 SYSTEM = (
@@ -40,6 +41,9 @@ SCHEMA: dict[str, Any] = {
 VERIFY = "判断给出的句子是否直接回答了问题。只回答“是”或“否”。"
 Read = Callable[[str, str, dict[str, Any]], str]  # (system, user, schema) -> the model's raw JSON text
 Judge = Callable[[str, str], float]  # (system, user) -> the model's probability of 是
+
+# A model's span that is at least this share of its sentence is not said before the quote (it would say it twice).
+SAYS_SHARE = 0.6
 
 
 @dataclass(frozen=True)
@@ -144,7 +148,7 @@ def _located(q: qn.Question, cands: Sequence[Candidate], ask_model: Read) -> Dra
 def _says(q: qn.Question, lead: str, quote: Candidate) -> bool:
     """The quote already says the lead: the lead is most of the sentence (a clause the model copied whole), or
     the rules would not lead with it either."""
-    return len(lead) >= 0.6 * len(quote.text.strip()) or says_twice(q, lead, quote)
+    return len(lead) >= SAYS_SHARE * len(quote.text.strip()) or says_twice(q, lead, quote)
 
 
 def beside_the_rules(read: Draft, rules: Draft) -> Draft:
@@ -179,15 +183,12 @@ def check_part(q: qn.Question, part: Reading, cands: Sequence[Candidate]) -> tup
     return lead, cand, ""
 
 
-_CLASSIFIERS = "个项家所位名件条份座批类只台张户笔次"
-
-
 def counted_in(lead: str, unit: str) -> bool:
     """The answer is counted in the unit asked for; 多少个 takes any measure word (33项 answers 多少个项目)."""
     if not unit:
         return True
     if unit == "个":
-        return any(ch in _CLASSIFIERS for ch in lead) or not any(ch.isdigit() for ch in lead)
+        return any(ch in MEASURE_WORDS for ch in lead) or not any(ch.isdigit() for ch in lead)
     return unit in lead
 
 

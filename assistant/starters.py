@@ -12,11 +12,12 @@ import re
 from collections.abc import Iterator
 
 from assistant.core import Assistant
+from kb.quantity import MEASURE_WORDS
 from kb.records import Chunk, Mode
 
 _CLAUSE = re.compile(r"[^，,；;：:。！？!?\n]+")
 _COUNT = re.compile(
-    r"^(?P<what>[\u4e00-\u9fff“”\"0-9]{5,22}?)(?P<n>\d+(?:\.\d+)?)(?P<scale>万|亿)?(?P<unit>[台张户笔项家条份个人元])$"
+    rf"^(?P<what>[\u4e00-\u9fff“”\"0-9]{{5,22}}?)(?P<n>\d+(?:\.\d+)?)(?P<scale>万|亿)?(?P<unit>[{MEASURE_WORDS}元])$"
 )
 _BAD_START = re.compile(r"^(?:其中|如|例如|该|其|此|这|并|且|和|与|等|达|约)")
 _AS_OF = re.compile(r"^截至\d{4}年(?:\d{1,2}月)?(?:\d{1,2}日)?[末底]?")  # the date stays in the answer

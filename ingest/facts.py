@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from kb import dates
 from kb.entities import Named, named
-from kb.quantity import Quantity, qualifier, quantities, unit_end
+from kb.quantity import MEASURE_WORDS, Quantity, qualifier, quantities, unit_end
 from kb.records import Document, Fact, Table
 from kb.segment import sentence_spans
 
@@ -26,7 +26,6 @@ _TAIL_VERBS = re.compile(rf"(?:{_LINKING})+$")
 _VERBS = re.compile(rf"^(?:{_LINKING}|已达|完成|发放|布放|发行|推送|服务|提供|上线|投放)+")
 _LEAD = re.compile(r"^(?:其中|此外|同时|另外|截至目前|目前|如|例如|该|本|此|这)+")
 _REFERS = re.compile(r"(?:该|本|此|上述)(?:方向|项目|行|机构|单位|平台|领域|地区|市|省)")
-_COUNT_UNITS = "个项家台张户笔条份件次所名批类位座"
 _NOUN_AFTER = re.compile(r"[\u4e00-\u9fff“”\"A-Za-z]{1,10}")
 # where the noun after a measure word ends: a particle, an adverb or a verb (33项金融科技试点项目已全部上线)
 _NOUN_END = re.compile(
@@ -181,7 +180,7 @@ def _metric(sentence: str, q: Quantity, stop: int) -> str:
     """What the figure counts: the noun right after a measure word (33个项目 → 项目), else the words before the
     figure in its clause, without the subject's verbs (签约用户数量已达10.29万户 → 签约用户数量)."""
     unit = sentence[q.end : stop]
-    if unit and unit[-1] in _COUNT_UNITS:
+    if unit and unit[-1] in MEASURE_WORDS:
         after = _NOUN_AFTER.match(sentence, stop)
         noun = _NOUN_END.split(after.group(0))[0] if after else ""
         if noun and not noun.startswith(("以", "左右")):

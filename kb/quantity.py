@@ -24,6 +24,11 @@ _NUMBER = re.compile(
     r"(?P<mult>万亿|万|亿)?(?P<pct2>%|％)?"
 )
 UNITS = "台张户人笔元项家条份个件次亿元万元所名批类"
+# the measure words that count things (33个项目, 9项, 4821台, 30名): the one list question analysis, the extractor,
+# the reader, the starter questions and the registry read
+MEASURE_WORDS = "个项家所位名件条份座批类只台张户笔次人"
+# units of measure a question may ask a figure in (多少公里, 几岁), longest first, as a regex alternative
+MEASURES = "平方公里|平方米|公里|公分|厘米|毫米|公尺|公顷|公斤|千克|米|克|吨|岁"
 
 
 @dataclass(frozen=True)
@@ -133,3 +138,18 @@ def with_qualifier(text: str, qualifier: str) -> str:
     if not qualifier or qualifier in text:
         return text
     return f"{text}{qualifier}" if _AFTER.match(qualifier) else f"{qualifier}{text}"
+
+
+# measure words that count the same things (33个项目 and 9项; 359人 and 30名学生)
+SAME_COUNT = ("个项家所", "人名位")
+
+
+def same_count(asked: str, unit: str) -> bool:
+    """``unit`` counts what a question asking in ``asked`` counts (个 and 项; 人 and 名)."""
+    return asked == unit or any(asked in group and unit in group for group in SAME_COUNT)
+
+
+def counted_in(asked: str) -> str:
+    """The measure words a figure asked for in ``asked`` may be written in, as a regex alternative (人 → [人名位])."""
+    group = next((g for g in SAME_COUNT if asked in g), "")
+    return f"[{group}]" if group else re.escape(asked)

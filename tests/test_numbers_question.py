@@ -68,6 +68,19 @@ def test_entities_and_aliases() -> None:
     assert not qn.mentions("广东", "山东省33项试点")
 
 
+SCHOOLS = [
+    ("2022年的合格生中，富平中学有几名学生上榜？", ("富平中学", "2022年")),
+    ("在2014年的四川名单中，第二所推荐资格中学是哪所？", ("四川", "推荐资格中学", "2014年")),  # not 第二所…
+    ("推荐资格名单中，福建省的第一个中学名称是什么?", ("福建",)),
+    ("推荐资格的山西中学中，排在第二位的是哪所中学？", ("山西",)),  # the province's schools, none named
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), SCHOOLS, ids=[t for t, _ in SCHOOLS])
+def test_school_names_are_entities(text: str, expected: tuple[str, ...]) -> None:
+    assert qn.entities(text) == expected
+
+
 @pytest.mark.parametrize(
     ("text", "items"),
     [
