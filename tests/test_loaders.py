@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import docx
@@ -13,7 +14,7 @@ from pypdf import PdfWriter
 from ingest.loaders import Parsed, load
 from ingest.pipeline import to_document
 from kb.errors import InputError
-from tests.pdfgen import pdf_with_pages
+from tests.pdfgen import pdf_with_bad_filter, pdf_with_huge_tounicode, pdf_with_pages
 
 TEXT = "一、试点概况\n截至2020年9月3日共计布放“刷脸付”受理终端4821台。\n展开全文\n"
 
@@ -104,6 +105,15 @@ def test_encrypted_pdf(tmp_path: Path) -> None:
 def test_corrupt_pdf(tmp_path: Path) -> None:
     path = tmp_path / "broken.pdf"
     path.write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * 20)
+    assert error(path) == "PDF 文件已损坏或无法解析：请用 PDF 阅读器打开检查，或另存后重试"
+
+
+@pytest.mark.parametrize("make", [pdf_with_bad_filter, pdf_with_huge_tounicode])
+def test_pdf_that_pypdf_fails_on_in_its_own_way(tmp_path: Path, make: Callable[[str], bytes]) -> None:
+    """An unknown filter (NotImplementedError) or a /ToUnicode map over pypdf's limit (LimitReachedError) is the
+    file's own failure, said like any damaged PDF."""
+    path = tmp_path / "damaged.pdf"
+    path.write_bytes(make("Pilot terminals 4821 units."))
     assert error(path) == "PDF 文件已损坏或无法解析：请用 PDF 阅读器打开检查，或另存后重试"
 
 

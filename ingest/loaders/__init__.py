@@ -4,18 +4,22 @@ Owns: choosing the loader by extension, the size and emptiness checks every file
 gets, and the ``Parsed`` record loaders yield. Each format's library lives in its
 own module here. A loader only raises ``InputError``: for a file it cannot read at
 all, before yielding anything; for a many-record file (jsonl), once at the end,
-naming every bad record, after the good ones. Turning errors into per-file results
-is the pipeline's job alone. Does not own: cleaning, headings in plain text, chunking.
+naming every bad record, after the good ones. Whatever else a format's library
+raises on a damaged file becomes that file's ``InputError`` here. Turning errors
+into per-file results is the pipeline's job alone. Does not own: cleaning, headings in plain text, chunking.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from kb.errors import InputError
 from kb.records import Block
+
+log = logging.getLogger(__name__)
 
 SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".jsonl")
 
@@ -68,4 +72,15 @@ def load(path: Path, max_bytes: int) -> Iterator[Parsed]:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(name, f"无法读取文件：{exc.strerror or exc}") from exc
-    yield from _loader(suffix)(path, data)
+    try:
+        yield from _loader(suffix)(path, data)
+    except InputError:
+        raise
+    except Exception as exc:  # a library's own failure on a damaged file is that file's failure, never the batch's
+        log.debug("%s: %s", name, exc, exc_info=True)
+        raise InputError(name, damaged(exc)) from exc
+
+
+def damaged(exc: BaseException) -> str:
+    """What to tell the user about a file its format's library failed on (the error's type helps a bug report)."""
+    return f"文件已损坏或格式异常，无法解析（{type(exc).__name__}）：请用能打开它的程序检查，或另存后重试"
