@@ -34,7 +34,7 @@ def error(path: Path, max_bytes: int = 10**7) -> str:
     return raised.value.problem
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16", "utf-16-le", "utf-16-be"])
 def test_text_encodings(tmp_path: Path, encoding: str) -> None:
     path = tmp_path / f"report-{encoding}.txt"
     path.write_bytes(TEXT.encode(encoding))
