@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from cli.terminal import one_line
 from kb.settings import Settings
 
 
@@ -55,10 +56,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     summary = ingestor.run(args.paths, prune=args.prune, progress=progress)
     bar.close()
     for r in summary.results:
-        where = r.source + (f"（记录 {r.record}）" if r.record else "")
-        if r.status is Status.FAILED:
-            print(f"{r.status.label}  {where}: {r.message}", file=sys.stderr)
+        where = one_line(r.source + (f"（记录 {r.record}）" if r.record else ""))
+        if r.status is Status.FAILED:  # one line per failed file: names and messages escaped
+            print(f"{r.status.label}  {where}: {one_line(r.message)}", file=sys.stderr)
         elif r.status is not Status.UNCHANGED:
-            print(f"{r.status.label}  {r.title or r.doc_id}（{r.chunks} 个片段）  {where}")
+            print(f"{r.status.label}  {one_line(r.title or r.doc_id)}（{r.chunks} 个片段）  {where}")
     print(summary.line())
     return 0 if summary.ok else 1

@@ -244,5 +244,5 @@ class Ingestor:
 
 
 def _failed(run: _Run, exc: InputError, record: str | None = None) -> None:
-    log.warning("%s", exc)
+    log.info("%s", exc)  # the result is the one line the user sees (CLI, sidebar); this is for debugging
     run.summary.results.append(Result(exc.path, Status.FAILED, message=exc.problem, record=record))
