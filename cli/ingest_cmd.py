@@ -38,6 +38,7 @@ def prepare(args: argparse.Namespace, settings: Settings) -> int:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
+    from ingest.loaders import Limits
     from ingest.pipeline import Ingestor, Status
     from kb.segment import Segmenter
     from kb.store import KnowledgeBase
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     embedder = Embedder(settings)
     kb = KnowledgeBase.open(settings, settings.kb, Segmenter(settings.cache_dir), embedder.name, args.rebuild)
-    ingestor = Ingestor(kb, embedder, settings.chunk_chars, settings.max_file_mb)
+    ingestor = Ingestor(kb, embedder, settings.chunk_chars, settings.max_file_mb, Limits.of(settings))
     bar = tqdm(total=0, unit="文件", disable=args.quiet or None, file=sys.stderr, leave=False)
 
     def progress(done: int, total: int, _name: str) -> None:

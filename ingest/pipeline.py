@@ -145,11 +145,13 @@ class _Run:
 class Ingestor:
     """Ingests into one knowledge base with one embedder. The one place failures become results."""
 
-    def __init__(self, kb: KnowledgeBase, embedder: Embedder, chunk_chars: int, max_file_mb: float) -> None:
+    def __init__(self, kb: KnowledgeBase, embedder: Embedder, chunk_chars: int, max_file_mb: float,
+                 limits: loaders.Limits | None = None) -> None:  # fmt: skip
         self.kb = kb
         self.embedder = embedder
         self.chunk_chars = chunk_chars
         self.max_bytes = int(max_file_mb * 1e6)
+        self.limits = limits or loaders.Limits()
 
     def run(self, paths: Iterable[Path], prune: bool = False, progress: Progress | None = None) -> Summary:
         started = time.perf_counter()
@@ -176,7 +178,7 @@ class Ingestor:
             if isinstance(item, InputError):
                 raise item
             whole = True
-            for parsed in loaders.load(item, self.max_bytes):
+            for parsed in loaders.load(item, self.max_bytes, self.limits):
                 whole &= self._record(parsed, item, run)
             if whole:
                 run.intact.add(str(item))
