@@ -44,7 +44,8 @@ def show_kb(args: argparse.Namespace, settings: Settings) -> int:
     for d in kb.documents():
         when = dt.datetime.fromtimestamp(d.ingested_at).strftime("%Y-%m-%d %H:%M")
         where = d.source + (f"（记录 {d.record}）" if d.record else "")
-        fields = (d.doc_id, d.title, d.date or "-", f"{d.n_chunks} 片段", f"导入于 {when}", where)
+        fields = (d.doc_id, d.title, d.date or "-", f"{d.n_chunks} 片段", f"清除模板文字 {d.removed} 处",
+                  f"导入于 {when}", where)  # fmt: skip
         print("  " + "\t".join(one_line(f) for f in fields))
     return 0
 

@@ -117,6 +117,7 @@ def test_cli_ingest_reopen_in_another_process(tmp_path: Path) -> None:
     assert "新增 1 篇" in out, err
     out, _ = cli(home, "kb", "show", "default").communicate(timeout=120)
     assert "山东省33项金融科技试点项目" in out and "2020-11-10" in out
+    assert "清除模板文字 4 处" in out  # the repost notice, 展开全文 and the 相关阅读 tail it ends with
     out, _ = cli(home, "kb", "list").communicate(timeout=120)
     assert out.startswith("default")
     proc = cli(home, "ingest", str(tmp_path / "nope.txt"), "--quiet")
