@@ -12,6 +12,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from cli.terminal import one_line
 from kb.errors import PilotQAError
 from kb.settings import Settings, check_kb_name
 
@@ -50,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args, settings))
     except PilotQAError as exc:
-        print(f"错误：{exc}", file=sys.stderr)
+        print(f"错误：{one_line(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("已中断。再次运行同一命令即可继续，知识库保持一致。", file=sys.stderr)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import codecs
 import contextlib
 import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cli import terminal
 from kb.errors import PilotQAError
 from kb.records import Answer, Progress
 from kb.settings import Settings
@@ -52,22 +54,24 @@ def _print(answer: Answer, as_json: bool) -> None:
     if as_json:
         print(json.dumps(answer_dict(answer), ensure_ascii=False), flush=True)
     else:
-        print(answer_text(answer) + "\n", flush=True)
+        print(terminal.lines(answer_text(answer)) + "\n", flush=True)
 
 
 def _questions(path: Path) -> list[str]:
+    """The questions of a file, one a line (plain, or jsonl with "question"); bytes that are not UTF-8 replaced."""
     try:
-        lines = path.read_text("utf-8-sig").splitlines()
+        data = path.read_bytes().removeprefix(codecs.BOM_UTF8)
     except OSError as exc:
-        raise PilotQAError(f"无法读取问题文件 {path}：{exc.strerror or exc}") from exc
+        raise PilotQAError(f"无法读取问题文件 {terminal.one_line(str(path))}：{exc.strerror or exc}") from exc
     out = []
-    for line in lines:
-        line = line.strip()
+    for number, raw in enumerate(data.splitlines(), start=1):
+        line = terminal.question(raw, f"问题文件 {path.name} 第 {number} 行").strip()
         if line.startswith("{"):
             try:
                 line = str(json.loads(line).get("question", "")).strip()
-            except json.JSONDecodeError as exc:
-                raise PilotQAError(f"{path}：不是合法的 JSON 行：{line[:40]}") from exc
+            except (json.JSONDecodeError, AttributeError) as exc:
+                raise PilotQAError(f"{terminal.one_line(str(path))}：第 {number} 行不是合法的 JSON 行："
+                                   f"{terminal.one_line(line[:40])}") from exc  # fmt: skip
         if line:
             out.append(line)
     return out
@@ -79,7 +83,7 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
     if bool(args.question) == bool(args.questions):
         print("错误：请给出一个问题，或用 --questions 指定问题文件（二者选一）。", file=sys.stderr)
         return 2
-    questions = _questions(args.questions) if args.questions else [args.question]
+    questions = _questions(args.questions) if args.questions else [terminal.question(args.question, "问题")]
     _require_kb(settings)
     assistant = Assistant(settings)
     for q in questions:
@@ -100,7 +104,7 @@ def _answer(assistant: Assistant, question: str, history: list[Answer], mode: st
     answer = None
     for item in assistant.stream(question, history, mode=mode):
         if isinstance(item, Progress):
-            print(item.message, file=sys.stderr, flush=True)
+            print(terminal.lines(item.message), file=sys.stderr, flush=True)
         elif isinstance(item, Answer):
             answer = item
     assert answer is not None
@@ -113,8 +117,8 @@ def run_chat(args: argparse.Namespace, settings: Settings) -> int:
     _require_kb(settings)
     assistant = Assistant(settings)
     history: list[Answer] = []
-    for line in sys.stdin:
-        q = line.strip()
+    for number, raw in enumerate(sys.stdin.buffer, start=1):  # bytes: a line that is not UTF-8 is replaced, said
+        q = terminal.question(raw, f"标准输入第 {number} 行").strip()
         if not q:
             continue
         answer = _answer(assistant, q, history, args.mode)

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from cli.terminal import one_line
 from kb.settings import Settings
 
 
@@ -37,6 +38,7 @@ def prepare(args: argparse.Namespace, settings: Settings) -> int:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
+    from ingest.loaders import Limits
     from ingest.pipeline import Ingestor, Status
     from kb.lock import writer
     from kb.segment import Segmenter
@@ -47,7 +49,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     # the whole run is this knowledge base's one writer: another ingest waits (saying so) or fails untouched
     with writer(settings, settings.kb, on_wait=lambda message: print(message, file=sys.stderr, flush=True)):
         kb = KnowledgeBase.open(settings, settings.kb, Segmenter(settings.cache_dir), embedder.name, args.rebuild)
-        ingestor = Ingestor(kb, embedder, settings.chunk_chars, settings.max_file_mb)
+        ingestor = Ingestor(kb, embedder, settings.chunk_chars, settings.max_file_mb, Limits.of(settings))
         bar = tqdm(total=0, unit="文件", disable=args.quiet or None, file=sys.stderr, leave=False)
 
         def progress(done: int, total: int, _name: str) -> None:
@@ -58,10 +60,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         summary = ingestor.run(args.paths, prune=args.prune, progress=progress)
         bar.close()
     for r in summary.results:
-        where = r.source + (f"（记录 {r.record}）" if r.record else "")
-        if r.status is Status.FAILED:
-            print(f"{r.status.label}  {where}: {r.message}", file=sys.stderr)
+        where = one_line(r.source + (f"（记录 {r.record}）" if r.record else ""))
+        if r.status is Status.FAILED:  # one line per failed file: names and messages escaped
+            print(f"{r.status.label}  {where}: {one_line(r.message)}", file=sys.stderr)
         elif r.status is not Status.UNCHANGED:
-            print(f"{r.status.label}  {r.title or r.doc_id}（{r.chunks} 个片段）  {where}")
+            print(f"{r.status.label}  {one_line(r.title or r.doc_id)}（{r.chunks} 个片段）  {where}")
     print(summary.line())
     return 0 if summary.ok else 1

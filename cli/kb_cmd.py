@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
+from cli.terminal import one_line
 from kb import store
 from kb.segment import Segmenter
 from kb.settings import Settings
@@ -40,7 +41,9 @@ def show_kb(args: argparse.Namespace, settings: Settings) -> int:
     for d in kb.documents():
         when = dt.datetime.fromtimestamp(d.ingested_at).strftime("%Y-%m-%d %H:%M")
         where = d.source + (f"（记录 {d.record}）" if d.record else "")
-        print(f"  {d.doc_id}\t{d.title}\t{d.date or '-'}\t{d.n_chunks} 片段\t导入于 {when}\t{where}")
+        fields = (d.doc_id, d.title, d.date or "-", f"{d.n_chunks} 片段", f"清除模板文字 {d.removed} 处",
+                  f"导入于 {when}", where)  # fmt: skip
+        print("  " + "\t".join(one_line(f) for f in fields))
     return 0
 
 

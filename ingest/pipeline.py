@@ -33,7 +33,7 @@ from models.embed import Embedder
 
 log = logging.getLogger(__name__)
 
-PIPELINE_VERSION = "2"  # part of every content hash: bump to re-chunk everything
+PIPELINE_VERSION = "3"  # part of every content hash: bump to re-chunk everything
 BATCH_CHUNKS = 64
 Progress = Callable[[int, int, str], None]
 
@@ -104,20 +104,20 @@ def file_doc_id(path: Path) -> str:
 
 
 def to_document(parsed: loaders.Parsed, path: Path, chunk_chars: int) -> Document:
-    blocks = parsed.blocks if parsed.structured else mark_headings(mark_rows(parsed.blocks))
-    blocks = clean(blocks)
+    blocks, removed = clean(parsed.blocks if parsed.structured else mark_rows(parsed.blocks))
+    blocks = blocks if parsed.structured else mark_headings(blocks)
     if not blocks:
-        raise InputError(str(path), "清除网页模板文字后没有正文内容")
+        raise InputError(str(path), f"清除网页模板文字（{removed} 处）后没有正文内容")
     text, sections, tables = assemble(blocks)
     title = parsed.title or find_title(blocks, path.stem)
     date = normalize_date(parsed.date) if parsed.date else find_date(blocks, title, path.name)
     payload = json.dumps([PIPELINE_VERSION, chunk_chars, title, date, text, [list(s.heading_path) for s in sections],
-                          [s.page for s in sections], [[t.caption, t.header_rows, t.rows] for t in tables]],
+                          [s.page for s in sections], [[t.caption, t.header_rows, t.rows] for t in tables], removed],
                          ensure_ascii=False)  # fmt: skip
     return Document(
         doc_id=parsed.record or file_doc_id(path), title=title, text=text, source=str(path), date=date,
         sections=sections, content_hash=hashlib.sha256(payload.encode()).hexdigest(), record=parsed.record,
-        tables=tables,
+        tables=tables, removed=removed,
     )  # fmt: skip
 
 
@@ -162,11 +162,13 @@ class _Run:
 class Ingestor:
     """Ingests into one knowledge base with one embedder. The one place failures become results."""
 
-    def __init__(self, kb: KnowledgeBase, embedder: Embedder, chunk_chars: int, max_file_mb: float) -> None:
+    def __init__(self, kb: KnowledgeBase, embedder: Embedder, chunk_chars: int, max_file_mb: float,
+                 limits: loaders.Limits | None = None) -> None:  # fmt: skip
         self.kb = kb
         self.embedder = embedder
         self.chunk_chars = chunk_chars
         self.max_bytes = int(max_file_mb * 1e6)
+        self.limits = limits or loaders.Limits()
 
     def run(self, paths: Iterable[Path], prune: bool = False, progress: Progress | None = None) -> Summary:
         started = time.perf_counter()
@@ -192,7 +194,7 @@ class Ingestor:
             if isinstance(item, InputError):
                 raise item
             whole = True
-            for parsed in loaders.load(item, self.max_bytes):
+            for parsed in loaders.load(item, self.max_bytes, self.limits):
                 whole &= self._record(parsed, item, run)
             if whole:
                 run.intact.add(str(item))
@@ -221,7 +223,10 @@ class Ingestor:
                 self.kb.relocate(doc.doc_id, doc.source)
             run.summary.results.append(Result(doc.source, status, doc.doc_id, doc.title, old.n_chunks, "", doc.record))
             return
-        run.batch.append((doc, chunk(doc, self.chunk_chars), Status.UPDATED if old else Status.ADDED))
+        chunks = chunk(doc, self.chunk_chars)
+        if not chunks:  # stored, it could never be found or cited: say so instead
+            raise InputError(doc.source, "只有标题，没有可检索的正文内容")
+        run.batch.append((doc, chunks, Status.UPDATED if old else Status.ADDED))
         if sum(len(c) for _, c, _ in run.batch) >= BATCH_CHUNKS:
             self._flush(run)
 
@@ -274,5 +279,5 @@ def _same_file(a: str, b: str) -> bool:
 
 
 def _failed(run: _Run, exc: InputError, record: str | None = None) -> None:
-    log.warning("%s", exc)
+    log.info("%s", exc)  # the result is the one line the user sees (CLI, sidebar); this is for debugging
     run.summary.results.append(Result(exc.path, Status.FAILED, message=exc.problem, record=record))

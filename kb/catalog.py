@@ -48,13 +48,14 @@ _ADDED = (
     ("documents", "tables", "TEXT NOT NULL DEFAULT '[]'"),
     ("chunks", "caption", "TEXT NOT NULL DEFAULT ''"),
     ("chunks", "header", "TEXT NOT NULL DEFAULT ''"),
+    ("documents", "removed", "INTEGER NOT NULL DEFAULT 0"),
 )
 _CHUNK_COLS = "chunk_id, doc_id, ordinal, start, end, text, heading, page, sentences, caption, header"
 _FACT_COLS = (
     "doc_id, subject, metric, value, text, unit, qualifier, as_of, as_of_text, start, end, value_start, "
     "value_end, source_kind, header, caption"
 )
-_INFO_COLS = "doc_id, title, source, record, date, content_hash, n_chunks, ingested_at"
+_INFO_COLS = "doc_id, title, source, record, date, content_hash, n_chunks, ingested_at, removed"
 
 
 @dataclass(frozen=True)
@@ -170,9 +171,9 @@ class Catalog:
                 self._db.execute("DELETE FROM facts WHERE doc_id=?", (doc.doc_id,))
                 self._db.execute(
                     "INSERT OR REPLACE INTO documents (doc_id, title, source, record, date, content_hash, text, "
-                    "sections, n_chunks, ingested_at, tables) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    "sections, n_chunks, ingested_at, tables, removed) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     (doc.doc_id, doc.title, doc.source, doc.record, doc.date, doc.content_hash, doc.text,
-                     _dump_sections(doc.sections), len(chunks), now, _dump_tables(doc.tables)),
+                     _dump_sections(doc.sections), len(chunks), now, _dump_tables(doc.tables), doc.removed),
                 )  # fmt: skip
                 self._db.executemany(
                     f"INSERT INTO chunks ({_CHUNK_COLS}, terms, bigrams) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -223,7 +224,7 @@ class Catalog:
 
     def document(self, doc_id: str) -> Document | None:
         rows = self._rows(
-            "SELECT doc_id, title, text, source, record, date, sections, content_hash, tables FROM documents "
+            "SELECT doc_id, title, text, source, record, date, sections, content_hash, tables, removed FROM documents "
             "WHERE doc_id=?",
             (doc_id,),
         )
@@ -233,7 +234,7 @@ class Catalog:
         return Document(
             doc_id=r["doc_id"], title=r["title"], text=r["text"], source=r["source"], record=r["record"],
             date=r["date"], sections=_load_sections(r["sections"]), content_hash=r["content_hash"],
-            tables=_load_tables(r["tables"]),
+            tables=_load_tables(r["tables"]), removed=r["removed"],
         )  # fmt: skip
 
     def chunk_ids(self, doc_id: str | None = None) -> list[str]:

@@ -79,6 +79,7 @@ class Document:
     content_hash: str = ""
     record: str | None = None  # the record's id inside a many-document file (jsonl); None otherwise
     tables: tuple[Table, ...] = ()
+    removed: int = 0  # page-furniture phrases and blocks the cleaner removed (ingest.clean)
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,7 @@ class DocInfo:
     n_chunks: int
     ingested_at: float
     record: str | None = None
+    removed: int = 0  # page-furniture phrases and blocks the cleaner removed
 
 
 @dataclass(frozen=True)

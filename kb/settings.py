@@ -115,6 +115,17 @@ class Settings(BaseSettings):
     )  # fmt: skip
     chunk_chars: int = Field(default=300, ge=50, description="Target chunk size in characters.")
     max_file_mb: float = Field(default=50.0, gt=0, description="Largest file ingest accepts, in MB.")
+    max_docx_expanded_mb: float = Field(
+        default=50.0, gt=0,
+        description="Largest size a .docx may unzip to (its parts summed, images excepted), in MB: checked before "
+        "parsing, since a small file can expand to hundreds of MB of XML.",
+    )  # fmt: skip
+    max_html_mb: float = Field(default=10.0, gt=0, description="Largest HTML page ingest parses, in MB.")
+    max_html_depth: int = Field(
+        default=100, ge=10,
+        description="Deepest element nesting an HTML page may have: real pages stay far below it, and thousands "
+        "of nested tables would take minutes to read.",
+    )  # fmt: skip
     top_k: int = Field(default=8, ge=1, description="Chunks the retriever hands to the answerer.")
     rerank_model: str | None = Field(
         default=None, description="Optional local cross-encoder folder used to rerank retrieved chunks."

@@ -22,6 +22,7 @@ from kb.settings import Settings
 from kb.store import KnowledgeBase
 from models.embed import Embedder
 from tests.conftest import CACHE, CORPUS, make_settings
+from tests.pdfgen import pdf_with_bad_filter, pdf_with_huge_tounicode
 
 pytestmark = pytest.mark.slow
 
@@ -84,10 +85,12 @@ def test_bad_files_do_not_stop_the_batch(tmp_path: Path, settings: Settings, seg
     folder.mkdir()
     (folder / "empty.txt").write_bytes(b"")
     (folder / "junk.pdf").write_bytes(b"%PDF-1.4 garbage")
+    (folder / "filter.pdf").write_bytes(pdf_with_bad_filter("Pilot terminals 4821 units."))  # NotImplementedError
+    (folder / "tounicode.pdf").write_bytes(pdf_with_huge_tounicode("Pilot terminals."))  # LimitReachedError
     (folder / "good.txt").write_text("齐鲁银行签约用户数量已达10.29万户。", "utf-8")
     kb = open_kb(settings, segmenter, embedder)
     summary = Ingestor(kb, embedder, 300, 50).run([folder, tmp_path / "missing"])
-    assert summary.count(Status.ADDED) == 1 and summary.count(Status.FAILED) == 3
+    assert summary.count(Status.ADDED) == 1 and summary.count(Status.FAILED) == 5
     assert all(r.message for r in summary.results if r.status is Status.FAILED)
     # re-running with the bad files still there loses nothing already stored
     Ingestor(kb, embedder, 300, 50).run([folder], prune=True)
@@ -114,6 +117,7 @@ def test_cli_ingest_reopen_in_another_process(tmp_path: Path) -> None:
     assert "新增 1 篇" in out, err
     out, _ = cli(home, "kb", "show", "default").communicate(timeout=120)
     assert "山东省33项金融科技试点项目" in out and "2020-11-10" in out
+    assert "清除模板文字 4 处" in out  # the repost notice, 展开全文 and the 相关阅读 tail it ends with
     out, _ = cli(home, "kb", "list").communicate(timeout=120)
     assert out.startswith("default")
     proc = cli(home, "ask", "--kb", "typo", "刷脸付受理终端布放了多少台？")  # reading never creates a knowledge base

@@ -4,36 +4,43 @@ from __future__ import annotations
 
 import io
 import json
+import time
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import docx
 import pytest
 from pypdf import PdfWriter
 
-from ingest.loaders import Parsed, load
+from ingest.loaders import Limits, Parsed, load
 from ingest.pipeline import to_document
 from kb.errors import InputError
-from tests.pdfgen import pdf_with_pages
+from kb.settings import Settings
+from tests.pdfgen import pdf_with_bad_filter, pdf_with_huge_tounicode, pdf_with_pages
 
 TEXT = "一、试点概况\n截至2020年9月3日共计布放“刷脸付”受理终端4821台。\n展开全文\n"
 
 
-def one(path: Path, max_bytes: int = 10**7) -> Parsed:
-    items = list(load(path, max_bytes))
+DEFAULT = Limits()
+
+
+def one(path: Path, max_bytes: int = 10**7, limits: Limits = DEFAULT) -> Parsed:
+    items = list(load(path, max_bytes, limits))
     assert len(items) == 1, items
     return items[0]
 
 
-def error(path: Path, max_bytes: int = 10**7) -> str:
+def error(path: Path, max_bytes: int = 10**7, limits: Limits = DEFAULT) -> str:
     """The problem a loader raises for ``path``, having yielded nothing."""
     items: list[Parsed] = []
     with pytest.raises(InputError) as raised:
-        items.extend(load(path, max_bytes))
+        items.extend(load(path, max_bytes, limits))
     assert not items and raised.value.path == str(path) and str(path) in str(raised.value)
     return raised.value.problem
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16", "utf-16-le", "utf-16-be"])
 def test_text_encodings(tmp_path: Path, encoding: str) -> None:
     path = tmp_path / f"report-{encoding}.txt"
     path.write_bytes(TEXT.encode(encoding))
@@ -107,6 +114,15 @@ def test_corrupt_pdf(tmp_path: Path) -> None:
     assert error(path) == "PDF 文件已损坏或无法解析：请用 PDF 阅读器打开检查，或另存后重试"
 
 
+@pytest.mark.parametrize("make", [pdf_with_bad_filter, pdf_with_huge_tounicode])
+def test_pdf_that_pypdf_fails_on_in_its_own_way(tmp_path: Path, make: Callable[[str], bytes]) -> None:
+    """An unknown filter (NotImplementedError) or a /ToUnicode map over pypdf's limit (LimitReachedError) is the
+    file's own failure, said like any damaged PDF."""
+    path = tmp_path / "damaged.pdf"
+    path.write_bytes(make("Pilot terminals 4821 units."))
+    assert error(path) == "PDF 文件已损坏或无法解析：请用 PDF 阅读器打开检查，或另存后重试"
+
+
 def test_docx_headings_and_table(tmp_path: Path) -> None:
     d = docx.Document()
     d.add_heading("试点报告", level=1)
@@ -131,6 +147,59 @@ def test_damaged_docx(tmp_path: Path) -> None:
     path = tmp_path / "bad.docx"
     path.write_bytes(buf.getvalue()[: len(buf.getvalue()) // 2])
     assert "损坏" in error(path)
+
+
+def docx_of(paragraphs: int) -> bytes:
+    """A .docx Word wrote, its one report paragraph repeated in the XML: a few KB that unzip to ~150 bytes of XML
+    per paragraph (the shape of a small file that expands a thousandfold)."""
+    d = docx.Document()
+    d.add_paragraph("截至2020年8月末，6家银行累计线上发行电子社保卡53.87万张。")
+    buf, out = io.BytesIO(), io.BytesIO()
+    d.save(buf)
+    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dest:
+        for name in src.namelist():
+            data = src.read(name)
+            if name == "word/document.xml":
+                start, end = data.index(b"<w:p>"), data.index(b"</w:p>") + len(b"</w:p>")
+                data = data[:start] + data[start:end] * paragraphs + data[end:]
+            dest.writestr(name, data)
+    return out.getvalue()
+
+
+def test_docx_that_unzips_too_far_is_refused_before_parsing(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.docx"
+    path.write_bytes(docx_of(20_000))
+    assert path.stat().st_size < 100_000
+    limits = Limits(max_docx_expanded_mb=2)
+    assert error(path, limits=limits) == "Word 文件解压后过大（3 MB，上限 2 MB，可调 PILOTQA_MAX_DOCX_EXPANDED_MB）"
+    assert len(one(path, limits=Limits(max_docx_expanded_mb=5)).blocks) == 20_000
+
+
+def test_html_too_large_or_nested_too_deep_is_refused(tmp_path: Path) -> None:
+    page = tmp_path / "big.html"
+    page.write_text(
+        "<html><body>" + "<p>截至2020年9月3日共计布放受理终端4821台。</p>" * 30_000 + "</body></html>", "utf-8"
+    )
+    assert error(page, limits=Limits(max_html_mb=1)) == "网页过大（1.9 MB，上限 1 MB，可调 PILOTQA_MAX_HTML_MB）"
+    nested = tmp_path / "nested.html"  # nested tables, the shape that took minutes: refused at once
+    nested.write_text(
+        "<html><body>" + "<table><tr><td>格" * 2000 + "</td></tr></table>" * 2000 + "</body></html>", "utf-8"
+    )
+    started = time.perf_counter()
+    assert (
+        error(nested)
+        == "网页标签嵌套过深（超过 100 层，可调 PILOTQA_MAX_HTML_DEPTH）：请在浏览器中另存为纯文本后再导入"
+    )
+    assert time.perf_counter() - started < 10
+    shallow = tmp_path / "shallow.html"
+    shallow.write_text(
+        "<html><body>" + "<table><tr><td>格" * 20 + "</td></tr></table>" * 20 + "</body></html>", "utf-8"
+    )
+    assert one(shallow).blocks
+
+
+def test_limits_default_to_the_settings() -> None:
+    assert Limits() == Limits.of(Settings()) == Limits(50.0, 10.0, 100)
 
 
 def test_jsonl_keeps_ids_and_reports_bad_lines(tmp_path: Path) -> None:

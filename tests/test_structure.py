@@ -42,10 +42,11 @@ def test_markdown_headings_and_paths() -> None:
 
 def test_shipped_report_is_cleaned_without_losing_content() -> None:
     raw = (CORPUS / "shandong-fintech-pilots-2020-11-10.txt").read_text("utf-8")
-    blocks = clean(mark_headings(lines_to_blocks(raw)))
+    blocks, removed = clean(mark_headings(lines_to_blocks(raw)))
     text, sections, _tables = assemble(blocks)
     for junk in ("展开全文", "相关阅读", "资讯查询", "如有侵权"):
         assert junk not in text
+    assert removed == 4  # the repost notice, 展开全文, and the 相关阅读 tail (heading and one item)
     for fact in ("4821台", "10.29万户", "53.87万张", "358张", "2453条", "876亿元", "三是进一步拓宽金融科技应用视野"):
         assert fact in text
     assert find_date(blocks) == "2020-11-10"
@@ -66,7 +67,7 @@ def test_related_list_only_cut_at_the_tail() -> None:
     blocks = (
         [Block("相关阅读")] + [Block(f"正文第{i}段。") for i in range(5)] + [Block("相关阅读"), Block("别的文章标题")]
     )
-    kept = [b.text for b in clean(blocks)]
+    kept = [b.text for b in clean(blocks)[0]]
     assert kept == ["相关阅读"] + [f"正文第{i}段。" for i in range(5)]
 
 
@@ -87,8 +88,8 @@ def test_old_catalogue_splits_jsonl_sources_into_file_and_record(tmp_path: Path)
     db.executemany("INSERT INTO documents VALUES (?, 't', ?, NULL, 'h', 'x', '[]', 0, 0)", rows)
     db.commit()
     db.close()
-    infos = {d.doc_id: (d.source, d.record) for d in Catalog(path).documents()}
-    assert infos == {"a-1": ("/data/报告#1/c.jsonl", "a-1"), "r-1": ("/data/报告#1/r#2.txt", None)}
+    infos = {d.doc_id: (d.source, d.record, d.removed) for d in Catalog(path).documents()}
+    assert infos == {"a-1": ("/data/报告#1/c.jsonl", "a-1", 0), "r-1": ("/data/报告#1/r#2.txt", None, 0)}
 
 
 DATES = [

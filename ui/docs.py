@@ -47,7 +47,8 @@ def page(assistant: Assistant) -> None:
         st.info("知识库里还没有文档。请在左侧栏上传 txt、md、html、pdf 或 docx 文件。")
         return
     st.dataframe(
-        [{"标题": d.title, "日期": d.date or "", "片段数": d.n_chunks, "文件": Path(d.source).name} for d in docs],
+        [{"标题": d.title, "日期": d.date or "", "片段数": d.n_chunks, "清除模板文字": d.removed,
+          "文件": Path(d.source).name} for d in docs],
         hide_index=True, width="stretch",
     )  # fmt: skip
     names = {d.doc_id: _name(d) for d in docs}  # keyed by id: two documents may share a title and a date

@@ -15,6 +15,7 @@ import streamlit as st
 
 from assistant.core import Assistant
 from ingest import uploads
+from ingest.loaders import Limits
 from ingest.pipeline import Ingestor, Status, Summary
 from kb import store
 from ui import state
@@ -71,7 +72,7 @@ def upload(assistant: Assistant) -> None:
         bar.progress(done / max(total, 1), text=f"正在导入 {Path(name).name}" if name else "完成")
 
     res = assistant.res
-    summary = Ingestor(res.kb, res.embedder, s.chunk_chars, s.max_file_mb).run(paths, progress=progress)
+    summary = Ingestor(res.kb, res.embedder, s.chunk_chars, s.max_file_mb, Limits.of(s)).run(paths, progress=progress)
     st.session_state[RESULTS] = result_lines(summary)
     st.session_state[UPLOADER] = st.session_state.get(UPLOADER, 0) + 1  # a fresh, empty uploader
     st.rerun()  # the counts above and the document list now include what was imported

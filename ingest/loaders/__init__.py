@@ -1,21 +1,29 @@
 """Format loaders: bytes on disk to titled lists of blocks.
 
 Owns: choosing the loader by extension, the size and emptiness checks every file
-gets, and the ``Parsed`` record loaders yield. Each format's library lives in its
-own module here. A loader only raises ``InputError``: for a file it cannot read at
-all, before yielding anything; for a many-record file (jsonl), once at the end,
-naming every bad record, after the good ones. Turning errors into per-file results
-is the pipeline's job alone. Does not own: cleaning, headings in plain text, chunking.
+gets, the ``Parsed`` record loaders yield and the ``Limits`` a format's loader
+enforces. Each format's library lives in its own module here. A loader only raises
+``InputError``: for a file it cannot read at all, before yielding anything; for a
+many-record file (jsonl), once at the end, naming every bad record, after the good
+ones. Whatever else a format's library raises on a damaged file becomes that file's
+``InputError`` here. Turning errors into per-file results is the pipeline's job
+alone. Does not own: cleaning, headings in plain text, chunking.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from kb.errors import InputError
 from kb.records import Block
+from kb.settings import Settings
+
+log = logging.getLogger(__name__)
 
 SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".jsonl")
 
@@ -31,15 +39,33 @@ class Parsed:
     structured: bool = False  # True when blocks already carry their headings (html, docx)
 
 
+def _default(name: str) -> Any:
+    return Settings.model_fields[name].default
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much a file may expand to or nest before its loader refuses it (the settings of the same names)."""
+
+    max_docx_expanded_mb: float = _default("max_docx_expanded_mb")
+    max_html_mb: float = _default("max_html_mb")
+    max_html_depth: int = _default("max_html_depth")
+
+    @classmethod
+    def of(cls, settings: Settings) -> Limits:
+        return cls(settings.max_docx_expanded_mb, settings.max_html_mb, settings.max_html_depth)
+
+
 Loader = Callable[[Path, bytes], Iterator[Parsed]]
 
 
-def _loader(suffix: str) -> Loader:
+def _loader(suffix: str, limits: Limits) -> Loader:
     from ingest.loaders import docx, html, jsonl, pdf, text
 
     table: dict[str, Loader] = {
-        ".txt": text.load, ".md": text.load, ".markdown": text.load, ".html": html.load,
-        ".htm": html.load, ".pdf": pdf.load, ".docx": docx.load, ".jsonl": jsonl.load,
+        ".txt": text.load, ".md": text.load, ".markdown": text.load, ".html": partial(html.load, limits=limits),
+        ".htm": partial(html.load, limits=limits), ".pdf": pdf.load, ".docx": partial(docx.load, limits=limits),
+        ".jsonl": jsonl.load,
     }  # fmt: skip
     return table[suffix]
 
@@ -51,7 +77,7 @@ def unsupported(suffix: str) -> str:
     return f"不支持的文件类型“{suffix or '无扩展名'}”（支持 txt、md、html、pdf、docx、jsonl）"
 
 
-def load(path: Path, max_bytes: int) -> Iterator[Parsed]:
+def load(path: Path, max_bytes: int, limits: Limits = Limits()) -> Iterator[Parsed]:
     """Parse ``path``; a problem is raised as ``InputError`` (see the module docstring for when)."""
     name = str(path)
     suffix = path.suffix.lower()
@@ -68,4 +94,15 @@ def load(path: Path, max_bytes: int) -> Iterator[Parsed]:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(name, f"无法读取文件：{exc.strerror or exc}") from exc
-    yield from _loader(suffix)(path, data)
+    try:
+        yield from _loader(suffix, limits)(path, data)
+    except InputError:
+        raise
+    except Exception as exc:  # a library's own failure on a damaged file is that file's failure, never the batch's
+        log.debug("%s: %s", name, exc, exc_info=True)
+        raise InputError(name, damaged(exc)) from exc
+
+
+def damaged(exc: BaseException) -> str:
+    """What to tell the user about a file its format's library failed on (the error's type helps a bug report)."""
+    return f"文件已损坏或格式异常，无法解析（{type(exc).__name__}）：请用能打开它的程序检查，或另存后重试"

@@ -1,25 +1,39 @@
 """Word (.docx): paragraphs with heading levels, tables as rows, in document order.
 
-Owns: the message for damaged files. Reading itself lives in ``kb.docx_io`` (the one
-home of python-docx, shared with briefing export). Does not own: the older binary .doc
-format (not supported).
+Owns: the message for damaged files and refusing one that would unzip to more than
+``Limits.max_docx_expanded_mb`` (read from the zip directory before anything is
+parsed). Reading itself lives in ``kb.docx_io`` (the one home of python-docx, shared
+with briefing export). Does not own: the older binary .doc format (not supported).
 """
 
 from __future__ import annotations
 
+import io
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from ingest.loaders import Parsed
+from ingest.loaders import Limits, Parsed
 from kb.docx_io import read_docx
 from kb.errors import InputError
 
 
-def load(path: Path, data: bytes) -> Iterator[Parsed]:
+def expanded_mb(data: bytes) -> float:
+    """What a .docx unzips to, images excepted: the declared sizes, which also cap what unzipping yields."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return sum(i.file_size for i in z.infolist() if "/media/" not in "/" + i.filename) / 1e6
+
+
+def load(path: Path, data: bytes, limits: Limits) -> Iterator[Parsed]:
     name = str(path)
     try:
+        size = expanded_mb(data)
+        if size > limits.max_docx_expanded_mb:
+            raise InputError(name, f"Word 文件解压后过大（{size:.0f} MB，上限 {limits.max_docx_expanded_mb:.0f} MB，"
+                                   "可调 PILOTQA_MAX_DOCX_EXPANDED_MB）")  # fmt: skip
         title, blocks = read_docx(data)
+    except InputError:
+        raise
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise InputError(name, "Word 文件已损坏或不是 .docx 格式，无法打开") from exc
     except Exception as exc:  # lxml and python-docx raise many types on damaged parts

@@ -2,7 +2,9 @@
 
 Owns: the only BeautifulSoup import; dropping scripts, navigation, headers,
 footers, sidebars and share widgets; choosing the main content element; the page
-title and a stated publication date. Does not own: line-level boilerplate (``ingest.clean``).
+title and a stated publication date; refusing a page over ``Limits.max_html_mb`` before parsing and one nested
+deeper than ``Limits.max_html_depth`` before reading it (both would take minutes). Does not own: line-level
+boilerplate (``ingest.clean``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup, Tag
 
-from ingest.loaders import Parsed
+from ingest.loaders import Limits, Parsed
 from ingest.loaders.text import decode
 from kb.errors import InputError
 from kb.records import CELL_SEP, Block
@@ -97,8 +99,30 @@ def _title(soup: BeautifulSoup, blocks: list[Block]) -> str:
     return re.split(r"\s+[-_|–—]\s+|_", raw)[0].strip() if raw else ""
 
 
-def load(path: Path, data: bytes) -> Iterator[Parsed]:
+def _deeper_than(root: Tag, limit: int) -> bool:
+    """True when some element is nested more than ``limit`` levels below ``root`` (a walk without recursion)."""
+    stack = [(root, 0)]
+    while stack:
+        el, depth = stack.pop()
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in el.children if isinstance(child, Tag))
+    return False
+
+
+def _soup(path: Path, data: bytes, limits: Limits) -> BeautifulSoup:
+    name, size = str(path), len(data) / 1e6
+    if size > limits.max_html_mb:
+        raise InputError(name, f"网页过大（{size:.1f} MB，上限 {limits.max_html_mb:.0f} MB，可调 PILOTQA_MAX_HTML_MB）")
     soup = BeautifulSoup(decode(path, data), "lxml")
+    if _deeper_than(soup, limits.max_html_depth):
+        raise InputError(name, f"网页标签嵌套过深（超过 {limits.max_html_depth} 层，可调 PILOTQA_MAX_HTML_DEPTH）："
+                               "请在浏览器中另存为纯文本后再导入")  # fmt: skip
+    return soup
+
+
+def load(path: Path, data: bytes, limits: Limits) -> Iterator[Parsed]:
+    soup = _soup(path, data, limits)
     for el in soup.find_all(_DROP_TAGS):
         el.decompose()
     for el in soup.find_all(True):

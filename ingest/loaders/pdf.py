@@ -1,7 +1,8 @@
 """PDF: the text layer page by page, page numbers kept.
 
-Owns: the only pypdf import; refusing encrypted, corrupt and scanned (no text
-layer) files with a message that says which. Does not own: OCR (none ships).
+Owns: the only pypdf import; refusing encrypted, corrupt (whatever pypdf raises:
+an unknown filter, a map over its limits) and scanned (no text layer) files with a
+message that says which. Does not own: OCR (none ships).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pypdf import PdfReader
-from pypdf.errors import PdfReadError
 
 from ingest.loaders import Parsed
 from kb.errors import InputError
@@ -31,7 +31,7 @@ def load(path: Path, data: bytes) -> Iterator[Parsed]:
         title = str(reader.metadata.get("/Title") or "").strip() if reader.metadata else ""
     except InputError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+    except Exception as exc:  # pypdf raises many types on damaged files (NotImplementedError, LimitReachedError …)
         raise InputError(name, "PDF 文件已损坏或无法解析：请用 PDF 阅读器打开检查，或另存后重试") from exc
     blocks = [
         Block(line.strip(), page=number)

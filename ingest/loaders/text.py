@@ -1,8 +1,8 @@
 """Plain text and Markdown: encoding detection, then one block per line.
 
-Owns: decoding (BOM, UTF-8, GB18030/GBK, UTF-16 with BOM) and refusing binary
-data. Headings in plain text are found later (``ingest.structure``); Markdown ``#``
-headings are recognised there too. Does not own: cleaning.
+Owns: decoding (BOM, UTF-8, GB18030/GBK, UTF-16 with a BOM or without one, told by
+where its zero bytes fall) and refusing binary data. Headings in plain text are
+found later (``ingest.structure``); Markdown ``#`` headings are recognised there too. Does not own: cleaning.
 """
 
 from __future__ import annotations
@@ -31,7 +31,10 @@ def decode(path: Path, data: bytes) -> str:
             except UnicodeDecodeError as exc:
                 raise InputError(str(path), f"文件以 {codec} 标记开头但内容损坏：{exc.reason}") from exc
     if b"\x00" in data[:4096]:
-        raise InputError(str(path), "不是文本文件（含二进制内容）")
+        text = _utf16(data)
+        if text is None:
+            raise InputError(str(path), "不是文本文件（含二进制内容）")
+        return text
     for codec in ("utf-8", "gb18030"):
         try:
             text = data.decode(codec)
@@ -40,6 +43,19 @@ def decode(path: Path, data: bytes) -> str:
         if plausible(text):
             return text
     raise InputError(str(path), "无法识别文件编码或内容不是文本（请另存为 UTF-8 后重试）")
+
+
+def _utf16(data: bytes) -> str | None:
+    """UTF-16 text without a BOM, or None. ASCII characters (digits, spaces, line breaks) put a zero byte at odd
+    offsets in little-endian and at even offsets in big-endian text; binary data does not decode to plausible text."""
+    head = data[:4096]
+    odd = head[1::2].count(0)
+    codec = "utf-16-le" if odd >= head[0::2].count(0) else "utf-16-be"
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError:
+        return None
+    return text if plausible(text) else None
 
 
 def plausible(text: str) -> bool:
