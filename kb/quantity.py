@@ -150,6 +150,7 @@ def same_count(asked: str, unit: str) -> bool:
 
 
 def counted_in(asked: str) -> str:
-    """The measure words a figure asked for in ``asked`` may be written in, as a regex alternative (人 → [人名位])."""
-    group = next((g for g in SAME_COUNT if asked in g), "")
-    return f"[{group}]" if group else re.escape(asked)
+    """The measure words a figure asked for in ``asked`` may be written in, as a regex: a head count in any of
+    人/名/位 (多少人 → 30名); every other measure word as asked, so that a sentence's 9项 answers 几项 and its 33个
+    does not."""
+    return f"[{SAME_COUNT[1]}]" if asked in SAME_COUNT[1] else re.escape(asked)
