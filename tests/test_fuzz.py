@@ -98,6 +98,7 @@ def inner(rng: random.Random, data: bytes) -> bytes:
 
 def mutants(rng: random.Random, n: int) -> list[tuple[str, bytes]]:
     pdfs = [pdf_with_pages(["Pilot terminals 4821 units.", "Users reached 102900."]), pdf_with_bad_filter("x y")]
+    pdfs += [p.read_bytes() for p in REPORTS.glob("*.pdf")]  # a ruled table in a Chinese PDF (pdfplumber reads it)
     html = [p.read_bytes() for p in REPORTS.glob("*.html")]
     word = sample_docx()
     makers: list[tuple[str, list[bytes], list[Callable[[random.Random, bytes], bytes]]]] = [

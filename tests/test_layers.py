@@ -28,6 +28,7 @@ ONE_HOME = {
     "transformers": "models/onnx_encoder.py",
     "bs4": "ingest/loaders/html.py",
     "pypdf": "ingest/loaders/pdf.py",
+    "pdfplumber": "ingest/loaders/pdf_tables.py",
     "docx": "kb/docx_io.py",
     "langchain_openai": "assistant/llm.py",
     "langchain_core": "assistant/llm.py",

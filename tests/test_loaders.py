@@ -87,6 +87,26 @@ def test_pdf_pages_kept(tmp_path: Path) -> None:
     assert "4821" in doc.text[doc.sections[0].start : doc.sections[0].end]
 
 
+def test_pdf_ruled_table_is_read_as_a_table_under_its_caption() -> None:
+    """The PDF fixture (reportlab, Chinese font): its ruled table's rows come out as rows with the header first,
+    the lines around it in reading order, and the document keeps the table with its caption and cell offsets."""
+    path = Path(__file__).parent / "data" / "reports" / "weifang-pilots-2021.pdf"
+    parsed = one(path)
+    rows = [b for b in parsed.blocks if b.kind == "row"]
+    assert [b.cells for b in rows] == [
+        ("序号", "项目名称", "牵头机构", "上线时间"),
+        ("1", "农业供应链金融服务", "潍坊银行", "2021年5月"),
+        ("2", "智慧农贸市场支付", "寿光农商行", "2021年8月"),
+    ]
+    assert rows[0].header and not rows[1].header
+    texts = [b.text for b in parsed.blocks]
+    assert texts.index("潍坊市试点项目一览如下。") < texts.index(rows[0].text) < texts.index("表中项目均已通过评估。")
+    doc = to_document(parsed, path, 300)
+    (table,) = doc.tables
+    assert table.caption == "潍坊市试点项目一览如下。" and table.header_rows == 1
+    assert [doc.text[a:b] for a, b in table.cells[1]] == ["1", "农业供应链金融服务", "潍坊银行", "2021年5月"]
+
+
 def test_scanned_pdf_says_no_text_layer(tmp_path: Path) -> None:
     writer = PdfWriter()
     writer.add_blank_page(612, 792)

@@ -1,4 +1,5 @@
-"""PDF: the text layer page by page, page numbers kept.
+"""PDF: the text layer page by page, page numbers kept; a page with a ruled table read with its rows
+(``ingest.loaders.pdf_tables``).
 
 Owns: the only pypdf import; refusing encrypted, corrupt (whatever pypdf raises:
 an unknown filter, a map over its limits) and scanned (no text layer) files with a
@@ -14,11 +15,12 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from ingest.loaders import Parsed
+from ingest.loaders import Parsed, pdf_tables
 from kb.errors import InputError
 from kb.records import Block
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)
+MAX_TABLE_PAGES = 300  # pages searched for ruled tables (pdfplumber reads about 10 pages a second here)
 
 
 def load(path: Path, data: bytes) -> Iterator[Parsed]:
@@ -33,11 +35,12 @@ def load(path: Path, data: bytes) -> Iterator[Parsed]:
         raise
     except Exception as exc:  # pypdf raises many types on damaged files (NotImplementedError, LimitReachedError …)
         raise InputError(name, "PDF 文件已损坏或无法解析：请用 PDF 阅读器打开检查，或另存后重试") from exc
+    with_tables = pdf_tables.pages_with_tables(data, MAX_TABLE_PAGES)
     blocks = [
-        Block(line.strip(), page=number)
+        block
         for number, text in enumerate(pages, start=1)
-        for line in text.split("\n")
-        if line.strip()
+        for block in with_tables.get(number) or [Block(line.strip(), page=number) for line in text.split("\n")]
+        if block.text.strip()
     ]
     if sum(len(b.text) for b in blocks) < 10:
         raise InputError(name, "扫描版 PDF，没有文字层，无法提取文字：请先做文字识别（OCR）再导入")
