@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from assistant import question as qn
-from assistant.keyfact import ENUM, fit, key_fact
+from assistant.keyfact import ENUM, asks_day, coarser_dates_only, fit, key_fact
 from kb.quantity import quantities
 from kb.records import Hit
 from kb.segment import QUESTION_WORDS, bigrams, normalize
@@ -113,6 +113,8 @@ class Extractor:
         lead = key_fact(q, [c.text for c in listed], anchors, own)
         if not lead and q.unit == "元":  # a price is an amount of money or nothing (4821台 is no price)
             return Draft("", (), False, "no amount in 元")
+        if not lead and q.kind is qn.TIME and asks_day(q.text) and coarser_dates_only(best.text):
+            return Draft("", (), False, "a day asked, only a month or year stated")
         if not lead and q.unit and _only_rates(best.text):  # 多少学生 is no pass rate (通过率达94%)
             return Draft("", (), False, f"only rates, no amount in {q.unit}")
         if not lead:  # no key fact: the best sentence with what surrounds it carries the answer

@@ -136,10 +136,31 @@ def _date(q: qn.Question, text: str, anchors: tuple[str, ...]) -> str:
     """The date whose clause names most of what the question asks about
     (…1981年7月参加工作，1982年7月加入中国共产党 → 1982年7月 for 何时加入中国共产党)."""
     dates = [m for m in _DATE.finditer(text) if m.group(0) not in q.text]
+    if asks_day(q.text):  # 哪一天, 几月几号: a day, not a month or year
+        dates = [m for m in dates if "日" in m.group(0)]
     if not dates:
         return ""
     named = [_named(text, m, anchors) for m in dates]
-    return dates[named.index(max(named))].group(0)
+    best = dates[named.index(max(named))]
+    far = _DATE.match(text, best.end() + 1) if text[best.end() : best.end() + 1] in _RANGE_MARKS else None
+    if far and _END_ASKED.search(q.text):  # 报名时间到几月几号 of 11月20日至11月30日: the period's end
+        return far.group(0)
+    return best.group(0)
+
+
+_DAY_ASKED = re.compile(r"哪一?天|哪日|几月几[日号]|几号|具体日期")
+_END_ASKED = re.compile(r"到几|到哪|截止|截至|结束|为止")
+
+
+def asks_day(question: str) -> bool:
+    """The question asks for a day (截止时间是哪一天？), which a month or a year does not answer."""
+    return _DAY_ASKED.search(question) is not None
+
+
+def coarser_dates_only(text: str) -> bool:
+    """``text`` states dates, none of them a day (2020年, 12月): no answer to a question asking for a day."""
+    found = [m.group(0) for m in _DATE.finditer(text)]
+    return bool(found) and not any("日" in d for d in found)
 
 
 def extend_span(text: str, start: int, end: int) -> str:

@@ -162,3 +162,16 @@ def test_a_found_key_fact_is_quoted_with_its_one_sentence(segmenter: Segmenter) 
     draft = Extractor().answer(qn.parse("省工行线上挂失补办了多少张电子社保卡？", segmenter), cands)
     assert draft.lead == "358张" and [c.text for c in draft.sentences] == [best.removeprefix("如，")]
     assert text[draft.sentences[0].start : draft.sentences[0].end] == draft.sentences[0].text
+
+
+DAYS = [
+    # a day asked: the day the sentence states; the end of a period when the question asks until when
+    ("网上报名的时间到几月几号？", "网上报名时间为2013年11月20日至11月30日。", "11月30日"),
+    ("网上报名从哪一天开始？", "网上报名时间为2013年11月20日至11月30日。", "2013年11月20日"),
+    ("报名截止时间是哪一天？", "报名工作于2020年开展。", ""),  # a year is no day
+]
+
+
+@pytest.mark.parametrize(("question", "text", "lead"), DAYS, ids=[q for q, _, _ in DAYS])
+def test_day_asked(question: str, text: str, lead: str, segmenter: Segmenter) -> None:
+    assert key_fact(qn.parse(question, segmenter), [text]) == lead
