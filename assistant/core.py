@@ -232,7 +232,7 @@ class Assistant:
             log.error("extractive answer had unsupported numbers %s", problems)
             text, markers = cite.keyed("", cites)
         return Answer(question, text, grounded=True, mode=mode, citations=tuple(cites),
-                      trace=Trace(judged=draft.judged), markers=markers)  # fmt: skip
+                      trace=Trace(judged=draft.judged, rule=draft.reason), markers=markers)  # fmt: skip
 
     @staticmethod
     def _refusal(question: str, standalone: str, hits: Sequence[Hit], mode: Mode, reason: str) -> Answer:

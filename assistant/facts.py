@@ -21,7 +21,7 @@ from kb.dates import TimeAsked
 from kb.entities import named
 from kb.quantity import same_count, scaled, with_qualifier
 from kb.records import Fact, Hit
-from kb.segment import bigrams, normalize
+from kb.segment import aliases, bigrams, normalize
 from kb.settings import AnswerKnobs
 from kb.store import KnowledgeBase
 
@@ -80,7 +80,9 @@ class FactAnswerer:
         # a figure in running text is also its document's (招生计划30人 in …2016年音乐表演专业招生简章); a cell's
         # subject is its row's
         owner = _share(title, grams) if f.source_kind == "text" else 0.0
-        named_whole = f.subject and normalize(f.subject) in normalize(q.text)
+        named_whole = f.subject and (
+            normalize(f.subject) in normalize(q.text) or any(a in q.text for a in aliases().get(f.subject, ()))
+        )  # 工行 for 省工行
         subject = 1.0 if named_whole else max(_share(f.subject, grams), owner)
         score = metric + self.knobs.fact_w_subject * subject
         context = f"{f.subject} {f.caption} {f.header} {title} {f.metric}"

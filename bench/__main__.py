@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from bench import browser, scale
 from bench.embed import embed_bench
-from bench.facts import registry_bench
+from bench.facts import fact_answer_bench, registry_bench
 from bench.ingest import ingest_bench
 from bench.reader import reader_bench
 
@@ -152,6 +152,7 @@ def main() -> int:
     for backend, row in embed_bench(16 if args.quick else 32).items():
         results[f"embed {backend}"] = row
     results["fact registry (domainrag_dev)"] = registry_bench(eval_assistant("domainrag_dev").res.kb)
+    results["fact answers (fixture questions)"] = fact_answer_bench()
     if not args.quick:
         for name in ("cmrc2018_trial", "chinesesquad2_sample"):
             assistant = eval_assistant(name)
@@ -181,7 +182,8 @@ def main() -> int:
         "numbers and a copy marker; real vectors of the base chunks plus small noise); plot: `bench/latency.png`; "
         "fact_lookup_docs: the facts of the documents one question retrieved; fact_lookup_text: a substring filter",
         "- fact registry row (`bench/facts.py`): fact extraction over every stored document of domainrag_dev's "
-        "knowledge base (tables and dates), seconds per 1,000 of its chunks",
+        "knowledge base (tables and dates), seconds per 1,000 of its chunks; fact answers: the fixture question "
+        "table over corpus/ and tests/data/reports, answers a fact, several parts or a table row led, 5 rounds",
         "- embed rows (`bench/embed.py`): the same chunks through each backend; cosine against fp32 PyTorch; "
         "fraction_of_fp32_matmul_rate = achieved GFLOP/s / this machine's fp32 matrix-multiply GFLOP/s",
         "- naive langchain rows (`bench/naive.py`): RecursiveCharacterTextSplitter 500/50, langchain-chroma, the same "

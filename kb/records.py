@@ -189,6 +189,7 @@ class Trace:
     refusal: str = ""  # why the answer is a refusal ("" when it is not)
     model: str = ""  # the language model that took part, in words ("" for the rules alone)
     judged: float | None = None  # the model's probability that its sentence answers the question (reader mode)
+    rule: str = ""  # what led a grounded answer: "fact", "parts", "table position", else "" (the sentences)
 
 
 @dataclass(frozen=True)
