@@ -123,8 +123,9 @@ class FactAnswerer:
         cands = [first, *(self._candidate(s) for s in chosen[1:])]
         if any(c is None for c in cands):
             return None
-        said = [_said(lead_fact.fact)]
-        said += [f"；{w}" + "、".join(_said(s.fact) for s in g) for w, g in zip(_GROUP_WORDS, groups, strict=True) if g]
+        said = [_said(lead_fact.fact)]  # the lead is dated whenever any figure is; else no date is said at all
+        said += [f"；{w}" + "、".join(_said(s.fact, True) for s in g) for w, g in zip(_GROUP_WORDS, groups, strict=True)
+                 if g]  # fmt: skip
         lead = "".join(said)
         return Draft(lead, tuple(c for c in cands if c is not None), True, reason="fact")
 
@@ -230,8 +231,9 @@ def _amount(f: Fact) -> float | None:
     return round(scaled(f.value, f.unit), 6) if f.value is not None else None
 
 
-def _said(f: Fact) -> str:
-    """A figure as the answer states it: 4821台（截至2020年9月3日）, 652（文史/历史类最低 · 法学）."""
+def _said(f: Fact, beside_dated: bool = False) -> str:
+    """A figure as the answer states it: 4821台（截至2020年9月3日）, 652（文史/历史类最低 · 法学）; one of no known
+    date said beside dated ones as 超过100万张（日期不详）."""
     if f.source_kind == "cell":
         if f.as_of_text and f.as_of_text in f.header:  # a column of dated figures: 5120台（2020年末）
             unit = f.unit if f.value is not None and not f.text.endswith(f.unit) else ""
@@ -243,4 +245,4 @@ def _said(f: Fact) -> str:
     text = with_qualifier(f.text, f.qualifier)
     if when:
         return f"{text}（截至{when}）"
-    return text if f.as_of else f"{text}（日期不详）"
+    return f"{text}（日期不详）" if beside_dated and not f.as_of else text

@@ -52,6 +52,7 @@ _PEOPLE = re.compile(r"多少(?:名|位|个)?(?:学生|员工|教师|老师|职�
 _ORG_NAME = re.compile(r"[\u4e00-\u9fff]{2,8}?(?:银行|农商行|农商银行|信用社|证券|保险公司)")
 # A school of a university (经济学院, 艺术学院) or a school (富平中学): evidence about others does not answer for it.
 _SCHOOL = re.compile(r"学院|研究院|中学|小学")
+_STAGE = re.compile(r"就读|毕业|时|期间|阶段|学历|就学|入学|读")
 _ORDINAL_CUT = re.compile(r".*第[一二三四五六七八九十\d]+[个所名位家]?")
 _SCHOOL_CUT = re.compile(r".*(?:大学|人大|[的在是和与了及对为从把被由等、，,\s])")
 
@@ -99,8 +100,8 @@ def _school(text: str, at: int) -> str:
     name = _ORDINAL_CUT.sub("", name)  # 第二所推荐资格中学 names no school
     if not name or NOT_A_NAME.search(name) or not all("\u4e00" <= ch <= "\u9fff" for ch in name):
         return ""
-    if text.startswith(("中学", "小学"), at) and PLACE.fullmatch(name):
-        return ""  # 山西中学 in …的山西中学中: the province's schools, not one named
+    if text.startswith(("中学", "小学"), at) and (PLACE.fullmatch(name) or _STAGE.match(text, at + 2)):
+        return ""  # 山西中学 in …的山西中学中: the province's schools; 渠成小学就读于: his primary school years
     return name + text[at : at + (3 if text.startswith("研究院", at) else 2)]
 
 
