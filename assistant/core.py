@@ -21,6 +21,7 @@ from assistant import question as qn
 from assistant.extract import Candidate, Draft, Extractor, quoted_span
 from assistant.facts import FactAnswerer
 from assistant.retrieve import NO_FILTERS, Filters, Retriever
+from assistant.when import in_time, without_time_words
 from kb import dates
 from kb.errors import EndpointError, PilotQAError
 from kb.records import Answer, Citation, Hit, Mode, Progress, Trace
@@ -260,16 +261,6 @@ class Assistant:
                      markers=cite.model_markers(text, used))  # fmt: skip
 
 
-def without_time_words(q: qn.Question, asked: dates.TimeAsked | None) -> qn.Question:
-    """The question with the words of the time it is bound to (2014年时，中国人民大学校长是谁？) neither required
-    of its evidence nor held against it when it is weighed for a refusal: that time chooses the evidence by date
-    (``in_time``). Its terms still rank a sentence that states the time first."""
-    if asked is None:
-        return q
-    return replace(q, entities=tuple(e for e in q.entities if e not in asked.text),
-                   given=tuple(t for t in q.terms if t in asked.text))  # fmt: skip
-
-
 def evidence_first(rules: Draft, cands: Sequence[Candidate]) -> list[Candidate]:
     """What a language model reads: the rows and sentences of the figures, table rows or parts the rules matched
     first (the registry's facts are its evidence too), then the ranked sentences not among them."""
@@ -278,16 +269,6 @@ def evidence_first(rules: Draft, cands: Sequence[Candidate]) -> list[Candidate]:
     first = list(rules.sentences)
     seen = {(c.hit.chunk.doc_id, c.start) for c in first}
     return first + [c for c in cands if (c.hit.chunk.doc_id, c.start) not in seen]
-
-
-def in_time(hits: Sequence[Hit], asked: dates.TimeAsked) -> list[Hit]:
-    """The hits dated in the time asked (their document's date, or a date their text states, in range), in
-    retrieval order."""
-
-    return [
-        h for h in hits
-        if asked.covers(h.date) or asked.stated_in(f"{h.chunk.caption} {h.chunk.header} {h.chunk.text}", h.date)
-    ]  # fmt: skip
 
 
 def _traced(answer: Answer, hits: list[Hit], timings: dict[str, float], started: float) -> Answer:
