@@ -38,6 +38,15 @@ class Found:
         path = Path(source)
         return any(path == root or path.is_relative_to(root) for root in self.roots)
 
+    @cached_property
+    def empty(self) -> tuple[Path, ...]:
+        """Named folders with no supported file in them (an unmounted drive's mount point, a folder emptied by
+        mistake): a prune removes nothing from these."""
+        return tuple(r for r in self.roots if r.is_dir() and not any(Path(f).is_relative_to(r) for f in self.files))
+
+    def in_empty(self, source: str) -> bool:
+        return any(Path(source).is_relative_to(root) for root in self.empty)
+
 
 def discover(paths: Iterable[Path]) -> Found:
     """The files under ``paths``, each once; a path that cannot be resolved or does not exist is a failure."""

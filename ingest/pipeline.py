@@ -265,9 +265,19 @@ class Ingestor:
             if run.found.covers(info.source)
             and (not Path(info.source).exists() or (info.source in run.intact and info.doc_id not in run.claimed))
         ]  # fmt: skip
+        kept = [g for g in gone if run.found.in_empty(g.source)]  # an empty named folder: unmounted? keep them
+        gone = [g for g in gone if g not in kept]
         if gone:
             self.kb.delete_documents([g.doc_id for g in gone])
-        return [Result(g.source, Status.REMOVED, g.doc_id, g.title, record=g.record) for g in gone]
+        held = [Result(str(root), Status.FAILED, message=EMPTY_FOLDER.format(n=n)) for root in run.found.empty
+                for n in [sum(Path(k.source).is_relative_to(root) for k in kept)] if n]  # fmt: skip
+        return [Result(g.source, Status.REMOVED, g.doc_id, g.title, record=g.record) for g in gone] + held
+
+
+EMPTY_FOLDER = (
+    "文件夹里没有可导入的文件（未挂载或已清空？）：其中已入库的 {n} 篇文档保留，未移除；"
+    "确需移除，请在界面的“文档”页删除"
+)
 
 
 def _same_file(a: str, b: str) -> bool:

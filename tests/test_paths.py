@@ -65,6 +65,25 @@ def test_prune_removes_only_under_the_paths_named(tmp_path: Path, ingestor: Inge
     assert ingestor.kb.check() == []
 
 
+def test_prune_keeps_what_an_empty_named_folder_held(tmp_path: Path, ingestor: Ingestor) -> None:
+    """A named folder with no file in it (an unmounted drive's mount point) is no reason to remove its documents:
+    they stay, and one line says why; a folder that still holds files is pruned as usual."""
+    drive = tmp_path / "mnt"
+    drive.mkdir()
+    for i in range(2):
+        (drive / f"{i}.txt").write_text(f"文件{i}：齐鲁银行签约用户{i}万户。", "utf-8")
+    ingestor.run([drive])
+    for f in drive.iterdir():
+        f.unlink()
+    pruned = ingestor.run([drive], prune=True)
+    assert pruned.count(Status.REMOVED) == 0 and len(ingestor.kb.documents()) == 2
+    (line,) = [r for r in pruned.results if r.status is Status.FAILED]
+    assert line.source == str(drive.resolve()) and "2 篇文档保留" in line.message
+    (drive / "0.txt").write_text("文件0：齐鲁银行签约用户0万户。", "utf-8")
+    again = ingestor.run([drive], prune=True)
+    assert again.count(Status.REMOVED) == 1 and len(ingestor.kb.documents()) == 1
+
+
 def test_a_moved_file_keeps_its_id_and_citations(tmp_path: Path, ingestor: Ingestor) -> None:
     before = tmp_path / "reports"
     shutil.copytree(CORPUS, before)
