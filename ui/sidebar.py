@@ -18,6 +18,7 @@ from ingest import uploads
 from ingest.loaders import Limits
 from ingest.pipeline import Ingestor, Status, Summary
 from kb import store
+from kb.lock import writer
 from ui import state
 from ui.text import md_escape
 
@@ -72,7 +73,15 @@ def upload(assistant: Assistant) -> None:
         bar.progress(done / max(total, 1), text=f"正在导入 {Path(name).name}" if name else "完成")
 
     res = assistant.res
-    summary = Ingestor(res.kb, res.embedder, s.chunk_chars, s.max_file_mb, Limits.of(s)).run(paths, progress=progress)
+
+    # another process writing this knowledge base (an ingest): say so while waiting for it, then import
+    def waiting(message: str) -> None:
+        bar.progress(0.0, text=message)
+
+    with writer(s, res.kb.name, on_wait=waiting):
+        summary = Ingestor(res.kb, res.embedder, s.chunk_chars, s.max_file_mb, Limits.of(s)).run(
+            paths, progress=progress
+        )
     st.session_state[RESULTS] = result_lines(summary)
     st.session_state[UPLOADER] = st.session_state.get(UPLOADER, 0) + 1  # a fresh, empty uploader
     st.rerun()  # the counts above and the document list now include what was imported
