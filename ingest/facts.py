@@ -212,13 +212,28 @@ def _subject(sentence: str, at: int, names: list[Named], heading: str, previous:
     heading or the document's title."""
     before = [n for n in names if n.end <= at]
     if before:
-        return before[-1].name
+        return _listed(sentence, before) or before[-1].name
     refer = _REFERS.search(sentence, 0, at)
     if refer:
         return previous if "项目" in refer.group(0) and previous else heading or previous or title
     if names:
         return names[0].name
     return heading or title
+
+
+def _listed(sentence: str, before: list[Named]) -> str:
+    """The whole list when the nearest name closes one (省工行、农行、中行等5家银行: the five together, not 中行),
+    else ""."""
+    last = before[-1]
+    if not _LIST_END.match(sentence, last.end):
+        return ""
+    first = len(before) - 1
+    while first > 0 and sentence[before[first - 1].end : before[first].start] in ("、", "和", "及", "与"):
+        first -= 1
+    return sentence[before[first].start : last.end] if first < len(before) - 1 else ""
+
+
+_LIST_END = re.compile(r"等")
 
 
 def _as_of(when: list[dates.DateMention], at: int) -> dates.DateMention | None:

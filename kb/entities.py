@@ -22,6 +22,7 @@ ORG = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,10}?(?:银行|农商行|农商银行|
 PROJECT = re.compile(r"[\u4e00-\u9fffA-Za-z“”\"]{4,24}?项目(?!组)")
 # what makes a would-be name a question word or a reference (哪家银行, 该行), not a name
 NOT_A_NAME = re.compile(r"[哪几些各该这那其每多]|什么")
+_NOT_A_START = "与和及、由在对向从被把将为的"  # joining words and prepositions, never a name's first character
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,12 @@ class Named:
     kind: str  # "place", "org" or "project"
 
 
+def _trimmed(name: str, start: int, kind: str) -> Named:
+    """A name without the joining word or preposition the pattern took in front of it (与齐鲁银行 → 齐鲁银行)."""
+    cut = len(name) - len(name.lstrip(_NOT_A_START))
+    return Named(name[cut:], start + cut, start + len(name), kind)
+
+
 def named(text: str) -> list[Named]:
     """The places, institutions and projects ``text`` names, in text order (overlaps: the longest wins)."""
     found: list[Named] = [Named(m.group(0), m.start(), m.end(), "place") for m in PLACE.finditer(text)]
@@ -42,7 +49,7 @@ def named(text: str) -> list[Named]:
         while at >= 0:
             found.append(Named(name, at, at + len(name), "org"))
             at = text.find(name, at + len(name))
-    found += [Named(m.group(0), m.start(), m.end(), "org") for m in ORG.finditer(text)]
+    found += [_trimmed(m.group(0), m.start(), "org") for m in ORG.finditer(text)]
     found += [Named(m.group(0), m.start(), m.end(), "project") for m in PROJECT.finditer(text)]
     found = [n for n in found if not NOT_A_NAME.search(n.name)]
     kept: list[Named] = []

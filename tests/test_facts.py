@@ -19,6 +19,7 @@ from ingest.pipeline import Ingestor, to_document
 from ingest.tables import mark_rows, pipe_cells
 from kb import dates
 from kb.catalog import FactQuery
+from kb.entities import named
 from kb.records import Block, Document
 from kb.segment import Segmenter
 from kb.store import KnowledgeBase
@@ -107,6 +108,8 @@ def test_facts_of_the_shipped_report() -> None:
     facts = extract(doc)
     said = {(f.subject, f.text) for f in facts}
     assert ("山东省", "33个") in said and ("青岛市", "9项") in said
+    # a list closed by 等 is the subject as a whole, not its last name
+    assert ("省工行、农行、中行、建行、邮储银行、农联社", "6家") in said
     assert any(f.text == "7项" and "金融+民生" in f.subject for f in facts)
     terminals = next(f for f in facts if f.text == "4821台")
     assert (terminals.as_of, terminals.as_of_text, terminals.unit) == ("2020-09-03", "截至2020年9月3日", "台")
@@ -115,6 +118,12 @@ def test_facts_of_the_shipped_report() -> None:
     for f in facts:  # every fact points into the stored text
         assert f.start <= f.value_start < f.value_end <= f.end
         assert doc.text[f.value_start : f.value_end] == f.text
+
+
+def test_names_do_not_take_the_word_before_them() -> None:
+    assert [n.name for n in named("青岛农商行与齐鲁银行分别上线3个项目，由恒丰银行牵头。")] == [
+        "青岛农商行", "齐鲁银行", "恒丰银行",
+    ]  # fmt: skip
 
 
 def test_table_facts_read_row_and_column_headers() -> None:
