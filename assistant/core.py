@@ -228,7 +228,7 @@ class Assistant:
         cites = [cite.citation(i, hit, a, b) for i, (hit, a, b) in enumerate(spans, start=1)]
         lead = draft.lead
         text, markers = cite.keyed(f"{lead}。" if lead and lead != cites[0].quote else "", cites)
-        problems = cite.number_problems(text, cites)
+        problems = cite.number_problems(parts.checked_text(text), cites)
         if problems:  # cannot happen by construction; never show an unsupported number
             log.error("extractive answer had unsupported numbers %s", problems)
             text, markers = cite.keyed("", cites)

@@ -81,7 +81,7 @@ class FactAnswerer:
         # subject is its row's
         owner = _share(title, grams) if f.source_kind == "text" else 0.0
         named_whole = f.subject and (
-            normalize(f.subject) in normalize(q.text) or any(a in q.text for a in aliases().get(f.subject, ()))
+            normalize(f.subject) in normalize(q.text) or any(a in q.terms for a in aliases().get(f.subject, ()))
         )  # 工行 for 省工行
         subject = 1.0 if named_whole else max(_share(f.subject, grams), owner)
         score = metric + self.knobs.fact_w_subject * subject
@@ -189,7 +189,7 @@ def _same_series(a: Fact, b: Fact) -> bool:
     return normalize(bare(a.metric)) == normalize(bare(b.metric))
 
 
-_GROUP_WORDS = ("同期另一出处为", "此前为", "另有")  # before the same day's, the older and the undated figures
+_GROUP_WORDS = ("同期另一出处为", "此前为", "另一出处为")  # before the same day's, the older and the undated figures
 
 
 def _older(lead: Scored, dated: list[Scored]) -> list[Scored]:
@@ -205,9 +205,11 @@ def _same_day(lead: Scored, dated: list[Scored]) -> list[Scored]:
 
 
 def _same_metric(a: Fact, b: Fact) -> bool:
-    """Two reports count the same thing (刷脸付受理终端 and 刷脸付受理终端（台）), not a total and its parts."""
+    """Two reports count the same thing at a date each states (刷脸付受理终端 and 刷脸付受理终端（台）, both
+    截至2021年末): not a total and a part of it (试点项目, 省级试点项目), nor two figures dated only by their
+    documents."""
     x, y = normalize(bare(a.metric)), normalize(bare(b.metric))
-    return bool(x and y) and (x in y or y in x)
+    return bool(x) and x == y and bool(a.as_of_text) and bool(b.as_of_text)
 
 
 def _undated(lead: Scored, dated: list[Scored]) -> list[Scored]:

@@ -16,8 +16,9 @@ from kb.quantity import Quantity, counted_in, quantities, unit_end
 from kb.segment import normalize
 
 _DATE = re.compile(
-    r"(?:(?:19|20)\d{2}年(?:（[^）]{1,8}）)?)?\d{1,2}月(?:\d{1,2}日|[上中下]旬|末|底|初)?|(?:19|20)\d{2}年(?:[上下]半年|末|底|初)?"
+    r"(?:(?:19|20)\d{2}年(?:（[^）]{1,8}）)?)?\d{1,2}月(?:\d{1,2}[日号]|[上中下]旬|末|底|初)?|(?:19|20)\d{2}年(?:[上下]半年|末|底|初)?"
 )
+_DAY_END = re.compile(r"\d{1,2}[日号]")  # a period's far end within its month (11月20日至30日)
 _ORG = re.compile(r"[\u4e00-\u9fff]{1,10}?(?:银行|农商行|农联社|分行|支行|公司|集团|部门|委员会|厅|局|署|中心)")
 ENUM = re.compile(r"(?:[\u4e00-\u9fffA-Za-z0-9]{1,14}、)+[\u4e00-\u9fffA-Za-z0-9]{1,14}?(?=等|和|及|与|[,，。；]|$)")
 _PERSON = re.compile(r"(?:行长|副行长|主任|局长|厅长|董事长|总经理|书记|主席|部长|教授|院长)([\u4e00-\u9fff]{2,3})")
@@ -137,15 +138,29 @@ def _date(q: qn.Question, text: str, anchors: tuple[str, ...]) -> str:
     (…1981年7月参加工作，1982年7月加入中国共产党 → 1982年7月 for 何时加入中国共产党)."""
     dates = [m for m in _DATE.finditer(text) if m.group(0) not in q.text]
     if asks_day(q.text):  # 哪一天, 几月几号: a day, not a month or year
-        dates = [m for m in dates if "日" in m.group(0)]
+        dates = [m for m in dates if re.search("[日号]", m.group(0))]
     if not dates:
         return ""
     named = [_named(text, m, anchors) for m in dates]
     best = dates[named.index(max(named))]
-    far = _DATE.match(text, best.end() + 1) if text[best.end() : best.end() + 1] in _RANGE_MARKS else None
-    if far and _END_ASKED.search(q.text):  # 报名时间到几月几号 of 11月20日至11月30日: the period's end
-        return far.group(0)
+    if _END_ASKED.search(q.text):  # 报名时间到几月几号 of 11月20日至11月30日: the period's end
+        return _period_end(text, best, asks_day(q.text)) or best.group(0)
     return best.group(0)
+
+
+def _period_end(text: str, start: re.Match[str], day: bool) -> str:
+    """The far end of the period ``start`` opens (11月20日至11月30日 → 11月30日; 11月20日至30日 → 11月30日), or ""
+    (none, or not a day where a day is asked)."""
+    if text[start.end() : start.end() + 1] not in _RANGE_MARKS:
+        return ""
+    far = _DATE.match(text, start.end() + 1)
+    if far is not None:
+        end = far.group(0)
+    else:
+        bare = _DAY_END.match(text, start.end() + 1)
+        month = re.search(r"\d{1,2}月", start.group(0))
+        end = month.group(0) + bare.group(0) if bare and month else ""
+    return end if end and (not day or re.search("[日号]", end)) else ""
 
 
 _DAY_ASKED = re.compile(r"哪一?天|哪日|几月几[日号]|几号|具体日期")
@@ -160,7 +175,7 @@ def asks_day(question: str) -> bool:
 def coarser_dates_only(text: str) -> bool:
     """``text`` states dates, none of them a day (2020年, 12月): no answer to a question asking for a day."""
     found = [m.group(0) for m in _DATE.finditer(text)]
-    return bool(found) and not any("日" in d for d in found)
+    return bool(found) and not any(re.search("[日号]", d) for d in found)
 
 
 def extend_span(text: str, start: int, end: int) -> str:
@@ -220,4 +235,4 @@ def _nearest_after_anchor(q: qn.Question, text: str, found: list[Quantity]) -> Q
 
 
 _RANGE = re.compile(r"(?:至|到|~|～|－|-)\d[\d,.]*")  # the far end of a range (…至2,800米)
-_RANGE_MARKS = ("至", "到", "~", "～", "－", "-")
+_RANGE_MARKS = ("至", "到", "~", "～", "－", "-", "—", "–")

@@ -19,7 +19,8 @@ from kb.entities import named
 
 _JOIN = re.compile(r"\s*(?:以及|和|与|及|跟|同|、|，|,)\s*")
 _EACH = re.compile(r"分别|各自|各")
-_TOGETHER = re.compile(r"之间|关系|区别|差距|差别|相比|比较|一共|合计|总共|共计|加起来|哪个(?:更|多|少)")
+_TOGETHER = re.compile(r"之间|关系|区别|差距|差别|相比|比较|一共|合计|总共|共计|共有|两地|加起来|哪个(?:更|多|少)")
+_EACH_WORD = re.compile(r"分别|各自|各(?=[有是为])")  # the word that asks of each (各有, 各是; not 各区, 各类)
 _CLAUSE_START = re.compile(r".*[，,；;：:？?。]")
 MAX_PARTS = 5
 MAX_PHRASE = 16  # a joined phrase longer than this is a clause, not a subject (…在学术发展和实际应用中…)
@@ -49,7 +50,7 @@ def split(question: str) -> list[Part]:
     if run is None:
         return []
     start, end, names = run
-    rest = _EACH.sub("", question[end:], count=1)
+    rest = _EACH_WORD.sub("", question[end:], count=1)
     return [Part(name, question[:start] + name + rest) for name in names]
 
 
@@ -83,8 +84,8 @@ def _phrases_before_each(text: str) -> tuple[int, int, list[str]] | None:
         return None
     if any(_NOT_A_SUBJECT.search(p) for p in pieces):
         return None
-    # 甲和乙的牵头机构分别是: what follows the last 的 is asked of every part
-    shared = pieces[-1].rfind("的")
+    # 甲和乙的牵头机构分别是: what follows the last 的 is asked of every part (when no other piece has its own 的)
+    shared = pieces[-1].rfind("的") if not any("的" in p for p in pieces[:-1]) else -1
     end = m.start() - (len(pieces[-1]) - shared if shared > 0 else 0)
     pieces[-1] = pieces[-1][:shared] if shared > 0 else pieces[-1]
     return start, end, pieces
@@ -104,3 +105,12 @@ def join(parts: Sequence[Part], drafts: Sequence[Draft]) -> Draft | None:
         leads.append(said if part.name in said else f"{part.name}：{said}")
         sentences += [c for c in draft.sentences if c not in sentences]
     return Draft("；".join(leads), tuple(sentences), True, reason="parts")
+
+
+def checked_text(text: str) -> str:
+    """An answer's text with the parts it says are not found left out (2019年末：资料中没有找到): their labels repeat
+    the question, they state no figure, so the number check does not read them."""
+    return _MISSING.sub("", text)
+
+
+_MISSING = re.compile(rf"[^；。]*：{NOT_FOUND}")

@@ -52,8 +52,8 @@ _PEOPLE = re.compile(r"多少(?:名|位|个)?(?:学生|员工|教师|老师|职�
 _ORG_NAME = re.compile(r"[\u4e00-\u9fff]{2,8}?(?:银行|农商行|农商银行|信用社|证券|保险公司)")
 # A school of a university (经济学院, 艺术学院) or a school (富平中学): evidence about others does not answer for it.
 _SCHOOL = re.compile(r"学院|研究院|中学|小学")
-_STAGE = re.compile(r"就读|毕业|时|期间|阶段|学历|就学|入学|读")
-_ORDINAL_CUT = re.compile(r".*第[一二三四五六七八九十\d]+[个所名位家]?")
+_STAGE = re.compile(r"就读|时期|时|期间|阶段")  # 渠成小学就读于: a person's school years
+_ORDINAL_CUT = re.compile(r".*第[一二三四五六七八九十\d]+[个所名位家]")  # 第二所…中学; 第一中学 is a name
 _SCHOOL_CUT = re.compile(r".*(?:大学|人大|[的在是和与了及对为从把被由等、，,\s])")
 
 
@@ -109,7 +109,7 @@ def parse(text: str, segmenter: Segmenter) -> Question:
     """The question with everything the answer steps read, segmented once."""
     m = _UNIT.search(text)
     unit = m.group(2) if m else ("元" if "多少钱" in text else "")  # a price is counted in 元, not in 台
-    if not unit and _PEOPLE.search(text):  # 多少学生: a head count (359人, 30名), not a pass rate
+    if _PEOPLE.search(text):  # 多少(个)学生: a head count (359人, 30名), not a pass rate
         unit = "人"
     terms = tuple(segmenter.query_terms(text))
     return Question(text=text, kind=classify(text), unit=unit, entities=entities(text), terms=terms)

@@ -17,15 +17,20 @@ from assistant import question as qn
 from assistant.extract import Candidate, Draft
 from kb.quantity import chinese_to_int
 from kb.records import Document, Hit, Table
-from kb.segment import bigrams
+from kb.segment import QUESTION_WORDS, bigrams
 from kb.store import KnowledgeBase
 
-_ORDINAL = re.compile(r"第([一二三四五六七八九十\d]{1,3})(?=[个所名位家项条行])|(首个|首家|首位)")
+_ORDINAL = re.compile(r"第([一二三四五六七八九十\d]{1,3})(?=[个所名位家行])|(首个|首家|首位)")  # not 第三条, 第一项措施
 _WHOLE_LIST = re.compile(
     r"(?:名单|列表|一览)\S{0,6}(?:包括|包含|有)(?:哪些|什么)|(?:有|包括)哪些\S{0,8}(?:被列出|入选|在列)"
 )
 _ROW_NUMBER = re.compile(r"^(?:序号|编号|序|No\.?|#)$", re.I)
 MAX_LISTED = 12  # a table of more body rows than this is not listed whole in an answer
+# the question's content bigrams a table's caption (with its document's title) must share: the table is the one asked
+# about (湖南名单 … 推荐资格中学 share 6 or more with 2014年“圆梦计划”推荐资格中学名单(湖南)), not any table retrieved
+MIN_SHARED = 3
+_NOT_CONTENT = {g for w in (*QUESTION_WORDS, "第一", "第二", "第三", "排在", "列为") for g in bigrams(w)}
+_NOT_A_ROW = (qn.TIME, qn.QUANTITY, qn.REASON, qn.YESNO)  # 首个试点项目何时启动: a date, not a row's name
 
 
 def ordinal(question: str) -> int | None:
@@ -45,7 +50,7 @@ def answer(kb: KnowledgeBase, q: qn.Question, hits: Sequence[Hit]) -> Draft | No
     question asks neither or no retrieved table's caption names what it names."""
     n = ordinal(q.text)
     listing = n is None and _WHOLE_LIST.search(q.text) is not None
-    if n is None and not listing:
+    if (n is None and not listing) or q.kind in _NOT_A_ROW:
         return None
     found = _table(kb, q, hits)
     if found is None:
@@ -72,7 +77,7 @@ def answer(kb: KnowledgeBase, q: qn.Question, hits: Sequence[Hit]) -> Draft | No
 def _table(kb: KnowledgeBase, q: qn.Question, hits: Sequence[Hit]) -> tuple[Document, Table, Hit] | None:
     """The table of a retrieved document whose caption (with its document's title) names every place, institution
     and year the question names, sharing the most words with it."""
-    grams = set(bigrams(q.text))
+    grams = set(bigrams(q.text)) - _NOT_CONTENT
     best: tuple[float, Document, Table, Hit] | None = None
     of_doc = {h.chunk.doc_id: h for h in reversed(hits)}  # each retrieved document's best hit
     for doc_id, hit in of_doc.items():
@@ -81,8 +86,9 @@ def _table(kb: KnowledgeBase, q: qn.Question, hits: Sequence[Hit]) -> tuple[Docu
             context = f"{table.caption} {hit.title}"
             if any(not qn.mentions(e, context) for e in q.entities):
                 continue
-            score = len(grams & set(bigrams(context))) / (len(grams) or 1)
-            if doc is not None and (best is None or score > best[0]):
+            shared = len(grams & set(bigrams(context)))
+            score = shared / (len(grams) or 1)
+            if doc is not None and shared >= MIN_SHARED and (best is None or score > best[0]):
                 best = (score, doc, table, hit)
     return best[1:] if best else None
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from kb import dates
 from kb.entities import Named, named
-from kb.quantity import MEASURE_WORDS, Quantity, qualifier, quantities, unit_end
+from kb.quantity import COUNTERS, Quantity, qualifier, quantities, unit_end
 from kb.records import Document, Fact, Table
 from kb.segment import sentence_spans
 
@@ -180,7 +180,7 @@ def _metric(sentence: str, q: Quantity, stop: int) -> str:
     """What the figure counts: the noun right after a measure word (33个项目 → 项目), else the words before the
     figure in its clause, without the subject's verbs (签约用户数量已达10.29万户 → 签约用户数量)."""
     unit = sentence[q.end : stop]
-    if unit and unit[-1] in MEASURE_WORDS:
+    if unit and unit[-1] in COUNTERS:
         after = _NOUN_AFTER.match(sentence, stop)
         noun = _NOUN_END.split(after.group(0))[0] if after else ""
         if noun and not noun.startswith(("以", "左右")):

@@ -40,9 +40,9 @@ class Found:
 
     @cached_property
     def empty(self) -> tuple[Path, ...]:
-        """Named folders with no supported file in them (an unmounted drive's mount point, a folder emptied by
-        mistake): a prune removes nothing from these."""
-        return tuple(r for r in self.roots if r.is_dir() and not any(Path(f).is_relative_to(r) for f in self.files))
+        """Named folders with nothing at all in them (an unmounted drive's mount point): a prune removes nothing
+        from these. A folder that still holds anything (only its files were deleted) is pruned as usual."""
+        return tuple(r for r in self.roots if r.is_dir() and not any(r.iterdir()))
 
     def in_empty(self, source: str) -> bool:
         return any(Path(source).is_relative_to(root) for root in self.empty)

@@ -274,10 +274,7 @@ class Ingestor:
         return [Result(g.source, Status.REMOVED, g.doc_id, g.title, record=g.record) for g in gone] + held
 
 
-EMPTY_FOLDER = (
-    "文件夹里没有可导入的文件（未挂载或已清空？）：其中已入库的 {n} 篇文档保留，未移除；"
-    "确需移除，请在界面的“文档”页删除"
-)
+EMPTY_FOLDER = "文件夹是空的（未挂载？）：其中已入库的 {n} 篇文档保留，未移除；确需移除，请在界面的“文档”页删除"
 
 
 def _same_file(a: str, b: str) -> bool:

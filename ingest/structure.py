@@ -8,6 +8,7 @@ own: sentence splitting (``kb.segment``) or chunk packing (``ingest.chunk``).
 
 from __future__ import annotations
 
+import datetime
 import re
 
 from ingest.tables import TableBuilder
@@ -29,6 +30,7 @@ _SENTENCE_END = re.compile(r"[。！？!?；;：:]$")
 _DATE = re.compile(
     r"((?:19|20)\d{2})\s*[-/年.]\s*(\d{1,2})\s*[-/月.]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?"
 )
+_PLANNED = re.compile(r"规划|计划|目标|展望|纲要|方案")
 _COMPACT_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(?!\d)")
 MAX_HEADING = 40
 
@@ -109,8 +111,10 @@ def find_date(blocks: list[Block], title: str = "", file_name: str = "") -> str 
     m = _DATE.search(file_name) or _COMPACT_DATE.search(file_name)
     if m and normalize_date("-".join(m.groups())):
         return normalize_date("-".join(m.groups()))
+    if _PLANNED.search(title):  # 2021—2025年规划, 2022年工作计划: the years planned for, not the document's
+        return None
     said = dates.mentions(title)
-    return said[-1].iso if said else None
+    return said[0].iso if said and said[0].iso <= datetime.date.today().isoformat() else None
 
 
 def normalize_date(raw: str) -> str | None:

@@ -27,6 +27,9 @@ UNITS = "台张户人笔元项家条份个件次亿元万元所名批类"
 # the measure words that count things (33个项目, 9项, 4821台, 30名): the one list question analysis, the extractor,
 # the reader, the starter questions and the registry read
 MEASURE_WORDS = "个项家所位名件条份座批类只台张户笔次人"
+# the measure words whose noun follows them and names what is counted (33个项目, 4821台终端); not 人 (120人参与试点:
+# what follows is what they did)
+COUNTERS = "个项家所位名件条份座批类台张户笔次"
 # units of measure a question may ask a figure in (多少公里, 几岁), longest first, as a regex alternative
 MEASURES = "平方公里|平方米|公里|公分|厘米|毫米|公尺|公顷|公斤|千克|米|克|吨|岁"
 

@@ -129,7 +129,8 @@ class KnowledgeBase:
     def _writing(self) -> Iterator[None]:
         """Hold the knowledge base for writing (waiting for another writer, ``kb.lock``); on first taking it,
         finish a dead writer's interrupted work and catch up with what others wrote since this object read."""
-        with self._write_lock, lock.writer(self.settings, self.name):
+        # the file lock first, as every holder takes it (an upload holds it around its whole import)
+        with lock.writer(self.settings, self.name), self._write_lock:
             if not self._writing_depth:
                 self.recover()
                 if self._catalog.generation != self._generation:

@@ -22,6 +22,9 @@ SPLITS = [
     ("山东省和青岛市一共有多少个试点项目？", []),
     ("济南市和青岛市的试点有什么特点？", []),
     ("经济学和经济统计学在学术发展和实际应用中各自扮演什么角色？", []),
+    ("济南市和青岛市共有多少个试点项目？", []),  # a total
+    ("济南市和青岛市各区有多少个试点项目？", ["济南市各区有多少个试点项目？", "青岛市各区有多少个试点项目？"]),
+    ("济南市的项目和青岛市的项目分别有多少个？", ["济南市的项目有多少个？", "青岛市的项目有多少个？"]),
 ]  # fmt: skip
 
 
@@ -35,3 +38,9 @@ def test_join_says_which_part_is_missing() -> None:
     joined = parts.join(split, [Draft("12个", (), True), Draft("", (), False, "no evidence")])
     assert joined is not None and joined.lead == "青岛市：12个；广东省：资料中没有找到"
     assert parts.join(split, [Draft("", (), False), Draft("", (), False)]) is None
+
+
+def test_a_missing_date_part_keeps_its_label_past_the_number_check() -> None:
+    """2019年末：资料中没有找到 repeats the question's year; it is no figure the quotes must hold."""
+    text = "2019年末：资料中没有找到；5120台（2020年末）。刷脸付受理终端（台） | 5120 | 9120"
+    assert parts.checked_text(text) == "；5120台（2020年末）。刷脸付受理终端（台） | 5120 | 9120"

@@ -14,6 +14,8 @@ ORDINALS = [
     ("福建省的第一个中学名称是什么?", 1),
     ("第二批试点有多少个项目？", None),  # 第二批 names a batch, not a row
     ("山东省有多少个试点项目？", None),
+    ("《管理办法》第三条规定了什么？", None),  # an article, not a row
+    ("第一项措施是什么？", None),
 ]
 
 

@@ -100,6 +100,8 @@ DATES = [
     (["正文。"], "山东省金融科技应用试点2021年度报告", "annual.html", "2021-12-31"),
     (["正文。"], "威海市金融科技应用试点简报", "weihai-pilots-brief.txt", None),
     (["正文。"], "某报告", "scan-20219999.pdf", None),  # not a date
+    (["正文。"], "金融科技发展规划（2021—2025年）", "plan.docx", None),  # years planned for
+    (["正文。"], "2021年和2022年试点情况对比", "compare.txt", "2021-12-31"),  # the first year the title names
 ]
 
 
