@@ -37,6 +37,10 @@ _NOTICE = re.compile(
     r"all rights reserved",
     re.I,
 )
+# ... and what makes a piece that names one a notice: it speaks of copying, rights or removal (未经授权，不得转载),
+# where content that names the words speaks of something else (未经授权的交易由银行先行赔付)
+_NOTICE_MARK = re.compile(r"转载|复制|摘编|镜像|版权|侵权|删除|权利|声明|copyright|©|rights", re.I)
+NOTICE_LEAD = 8  # a notice's keyword stands within its first characters (本文转载…, （版权所有：…）)
 _REGISTRATION = re.compile(r"\S{0,4}(?:ICP[备证]|公网安备)\S*", re.I)
 # What may follow a notice and still belong to it: years, Latin words, a site or publisher's short name.
 _NOTICE_TAIL = re.compile(
@@ -71,9 +75,15 @@ def _furniture(words: list[str], i: int) -> int:
     if _BYLINE.fullmatch(word):
         bare_label = _BYLINE_LABEL.fullmatch(word) and i + 1 < len(words)
         return 2 if bare_label and _BYLINE.fullmatch(word + _bare(words[i + 1])) else 1
-    if len(word) <= NOTICE_MAX and _NOTICE.search(word):
+    if _notice(word):
         return 1 + _run(words, i + 1, _NOTICE_TAIL, _REGISTRATION, _NOTICE)
     return 0
+
+
+def _notice(word: str) -> bool:
+    """A short piece that opens with a repost or copyright notice and speaks of copying, rights or removal."""
+    m = _NOTICE.search(word)
+    return len(word) <= NOTICE_MAX and m is not None and m.start() <= NOTICE_LEAD and bool(_NOTICE_MARK.search(word))
 
 
 def _run(words: list[str], i: int, *patterns: re.Pattern[str]) -> int:
@@ -81,8 +91,7 @@ def _run(words: list[str], i: int, *patterns: re.Pattern[str]) -> int:
     n = 0
     while i + n < len(words):
         word = _bare(words[i + n])
-        if not any(p.fullmatch(word) or (p is _NOTICE and len(word) <= NOTICE_MAX and p.search(word))
-                   for p in patterns):  # fmt: skip
+        if not any(p.fullmatch(word) or (p is _NOTICE and _notice(word)) for p in patterns):
             break
         n += 1
     return n

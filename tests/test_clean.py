@@ -71,6 +71,8 @@ def test_lines_that_start_like_furniture_but_are_content() -> None:
         "来源：本次调查覆盖全国31个省份，共回收问卷2.4万份。",
         "收藏家数量增长了10%。",
         "版权归属问题" + "是本项目讨论的重点之一，" * 10,
+        "客户资金安全，未经授权的交易由银行先行赔付。",  # names a notice's words, speaks of something else
+        "免费声明？不，未经授权使用他人账户的行为已被查处。",
     ):
         assert clean_line(line) == (line, 0)
 
