@@ -254,8 +254,17 @@ class KnowledgeBase:
 
     def lexical(self, field: str, terms: Sequence[str], k: int, allowed: set[str] | None = None
                 ) -> list[tuple[str, float]]:  # fmt: skip
-        """BM25 over ``field`` ("terms": jieba terms, "bigrams": character bigrams) as (chunk_id, score)."""
+        """BM25 over ``field`` ("terms": jieba terms, "bigrams": character bigrams) as (chunk_id, score); first
+        caught up with what another process wrote since this object read (an app beside a Chroma server)."""
+        self._catch_up()
         return self._lexical.search(field, terms, k, allowed)
+
+    def _catch_up(self) -> None:
+        if self._writing_depth or self._catalog.generation == self._generation:
+            return
+        with self._write_lock:
+            if self._catalog.generation != self._generation:
+                self._lexical, self._generation = self._open_lexical(save=False)
 
     def idf(self, field: str, term: str) -> float:
         return self._lexical.idf(field, term)

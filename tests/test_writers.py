@@ -68,6 +68,15 @@ def test_a_writer_in_another_object_catches_up_first(settings: Settings, segment
     assert kb.check() == [] and all(findable(kb, d) for d in ("a0", "a1", "b0", "b1"))
 
 
+def test_a_reader_finds_by_words_what_another_handle_wrote(settings: Settings, segmenter: Segmenter,
+                                                          embedder: Embedder, tmp_path: Path) -> None:  # fmt: skip
+    """A long-running reader (the app beside a Chroma server) searches BM25 over what another process wrote since
+    it opened, not its old snapshot."""
+    reader, writer = (KnowledgeBase.open(settings, "default", segmenter, embedder.name) for _ in range(2))
+    Ingestor(writer, embedder, 300, 50).run([copies(tmp_path / "a.jsonl", "a", 2)])
+    assert findable(reader, "a1")
+
+
 def test_a_second_writer_waits_gives_up_untouched_and_takes_over_a_dead_ones_lock(tmp_path: Path) -> None:
     home = tmp_path / "home"
     settings = make_settings(home)
