@@ -195,6 +195,23 @@ def test_docx_that_unzips_too_far_is_refused_before_parsing(tmp_path: Path) -> N
     assert len(one(path, limits=Limits(max_docx_expanded_mb=5)).blocks) == 20_000
 
 
+def test_docx_image_that_unzips_too_far_counts(tmp_path: Path) -> None:
+    """An image is counted only when it unzips far past its stored size (a bomb named as media), not a photo."""
+
+    def with_media(name: str, data: bytes, how: int) -> Path:
+        buf = io.BytesIO(docx_of(1))
+        with zipfile.ZipFile(buf, "a") as z:
+            z.writestr(f"word/media/{name}", data, compress_type=how)
+        path = tmp_path / f"{name}.docx"
+        path.write_bytes(buf.getvalue())
+        return path
+
+    bomb = with_media("image1.png", b"\0" * 3_000_000, zipfile.ZIP_DEFLATED)  # unzips ~1000 times its size
+    assert "Word 文件解压后过大" in error(bomb, limits=Limits(max_docx_expanded_mb=2))
+    photo = with_media("image2.jpg", bytes(range(256)) * 12_000, zipfile.ZIP_STORED)  # 3 MB, stored as it is
+    assert one(photo, limits=Limits(max_docx_expanded_mb=2)).blocks
+
+
 def test_html_too_large_or_nested_too_deep_is_refused(tmp_path: Path) -> None:
     page = tmp_path / "big.html"
     page.write_text(

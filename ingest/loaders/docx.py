@@ -17,11 +17,24 @@ from ingest.loaders import Limits, Parsed
 from kb.docx_io import read_docx
 from kb.errors import InputError
 
+# images are stored compressed already: one that unzips to more than this many times its stored size is a bomb
+MEDIA_RATIO = 20
+
 
 def expanded_mb(data: bytes) -> float:
-    """What a .docx unzips to, images excepted: the declared sizes, which also cap what unzipping yields."""
+    """What a .docx unzips to, images excepted unless they unzip far past their stored size: the declared sizes,
+    which also cap what unzipping yields."""
     with zipfile.ZipFile(io.BytesIO(data)) as z:
-        return sum(i.file_size for i in z.infolist() if "/media/" not in "/" + i.filename) / 1e6
+        counted = [i.file_size for i in z.infolist() if not _image(i) or _inflated(i)]
+    return sum(counted) / 1e6
+
+
+def _inflated(info: zipfile.ZipInfo) -> bool:
+    return info.file_size > MEDIA_RATIO * (info.compress_size + 1024)
+
+
+def _image(info: zipfile.ZipInfo) -> bool:
+    return "/media/" in "/" + info.filename
 
 
 def load(path: Path, data: bytes, limits: Limits) -> Iterator[Parsed]:
