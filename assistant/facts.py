@@ -62,7 +62,7 @@ class FactAnswerer:
             hit = of_doc[f.doc_id]
             score, subject = self._score(q, grams, f, hit.title, asked)
             if score >= self.knobs.fact_min_score:
-                rest = grams - set(bigrams(bare(f.metric)))
+                rest = grams - set(bigrams(_measured(f)))
                 owner = f"{f.subject} {hit.title}" if f.source_kind == "text" else f.subject
                 held = len(rest & set(bigrams(owner))) / len(rest) if rest else 0.0
                 out.append(Scored(f, score, hit, subject, held, (f.doc_id, f.start) in near))
@@ -72,7 +72,7 @@ class FactAnswerer:
                ) -> tuple[float, float]:  # fmt: skip
         """How well ``f`` answers ``q`` (metric share + weighted subject share; 0 when it cannot), and how much of
         its subject the question names (1 when all of it)."""
-        metric = _share(bare(f.metric), grams)
+        metric = _share(_measured(f), grams)
         if metric < self.knobs.fact_min_metric:
             return 0.0, 0.0
         if f.source_kind == "text" and (q.kind is not qn.QUANTITY or not _plain_figure(f)):
@@ -152,6 +152,13 @@ _UNIT_NOTE = re.compile(r"[（(][^（()）]{1,6}[)）]$")
 def bare(metric: str) -> str:
     """A metric without the unit note it may carry (刷脸付受理终端（台） → 刷脸付受理终端)."""
     return _UNIT_NOTE.sub("", metric).strip()
+
+
+def _measured(f: Fact) -> str:
+    """What a fact's metric says it measures, without its unit note or its own subject's name (华沙大约有130万人:
+    the metric 华沙大 names 华沙, which measures nothing)."""
+    metric = bare(f.metric)
+    return metric.replace(f.subject, "") if f.subject and f.subject != metric else metric
 
 
 def _share(phrase: str, grams: set[str]) -> float:
