@@ -181,6 +181,20 @@ class Fact:
 
 
 @dataclass(frozen=True)
+class SourcedFact:
+    """A fact with what a reader needs to check it: its document's title, date and file, and its quote (the
+    sentence or table row, ``document.text[fact.start:fact.end]``); ``conflict`` when another fact of the same
+    subject, metric and stated date gives a different value."""
+
+    fact: Fact
+    title: str
+    doc_date: str | None
+    source: str
+    quote: str
+    conflict: bool = False
+
+
+@dataclass(frozen=True)
 class Trace:
     """How one answer came about: what retrieval found and how long each step took."""
 
