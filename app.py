@@ -1,6 +1,6 @@
 """PilotQA's Streamlit chat: ``streamlit run app.py`` (``make run`` does it on 127.0.0.1:8501).
 
-Owns: page set-up, the order things appear in, and choosing the page (对话 / 文档). The
+Owns: page set-up, the order things appear in, and choosing the page (对话 / 文档 / 事实). The
 title, the page switch and the chat input are drawn before anything heavy is imported
 or opened, so the page is usable at once; a question typed while the knowledge base
 and the model are still loading is answered as soon as they are up. Everything else
@@ -20,7 +20,7 @@ PLACEHOLDER = "请输入问题，例如：终端布放了多少台？"
 
 
 def main() -> None:
-    page = st.sidebar.radio("页面", ["对话", "文档"], horizontal=True, key="page")
+    page = st.sidebar.radio("页面", ["对话", "文档", "事实"], horizontal=True, key="page")
     question = st.chat_input(PLACEHOLDER) if page == "对话" else None
     st.title("试点问答")
     with st.spinner("正在打开知识库……"):

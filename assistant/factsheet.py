@@ -12,24 +12,24 @@ from collections import defaultdict
 
 from kb.catalog import FactQuery
 from kb.quantity import scaled
-from kb.records import Document, Fact, SourcedFact
+from kb.records import Fact, SourcedFact
 from kb.segment import normalize
 from kb.store import KnowledgeBase
 
 
-def lookup(kb: KnowledgeBase, query: FactQuery) -> list[SourcedFact]:
-    """The facts matching ``query`` (newest first, undated last), each with its source and quote."""
+def lookup(kb: KnowledgeBase, query: FactQuery, limit: int | None = None) -> list[SourcedFact]:
+    """The facts matching ``query`` (newest first, undated last), each with its source and quote; the first
+    ``limit`` of them when given (disagreements are still judged among all that match)."""
     facts = kb.facts(query)
-    docs: dict[str, Document | None] = {}
-    rows = []
-    for f in facts:
-        if f.doc_id not in docs:
-            docs[f.doc_id] = kb.document(f.doc_id)
-        doc = docs[f.doc_id]
-        if doc is not None:
-            rows.append(SourcedFact(f, doc.title, doc.date, doc.source, doc.text[f.start : f.end]))
-    disagree = conflicts([r.fact for r in rows])
-    return [SourcedFact(r.fact, r.title, r.doc_date, r.source, r.quote, i in disagree) for i, r in enumerate(rows)]
+    disagree = conflicts(facts)
+    shown = facts[:limit] if limit is not None else facts
+    infos = kb.doc_infos([f.doc_id for f in shown]) if shown else {}
+    quotes = kb.quotes([(f.doc_id, f.start, f.end) for f in shown])
+    return [
+        SourcedFact(f, info.title, info.date, info.source, quote, i in disagree)
+        for i, (f, quote) in enumerate(zip(shown, quotes, strict=True))
+        for info in [infos.get(f.doc_id)] if info is not None
+    ]  # fmt: skip
 
 
 def conflicts(facts: list[Fact]) -> set[int]:

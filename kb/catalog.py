@@ -215,6 +215,16 @@ class Catalog:
         rows = self._rows(f"SELECT {_INFO_COLS} FROM documents ORDER BY date DESC, title")
         return [_info(r) for r in rows]
 
+    def quotes(self, spans: Sequence[tuple[str, int, int]]) -> list[str]:
+        """``document.text[start:end]`` for each (doc_id, start, end), read in the database (no full texts)."""
+        out = []
+        for doc_id, start, end in spans:
+            rows = self._rows(
+                "SELECT substr(text, ?, ?) AS q FROM documents WHERE doc_id=?", (start + 1, end - start, doc_id)
+            )
+            out.append(rows[0]["q"] if rows else "")
+        return out
+
     def doc_infos(self, doc_ids: Sequence[str]) -> dict[str, DocInfo]:
         """Catalogue entries of just these documents (a query needs a handful, not all)."""
         ids = list(dict.fromkeys(doc_ids))

@@ -218,6 +218,9 @@ class KnowledgeBase:
     def doc_infos(self, doc_ids: Sequence[str]) -> dict[str, DocInfo]:
         return self._catalog.doc_infos(doc_ids)
 
+    def quotes(self, spans: Sequence[tuple[str, int, int]]) -> list[str]:
+        return self._catalog.quotes(spans)
+
     def document(self, doc_id: str) -> Document | None:
         return self._catalog.document(doc_id)
 

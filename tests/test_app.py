@@ -328,3 +328,44 @@ def test_a_quoted_table_row_is_exported_as_a_table_under_its_header() -> None:
         ["指标", "2020年末", "2021年末<b>"],
         ["刷脸付受理终端（台）", "5120", "9120"],
     ]
+
+
+@pytest.fixture
+def facts_app(tmp_path: Path, segmenter: Segmenter, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+              ) -> Iterator[AppTest]:  # fmt: skip
+    """The app over the shipped report and the fixture reports (fictional), on its 事实 page."""
+    home = tmp_path / "home"
+    kb = KnowledgeBase.open(make_settings(home), "default", segmenter, embedder.name)
+    Ingestor(kb, embedder, 300, 50).run([CORPUS, ROOT / "tests" / "data" / "reports"])
+    monkeypatch.setenv("PILOTQA_HOME", str(home))
+    monkeypatch.setenv("PILOTQA_CACHE_DIR", str(CACHE))
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    next(r for r in at.sidebar.radio if r.label == "页面").set_value("事实").run()
+    assert not at.exception, at.exception
+    yield at
+    st.cache_resource.clear()
+
+
+def test_facts_page_filters_opens_a_source_and_compares(facts_app: AppTest) -> None:
+    at = facts_app
+    at.text_input(key="facts_metric").set_value("受理终端").run()
+    table = at.dataframe[0].value
+    assert {"9120台", "9000台", "6350台"} <= set(table["数值"])
+    assert set(table.loc[table["数值"].isin(["9120台", "9000台"]), ""]) == {"≠"}  # two reports disagree on 2021年末
+    assert any("不一致" in c.value for c in at.caption)
+    pick = at.selectbox(key="facts_source")
+    pick.set_value(next(i for i, label in enumerate(pick.options) if "6350台" in label)).run()
+    assert any(":yellow-background[6350台]" in m.value for m in at.markdown)  # its sentence, the figure marked
+    pick.set_value(next(i for i, label in enumerate(pick.options) if "（台） · 9120" in label)).run()
+    row = at.table[0].value  # a cell: its row under its header
+    assert list(row.columns) == ["指标", "2020年末", "2021年末"] and list(row.iloc[0]) == [
+        "刷脸付受理终端（台）",
+        "5120",
+        "9120",
+    ]
+    compare = at.dataframe[1].value
+    assert list(compare.columns[:1]) == ["截至"] and "2021-03-31" in set(compare["截至"])
+    at.text_input(key="facts_subject").set_value("广东省").run()
+    assert any("没有找到符合条件的事实" in i.value for i in at.info)

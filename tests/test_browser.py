@@ -163,6 +163,29 @@ def test_everything_on_screen_is_chinese_and_fits_a_phone(server: str) -> None:
         browser.close()
 
 
+def test_facts_page_lists_filters_and_opens_a_source(server: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(server)
+        page.get_by_text("事实", exact=True).first.click()
+        page.get_by_test_id("stDataFrame").wait_for(timeout=180_000)
+        metric = page.get_by_label("指标")
+        metric.fill("受理终端")
+        metric.press("Enter")
+        page.get_by_text("共 1 条事实").wait_for(timeout=60_000)
+        page.get_by_test_id("stSelectbox").filter(has_text="查看出处").locator("input").click()
+        page.get_by_role("option").filter(has_text="4821台").first.click()
+        marked = page.get_by_test_id("stMain").locator("span").filter(has_text="4821台").last
+        marked.wait_for(timeout=30_000)
+        assert marked.evaluate("e => getComputedStyle(e).backgroundColor") not in ("rgba(0, 0, 0, 0)", "transparent")
+        assert "/corpus/" not in page.get_by_test_id("stMain").inner_text()  # the file's name, not a server path
+        page.screenshot(path=str(ARTIFACTS / "facts.png"), full_page=True)
+        browser.close()
+
+
 def test_a_document_title_is_shown_as_text_and_fetches_nothing(server: str, trap: int) -> None:
     from playwright.sync_api import sync_playwright
 

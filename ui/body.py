@@ -14,7 +14,7 @@ import streamlit as st
 
 from assistant.core import Assistant
 from kb.errors import PilotQAError
-from ui import chat, docs, export, sidebar, state, style
+from ui import chat, docs, export, facts, sidebar, state, style
 from ui.text import md_escape
 
 EMPTY = (
@@ -38,6 +38,8 @@ def run(page: str, question: str | None) -> None:
         sidebar.about(assistant)
         if page == "文档":
             docs.page(assistant)
+        elif page == "事实":
+            facts.page(assistant)
         else:
             chat_page(assistant, question)
         export.section(briefing, state.history())

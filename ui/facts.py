@@ -1,0 +1,108 @@
+"""The 事实 page: the fact registry as a table, filtered, each fact opening its source, a metric compared.
+
+Owns: the filters (words, subject, metric, a date range), the table (subject, metric, figure, 截至, document;
+figures that disagree with another of the same subject, metric and stated date marked ≠), opening one fact's
+source (its sentence with the figure highlighted, or its table row under its header), and, for a chosen metric,
+the comparison of its values across subjects and dates (a table and a chart). Does not own: the lookup
+(``assistant.factsheet``) or storage.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import streamlit as st
+
+from assistant.core import Assistant
+from assistant.factsheet import lookup
+from kb.catalog import FactQuery
+from kb.quantity import scaled
+from kb.records import CELL_SEP, SourcedFact
+from ui.text import highlight, md_escape
+
+MAX_SHOWN = 2000  # rows drawn in the table; the filters narrow the rest
+
+
+def page(assistant: Assistant) -> None:
+    st.subheader("事实")
+    query = _filters()
+    kb = assistant.res.kb
+    rows = lookup(kb, query, MAX_SHOWN)
+    if not rows:
+        st.info("没有找到符合条件的事实。可放宽筛选条件；导入带数字的报告后，这里会列出其中的数据及出处。")
+        return
+    total = len(kb.facts(query)) if len(rows) == MAX_SHOWN else len(rows)
+    marked = sum(r.conflict for r in rows)
+    shown = f"显示前 {len(rows)} 条（共 {total} 条，可用筛选缩小）" if total > len(rows) else f"共 {total} 条事实"
+    st.caption(shown + (f"；{marked} 条与同一主体、指标、日期的另一数值不一致（标 ≠）" if marked else ""))
+    st.dataframe([_row(r) for r in rows], hide_index=True, width="stretch")
+    _source(rows)
+    if query.metric:
+        _compare(rows)
+
+
+def _filters() -> FactQuery:
+    c1, c2, c3 = st.columns(3)
+    text = c1.text_input("查找", placeholder="主体、指标、表格标题中的文字", key="facts_text")
+    subject = c2.text_input("主体", placeholder="如 青岛市、齐鲁银行", key="facts_subject")
+    metric = c3.text_input("指标", placeholder="如 受理终端、试点项目", key="facts_metric")
+    d1, d2 = st.columns(2)
+    since = d1.date_input("截至日期不早于", value=None, key="facts_since")
+    until = d2.date_input("截至日期不晚于", value=None, key="facts_until")
+    return FactQuery(subject=subject.strip(), metric=metric.strip(), text=text.strip(), since=_iso(since),
+                     until=_iso(until))  # fmt: skip
+
+
+def _iso(value: object) -> str | None:
+    return value.isoformat() if isinstance(value, dt.date) else None
+
+
+def _row(r: SourcedFact) -> dict[str, str]:
+    f = r.fact
+    figure = f"{f.qualifier}{f.text}" if f.qualifier and f.qualifier not in f.text else f.text
+    return {"": "≠" if r.conflict else "", "主体": f.subject, "指标": f.metric, "数值": figure,
+            "截至": f.as_of or "日期不详", "文档": r.title}  # fmt: skip
+
+
+def _label(r: SourcedFact) -> str:
+    f = r.fact
+    return f"{f.subject} · {f.metric} · {f.text}（{f.as_of or '日期不详'}）· {r.title}"
+
+
+def _source(rows: list[SourcedFact]) -> None:
+    """One chosen fact's source: the sentence with the figure highlighted, or the row under its header."""
+    shown = rows
+    i = st.selectbox("查看出处", range(len(shown)), format_func=lambda i: _label(shown[i]), index=None,
+                     placeholder="选择一条事实，查看它的原句或表格行", key="facts_source")  # fmt: skip
+    if i is None:
+        return
+    r = shown[i]
+    f = r.fact
+    st.markdown(md_escape(f"《{r.title}》" + (f"（{r.doc_date}）" if r.doc_date else "") + f" · {Path(r.source).name}"))
+    if f.source_kind == "cell" and f.header:
+        header = f.header.split("\n")[-1].split(CELL_SEP)
+        cells = r.quote.split(CELL_SEP)
+        names = [h.strip() or f"列{j + 1}" for j, h in enumerate(header)]
+        st.table({names[j] if j < len(names) else f"列{j + 1}": [c] for j, c in enumerate(cells)})
+        if f.caption:
+            st.caption(md_escape(f.caption))
+    else:
+        at = f.value_start - f.start
+        st.markdown(highlight(r.quote, [(at, at + len(f.text))]))
+
+
+def _compare(rows: list[SourcedFact]) -> None:
+    """The chosen metric's dated values: subjects as columns, dates as rows, as a table and a chart."""
+    grid: dict[str, dict[str, float]] = {}
+    for r in rows:
+        f = r.fact
+        if f.as_of and f.value is not None:
+            grid.setdefault(f.as_of, {}).setdefault(f.subject, scaled(f.value, f.unit))
+    if len(grid) < 2:
+        return
+    subjects = sorted({s for values in grid.values() for s in values})
+    table = {"截至": sorted(grid)} | {s: [grid[d].get(s) for d in sorted(grid)] for s in subjects}
+    st.markdown("**对比**（按截至日期；同一主体同一日期有多个数值时取最新文档中的第一个，详见上表）")
+    st.dataframe(table, hide_index=True, width="stretch")
+    st.line_chart(table, x="截至", y=subjects)
