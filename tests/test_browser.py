@@ -163,7 +163,8 @@ def test_everything_on_screen_is_chinese_and_fits_a_phone(server: str) -> None:
         browser.close()
 
 
-def test_facts_page_lists_filters_and_opens_a_source(server: str) -> None:
+def test_facts_page_lists_filters_and_opens_a_source(server: str, tmp_path: Path) -> None:
+    import openpyxl
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -183,6 +184,14 @@ def test_facts_page_lists_filters_and_opens_a_source(server: str) -> None:
         assert marked.evaluate("e => getComputedStyle(e).backgroundColor") not in ("rgba(0, 0, 0, 0)", "transparent")
         assert "/corpus/" not in page.get_by_test_id("stMain").inner_text()  # the file's name, not a server path
         page.screenshot(path=str(ARTIFACTS / "facts.png"), full_page=True)
+        download = download_by_click(page, page.get_by_role("button", name="下载 Excel"))
+        assert download.suggested_filename == f"事实-{dt.date.today().isoformat()}.xlsx"
+        saved = tmp_path / "facts.xlsx"
+        download.save_as(saved)
+        book = openpyxl.load_workbook(saved)
+        (row,) = [[c.value for c in r] for r in book["事实"].iter_rows(min_row=3)]
+        assert row[4] == "4821台" and row[9] == "[1]"
+        assert "4821台" in book["资料来源"]["E3"].value
         browser.close()
 
 

@@ -66,3 +66,39 @@ def test_bad_dates_and_a_missing_knowledge_base_are_told_plainly(home: Path) -> 
     proc = cli(home, "facts", "--kb", "typo")
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 1 and "default" in err and not (home / "kb" / "typo").exists()
+
+
+@pytest.mark.slow
+def test_the_excel_export_reads_back_with_its_sources(home: Path, segmenter: Segmenter) -> None:
+    """The workbook the 事实 page downloads: each fact with its 资料来源 number, each source once with its quote, the
+    newest 截至 date and the export time stated; a quote that looks like a formula stays text."""
+    import datetime as dt
+
+    import openpyxl
+
+    from assistant.factsheet import lookup, workbook
+    from kb.catalog import FactQuery
+
+    kb = KnowledgeBase.open(make_settings(home), "default", segmenter, None)
+    rows = lookup(kb, FactQuery(metric="受理终端"))
+    data = workbook(rows, dt.datetime(2026, 12, 2, 9, 30))
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    facts, sources = book["事实"], book["资料来源"]
+    assert facts["A1"].value == "资料截至 2021-12-31；导出时间 2026-12-02 09:30"
+    table = [[c.value for c in r] for r in facts.iter_rows(min_row=3)]
+    assert len(table) == len(rows) and {r[4] for r in table} >= {"9120台", "9000台", "6350台"}
+    quotes = {r[0].value: r[4].value for r in sources.iter_rows(min_row=3)}
+    for r in table:  # every fact's source number resolves to a quote that states its figure
+        assert r[4].rstrip("台") in quotes[r[9]]
+    conflicted = {r[4] for r in table if r[7] == "≠"}
+    assert {"9120台", "9000台"} <= conflicted and "6350台" not in conflicted
+
+
+def test_a_formula_like_cell_is_written_as_text() -> None:
+    import openpyxl
+
+    from kb.xlsx_io import write_xlsx
+
+    book = openpyxl.load_workbook(io.BytesIO(write_xlsx([("s", "note", ("a",), [['=HYPERLINK("x")'], [3.5]])])))
+    assert book["s"]["A3"].value == '\'=HYPERLINK("x")' and book["s"]["A3"].data_type == "s"
+    assert book["s"]["A4"].value == 3.5

@@ -1,7 +1,8 @@
 """The 事实 page: the fact registry as a table, filtered, each fact opening its source, a metric compared.
 
 Owns: the filters (words, subject, metric, a date range), the table (subject, metric, figure, 截至, document;
-figures that disagree with another of the same subject, metric and stated date marked ≠), opening one fact's
+figures that disagree with another of the same subject, metric and stated date marked ≠), its Excel download,
+opening one fact's
 source (its sentence with the figure highlighted, or its table row under its header), and, for a chosen metric,
 the comparison of its values across subjects and dates (a table and a chart). Does not own: the lookup
 (``assistant.factsheet``) or storage.
@@ -15,13 +16,14 @@ from pathlib import Path
 import streamlit as st
 
 from assistant.core import Assistant
-from assistant.factsheet import lookup
+from assistant.factsheet import lookup, workbook
 from kb.catalog import FactQuery
 from kb.quantity import scaled
 from kb.records import CELL_SEP, SourcedFact
 from ui.text import highlight, md_escape
 
 MAX_SHOWN = 2000  # rows drawn in the table; the filters narrow the rest
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def page(assistant: Assistant) -> None:
@@ -37,6 +39,9 @@ def page(assistant: Assistant) -> None:
     shown = f"显示前 {len(rows)} 条（共 {total} 条，可用筛选缩小）" if total > len(rows) else f"共 {total} 条事实"
     st.caption(shown + (f"；{marked} 条与同一主体、指标、日期的另一数值不一致（标 ≠）" if marked else ""))
     st.dataframe([_row(r) for r in rows], hide_index=True, width="stretch")
+    stamp = dt.date.today().isoformat()
+    # built only when clicked: the rows shown, each with its 资料来源 number, and a sheet of the sources' quotes
+    st.download_button("下载 Excel", lambda: workbook(rows), f"事实-{stamp}.xlsx", XLSX, on_click="ignore")
     _source(rows)
     if query.metric:
         _compare(rows)
