@@ -201,3 +201,17 @@ def test_language_models_read_the_matched_facts_first(assistant: Assistant) -> N
     ]
     keys = [(c.hit.chunk.doc_id, c.start) for c in read]
     assert len(keys) == len(set(keys))
+
+
+@pytest.mark.slow
+def test_starter_questions_name_their_subject_and_are_answered(assistant: Assistant) -> None:
+    """Over several reports, the empty chat's first questions say whose figure they ask for (青岛市…, 山东省…), from the
+    registry's newest facts, and the rules answer each with its figure."""
+    from assistant.starters import starters
+    from kb.entities import named
+
+    found = starters(assistant)
+    assert len(found) == 3 and all(named(q) and named(q)[0].start == 0 for q in found), found
+    assert len({named(q)[0].name for q in found}) == 3  # three different subjects
+    for q in found:
+        assert assistant.ask(q).grounded
