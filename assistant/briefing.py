@@ -51,7 +51,7 @@ def _renumber(answers: Sequence[Answer]) -> tuple[list[tuple[Answer, Numbered]],
     return out, sources
 
 
-def _line(text: str) -> str:
+def line_md(text: str) -> str:
     """Quoted text on one line of the Markdown file (a heading, a footnote), escaped: read as text by any
     renderer, never as HTML, a link or an image."""
     return md_escape(" ".join(text.split()), entities=True)
@@ -68,11 +68,13 @@ def build(answers: Sequence[Answer], now: dt.datetime | None = None) -> Briefing
     parts: list[tuple[str, str | Runs | Grid]] = [("note", head)]
     for a, pieces in numbered:
         body = "".join(f"[^{g}]" if g else md_escape(text, entities=True) for text, g in pieces)
-        md += [f"## 问：{_line(a.question)}", "", body, ""]
+        md += [f"## 问：{line_md(a.question)}", "", body, ""]
         runs = tuple((f"[{g}]", True) if g else (text, False) for text, g in pieces)
         parts += [("heading", f"问：{a.question}"), ("paragraph", runs)]
     if sources:
-        md += ["## 资料来源", ""] + [f"[^{i}]: {_line(source_line(c))}" for i, c in enumerate(sources, start=1)] + [""]
+        md += (
+            ["## 资料来源", ""] + [f"[^{i}]: {line_md(source_line(c))}" for i, c in enumerate(sources, start=1)] + [""]
+        )
         parts.append(("heading", "资料来源"))
         parts += [("paragraph", f"[{i}] {source_line(c)}") for i, c in enumerate(sources, start=1)]
     tables = [(i, c, grid(c)) for i, c in enumerate(sources, start=1) if c.header]
@@ -81,7 +83,7 @@ def build(answers: Sequence[Answer], now: dt.datetime | None = None) -> Briefing
         parts.append(("heading", "表格出处"))
         for i, c, rows in tables:
             label = f"[{i}] {c.caption or c.title}"
-            md += [_line(label), "", *_md_table(rows), ""]
+            md += [line_md(label), "", *table_md(rows), ""]
             parts += [("paragraph", label), ("table", rows)]
     return Briefing("\n".join(md), write_docx(TITLE, parts), latest, exported)
 
@@ -92,10 +94,10 @@ def grid(c: Citation) -> Grid:
     return tuple(tuple(cell.strip() for cell in line.split(CELL_SEP.strip())) for line in lines)
 
 
-def _md_table(rows: Grid) -> list[str]:
-    """A Markdown table of ``rows`` (the first the header), every cell escaped as text."""
+def table_md(rows: Grid, escaped: bool = False) -> list[str]:
+    """A Markdown table of ``rows`` (the first the header), every cell escaped as text (``escaped``: already)."""
     width = max(len(r) for r in rows)
-    cells = [[_line(x) for x in (*r, *[""] * (width - len(r)))] for r in rows]
+    cells = [[x if escaped else line_md(x) for x in (*r, *[""] * (width - len(r)))] for r in rows]
     return ["| " + " | ".join(cells[0]) + " |", "|" + "---|" * width, *("| " + " | ".join(r) + " |" for r in cells[1:])]
 
 

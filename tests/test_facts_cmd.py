@@ -102,3 +102,36 @@ def test_a_formula_like_cell_is_written_as_text() -> None:
     book = openpyxl.load_workbook(io.BytesIO(write_xlsx([("s", "note", ("a",), [['=HYPERLINK("x")'], [3.5]])])))
     assert book["s"]["A3"].value == '\'=HYPERLINK("x")' and book["s"]["A3"].data_type == "s"
     assert book["s"]["A4"].value == 3.5
+
+
+@pytest.mark.slow
+def test_the_facts_briefing_cites_every_figure(home: Path, segmenter: Segmenter) -> None:
+    """The 事实 page's briefing: a table whose every figure carries a footnote that resolves to the sentence or row
+    stating it (Markdown and Word), the newest 截至 date and the export time said."""
+    import datetime as dt
+    import re
+
+    import docx
+    from markdown_it import MarkdownIt
+
+    from assistant import fact_briefing
+    from assistant.factsheet import lookup
+    from kb.catalog import FactQuery
+
+    kb = KnowledgeBase.open(make_settings(home), "default", segmenter, None)
+    rows = lookup(kb, FactQuery(metric="受理终端"))
+    brief = fact_briefing.build(rows, dt.datetime(2026, 12, 2, 9, 30))
+    assert "资料截至 2021-12-31；导出时间 2026-12-02 09:30" in brief.markdown
+    notes = dict(re.findall(r"^\[\^(\d+)\]: (.+)$", brief.markdown, re.M))
+    cited = re.findall(r"\| ([^|]+?)\[\^(\d+)\] \|", brief.markdown)
+    assert len(cited) == len(rows) and all(n in notes for _, n in cited)
+    for figure, n in cited:  # the figure stands in its footnote's quote
+        assert figure.replace("\\", "").rstrip("台") in notes[n]
+    html = MarkdownIt("commonmark").enable("table").render(brief.markdown)
+    assert html.count("<tr>") == len(rows) + 1 and "<script" not in html
+    word = docx.Document(io.BytesIO(brief.docx))
+    table = [[c.text for c in r.cells] for r in word.tables[0].rows]
+    paragraphs = [p.text for p in word.paragraphs]
+    for row in table[1:]:
+        n = re.search(r"\[(\d+)\]$", row[2])
+        assert n and any(p.startswith(f"[{n.group(1)}] 《") for p in paragraphs)

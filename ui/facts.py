@@ -1,7 +1,8 @@
 """The 事实 page: the fact registry as a table, filtered, each fact opening its source, a metric compared.
 
 Owns: the filters (words, subject, metric, a date range), the table (subject, metric, figure, 截至, document;
-figures that disagree with another of the same subject, metric and stated date marked ≠), its Excel download,
+figures that disagree with another of the same subject, metric and stated date marked ≠), its downloads (Excel;
+a briefing table in Word and Markdown, ``assistant.fact_briefing``),
 opening one fact's
 source (its sentence with the figure highlighted, or its table row under its header), and, for a chosen metric,
 the comparison of its values across subjects and dates (a table and a chart). Does not own: the lookup
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from assistant import fact_briefing
 from assistant.core import Assistant
 from assistant.factsheet import lookup, workbook
 from kb.catalog import FactQuery
@@ -24,6 +26,7 @@ from ui.text import highlight, md_escape
 
 MAX_SHOWN = 2000  # rows drawn in the table; the filters narrow the rest
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def page(assistant: Assistant) -> None:
@@ -41,7 +44,13 @@ def page(assistant: Assistant) -> None:
     st.dataframe([_row(r) for r in rows], hide_index=True, width="stretch")
     stamp = dt.date.today().isoformat()
     # built only when clicked: the rows shown, each with its 资料来源 number, and a sheet of the sources' quotes
-    st.download_button("下载 Excel", lambda: workbook(rows), f"事实-{stamp}.xlsx", XLSX, on_click="ignore")
+    c1, c2, c3 = st.columns(3)
+    c1.download_button("下载 Excel", lambda: workbook(rows), f"事实-{stamp}.xlsx", XLSX, on_click="ignore")
+    # the same facts as a briefing table, each figure with its footnote citation
+    c2.download_button("下载简报 Word", lambda: fact_briefing.build(rows).docx, f"事实简报-{stamp}.docx", DOCX,
+                       on_click="ignore")  # fmt: skip
+    c3.download_button("下载简报 Markdown", lambda: fact_briefing.build(rows).markdown.encode("utf-8"),
+                       f"事实简报-{stamp}.md", "text/markdown", on_click="ignore")  # fmt: skip
     _source(rows)
     if query.metric:
         _compare(rows)
