@@ -135,3 +135,26 @@ def test_the_facts_briefing_cites_every_figure(home: Path, segmenter: Segmenter)
     for row in table[1:]:
         n = re.search(r"\[(\d+)\]$", row[2])
         assert n and any(p.startswith(f"[{n.group(1)}] 《") for p in paragraphs)
+
+
+@pytest.mark.slow
+def test_the_facts_briefing_compares_a_metric_with_citations(home: Path, segmenter: Segmenter) -> None:
+    """One metric chosen: the briefing opens with dates down and subjects across, each figure with its footnote."""
+    import re
+
+    import docx
+
+    from assistant import fact_briefing
+    from assistant.factsheet import lookup
+    from kb.catalog import FactQuery
+
+    kb = KnowledgeBase.open(make_settings(home), "default", segmenter, None)
+    rows = lookup(kb, FactQuery(metric="受理终端", subject="山东省"))
+    brief = fact_briefing.build(rows, compare=True)
+    section = brief.markdown.split("## 对比")[1].split("## 明细")[0]
+    assert "| 截至 | 山东省 |" in section and re.search(r"\| 2020\\-12\\-31 \| 5120\[\^\d+\] \|", section)
+    notes = set(re.findall(r"^\[\^(\d+)\]:", brief.markdown, re.M))
+    assert set(re.findall(r"\[\^(\d+)\]", section)) <= notes
+    word = docx.Document(io.BytesIO(brief.docx))
+    compared = [[c.text for c in r.cells] for r in word.tables[0].rows]
+    assert compared[0] == ["截至", "山东省"] and any(r[0] == "2021-12-31" and r[1].endswith("]") for r in compared)

@@ -47,9 +47,10 @@ def page(assistant: Assistant) -> None:
     c1, c2, c3 = st.columns(3)
     c1.download_button("下载 Excel", lambda: workbook(rows), f"事实-{stamp}.xlsx", XLSX, on_click="ignore")
     # the same facts as a briefing table, each figure with its footnote citation
-    c2.download_button("下载简报 Word", lambda: fact_briefing.build(rows).docx, f"事实简报-{stamp}.docx", DOCX,
-                       on_click="ignore")  # fmt: skip
-    c3.download_button("下载简报 Markdown", lambda: fact_briefing.build(rows).markdown.encode("utf-8"),
+    compare = bool(query.metric)  # one metric chosen: the briefing starts with its comparison
+    c2.download_button("下载简报 Word", lambda: fact_briefing.build(rows, compare=compare).docx,
+                       f"事实简报-{stamp}.docx", DOCX, on_click="ignore")  # fmt: skip
+    c3.download_button("下载简报 Markdown", lambda: fact_briefing.build(rows, compare=compare).markdown.encode("utf-8"),
                        f"事实简报-{stamp}.md", "text/markdown", on_click="ignore")  # fmt: skip
     _source(rows)
     if query.metric:
