@@ -12,17 +12,20 @@ the comparison of its values across subjects and dates (a table and a chart). Do
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import streamlit as st
 
 from assistant import fact_briefing
+from assistant.briefing import table_md
 from assistant.core import Assistant
+from assistant.fact_briefing import comparison
 from assistant.factsheet import lookup, workbook
 from kb.catalog import FactQuery
 from kb.quantity import scaled
 from kb.records import CELL_SEP, SourcedFact
-from ui.text import highlight, md_escape
+from ui.text import highlight, md_escape, title_escape
 
 MAX_SHOWN = 2000  # rows drawn in the table; the filters narrow the rest
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -108,16 +111,33 @@ def _source(rows: list[SourcedFact]) -> None:
 
 
 def _compare(rows: list[SourcedFact]) -> None:
-    """The chosen metric's dated values: subjects as columns, dates as rows, as a table and a chart."""
-    grid: dict[str, dict[str, float]] = {}
+    """The chosen metric's dated values: dates down, subjects across, each figure linked to its numbered source
+    (hovering shows the quote), then the sources, and a chart."""
+    numbers: dict[tuple[str, int, int], int] = {}
     for r in rows:
-        f = r.fact
-        if f.as_of and f.value is not None:
-            grid.setdefault(f.as_of, {}).setdefault(f.subject, scaled(f.value, f.unit))
-    if len(grid) < 2:
+        numbers.setdefault((r.fact.doc_id, r.fact.start, r.fact.end), len(numbers) + 1)
+    table = comparison(rows, numbers)
+    if len(table) <= 2:
         return
-    subjects = sorted({s for values in grid.values() for s in values})
-    table = {"截至": sorted(grid)} | {s: [grid[d].get(s) for d in sorted(grid)] for s in subjects}
+    quotes = {numbers[(r.fact.doc_id, r.fact.start, r.fact.end)]: r for r in rows}
     st.markdown("**对比**（按截至日期；同一主体同一日期有多个数值时取最新文档中的第一个，详见上表）")
-    st.dataframe(table, hide_index=True, width="stretch")
-    st.line_chart(table, x="截至", y=subjects)
+    st.markdown("\n".join(table_md(tuple(tuple(_linked(c, quotes) for c in row) for row in table), escaped=True)))
+    st.subheader("对比出处", anchor="fact-sources", divider=False)
+    used = sorted({int(n) for row in table[1:] for c in row[1:] for n in _NUMBER.findall(c)})
+    st.markdown("  \n".join(md_escape(f"[{n}] 《{quotes[n].title}》：“{quotes[n].quote}”") for n in used))
+    points = {(r.fact.as_of, r.fact.subject): scaled(r.fact.value, r.fact.unit) for r in reversed(rows)
+              if r.fact.as_of and r.fact.value is not None}  # fmt: skip
+    data = [{"截至": d, "主体": s, "数值": v} for (d, s), v in sorted(points.items())]
+    st.line_chart(data, x="截至", y="数值", color="主体")
+
+
+_NUMBER = re.compile(r"\[(\d+)\]$")
+
+
+def _linked(cell: str, quotes: dict[int, SourcedFact]) -> str:
+    """A comparison cell (9120台[3]) as escaped text with its source number a link whose title is the quote."""
+    m = _NUMBER.search(cell)
+    if m is None:
+        return md_escape(cell)
+    n = int(m.group(1))
+    return f'{md_escape(cell[: m.start()])}[\\[{n}\\]](#fact-sources "{title_escape(quotes[n].quote)}")'
