@@ -140,20 +140,30 @@ def _unit_in(text: str) -> str:
 # -- running text -------------------------------------------------------------------------------------------
 def _text_facts(doc: Document) -> Iterator[Fact]:
     in_table = [(t.start, t.end) for t in doc.tables]
+    in_title = named(doc.title)
     for section in doc.sections:
         heading = section.heading_path[-1] if section.heading_path else ""
+        # whose figures a section's sentences give when they name no one: its heading's place or institution, else
+        # the document title's (山东省…一季度进展 › 总体进展: 山东省), else the heading's words
+        owner = next((n.name for n in sorted([*named(heading), *in_title], key=_place_first) if n.kind != "project"),
+                     heading)  # fmt: skip
         previous = ""  # the subject of the sentence before (该项目 refers to it)
         for a, b in sentence_spans(doc.text, section.start, section.end):
             if any(s <= a < e for s, e in in_table):
                 continue
             names = named(doc.text[a:b])
-            yield from _sentence_facts(doc, a, b, names, heading, previous)
+            yield from _sentence_facts(doc, a, b, names, (heading, owner), previous)
             previous = names[0].name if names else previous
 
 
-def _sentence_facts(doc: Document, start: int, end: int, names: list[Named], heading: str, previous: str
-                    ) -> Iterator[Fact]:  # fmt: skip
-    """The figures of the sentence ``doc.text[start:end]``, which names ``names``."""
+def _place_first(n: Named) -> int:
+    return 0 if n.kind == "place" else 1
+
+
+def _sentence_facts(doc: Document, start: int, end: int, names: list[Named], context: tuple[str, str],
+                    previous: str) -> Iterator[Fact]:  # fmt: skip
+    """The figures of the sentence ``doc.text[start:end]``, which names ``names``; ``context``: its section's
+    heading and the owner of figures no name claims."""
     sentence = doc.text[start:end]
     when = dates.mentions(sentence, doc.date)
     in_dates = [(m.start, m.end) for m in when]
@@ -168,7 +178,7 @@ def _sentence_facts(doc: Document, start: int, end: int, names: list[Named], hea
         last_metric = metric
         as_of = _as_of(when, q.start)
         yield Fact(
-            doc_id=doc.doc_id, subject=_subject(sentence, q.start, names, heading, previous, doc.title), metric=metric,
+            doc_id=doc.doc_id, subject=_subject(sentence, q.start, names, context, previous, doc.title), metric=metric,
             value=q.value, text=sentence[q.start : stop], unit=sentence[q.end : stop].lstrip("余"),
             qualifier=qualifier(sentence, q.start, stop), as_of=as_of.iso if as_of else doc.date,
             as_of_text=as_of.text if as_of else "", start=start, end=end, value_start=start + q.start,
@@ -206,10 +216,12 @@ def _tidy(text: str) -> str:
     return text.replace("“", "").replace("”", "").replace('"', "").strip(" 的了")
 
 
-def _subject(sentence: str, at: int, names: list[Named], heading: str, previous: str, title: str) -> str:
+def _subject(sentence: str, at: int, names: list[Named], context: tuple[str, str], previous: str, title: str
+             ) -> str:  # fmt: skip
     """Whose figure it is: the nearest place, institution or project named before it in its sentence (after it,
     when none is before); what 该方向/该项目 refers to (the heading, or the sentence before's subject); else the
-    heading or the document's title."""
+    place or institution its heading or the document's title names, else the heading or the title."""
+    heading, owner = context
     before = [n for n in names if n.end <= at]
     if before:
         return _listed(sentence, before) or before[-1].name
@@ -218,7 +230,7 @@ def _subject(sentence: str, at: int, names: list[Named], heading: str, previous:
         return previous if "项目" in refer.group(0) and previous else heading or previous or title
     if names:
         return names[0].name
-    return heading or title
+    return owner or title
 
 
 def _listed(sentence: str, before: list[Named]) -> str:

@@ -120,6 +120,15 @@ def test_facts_of_the_shipped_report() -> None:
         assert doc.text[f.value_start : f.value_end] == f.text
 
 
+def test_a_figure_no_name_claims_is_its_section_or_documents_place() -> None:
+    """截至2021年3月31日共计布放“刷脸付”受理终端6350台 under 总体进展 in 山东省…一季度进展: 山东省's, not 总体进展's;
+    a heading's own place wins over the title's."""
+    facts = extract(_doc(REPORTS / "jinan-pilots-2021-q1.md"))
+    assert next(f.subject for f in facts if f.text == "6350台") == "山东省"
+    shipped = {f.text: f.subject for f in extract(_doc(SHIPPED))}
+    assert shipped["4821台"] == "山东省"  # the title 央行刘振海:山东省33项… names a place after an institution
+
+
 def test_names_do_not_take_the_word_before_them() -> None:
     assert [n.name for n in named("青岛农商行与齐鲁银行分别上线3个项目，由恒丰银行牵头。")] == [
         "青岛农商行", "齐鲁银行", "恒丰银行",
