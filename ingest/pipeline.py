@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 
-from ingest import loaders
+from ingest import loaders, normalize
 from ingest.chunk import chunk
 from ingest.clean import clean
 from ingest.facts import extract as extract_facts
@@ -104,12 +104,13 @@ def file_doc_id(path: Path) -> str:
 
 
 def to_document(parsed: loaders.Parsed, path: Path, chunk_chars: int) -> Document:
-    blocks, removed = clean(parsed.blocks if parsed.structured else mark_rows(parsed.blocks))
+    loaded = normalize.blocks(parsed.blocks)  # look-alike characters mapped, invisible ones gone: one place for all
+    blocks, removed = clean(loaded if parsed.structured else mark_rows(loaded))
     blocks = blocks if parsed.structured else mark_headings(blocks)
     if not blocks:
         raise InputError(str(path), f"清除网页模板文字（{removed} 处）后没有正文内容")
     text, sections, tables = assemble(blocks)
-    title = parsed.title or find_title(blocks, path.stem)
+    title = normalize.text(parsed.title) or find_title(blocks, path.stem)
     date = normalize_date(parsed.date) if parsed.date else find_date(blocks, title, path.name)
     payload = json.dumps([PIPELINE_VERSION, chunk_chars, title, date, text, [list(s.heading_path) for s in sections],
                           [s.page for s in sections], [[t.caption, t.header_rows, t.rows] for t in tables], removed],

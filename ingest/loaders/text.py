@@ -18,7 +18,8 @@ from kb.records import Block
 
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 _PLAUSIBLE = re.compile(
-    r"[\s\u0020-\u007e\u00a0-\u024f\u2000-\u206f\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]"
+    r"[\s\u0020-\u007e\u00a0-\u024f\u2000-\u206f\u2e80-\u2fdf\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+    r"\ufb00-\ufb06\ufeff\uff00-\uffef]"
 )
 
 
