@@ -1,14 +1,15 @@
 """The ``pilotqa`` command line: parsing, logging set-up and error display.
 
-Owns: the argument parser, exit statuses (0 ok, 1 failed, 2 usage), and turning a
-``PilotQAError`` into one line on stderr. Each subcommand's work lives in its own
-module here. Does not own: any behaviour the library modules already provide.
+Owns: the argument parser, exit statuses (0 ok, 1 failed, 2 usage), turning a ``PilotQAError`` into one line on
+stderr, and stopping quietly when the output's reader goes away (``… | head``). Each subcommand's work lives in its
+own module here. Does not own: any behaviour the library modules already provide.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -57,6 +58,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("已中断。再次运行同一命令即可继续，知识库保持一致。", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (… | head): stop quietly, no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -158,3 +158,14 @@ def test_the_facts_briefing_compares_a_metric_with_citations(home: Path, segment
     word = docx.Document(io.BytesIO(brief.docx))
     compared = [[c.text for c in r.cells] for r in word.tables[0].rows]
     assert compared[0] == ["截至", "山东省"] and any(r[0] == "2021-12-31" and r[1].endswith("]") for r in compared)
+
+
+@pytest.mark.slow
+def test_a_reader_that_goes_away_gets_no_traceback(home: Path) -> None:
+    """``pilotqa facts | head -1``: the output's reader closes first; the command stops quietly."""
+    proc = cli(home, "facts")
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the command has written anything
+    err = proc.stderr.read()
+    proc.wait(timeout=120)
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
