@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from assistant.briefing import Briefing, line_md, table_md
+from assistant.factsheet import Comparison, SourceKey, comparison, figure, numbered, source_key
 from kb.docx_io import Grid, Runs, write_docx
 from kb.records import SourcedFact
 
@@ -28,48 +29,43 @@ def build(rows: Sequence[SourcedFact], now: dt.datetime | None = None, compare: 
     dated = [r.fact.as_of for r in rows if r.fact.as_of]
     latest = max(dated) if dated else None
     head = f"资料截至 {latest}；导出时间 {exported}" if latest else f"导出时间 {exported}（来源未注明日期）"
-    numbers: dict[tuple[str, int, int], int] = {}
-    sources: list[SourcedFact] = []
-    for r in rows:
-        key = (r.fact.doc_id, r.fact.start, r.fact.end)
-        if key not in numbers:
-            numbers[key] = len(numbers) + 1
-            sources.append(r)
-    cells = [(_cells(r), numbers[(r.fact.doc_id, r.fact.start, r.fact.end)]) for r in rows]
-    md_rows = [tuple(line_md(c) + (f"[^{n}]" if j == 2 else "") for j, c in enumerate(row)) for row, n in cells]
+    numbers, sources = numbered(rows)
     lines = [f"# {TITLE}", "", head, ""]
     parts: list[tuple[str, str | Runs | Grid]] = [("note", head)]
-    if compare:
-        table = comparison(rows, numbers)
-        if len(table) > 2:
-            md_table = [tuple(line_md(c).replace("\\[", "[^").replace("\\]", "]") for c in r) for r in table]
-            lines += ["## 对比", "", *table_md(tuple(md_table), escaped=True), ""]
-            parts += [("heading", "对比"), ("table", table)]
-    lines += ["## 明细", "", *table_md((COLUMNS, *md_rows), escaped=True), "", "## 资料来源", ""]
+    table = comparison(rows) if compare else None
+    if table is not None and len(table.dates) > 1:
+        lines += ["## 对比", "", *table_md(_compared(table, numbers, True), escaped=True), ""]
+        parts += [("heading", "对比"), ("table", _compared(table, numbers, False))]
+    details = (COLUMNS, *(_detail(r, numbers, True) for r in rows))
+    lines += ["## 明细", "", *table_md(details, escaped=True), "", "## 资料来源", ""]
     lines += [f"[^{i}]: {line_md(_source(r))}" for i, r in enumerate(sources, start=1)]
-    grid: Grid = (COLUMNS, *((row[0], row[1], f"{row[2]}[{n}]", *row[3:]) for row, n in cells))
-    parts += [("heading", "明细"), ("table", grid), ("heading", "资料来源")]
-    parts += [("paragraph", f"[{i}] {_source(r)}") for i, r in enumerate(sources, start=1)]
+    parts += [("heading", "明细"), ("table", (COLUMNS, *(_detail(r, numbers, False) for r in rows)))]
+    parts += [("heading", "资料来源"), *(("paragraph", f"[{i}] {_source(r)}") for i, r in enumerate(sources, 1))]
     return Briefing("\n".join(lines) + "\n", write_docx(TITLE, parts), latest, exported)
 
 
-def comparison(rows: Sequence[SourcedFact], numbers: dict[tuple[str, int, int], int]) -> Grid:
-    """Dates down, subjects across; a cell is the first (newest report's) figure of that subject and date with its
-    source number, ``9120台[3]``."""
-    cell: dict[tuple[str, str], str] = {}
-    for r in rows:
-        f = r.fact
-        if f.as_of and (f.as_of, f.subject) not in cell:
-            cell[(f.as_of, f.subject)] = f"{_cells(r)[2]}[{numbers[(f.doc_id, f.start, f.end)]}]"
-    dates = sorted({d for d, _ in cell})
-    subjects = sorted({s for _, s in cell})
-    return (("截至", *subjects), *((d, *(cell.get((d, s), "") for s in subjects)) for d in dates))
+def _cited(r: SourcedFact | None, numbers: dict[SourceKey, int], markdown: bool) -> str:
+    """A figure with its source's mark: ``[^3]`` after the escaped figure in Markdown, ``[3]`` in Word; "" for none."""
+    if r is None:
+        return ""
+    n = numbers[source_key(r)]
+    return f"{line_md(figure(r.fact))}[^{n}]" if markdown else f"{figure(r.fact)}[{n}]"
 
 
-def _cells(r: SourcedFact) -> tuple[str, ...]:
+def _detail(r: SourcedFact, numbers: dict[SourceKey, int], markdown: bool) -> tuple[str, ...]:
+    """One fact's row: subject, metric, the cited figure, 截至, document (escaped for Markdown)."""
+    text = line_md if markdown else str
     f = r.fact
-    figure = f"{f.qualifier}{f.text}" if f.qualifier and f.qualifier not in f.text else f.text
-    return (f.subject, f.metric, figure, f.as_of or "日期不详", r.title)
+    return (text(f.subject), text(f.metric), _cited(r, numbers, markdown), text(f.as_of or "日期不详"), text(r.title))
+
+
+def _compared(table: Comparison, numbers: dict[SourceKey, int], markdown: bool) -> Grid:
+    """The comparison as rows: a header of subjects, then each date with each subject's cited figure."""
+    text = line_md if markdown else str
+    header = (text("截至"), *map(text, table.subjects))
+    body = ((text(d), *(_cited(table.cells.get((d, s)), numbers, markdown) for s in table.subjects))
+            for d in table.dates)  # fmt: skip
+    return (header, *body)
 
 
 def _source(r: SourcedFact) -> str:

@@ -227,16 +227,17 @@ def _undated(lead: Scored, dated: list[Scored]) -> list[Scored]:
 def _differing(lead: Scored, candidates: list[Scored]) -> list[Scored]:
     """Up to ``MAX_OLDER`` of ``candidates`` in order, each with a value the lead and those before it do not have."""
     out: list[Scored] = []
-    seen = {_amount(lead.fact)}
+    seen = {amount(lead.fact)}
     for s in candidates:
-        amount = _amount(s.fact)
-        if amount is not None and amount not in seen:
+        value = amount(s.fact)
+        if value is not None and value not in seen:
             out.append(s)
-            seen.add(amount)
+            seen.add(value)
     return out[:MAX_OLDER]
 
 
-def _amount(f: Fact) -> float | None:
+def amount(f: Fact) -> float | None:
+    """The fact's figure as a plain value (万/亿 in its unit applied), for telling figures apart."""
     return round(scaled(f.value, f.unit), 6) if f.value is not None else None
 
 

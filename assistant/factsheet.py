@@ -2,28 +2,40 @@
 
 Owns: turning ``KnowledgeBase.facts(FactQuery)`` into ``SourcedFact`` rows (title, date and file of the document,
 the quote the fact stands in), marking facts that disagree with another of the same subject, metric and stated
-date, and the Excel workbook of a set of facts. Used by ``pilotqa facts`` and the 事实 page. Does not own: the
-query itself (``kb.catalog.FactQuery``) or any on-screen formatting.
+date, numbering their sources (one number per sentence or row), a metric's comparison (dates down, subjects
+across), a figure as it is written out (with its qualifier), and the Excel workbook of a set of facts. Used by
+``pilotqa facts``, the 事实 page and its briefing. Does not own: the query itself (``kb.catalog.FactQuery``) or any
+on-screen formatting.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.facts import amount, bare
 from kb.catalog import FactQuery
-from kb.quantity import scaled
+from kb.quantity import with_qualifier
 from kb.records import Fact, SourcedFact
 from kb.segment import normalize
 from kb.store import KnowledgeBase
 from kb.xlsx_io import write_xlsx
 
+SourceKey = tuple[str, int, int]  # the sentence or row a fact stands in: (doc_id, start, end)
+
 
 def lookup(kb: KnowledgeBase, query: FactQuery, limit: int | None = None) -> list[SourcedFact]:
     """The facts matching ``query`` (newest first, undated last), each with its source and quote; the first
     ``limit`` of them when given (disagreements are still judged among all that match)."""
-    facts = kb.facts(query)
+    return sourced(kb, kb.facts(query), limit)
+
+
+def sourced(kb: KnowledgeBase, facts: list[Fact], limit: int | None = None) -> list[SourcedFact]:
+    """``facts`` (as the registry returned them) with their sources and quotes, the first ``limit`` when given;
+    disagreements judged among all of them."""
     disagree = conflicts(facts)
     shown = facts[:limit] if limit is not None else facts
     infos = kb.doc_infos([f.doc_id for f in shown]) if shown else {}
@@ -40,17 +52,46 @@ def conflicts(facts: list[Fact]) -> set[int]:
     groups: dict[tuple[str, str, str], list[int]] = defaultdict(list)
     for i, f in enumerate(facts):
         if f.as_of and f.as_of_text and f.value is not None:
-            groups[(normalize(f.subject), _metric(f.metric), f.as_of)].append(i)
-    out: set[int] = set()
-    for members in groups.values():
-        if len({round(scaled(facts[i].value or 0.0, facts[i].unit), 6) for i in members}) > 1:
-            out.update(members)
-    return out
+            groups[(normalize(f.subject), normalize(bare(f.metric)), f.as_of)].append(i)
+    return {i for members in groups.values() if len({amount(facts[i]) for i in members}) > 1 for i in members}
 
 
-def _metric(metric: str) -> str:
-    """A metric without its unit note (刷脸付受理终端（台） and 刷脸付受理终端 are one metric)."""
-    return normalize(metric.split("（")[0].split("(")[0])
+def figure(f: Fact) -> str:
+    """The figure as written, its qualifier where the text had it (超过100万张, 80人左右)."""
+    return with_qualifier(f.text, f.qualifier)
+
+
+def source_key(r: SourcedFact) -> SourceKey:
+    return (r.fact.doc_id, r.fact.start, r.fact.end)
+
+
+def numbered(rows: Sequence[SourcedFact]) -> tuple[dict[SourceKey, int], list[SourcedFact]]:
+    """One number per source sentence or row, in the order the rows first cite it, and those sources in order."""
+    numbers: dict[SourceKey, int] = {}
+    sources: list[SourcedFact] = []
+    for r in rows:
+        if source_key(r) not in numbers:
+            numbers[source_key(r)] = len(numbers) + 1
+            sources.append(r)
+    return numbers, sources
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A metric's figures with dates down and subjects across: each cell the first (newest report's) fact of that
+    date and subject."""
+
+    dates: list[str]
+    subjects: list[str]
+    cells: dict[tuple[str, str], SourcedFact]
+
+
+def comparison(rows: Sequence[SourcedFact]) -> Comparison:
+    cells: dict[tuple[str, str], SourcedFact] = {}
+    for r in rows:
+        if r.fact.as_of:
+            cells.setdefault((r.fact.as_of, r.fact.subject), r)
+    return Comparison(sorted({d for d, _ in cells}), sorted({s for _, s in cells}), cells)
 
 
 def workbook(rows: list[SourcedFact], now: dt.datetime | None = None) -> bytes:
@@ -59,27 +100,17 @@ def workbook(rows: list[SourcedFact], now: dt.datetime | None = None) -> bytes:
     now = now or dt.datetime.now()
     dated = [r.fact.as_of for r in rows if r.fact.as_of]
     note = (f"资料截至 {max(dated)}；" if dated else "") + f"导出时间 {now.strftime('%Y-%m-%d %H:%M')}"
-    numbers: dict[tuple[str, int, int], int] = {}
-    for r in rows:
-        numbers.setdefault((r.fact.doc_id, r.fact.start, r.fact.end), len(numbers) + 1)
-    key = {id(r): numbers[(r.fact.doc_id, r.fact.start, r.fact.end)] for r in rows}
+    numbers, sources = numbered(rows)
     facts = [
-        [r.fact.subject, r.fact.metric, r.fact.value, r.fact.unit, _figure(r.fact), r.fact.as_of or "日期不详",
-         r.fact.as_of_text, "≠" if r.conflict else "", r.title, f"[{key[id(r)]}]"]
+        [r.fact.subject, r.fact.metric, r.fact.value, r.fact.unit, figure(r.fact), r.fact.as_of or "日期不详",
+         r.fact.as_of_text, "≠" if r.conflict else "", r.title, f"[{numbers[source_key(r)]}]"]
         for r in rows
     ]  # fmt: skip
-    seen: dict[int, SourcedFact] = {}
-    for r in rows:
-        seen.setdefault(key[id(r)], r)
-    sources = [[f"[{n}]", r.title, r.doc_date or "", Path(r.source).name, r.quote] for n, r in seen.items()]
+    cited = [[f"[{n}]", r.title, r.doc_date or "", Path(r.source).name, r.quote] for n, r in enumerate(sources, 1)]
     return write_xlsx([
         ("事实", note, FACT_COLUMNS, facts),
-        ("资料来源", note, ("编号", "文档", "日期", "文件", "原句或表格行"), sources),
+        ("资料来源", note, ("编号", "文档", "日期", "文件", "原句或表格行"), cited),
     ])  # fmt: skip
 
 
 FACT_COLUMNS = ("主体", "指标", "数值", "单位", "原文数值", "截至", "日期原文", "不一致", "文档", "资料来源")
-
-
-def _figure(f: Fact) -> str:
-    return f"{f.qualifier}{f.text}" if f.qualifier and f.qualifier not in f.text else f.text

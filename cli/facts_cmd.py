@@ -76,6 +76,8 @@ def record(r: SourcedFact) -> dict[str, object]:
 
 
 def _table(rows: list[SourcedFact]) -> None:
+    from assistant.factsheet import figure
+
     if not rows:
         print("没有找到符合条件的事实。可放宽条件，或不加条件列出全部：pilotqa facts")
         return
@@ -83,8 +85,7 @@ def _table(rows: list[SourcedFact]) -> None:
     for r in rows:
         f = r.fact
         when = f.as_of or "日期不详"
-        figure = f"{f.qualifier}{f.text}" if f.qualifier and f.qualifier not in f.text else f.text
-        fields = ("≠" if r.conflict else "", f.subject, f.metric, figure, when, r.title)
+        fields = ("≠" if r.conflict else "", f.subject, f.metric, figure(f), when, r.title)
         print("\t".join(one_line(x) for x in fields))
     marked = sum(r.conflict for r in rows)
     note = f"；其中 {marked} 条与同一主体、指标、日期的另一数值不一致（标 ≠）" if marked else ""

@@ -40,11 +40,11 @@ def _label(c: Citation) -> str:
     return f"[{c.n}] " + " · ".join(md_escape(b) for b in bits if b)
 
 
-def row_table(c: Citation) -> dict[str, list[str]]:
-    """A quoted table row under its (last) header row, as columns of text; repeated or empty header cells are
-    made unique so that no cell is lost."""
-    header = c.header.split("\n")[-1].split(CELL_SEP)
-    cells = c.quote.split(CELL_SEP)
+def row_table(header_rows: str, row: str) -> dict[str, list[str]]:
+    """A table row under its (last) header row, as columns of text; repeated or empty header cells are made unique
+    so that no cell is lost."""
+    header = header_rows.split("\n")[-1].split(CELL_SEP)
+    cells = row.split(CELL_SEP)
     names: list[str] = []
     for i in range(max(len(header), len(cells))):
         name = header[i].strip() if i < len(header) and header[i].strip() else f"列{i + 1}"
@@ -81,7 +81,7 @@ def show_answer(assistant: Assistant, answer: Answer, index: int) -> None:
             with st.expander(_label(c)):
                 if c.header:  # a table row, shown under its header as a small table (cells as data, never HTML)
                     st.caption(md_escape(c.caption))
-                    st.table(row_table(c))
+                    st.table(row_table(c.header, c.quote))
                 st.markdown(_passage(chunks, c))
                 st.caption(md_escape(Path(c.source).name))  # the file's name, never a path on the server
     if answer.related:

@@ -12,7 +12,6 @@ the comparison of its values across subjects and dates (a table and a chart). Do
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 
 import streamlit as st
@@ -20,11 +19,11 @@ import streamlit as st
 from assistant import fact_briefing
 from assistant.briefing import table_md
 from assistant.core import Assistant
-from assistant.fact_briefing import comparison
-from assistant.factsheet import lookup, workbook
+from assistant.factsheet import SourceKey, comparison, figure, numbered, source_key, sourced, workbook
 from kb.catalog import FactQuery
 from kb.quantity import scaled
-from kb.records import CELL_SEP, SourcedFact
+from kb.records import SourcedFact
+from ui.chat import row_table
 from ui.text import highlight, md_escape, title_escape
 
 MAX_SHOWN = 2000  # rows drawn in the table; the filters narrow the rest
@@ -36,11 +35,12 @@ def page(assistant: Assistant) -> None:
     st.subheader("事实")
     query = _filters()
     kb = assistant.res.kb
-    rows = lookup(kb, query, MAX_SHOWN)
+    facts = kb.facts(query)
+    rows = sourced(kb, facts, MAX_SHOWN)
     if not rows:
         st.info("没有找到符合条件的事实。可放宽筛选条件；导入带数字的报告后，这里会列出其中的数据及出处。")
         return
-    total = len(kb.facts(query)) if len(rows) == MAX_SHOWN else len(rows)
+    total = len(facts)
     marked = sum(r.conflict for r in rows)
     shown = f"显示前 {len(rows)} 条（共 {total} 条，可用筛选缩小）" if total > len(rows) else f"共 {total} 条事实"
     st.caption(shown + (f"；{marked} 条与同一主体、指标、日期的另一数值不一致（标 ≠）" if marked else ""))
@@ -78,8 +78,7 @@ def _iso(value: object) -> str | None:
 
 def _row(r: SourcedFact) -> dict[str, str]:
     f = r.fact
-    figure = f"{f.qualifier}{f.text}" if f.qualifier and f.qualifier not in f.text else f.text
-    return {"": "≠" if r.conflict else "", "主体": f.subject, "指标": f.metric, "数值": figure,
+    return {"": "≠" if r.conflict else "", "主体": f.subject, "指标": f.metric, "数值": figure(f),
             "截至": f.as_of or "日期不详", "文档": r.title}  # fmt: skip
 
 
@@ -99,10 +98,7 @@ def _source(rows: list[SourcedFact]) -> None:
     f = r.fact
     st.markdown(md_escape(f"《{r.title}》" + (f"（{r.doc_date}）" if r.doc_date else "") + f" · {Path(r.source).name}"))
     if f.source_kind == "cell" and f.header:
-        header = f.header.split("\n")[-1].split(CELL_SEP)
-        cells = r.quote.split(CELL_SEP)
-        names = [h.strip() or f"列{j + 1}" for j, h in enumerate(header)]
-        st.table({names[j] if j < len(names) else f"列{j + 1}": [c] for j, c in enumerate(cells)})
+        st.table(row_table(f.header, r.quote))
         if f.caption:
             st.caption(md_escape(f.caption))
     else:
@@ -113,31 +109,25 @@ def _source(rows: list[SourcedFact]) -> None:
 def _compare(rows: list[SourcedFact]) -> None:
     """The chosen metric's dated values: dates down, subjects across, each figure linked to its numbered source
     (hovering shows the quote), then the sources, and a chart."""
-    numbers: dict[tuple[str, int, int], int] = {}
-    for r in rows:
-        numbers.setdefault((r.fact.doc_id, r.fact.start, r.fact.end), len(numbers) + 1)
-    table = comparison(rows, numbers)
-    if len(table) <= 2:
+    table = comparison(rows)
+    if len(table.dates) < 2:
         return
-    quotes = {numbers[(r.fact.doc_id, r.fact.start, r.fact.end)]: r for r in rows}
+    numbers, _ = numbered(rows)
     st.markdown("**对比**（按截至日期；同一主体同一日期有多个数值时取最新文档中的第一个，详见上表）")
-    st.markdown("\n".join(table_md(tuple(tuple(_linked(c, quotes) for c in row) for row in table), escaped=True)))
+    header = tuple(map(md_escape, ("截至", *table.subjects)))
+    body = [(md_escape(d), *(_linked(table.cells.get((d, s)), numbers) for s in table.subjects)) for d in table.dates]
+    st.markdown("\n".join(table_md((header, *body), escaped=True)))
     st.subheader("对比出处", anchor="fact-sources", divider=False)
-    used = sorted({int(n) for row in table[1:] for c in row[1:] for n in _NUMBER.findall(c)})
-    st.markdown("  \n".join(md_escape(f"[{n}] 《{quotes[n].title}》：“{quotes[n].quote}”") for n in used))
-    points = {(r.fact.as_of, r.fact.subject): scaled(r.fact.value, r.fact.unit) for r in reversed(rows)
-              if r.fact.as_of and r.fact.value is not None}  # fmt: skip
-    data = [{"截至": d, "主体": s, "数值": v} for (d, s), v in sorted(points.items())]
+    used = {numbers[source_key(r)]: r for r in table.cells.values()}
+    st.markdown("  \n".join(md_escape(f"[{n}] 《{r.title}》：“{r.quote}”") for n, r in sorted(used.items())))
+    data = [{"截至": d, "主体": s, "数值": scaled(r.fact.value, r.fact.unit)}
+            for (d, s), r in sorted(table.cells.items()) if r.fact.value is not None]  # fmt: skip
     st.line_chart(data, x="截至", y="数值", color="主体")
 
 
-_NUMBER = re.compile(r"\[(\d+)\]$")
-
-
-def _linked(cell: str, quotes: dict[int, SourcedFact]) -> str:
-    """A comparison cell (9120台[3]) as escaped text with its source number a link whose title is the quote."""
-    m = _NUMBER.search(cell)
-    if m is None:
-        return md_escape(cell)
-    n = int(m.group(1))
-    return f'{md_escape(cell[: m.start()])}[\\[{n}\\]](#fact-sources "{title_escape(quotes[n].quote)}")'
+def _linked(r: SourcedFact | None, numbers: dict[SourceKey, int]) -> str:
+    """A comparison cell: the escaped figure with its source number a link whose title is the quote."""
+    if r is None:
+        return ""
+    n = numbers[source_key(r)]
+    return f'{md_escape(figure(r.fact))}[\\[{n}\\]](#fact-sources "{title_escape(r.quote)}")'
