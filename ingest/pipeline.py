@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 
-from ingest import loaders, normalize
+from ingest import loaders, normalize, reflow
 from ingest.chunk import chunk
 from ingest.clean import clean
 from ingest.facts import extract as extract_facts
@@ -33,7 +33,7 @@ from models.embed import Embedder
 
 log = logging.getLogger(__name__)
 
-PIPELINE_VERSION = "5"  # part of every content hash: bump to re-chunk everything (and re-extract facts)
+PIPELINE_VERSION = "6"  # part of every content hash: bump to re-chunk everything (and re-extract facts)
 BATCH_CHUNKS = 64
 Progress = Callable[[int, int, str], None]
 
@@ -106,7 +106,7 @@ def file_doc_id(path: Path) -> str:
 def to_document(parsed: loaders.Parsed, path: Path, chunk_chars: int) -> Document:
     loaded = normalize.blocks(parsed.blocks)  # look-alike characters mapped, invisible ones gone: one place for all
     blocks, removed = clean(loaded if parsed.structured else mark_rows(loaded))
-    blocks = blocks if parsed.structured else mark_headings(blocks)
+    blocks = blocks if parsed.structured else mark_headings(reflow.join_broken(blocks))
     if not blocks:
         raise InputError(str(path), f"清除网页模板文字（{removed} 处）后没有正文内容")
     text, sections, tables = assemble(blocks)
