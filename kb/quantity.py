@@ -24,12 +24,12 @@ _NUMBER = re.compile(
     r"(?P<mult>万亿|万|亿)?(?P<pct2>%|％)?"
 )
 UNITS = "台张户人笔元项家条份个件次亿元万元所名批类"
-# the measure words that count things (33个项目, 9项, 4821台, 30名): the one list question analysis, the extractor,
+# the measure words that count things (33个项目, 9项, 4821台, 30名, 5门课程, 12本教材): the one list question analysis, the extractor,
 # the reader, the starter questions and the registry read
-MEASURE_WORDS = "个项家所位名件条份座批类只台张户笔次人"
+MEASURE_WORDS = "个项家所位名件条份座批类只台张户笔次人门本篇"
 # the measure words whose noun follows them and names what is counted (33个项目, 4821台终端); not 人 (120人参与试点:
 # what follows is what they did)
-COUNTERS = "个项家所位名件条份座批类台张户笔次"
+COUNTERS = "个项家所位名件条份座批类台张户笔次门本篇"
 # units of measure a question may ask a figure in (多少公里, 几岁), longest first, as a regex alternative
 MEASURES = "平方公里|平方米|公里|公分|厘米|毫米|公尺|公顷|公斤|千克|米|克|吨|岁"
 
@@ -88,7 +88,7 @@ def quantities(text: str) -> list[Quantity]:
 # the unit or measure word right after a number (余 and 万/亿 included): 台, 万户, 亿元, 平方公里, % …
 UNIT_AFTER = re.compile(
     r"余?(?:[万亿]?(?:分钟|小时|个月|平方公里|平方米|公里|公斤|千克|公分|公尺|厘米|毫米|公顷|英尺|英里|"
-    r"[美港日欧]?元|[台张户人笔项家条份个件次所名批类位天周倍米克吨岁亩座分])|%|％|"
+    r"[美港日欧]?元|[台张户人笔项家条份个件次所名批类位天周倍米克吨岁亩座分门本篇])|%|％|"
     r" ?(?:GHz|MHz|km²|km|m²|cm|mm|kg|m)(?![A-Za-z]))"
 )
 # the qualifiers before and after a figure: 约876亿元, 超过876亿元, 80人左右

@@ -126,6 +126,9 @@ def test_enumeration_items(text: str, items: list[str]) -> None:
         # a count of something the question does not name is no answer (3个层次 for 多少个试点项目)
         ("试点项目一共有多少个？", "按照年、季、周3个层次建立项目跟踪机制。", (), ""),
         ("该区有多少个乡镇？", "全区辖3个镇、5个乡。", (), "3个"),
+        # courses and books are counted in 门 and 本: the count of the kind asked, not the first count in that unit
+        ("学院有多少门国家级精品课程？", "学院现有1门国家级一流本科课程、5门国家级精品课程、7门北京市精品课程。", (), "5门"),
+        ("有几本教材入选规划教材？", "3本教材获得全国优秀教材奖，12本教材入选国家级规划教材。", (), "12本"),
     ],
 )
 def test_key_fact(question: str, text: str, anchors: tuple[str, ...], lead: str, segmenter: Segmenter) -> None:
