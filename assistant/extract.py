@@ -115,6 +115,8 @@ class Extractor:
             return Draft("", (), False, "no amount in 元")
         if not lead and q.kind is qn.TIME and asks_day(q.text) and coarser_dates_only(best.text):
             return Draft("", (), False, "a day asked, only a month or year stated")
+        if not lead and q.kind is qn.TIME and _listing_dates_only(best, cands):
+            return Draft("", (), False, "no date stated for it, only the dates of a listing")
         if not lead and q.unit and _only_rates(best.text):  # 多少学生 is no pass rate (通过率达94%)
             return Draft("", (), False, f"only rates, no amount in {q.unit}")
         if not lead:  # no key fact: the best sentence with what surrounds it carries the answer
@@ -242,6 +244,19 @@ def _local_weights(weights: dict[str, float], texts: list[str]) -> dict[str, flo
 
 
 _QUESTION_GRAMS = {g for w in QUESTION_WORDS for g in bigrams(w)} - {"没有"}  # 没有 is content too
+
+
+_BARE_DATE = re.compile(r"\s*(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*[日号]?\s*")
+
+
+def _listing_dates_only(best: Candidate, cands: list[Candidate]) -> bool:
+    """``best`` states no date and a line beside it is a date alone: a list of titles, each with the date it was
+    posted (…现场开放日 / 2014 - 07 - 16), whose dates say when an item was listed, not when what it names
+    happened."""
+    if quantities(best.text):
+        return False
+    beside = [*_following(best, cands), *_preceding(best, cands)]
+    return any(_BARE_DATE.fullmatch(c.text) for c in beside)
 
 
 _YEAR_NUMBER = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
