@@ -24,8 +24,8 @@ _NUMBER = re.compile(
     r"(?P<mult>万亿|万|亿)?(?P<pct2>%|％)?"
 )
 UNITS = "台张户人笔元项家条份个件次亿元万元所名批类"
-# the measure words that count things (33个项目, 9项, 4821台, 30名, 5门课程, 12本教材): the one list question analysis, the extractor,
-# the reader, the starter questions and the registry read
+# the measure words that count things (33个项目, 9项, 4821台, 30名, 5门课程, 12本教材): the one list question
+# analysis, the extractor, the reader, the starter questions and the registry read
 MEASURE_WORDS = "个项家所位名件条份座批类只台张户笔次人门本篇"
 # the measure words whose noun follows them and names what is counted (33个项目, 4821台终端); not 人 (120人参与试点:
 # what follows is what they did)
