@@ -157,8 +157,11 @@ class Settings(BaseSettings):
         "a larger one is refused with 413 before it is read.",
     )  # fmt: skip
     serve_workers: int = Field(
-        default=4, ge=1, description="Threads of `pilotqa serve` that answer at once; more requests wait their turn."
-    )
+        default=2, ge=1,
+        description="Threads of `pilotqa serve` that answer at once; more requests wait their turn. On 2 cores one "
+        "thread answers extractive questions fastest (bench/serve.py), but a model reading for seconds would hold "
+        "every other question; two keep one free.",
+    )  # fmt: skip
     answer: AnswerKnobs = Field(
         default_factory=AnswerKnobs, description="Retrieval, scoring and refusal knobs (PILOTQA_ANSWER__MIN_SCORE …)."
     )

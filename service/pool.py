@@ -1,10 +1,11 @@
 """One set of loaded resources per knowledge base, and the worker threads that answer for the service.
 
 Owns: the segmenter and embedder shared by every knowledge base the service opens, one ``Assistant`` per knowledge
-base (opened on first use, kept), a readers–writer lock per knowledge base (any number of questions at once; an
-upload or delete alone, so that no question reads an index half written: embedded Chroma and the in-memory BM25
-index are changed in place), and the worker threads (``Settings.serve_workers``) that run the blocking work.
-Does not own: what the work is (``service.ops``) or HTTP (``service.app``).
+base (opened on first use, kept; it remembers the vectors of the sentences it ranked by meaning), a readers–writer
+lock per knowledge base (any number of questions at once; an upload or delete alone, so that no question reads an
+index half written: embedded Chroma and the in-memory BM25 index are changed in place), and the worker threads
+(``Settings.serve_workers``) that run the blocking work. Does not own: what the work is (``service.ops``) or HTTP
+(``service.app``).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import contextlib
 import functools
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from assistant.core import Assistant, Resources
 from kb import store
@@ -26,6 +28,35 @@ from models.embed import Embedder
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+class Remembering(Assistant):
+    """An assistant that keeps the vectors of the stored sentences it has compared with questions (the last
+    ``SENTENCES`` of them): the same sentences come up for many clients' questions, and each costs the embedder a
+    pass (onnx-int8 embeds one text per run, so a sentence's vector does not depend on what it was embedded with)."""
+
+    SENTENCES = 20_000  # about 30 MB of 384-dimension vectors
+
+    def __init__(self, settings: Settings, resources: Resources) -> None:
+        super().__init__(settings, resources)
+        self._vectors: OrderedDict[str, Any] = OrderedDict()
+        self._vectors_lock = threading.Lock()
+
+    def similarity(self, question: str, sentences: list[str]) -> list[float]:
+        with self._vectors_lock:
+            known = {s: self._vectors[s] for s in sentences if s in self._vectors}
+            for s in known:
+                self._vectors.move_to_end(s)
+        fresh = [s for s in dict.fromkeys(sentences) if s not in known]
+        if fresh:
+            known.update(zip(fresh, self.res.embedder.passages(fresh), strict=True))
+            with self._vectors_lock:
+                for s in fresh:
+                    self._vectors[s] = known[s]
+                while len(self._vectors) > self.SENTENCES:
+                    self._vectors.popitem(last=False)
+        q = self.res.embedder.query(question)
+        return [float(known[s] @ q) for s in sentences]
 
 
 class ReadWriteLock:
@@ -92,8 +123,8 @@ class Pool:
         with self._guard:
             if name not in self._assistants:
                 base = store.KnowledgeBase.open(self.settings, name, self.segmenter, self.embedder.name)
-                self._assistants[name] = Assistant(self.settings, Resources(self.settings, self.segmenter,
-                                                                            self.embedder, base))  # fmt: skip
+                res = Resources(self.settings, self.segmenter, self.embedder, base)
+                self._assistants[name] = Remembering(self.settings, res)
                 log.info("opened knowledge base %s", name)
             return self._assistants[name]
 
