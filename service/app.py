@@ -1,12 +1,13 @@
 """The HTTP service (FastAPI on Starlette): the OpenAI-compatible endpoint, the JSON API and MCP on one app.
 
 Owns: the routes (``/v1/models``, ``/v1/chat/completions``, ``/api/ask``, ``/api/facts``, ``/api/documents``,
-``/mcp``, ``/health``; the OpenAPI description at ``/docs``), the guard every request passes first (the API key on
-the protected paths, the body size limit, before anything is read), errors as OpenAI-style JSON bodies (never a
-traceback), running answers on the pool's workers and streaming them as server-sent events (a client that goes
-away stops its answer at the next step), and the app's lifespan (resources loaded before the first request, MCP's
-session manager running). Does not own: the work (``service.ops``), the schema mapping (``service.openai_api``)
-or the key rule (``service.auth``).
+``/mcp``, ``/health``; the OpenAPI description at ``/docs``, a page whose script and style are the copies bundled in
+the ``fastapi-offline`` wheel, served from here: nothing is fetched from the network), the guard every request
+passes first (the API key on the protected paths, the body size limit, before anything is read), errors as
+OpenAI-style JSON bodies (never a traceback), running answers on the pool's workers and streaming them as
+server-sent events (a client that goes away stops its answer at the next step), and the app's lifespan (resources
+loaded before the first request, MCP's session manager running). Does not own: the work (``service.ops``), the
+schema mapping (``service.openai_api``) or the key rule (``service.auth``).
 """
 
 from __future__ import annotations
@@ -18,11 +19,15 @@ import json
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable
+from importlib import resources
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -45,6 +50,7 @@ from service.pool import Pool
 
 log = logging.getLogger(__name__)
 _END = object()
+DOCS_STATIC = "/docs-static"  # where the documentation pages' bundled scripts and styles are served
 STATUS: list[tuple[type[PilotQAError], int]] = [
     (RequestError, 400), (ConfigError, 400), (InputError, 400), (NotFoundError, 404), (MissingKBError, 404),
     (BusyError, 503), (StoreError, 503), (EndpointError, 502),
@@ -207,15 +213,35 @@ def create_app(settings: Settings, host: str = "127.0.0.1") -> FastAPI:
             yield
         pool.close()
 
-    app = FastAPI(title="PilotQA 试点问答", version="1", lifespan=lifespan, description=(
+    app = FastAPI(title="PilotQA 试点问答", version="1", lifespan=lifespan, docs_url=None, redoc_url=None, description=(
         "OpenAI 兼容的问答接口（答案带引用，message.reference）、文档与事实的 JSON 接口、以及 MCP（/mcp）。"
         "除 /health 与本页外，设置了 PILOTQA_API_KEY 时需发送 Authorization: Bearer <密钥>。"))  # fmt: skip
     app.add_middleware(Guard, settings=settings, limit=limit)
     _errors(app)
+    _docs(app)
     _openai_routes(app, pool)
     _api_routes(app, pool)
     app.add_route("/mcp", mcp_app, include_in_schema=False)
     return app
+
+
+def _docs(app: FastAPI) -> None:
+    """``/docs``: Swagger UI 5 (which reads FastAPI's OpenAPI 3.1) on the copy of its script and style that the
+    ``fastapi-offline`` wheel bundles (found by ``importlib.resources``; its code unused), with no favicon or
+    validator badge from elsewhere: the page works without network and requests nothing off this server. No
+    ``/redoc``: ReDoc always loads its logo from its vendor's CDN."""
+    folder = Path(str(resources.files("fastapi_offline").joinpath("static")))
+    app.mount(DOCS_STATIC, StaticFiles(directory=folder), name="docs-static")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger(request: Request) -> HTMLResponse:
+        at = request.scope.get("root_path", "")
+        return get_swagger_ui_html(
+            openapi_url=f"{at}{app.openapi_url}", title=f"{app.title} — 接口说明",
+            swagger_js_url=f"{at}{DOCS_STATIC}/swagger-ui-bundle.js",
+            swagger_css_url=f"{at}{DOCS_STATIC}/swagger-ui.css", swagger_favicon_url=f"{at}{DOCS_STATIC}/favicon.png",
+            swagger_ui_parameters={"validatorUrl": None},  # its default badge is an image from swagger.io
+        )  # fmt: skip
 
 
 def _openai_routes(app: FastAPI, pool: Pool) -> None:

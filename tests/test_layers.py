@@ -38,6 +38,7 @@ ONE_HOME = {
     "xllamacpp": "models/llama_server.py",
     "fastapi": "service/app.py",
     "starlette": "service/app.py",
+    "fastapi_offline": None,  # its bundled Swagger UI / ReDoc files, found by importlib.resources in service/app.py
     "uvicorn": "cli/serve_cmd.py",
     "mcp": "service/mcp_server.py",
 }

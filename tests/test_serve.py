@@ -164,6 +164,46 @@ def test_the_json_api_ask_and_facts(service: Service) -> None:
     assert status == 400 and "调换" in body["error"]["message"]
 
 
+def test_the_docs_page_loads_nothing_from_outside_the_server(service: Service) -> None:
+    with urllib.request.urlopen(service.url + "/openapi.json", timeout=30) as resp:
+        assert json.loads(resp.read())["openapi"].startswith("3.1")
+    with urllib.request.urlopen(service.url + "/docs", timeout=30) as resp:
+        html = resp.read().decode("utf-8")
+    assert not re.search(r"https?:|//[a-z]", html, re.I), html  # no absolute or protocol-relative URL
+    linked = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert {".js", ".css"} <= {Path(u).suffix for u in linked}, linked
+    for u in linked:
+        with urllib.request.urlopen(service.url + u, timeout=30) as resp:
+            assert resp.status == 200 and len(resp.read()) > 1000, u
+    status, _ = http(service.url + "/redoc")  # ReDoc would load its logo from its vendor: not served
+    assert status == 404
+
+
+@pytest.mark.browser
+def test_swagger_ui_renders_the_openapi_31_description_offline(service: Service) -> None:
+    """In a real Chromium: /docs shows every route of the description (Swagger UI 5 reads OpenAPI 3.1) and
+    requests nothing but this server."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_browser import CHROMIUM, FLAGS, need_chromium
+
+    need_chromium()
+    requested: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        page = browser.new_page()
+        page.on("request", lambda r: requested.append(r.url))
+        page.goto(service.url + "/docs")
+        page.locator(".opblock-summary-path").first.wait_for(timeout=60_000)
+        paths = {t.strip().replace("\u200b", "") for t in page.locator(".opblock-summary-path").all_inner_texts()}
+        assert {"/v1/chat/completions", "/v1/models", "/api/ask", "/api/facts", "/api/documents"} <= paths, paths
+        assert "OAS 3.1" in page.locator(".info").inner_text()
+        page.locator(".opblock-summary-path").first.click()  # an operation opens with its parameters
+        page.locator(".opblock-body").first.wait_for(timeout=10_000)
+        browser.close()
+    assert requested and [u for u in requested if not u.startswith(service.url + "/")] == []
+
+
 def multipart(files: dict[str, bytes]) -> tuple[bytes, str]:
     boundary = uuid.uuid4().hex
     parts = [
