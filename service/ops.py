@@ -69,8 +69,12 @@ def stream(pool: Pool, question: str, history: Sequence[str], kb: str | None, mo
 
 def ask_dict(pool: Pool, question: str, history: Sequence[str] = (), kb: str | None = None,
              mode: str | None = None) -> dict[str, Any]:  # fmt: skip
-    """``pilotqa ask --json``'s object for the answer."""
-    return answer_dict(ask(pool, question, history, kb, mode))
+    """``pilotqa ask --json``'s object for the answer, each citation's ``source`` the file's name (as everywhere
+    in the service), never the server's path to it."""
+    found = answer_dict(ask(pool, question, history, kb, mode))
+    for c in (*found["citations"], *found["related"]):
+        c["source"] = Path(c["source"]).name
+    return found
 
 
 def reference(c: Citation) -> dict[str, Any]:

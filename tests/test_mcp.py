@@ -22,6 +22,7 @@ async def session_checks(client: Client) -> dict[str, Any]:
     assert {t.name for t in (await client.list_tools()).tools} == TOOLS
     answer = (await client.call_tool("ask", {"question": QUESTION})).structured_content
     assert answer and answer["grounded"] and "10.29万户" in answer["answer"]
+    assert all("/" not in c["source"] for c in (*answer["citations"], *answer["related"]))  # the file's name only
     for c in answer["citations"]:
         stored = await client.call_tool("get_passage", {"doc_id": c["doc_id"], "start": c["start"], "end": c["end"]})
         assert stored.structured_content and stored.structured_content["text"] == c["quote"]

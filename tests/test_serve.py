@@ -164,6 +164,25 @@ def test_the_json_api_ask_and_facts(service: Service) -> None:
     assert status == 400 and "调换" in body["error"]["message"]
 
 
+def test_api_ask_is_the_cli_json_object_with_file_names_for_sources(service: Service, tmp_path: Path) -> None:
+    """POST /api/ask gives what `pilotqa ask --json` prints, except that a source is the file's name, as in every
+    other answer of the service, not the server's path to it (the CLI's own output keeps the path)."""
+    questions = [GROUNDED[1]["question"], next(q for q in QUESTIONS if not q["grounded"])["question"]]
+    (tmp_path / "q.txt").write_text("\n".join(questions) + "\n", "utf-8")
+    cmd = [sys.executable, "-m", "cli", "ask", "--questions", str(tmp_path / "q.txt"), "--json"]
+    run = subprocess.run(cmd, env=service_env(service.spare), cwd=ROOT, capture_output=True, text=True, timeout=300)
+    printed = [json.loads(line) for line in run.stdout.splitlines()]
+    assert len(printed) == 2 and printed[0]["citations"] and printed[1]["related"], run.stderr
+    for question, cli in zip(questions, printed, strict=True):
+        status, body = post_json(service.url + "/api/ask", {"question": question})
+        assert status == 200
+        cited = [*cli["citations"], *cli["related"]]
+        assert all(Path(c["source"]).is_absolute() for c in cited)  # the CLI: the path of the file it read
+        for c in cited:
+            c["source"] = Path(c["source"]).name
+        assert {**body, "ms": 0} == {**cli, "ms": 0}
+
+
 def test_the_docs_page_loads_nothing_from_outside_the_server(service: Service) -> None:
     with urllib.request.urlopen(service.url + "/openapi.json", timeout=30) as resp:
         assert json.loads(resp.read())["openapi"].startswith("3.1")
