@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: run test lint bench bench-quick setup model ingest browser-deps clean
+.PHONY: run serve test lint bench bench-quick setup model ingest browser-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -24,6 +24,11 @@ ingest: model  ## ingest corpus/ into the default knowledge base (only what chan
 run: ingest
 	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
 
+SERVE_HOST ?= 127.0.0.1
+SERVE_PORT ?= 8000
+serve: ingest  ## the OpenAI-compatible endpoint, JSON API and MCP on http://127.0.0.1:8000
+	$(BIN)/pilotqa serve --host $(SERVE_HOST) --port $(SERVE_PORT)
+
 browser-deps:
 	@bash .ci/browser-deps
 
@@ -33,7 +38,7 @@ test: model browser-deps
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy kb models ingest assistant cli ui app.py bench tests
+	$(BIN)/mypy kb models ingest assistant service cli ui app.py bench tests
 
 bench: model
 	$(BIN)/python -m bench

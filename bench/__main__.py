@@ -8,7 +8,7 @@ quality on the evaluation sets, for PilotQA and the naive LangChain recipe
 the Streamlit app, and what a user sees in Chromium: title, chat input, an early question
 answered (``bench.browser``); (5) the bundled language models in reader mode: answer latency, prompt and
 generation tokens/s against the matmul rate (``bench.reader``); (6) latency against corpus size
-(``bench.scale``).
+(``bench.scale``); (7) `pilotqa serve` under 1, 4 and 16 concurrent clients (``bench.serve``).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from bench.embed import embed_bench
 from bench.facts import fact_answer_bench, registry_bench
 from bench.ingest import ingest_bench
 from bench.reader import reader_bench
+from bench.serve import serve_bench
 
 if TYPE_CHECKING:
     from assistant.core import Assistant
@@ -159,6 +160,7 @@ def main() -> int:
             results[f"latency {name}"] = latency_bench(assistant, name, 200)
             results.update(quality_bench(assistant, name))
     results["startup"] = startup_bench()
+    results.update(serve_bench(5 if args.quick else 15))
     results.update(reader_bench(3 if args.quick else 20))
     sizes = [1000] if args.quick else [1000, 10000, 100000]
     if args.quick:
@@ -192,6 +194,9 @@ def main() -> int:
         "- memory: peak resident set (VmHWM) of the process that did the work; start-up rows are separate processes",
         "- reader rows (`bench/reader.py`): `--mode reader` on the first cmrc questions with the model server up; "
         "token rates are llama.cpp's own for the same prompts sent uncached; prompt FLOP = 2 × parameters × tokens",
+        "- serve rows (`bench/serve.py`): `/v1/chat/completions` (extractive) over corpus/, keep-alive clients on the "
+        "same cores asking its 24 questions in turn; cold pass: each question once, before the service remembers "
+        "any sentence's vector",
         "",
         "| measurement | value |", "|---|---|",
     ]  # fmt: skip

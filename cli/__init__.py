@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from cli import ask_cmd, facts_cmd, ingest_cmd, kb_cmd, llm_cmd
+    from cli import ask_cmd, facts_cmd, ingest_cmd, kb_cmd, llm_cmd, serve_cmd
 
     parser = argparse.ArgumentParser(prog="pilotqa", description="试点问答：金融科技试点报告问答助手")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask_cmd.add_parsers(sub)
     facts_cmd.add_parser(sub)
     llm_cmd.add_parser(sub)
+    serve_cmd.add_parsers(sub)
     return parser
 
 

@@ -43,3 +43,11 @@ class ConfigError(PilotQAError):
 
 class EndpointError(PilotQAError):
     """The language-model endpoint failed: unreachable, timed out, or answered with an error."""
+
+
+class RequestError(PilotQAError):
+    """A request to the service cannot be answered as sent (no question, an unknown model …): says what to send."""
+
+
+class NotFoundError(PilotQAError):
+    """A document or passage asked for by its id is not in the knowledge base."""

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kb.errors import ConfigError
@@ -146,6 +146,22 @@ class Settings(BaseSettings):
     )
     reader_ctx: int = Field(default=4096, ge=512, description="Context length (tokens) of the local model server.")
     log_level: str = Field(default="WARNING", description="Logging level of the entry points.")
+    api_key: SecretStr | None = Field(
+        default=None,
+        description="Key clients of `pilotqa serve` send as `Authorization: Bearer <key>`; required when the service "
+        "binds to anything but loopback. Unset: no key is asked on 127.0.0.1.",
+    )
+    max_request_mb: float = Field(
+        default=100.0, gt=0,
+        description="Largest request body `pilotqa serve` reads, in MB (an upload of several files counts whole); "
+        "a larger one is refused with 413 before it is read.",
+    )  # fmt: skip
+    serve_workers: int = Field(
+        default=2, ge=1,
+        description="Threads of `pilotqa serve` that answer at once; more requests wait their turn. On 2 cores one "
+        "thread answers extractive questions fastest (bench/serve.py), but a model reading for seconds would hold "
+        "every other question; two keep one free.",
+    )  # fmt: skip
     answer: AnswerKnobs = Field(
         default_factory=AnswerKnobs, description="Retrieval, scoring and refusal knobs (PILOTQA_ANSWER__MIN_SCORE …)."
     )

@@ -1,4 +1,4 @@
-"""Shared fixtures: real settings in temporary folders, one real embedder per session."""
+"""Shared fixtures: real settings in temporary folders, one real embedder per session, one real service."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,33 @@ def serve(cmd: list[str], port: int, health: str, env: dict[str, str], cwd: Path
     proc.wait(timeout=30)
     if log:
         out.close()  # type: ignore[union-attr]
+
+
+@dataclass(frozen=True)
+class Service:
+    """A real `pilotqa serve` on a loopback port over a home with corpus/ ingested."""
+
+    url: str
+    home: Path
+    spare: Path  # a copy of that home made before the server started, for a second process (MCP over stdio)
+
+
+def service_env(home: Path, **extra: str) -> dict[str, str]:
+    env = {**os.environ, "PILOTQA_HOME": str(home), "PILOTQA_CACHE_DIR": str(CACHE), "PYTHONPATH": str(ROOT)}
+    env.pop("PILOTQA_API_KEY", None)
+    return {**env, **extra}
+
+
+@pytest.fixture(scope="session")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """One service for the session's service and MCP tests (starting one costs a model load)."""
+    root = tmp_path_factory.mktemp("service")
+    home, spare = root / "home", root / "spare"
+    env = service_env(home)
+    subprocess.run([sys.executable, "-m", "cli", "ingest", str(CORPUS), "--quiet"], env=env, cwd=ROOT, check=True,
+                   capture_output=True)  # fmt: skip
+    shutil.copytree(home, spare)
+    port = free_port()
+    cmd = [sys.executable, "-m", "cli", "serve", "--port", str(port)]
+    for url in serve(cmd, port, "/health", env, log=root / "serve.log"):
+        yield Service(url, home, spare)

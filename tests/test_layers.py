@@ -1,4 +1,5 @@
-"""Dependencies flow app -> assistant -> {models, kb} <- ingest (models -> kb), and each library has one home."""
+"""Dependencies flow app/cli/service -> assistant -> {models, kb} <- ingest (models -> kb), and each library has one
+home."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ ALLOWED = {
     "models": {"kb", "models"},
     "ingest": {"kb", "models", "ingest"},
     "assistant": {"kb", "models", "assistant"},
-    "cli": {"kb", "models", "ingest", "assistant", "cli"},
+    "service": {"kb", "models", "ingest", "assistant", "service"},
+    "cli": {"kb", "models", "ingest", "assistant", "service", "cli"},
     "ui": {"kb", "models", "ingest", "assistant", "ui"},
     "app": {"kb", "models", "ingest", "assistant", "ui", "app"},
 }
@@ -34,6 +36,11 @@ ONE_HOME = {
     "langchain_openai": "assistant/llm.py",
     "langchain_core": "assistant/llm.py",
     "xllamacpp": "models/llama_server.py",
+    "fastapi": "service/app.py",
+    "starlette": "service/app.py",
+    "fastapi_offline": None,  # its bundled Swagger UI / ReDoc files, found by importlib.resources in service/app.py
+    "uvicorn": "cli/serve_cmd.py",
+    "mcp": "service/mcp_server.py",
 }
 
 

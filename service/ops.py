@@ -1,0 +1,175 @@
+"""What the service does, as plain calls on the pool: the HTTP routes and the MCP tools both use these.
+
+Owns: answering (whole or step by step, stopping when the client has gone), the document list, uploads through
+the ingest pipeline (kept by ``ingest.uploads``, one result per file), deleting a document, the fact registry's
+query, passage search and a stored passage by offsets; each under its knowledge base's read or write lock, and
+each returning JSON-ready dicts whose text fields are data, never instructions. Does not own: HTTP, the OpenAI
+schema or MCP (``service.app``, ``service.openai_api``, ``service.mcp_server``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import threading
+from collections.abc import Generator, Iterator, Sequence
+from pathlib import Path
+from typing import Any, cast
+
+from assistant import question as qn
+from assistant.factsheet import lookup
+from assistant.retrieve import NO_FILTERS
+from assistant.serialize import answer_dict
+from ingest.loaders import Limits
+from ingest.pipeline import Ingestor, Status
+from ingest.uploads import keep
+from kb.catalog import FactQuery
+from kb.errors import NotFoundError, RequestError
+from kb.lock import writer
+from kb.records import Answer, Citation, Progress
+from service.pool import Pool
+
+MODES = ("extractive", "reader", "llm")
+MAX_PASSAGE = 20_000  # characters get_passage returns at most
+MAX_FACTS = 1000
+
+
+def check_mode(mode: str | None) -> str | None:
+    if mode is not None and mode not in MODES:
+        raise RequestError(f"未知的答案方式“{mode}”：请用 {'、'.join(MODES)} 之一，或不填（默认方式）。")
+    return mode
+
+
+def ask(pool: Pool, question: str, history: Sequence[str] = (), kb: str | None = None,
+        mode: str | None = None) -> Answer:  # fmt: skip
+    """The checked answer to ``question`` (earlier questions in ``history`` resolve follow-ups)."""
+    answer = None
+    for item in stream(pool, question, history, kb, mode, threading.Event()):
+        if isinstance(item, Answer):
+            answer = item
+    assert answer is not None
+    return answer
+
+
+def stream(pool: Pool, question: str, history: Sequence[str], kb: str | None, mode: str | None,
+           stop: threading.Event) -> Iterator[str | Progress | Answer]:  # fmt: skip
+    """The assistant's steps (``Assistant.stream``); once ``stop`` is set (the client went away) the answer is
+    abandoned at its next step and its work freed."""
+    if not question.strip():
+        raise RequestError("问题是空的：请在最后一条 user 消息（或 question 字段）中写出问题。")
+    assistant = pool.assistant(kb)
+    steps = cast(Generator[str | Progress | Answer, None, None],
+                 assistant.stream(question, list(history), mode=check_mode(mode)))  # fmt: skip
+    with pool.lock(kb).reading(), contextlib.closing(steps):
+        for item in steps:
+            if stop.is_set():
+                return
+            yield item
+
+
+def ask_dict(pool: Pool, question: str, history: Sequence[str] = (), kb: str | None = None,
+             mode: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """``pilotqa ask --json``'s object for the answer, each citation's ``source`` the file's name (as everywhere
+    in the service), never the server's path to it."""
+    found = answer_dict(ask(pool, question, history, kb, mode))
+    for c in (*found["citations"], *found["related"]):
+        c["source"] = Path(c["source"]).name
+    return found
+
+
+def reference(c: Citation) -> dict[str, Any]:
+    """A citation as the service shows it: the file's name, never a server path; ``text[start:end] == quote``."""
+    return {
+        "n": c.n, "doc_id": c.doc_id, "title": c.title, "source": Path(c.source).name, "section": c.section,
+        "page": c.page, "date": c.date, "quote": c.quote, "start": c.start, "end": c.end, "header": c.header,
+        "caption": c.caption,
+    }  # fmt: skip
+
+
+def documents(pool: Pool, kb: str | None = None) -> list[dict[str, Any]]:
+    base = pool.assistant(kb).res.kb
+    with pool.lock(kb).reading():
+        infos = base.documents()
+    return [
+        {"doc_id": d.doc_id, "title": d.title, "date": d.date, "source": Path(d.source).name, "record": d.record,
+         "chunks": d.n_chunks, "ingested_at": dt.datetime.fromtimestamp(d.ingested_at).isoformat(timespec="seconds")}
+        for d in infos
+    ]  # fmt: skip
+
+
+def upload(pool: Pool, files: Sequence[tuple[str, bytes]], kb: str | None = None) -> dict[str, Any]:
+    """Keep each file under ``<home>/uploads/<kb>`` (none replaces another) and ingest them as the app's upload
+    does: one result per file, and the summary line."""
+    if not files:
+        raise RequestError("没有收到文件：请以 multipart/form-data 上传，字段名 files（可多个）。")
+    s = pool.settings
+    name = pool.name(kb)
+    res = pool.assistant(name, create=True).res
+    folder = s.home / "uploads" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = list(dict.fromkeys(keep(folder, filename, data) for filename, data in files))
+    with pool.lock(name).writing(), writer(s, name):
+        summary = Ingestor(res.kb, res.embedder, s.chunk_chars, s.max_file_mb, Limits.of(s)).run(paths)
+    results = [
+        {"file": r.name, "status": r.status.value, "label": r.status.label, "doc_id": r.doc_id, "title": r.title,
+         "chunks": r.chunks, "message": r.message}
+        for r in summary.results
+    ]  # fmt: skip
+    return {"kb": name, "ok": summary.ok, "summary": summary.line(), "results": results,
+            "failed": sum(r.status is Status.FAILED for r in summary.results)}  # fmt: skip
+
+
+def delete(pool: Pool, doc_id: str, kb: str | None = None) -> dict[str, Any]:
+    base = pool.assistant(kb).res.kb
+    with pool.lock(kb).writing():
+        info = base.doc_infos([doc_id]).get(doc_id)
+        if info is None:
+            raise NotFoundError(f"知识库“{base.name}”中没有 doc_id 为“{doc_id}”的文档：可用 GET /api/documents 查看"
+                                "已有文档。")  # fmt: skip
+        base.delete_documents([doc_id])
+    return {"deleted": doc_id, "title": info.title, "kb": base.name}
+
+
+def facts(pool: Pool, query: FactQuery, kb: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    """The registry's facts matching ``query``, newest first (the ``pilotqa facts --json`` rows)."""
+    if query.since and query.until and query.since > query.until:
+        raise RequestError(f"since {query.since} 晚于 until {query.until}：请调换两个日期。")
+    base = pool.assistant(kb).res.kb
+    with pool.lock(kb).reading():
+        rows = lookup(base, query, max(1, min(limit, MAX_FACTS)))
+    return [
+        {"subject": r.fact.subject, "metric": r.fact.metric, "value": r.fact.value, "unit": r.fact.unit,
+         "qualifier": r.fact.qualifier, "text": r.fact.text, "as_of": r.fact.as_of, "as_of_text": r.fact.as_of_text,
+         "doc_id": r.fact.doc_id, "title": r.title, "source": Path(r.source).name, "quote": r.quote,
+         "start": r.fact.start, "end": r.fact.end, "conflict": r.conflict}
+        for r in rows
+    ]  # fmt: skip
+
+
+def passages(pool: Pool, query: str, kb: str | None = None, k: int = 5) -> list[dict[str, Any]]:
+    """The ``k`` passages retrieval ranks best for ``query`` (hybrid: vectors and BM25), with their offsets."""
+    if not query.strip():
+        raise RequestError("查询是空的：请给出要查找的文字。")
+    assistant = pool.assistant(kb)
+    q = qn.parse(query.strip(), assistant.res.segmenter)
+    with pool.lock(kb).reading():
+        hits = assistant.retriever.search(q.text, max(1, min(k, 50)), NO_FILTERS, list(q.terms)).hits
+    return [
+        {"doc_id": h.chunk.doc_id, "title": h.title, "date": h.date, "source": Path(h.source).name,
+         "section": h.chunk.section, "page": h.chunk.page, "text": h.chunk.text, "start": h.chunk.start,
+         "end": h.chunk.end, "score": round(h.score, 5)}
+        for h in hits
+    ]  # fmt: skip
+
+
+def passage(pool: Pool, doc_id: str, start: int, end: int, kb: str | None = None) -> dict[str, Any]:
+    """The stored text of ``doc_id`` at [start, end): what a citation's offsets point at."""
+    base = pool.assistant(kb).res.kb
+    with pool.lock(kb).reading():
+        doc = base.document(doc_id)
+    if doc is None:
+        raise NotFoundError(f"知识库“{base.name}”中没有 doc_id 为“{doc_id}”的文档：可用 list_documents 查看已有文档。")
+    if not 0 <= start < end <= len(doc.text) or end - start > MAX_PASSAGE:
+        raise RequestError(f"位置无效：应满足 0 ≤ start < end ≤ {len(doc.text)}，且一次最多 {MAX_PASSAGE} 个字符。")
+    return {"doc_id": doc_id, "title": doc.title, "date": doc.date, "start": start, "end": end,
+            "text": doc.text[start:end]}  # fmt: skip
