@@ -21,12 +21,16 @@ DEFAULT = Limits()
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the Word binary (OLE compound file) signature, as Kingsoft writes too
 
 
-def report_docx() -> bytes:
+def report_docx(
+    title: str = "枣庄市普惠金融试点情况",
+    heading: str = "一、惠农贷款",
+    body: str = "截至2021年3月末，枣庄市“鲁担惠农贷”累计发放贷款3.7亿元，惠及农户2316户。",
+) -> bytes:
     d = docx.Document()
-    d.core_properties.title = "枣庄市普惠金融试点情况"
-    d.add_heading("枣庄市普惠金融试点情况", level=1)
-    d.add_heading("一、惠农贷款", level=2)
-    d.add_paragraph("截至2021年3月末，枣庄市“鲁担惠农贷”累计发放贷款3.7亿元，惠及农户2316户。")
+    d.core_properties.title = title
+    d.add_heading(title, level=1)
+    d.add_heading(heading, level=2)
+    d.add_paragraph(body)
     table = d.add_table(rows=2, cols=2)
     table.cell(0, 0).text, table.cell(0, 1).text = "银行", "发放笔数"
     table.cell(1, 0).text, table.cell(1, 1).text = "枣庄农商行", "812"
@@ -36,10 +40,10 @@ def report_docx() -> bytes:
     return buf.getvalue()
 
 
-def old_word(tmp_path: Path, name: str) -> Path:
-    """A Word 97 binary file LibreOffice wrote from the python-docx report, saved under ``name``."""
+def old_word(tmp_path: Path, name: str, data: bytes | None = None) -> Path:
+    """A Word 97 binary file LibreOffice wrote from a python-docx file (the report by default), saved as ``name``."""
     path = tmp_path / name
-    path.write_bytes(office.convert(report_docx(), ".docx", "doc", 120))
+    path.write_bytes(office.convert(data or report_docx(), ".docx", "doc", 120))
     return path
 
 
