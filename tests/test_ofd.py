@@ -3,6 +3,7 @@ date, pages, several documents in one package, and every kind of damaged or host
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -73,15 +74,18 @@ def test_several_documents_in_one_package(tmp_path: Path) -> None:
     assert any("36个试点项目" in b.text for b in docs[1].blocks)
 
 
-def test_paths_from_the_package_root_and_without_a_namespace(tmp_path: Path) -> None:
+def test_paths_from_the_package_root_without_a_namespace_or_advances(tmp_path: Path) -> None:
     files = parts([report()])
     files["OFD.xml"] = files["OFD.xml"].replace("<ofd:DocRoot>Doc_0/", "<ofd:DocRoot>/Doc_0/")
     files["Doc_0/Document.xml"] = files["Doc_0/Document.xml"].replace('BaseLoc="Pages/', 'BaseLoc="/Doc_0/Pages/')
     page = files["Doc_0/Pages/Page_1/Content.xml"]
+    page = re.sub(r' DeltaX="[^"]*"', "", page)  # optional: each character then advances by the font size
     files["Doc_0/Pages/Page_1/Content.xml"] = page.replace(f' xmlns:ofd="{NS}"', "").replace("ofd:", "")
     (doc,) = parsed(write(tmp_path, package(dict(files))))
     assert FIRST in [b.text for b in doc.blocks]
-    assert any("海洋牧场贷" in b.text and b.page == 2 for b in doc.blocks)
+    assert "下一步，青岛市将推动“海洋牧场贷”在即墨区落地，计划新增授信3.2亿元，服务养殖主体二百余家。" in [
+        b.text for b in doc.blocks if b.page == 2
+    ]
 
 
 def damaged(tmp_path: Path, change: dict[str, str | None]) -> str:
@@ -153,3 +157,11 @@ def test_limits_on_what_a_package_expands_to(tmp_path: Path) -> None:
     started = time.perf_counter()
     assert any("海洋牧场贷" in b.text for d in parsed(write(tmp_path, package(dict(repeated)))) for b in d.blocks)
     assert time.perf_counter() - started < 5
+
+
+def test_a_line_of_one_object_per_character(tmp_path: Path) -> None:
+    """Writers that convert from PDF often place every character as its own text object."""
+    text = "试点项目共计12个，已全部上线运行。"
+    page = Page().line("三、上线情况").line(text, splits=tuple(range(1, len(text))))
+    (doc,) = parsed(write(tmp_path, ofd([Doc("上线情况", "2021-01-01", [page])])))
+    assert [b.text for b in doc.blocks] == ["三、上线情况", text]

@@ -154,8 +154,9 @@ def _pieces(package: _Package, root: etree._Element) -> list[Piece]:
             text = "".join(code.itertext()).replace("\r", "").replace("\n", "")
             x = _number(code.get("X"), x)
             y = _number(code.get("Y"), y)
-            steps = _deltas(code.get("DeltaX", ""))
-            width = sum(steps[: max(len(text) - 1, 0)]) + (size / scale if text else 0.0)
+            steps = _deltas(code.get("DeltaX", ""))[: max(len(text) - 1, 0)]
+            # a character without its own advance takes the font size (a Chinese character's width)
+            width = sum(steps) + (len(text) - len(steps)) * size / scale if text else 0.0
             x0, y0 = bx + a * x + c * y + e, by + b * x + d * y + f
             if text.strip():
                 package.count(text)
