@@ -118,7 +118,7 @@ class Settings(BaseSettings):
     max_docx_expanded_mb: float = Field(
         default=50.0, gt=0,
         description="Largest size a .docx may unzip to (its parts summed, images excepted), in MB: checked before "
-        "parsing, since a small file can expand to hundreds of MB of XML.",
+        "parsing, since a small file can expand to hundreds of MB of XML; for an .ofd, the XML parts it reads.",
     )  # fmt: skip
     max_html_mb: float = Field(default=10.0, gt=0, description="Largest HTML page ingest parses, in MB.")
     max_html_depth: int = Field(
