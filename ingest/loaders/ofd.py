@@ -17,6 +17,7 @@ import io
 import posixpath
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,7 +92,8 @@ def load(path: Path, data: bytes, limits: Limits) -> Iterator[Parsed]:
             docs = [_document(package, body) for body in bodies]
     except _Bad as exc:
         raise InputError(name, str(exc)) from exc
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, EOFError, OSError,
+            ValueError) as exc:  # fmt: skip
         raise InputError(name, "OFD 文件已损坏或不是 OFD 格式，无法打开：请用 OFD 阅读器打开检查，或重新导出") from exc
     if not any(blocks for _, _, blocks in docs):
         raise InputError(name, "OFD 文件中没有文字层（可能是扫描件），无法提取文字")
