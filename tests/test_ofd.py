@@ -148,9 +148,12 @@ def test_limits_on_what_a_package_expands_to(tmp_path: Path) -> None:
     path = write(tmp_path, ofd([report()]))
     assert error(path, Limits(max_pages=1)) == "OFD 文件页数过多（2 页，上限 1 页，可调 PILOTQA_MAX_PAGES）"
     assert error(path, Limits(max_chars=100)) == "OFD 文件的文字过多（超过 100 字，可调 PILOTQA_MAX_CHARS）"
-    assert error(path, Limits(max_docx_expanded_mb=0.005)) == (
-        "OFD 文件解压后过大（超过 0 MB，可调 PILOTQA_MAX_DOCX_EXPANDED_MB）"
+    assert error(path, Limits(max_docx_expanded_mb=0.004)) == (  # its XML parts: 4.6 KB
+        "OFD 文件解压后过大（超过 0.004 MB，可调 PILOTQA_MAX_DOCX_EXPANDED_MB）"
     )
+    # a template page read once for the 300 pages that use it: read per page, it alone would unzip past 0.2 MB
+    many = Doc("模板", "2021-01-01", [Page().line(f"第{n}页正文。") for n in range(300)], [(28, 280, 4, "页脚" * 100)])
+    assert len(parsed(write(tmp_path, ofd([many]), "many.ofd"), Limits(max_docx_expanded_mb=0.2))[0].blocks) == 600
     repeated = dict(parts([report()]))  # DeltaX claiming a billion advances: read as its characters, at once
     page = repeated["Doc_0/Pages/Page_1/Content.xml"]
     repeated["Doc_0/Pages/Page_1/Content.xml"] = page.replace('DeltaX="g ', 'DeltaX="g 1000000000 5 g ', 1)

@@ -49,6 +49,7 @@ class _Package:
     read_mb: float = 0.0
     chars: int = 0
     pages: int = 0
+    templates: dict[str, list[Piece]] = field(default_factory=dict)  # a template page's pieces by its BaseLoc
 
     def __post_init__(self) -> None:
         self.names = {n.lower().lstrip("/"): n for n in self.zip.namelist()}
@@ -60,7 +61,7 @@ class _Package:
             raise _Bad(f"OFD 文件缺少{what}（{name}），文件不完整或已损坏")
         self.read_mb += self.zip.getinfo(real).file_size / 1e6
         if self.read_mb > self.limits.max_docx_expanded_mb:
-            raise _Bad(f"OFD 文件解压后过大（超过 {self.limits.max_docx_expanded_mb:.0f} MB，"
+            raise _Bad(f"OFD 文件解压后过大（超过 {self.limits.max_docx_expanded_mb:g} MB，"
                        "可调 PILOTQA_MAX_DOCX_EXPANDED_MB）")  # fmt: skip
         data = self.zip.read(real)
         dtd = _Bad(f"OFD 文件的{what}（{name}）含有 DTD 声明（OFD 不使用，可能是恶意构造的文件），已拒绝")
@@ -137,9 +138,13 @@ def _page_pieces(package: _Package, base: str, loc: str, number: int, templates:
     content = package.xml(_resolve(base, loc), f"第 {number} 页内容")
     pieces = _pieces(package, content)
     for use in _all(content, "Template"):
-        template = templates.get(use.get("TemplateID", ""))
-        if template:
-            pieces += _pieces(package, package.xml(_resolve(base, template), f"第 {number} 页的模板页"))
+        loc = templates.get(use.get("TemplateID", ""), "")
+        if loc and loc not in package.templates:  # read once, however many pages use it
+            package.templates[loc] = _pieces(package, package.xml(_resolve(base, loc), f"第 {number} 页的模板页"))
+        elif loc:
+            for piece in package.templates[loc]:
+                package.count(piece.text)
+        pieces += package.templates.get(loc, [])
     return pieces
 
 
