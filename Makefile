@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: run serve test lint bench bench-quick setup model ingest browser-deps clean
+.PHONY: run serve test lint bench bench-quick setup model ingest browser-deps office-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -18,7 +18,7 @@ setup: $(STAMP)
 model: setup  ## convert the bundled model into the shared cache (once)
 	$(BIN)/pilotqa prepare
 
-ingest: model  ## ingest corpus/ into the default knowledge base (only what changed)
+ingest: model office-deps  ## ingest corpus/ into the default knowledge base (only what changed)
 	$(BIN)/pilotqa ingest corpus --prune --quiet
 
 run: ingest
@@ -32,7 +32,10 @@ serve: ingest  ## the OpenAI-compatible endpoint, JSON API and MCP on http://127
 browser-deps:
 	@bash .ci/browser-deps
 
-test: model browser-deps
+office-deps:  ## LibreOffice (no GUI) for .doc and .wps files, when missing and root
+	@bash .ci/office-deps
+
+test: model browser-deps office-deps
 	$(BIN)/python -m pytest -q
 
 lint: setup

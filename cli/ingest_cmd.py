@@ -7,11 +7,12 @@ import sys
 from pathlib import Path
 
 from cli.terminal import one_line
+from ingest.loaders import TYPES
 from kb.settings import Settings
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("ingest", help="导入文档（txt、md、html、pdf、docx、jsonl）到知识库")
+    p = sub.add_parser("ingest", help=f"导入文档（{TYPES}）到知识库")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="文件或文件夹")
     p.add_argument("--kb", help="知识库名称（默认 default）")
     p.add_argument("--prune", action="store_true", help="移除所给路径下源文件已不存在的文档（别处的文档不动）")

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import cast
 
 import docx
+from docx.oxml.ns import qn
 from docx.shared import Pt
 from docx.table import Table
 from docx.text.paragraph import Paragraph
@@ -56,9 +57,20 @@ def _rows(t: Table) -> list[Block]:
     return out
 
 
-def read_docx(data: bytes) -> tuple[str, list[Block]]:
-    """(core-properties title, blocks) of a .docx; python-docx/zip errors propagate."""
+class TablesTooDeep(ValueError):
+    """A .docx nests tables deeper than its reader allows; ``depth`` is how deep they went before reading stopped."""
+
+    def __init__(self, depth: int) -> None:
+        super().__init__(f"tables nested {depth} deep")
+        self.depth = depth
+
+
+def read_docx(data: bytes, max_table_depth: int = 0) -> tuple[str, list[Block]]:
+    """(core-properties title, blocks) of a .docx; python-docx/zip errors propagate, and ``TablesTooDeep`` when
+    tables nest deeper than ``max_table_depth`` (0: no limit), checked before any text is read."""
     document = docx.Document(io.BytesIO(data))
+    if max_table_depth:
+        _check_depth(document, max_table_depth)
     blocks: list[Block] = []
     names: dict[str | None, str] = {}
     for item in document.iter_inner_content():
@@ -69,6 +81,14 @@ def read_docx(data: bytes) -> tuple[str, list[Block]]:
         elif isinstance(item, Table):
             blocks.extend(_rows(item))
     return (document.core_properties.title or "").strip(), blocks
+
+
+def _check_depth(document: docx.document.Document, limit: int) -> None:
+    tag = qn("w:tbl")
+    for table in document.element.body.iter(tag):
+        depth = 1 + sum(1 for _ in table.iterancestors(tag))
+        if depth > limit:
+            raise TablesTooDeep(depth)
 
 
 Runs = tuple[tuple[str, bool], ...]  # a paragraph's pieces: (text, superscript)

@@ -118,7 +118,7 @@ class Settings(BaseSettings):
     max_docx_expanded_mb: float = Field(
         default=50.0, gt=0,
         description="Largest size a .docx may unzip to (its parts summed, images excepted), in MB: checked before "
-        "parsing, since a small file can expand to hundreds of MB of XML.",
+        "parsing, since a small file can expand to hundreds of MB of XML; for an .ofd, the XML parts it reads.",
     )  # fmt: skip
     max_html_mb: float = Field(default=10.0, gt=0, description="Largest HTML page ingest parses, in MB.")
     max_html_depth: int = Field(
@@ -126,6 +126,19 @@ class Settings(BaseSettings):
         description="Deepest element nesting an HTML page may have: real pages stay far below it, and thousands "
         "of nested tables would take minutes to read.",
     )  # fmt: skip
+    max_chars: int = Field(
+        default=2_000_000, ge=1000,
+        description="Most characters a file's text may expand to when its format is not text on disk (.docx, .doc, "
+        ".wps, .ofd, HTML, PDF): a small file can hold millions of characters, hours of embedding.",
+    )  # fmt: skip
+    max_pages: int = Field(default=2000, ge=1, description="Most pages a PDF or OFD file may have.")
+    max_table_depth: int = Field(
+        default=20, ge=1,
+        description="Deepest nesting of tables (a table in a table's cell is 2) a .docx or HTML page may have.",
+    )  # fmt: skip
+    max_convert_s: float = Field(
+        default=120.0, gt=0, description="Longest LibreOffice may take to convert one .doc or .wps file, in seconds."
+    )
     top_k: int = Field(default=8, ge=1, description="Chunks the retriever hands to the answerer.")
     rerank_model: str | None = Field(
         default=None, description="Optional local cross-encoder folder used to rerank retrieved chunks."

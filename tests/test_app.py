@@ -167,7 +167,7 @@ def test_bad_upload_names_the_file(app: AppTest) -> None:
     assert any(r"失败：empty\.txt" in e.value and "文件为空" in e.value for e in app.error)
 
 
-def test_an_old_word_file_gets_a_line_saying_what_to_do(app: AppTest) -> None:
+def test_a_doc_that_is_not_word_gets_a_line_saying_what_to_do(app: AppTest) -> None:
     app.file_uploader[0].set_value(("旧报告.doc", b"\xd0\xcf\x11\xe0 old word", "application/msword")).run()
     next(b for b in app.button if b.label == "导入上传的文档").click().run()
     lines = [e.value for e in app.error]

@@ -1,4 +1,4 @@
-"""Fuzzed files: PDF, DOCX and HTML made from the fixtures and mutated (seeded). Every file ends as documents or as
+"""Fuzzed files: PDF, DOCX, HTML and OFD made from the fixtures and mutated (seeded). Every file ends as documents or as
 one failure naming it: never a traceback, never a lost batch."""
 
 from __future__ import annotations
@@ -20,11 +20,12 @@ from kb.segment import Segmenter
 from kb.settings import Settings
 from kb.store import KnowledgeBase
 from models.embed import Embedder
+from tests.ofdgen import ofd, report
 from tests.pdfgen import pdf_with_bad_filter, pdf_with_huge_tounicode, pdf_with_pages
 
 REPORTS = Path(__file__).resolve().parent / "data" / "reports"
 SEED = 18
-PER_FORMAT = 100  # files per format through the loaders: 300 in all, about a second
+PER_FORMAT = 100  # files per format through the loaders: 400 in all, about a second
 
 
 def sample_docx() -> bytes:
@@ -84,7 +85,7 @@ def tags(rng: random.Random, data: bytes) -> bytes:
 
 
 def inner(rng: random.Random, data: bytes) -> bytes:
-    """A .docx whose zip is intact and whose XML parts are mutated."""
+    """A .docx (or .ofd) whose zip is intact and whose XML parts are mutated."""
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dest:
@@ -105,6 +106,7 @@ def mutants(rng: random.Random, n: int) -> list[tuple[str, bytes]]:
         (".pdf", pdfs, [flip, splice]),
         (".html", html, [flip, splice, tags, tags]),
         (".docx", [word], [flip, splice, inner]),
+        (".ofd", [ofd([report()])], [flip, splice, inner]),
     ]
     files = []
     for suffix, bases, ways in makers:
@@ -132,7 +134,7 @@ def test_fuzzed_files_end_as_documents_or_one_failure(tmp_path: Path) -> None:
         path = tmp_path / name
         path.write_bytes(data)
         outcomes[name] = outcome(path)  # any other exception fails the test with its traceback
-    assert len(outcomes) == 3 * PER_FORMAT
+    assert len(outcomes) == 4 * PER_FORMAT
     ok = sum(v == "ok" for v in outcomes.values())
     assert 0 < ok < len(outcomes)  # the mutations both break files and leave some readable
 

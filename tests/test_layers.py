@@ -32,6 +32,7 @@ ONE_HOME = {
     "pypdf": "ingest/loaders/pdf.py",
     "pdfplumber": "ingest/loaders/pdf_tables.py",
     "docx": "kb/docx_io.py",
+    "lxml": "ingest/loaders/ofd.py",
     "openpyxl": "kb/xlsx_io.py",
     "langchain_openai": "assistant/llm.py",
     "langchain_core": "assistant/llm.py",

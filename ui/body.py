@@ -13,12 +13,13 @@ import logging
 import streamlit as st
 
 from assistant.core import Assistant
+from ingest.loaders import TYPES
 from kb.errors import PilotQAError
 from ui import chat, docs, export, facts, sidebar, state, style
 from ui.text import md_escape
 
 EMPTY = (
-    "知识库里还没有文档。请在左侧栏“上传文档”中选择 txt、md、html、pdf 或 docx 文件并导入，"
+    f"知识库里还没有文档。请在左侧栏“上传文档”中选择文件（{TYPES}）并导入，"
     "或在命令行运行 pilotqa ingest 文件夹，然后就可以提问了。"
 )
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from assistant.core import Assistant
+from ingest.loaders import TYPES
 from kb.records import DocInfo, Document
 from ui.text import find_all, highlight, md_escape
 
@@ -44,7 +45,7 @@ def page(assistant: Assistant) -> None:
     docs = kb.documents()
     st.subheader("文档")
     if not docs:
-        st.info("知识库里还没有文档。请在左侧栏上传 txt、md、html、pdf 或 docx 文件。")
+        st.info(f"知识库里还没有文档。请在左侧栏上传文件（{TYPES}）。")
         return
     st.dataframe(
         [{"标题": d.title, "日期": d.date or "", "片段数": d.n_chunks, "清除模板文字": d.removed,

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ingest.loaders import TYPES
+
 _UPLOADER = '[data-testid="stFileUploaderDropzone"]'
 
 
 def css(max_file_mb: float) -> str:
-    hint = f"txt、md、html、pdf、docx，单个不超过 {max_file_mb:.0f} MB"
+    hint = f"{TYPES}，单个不超过 {max_file_mb:.0f} MB"
     return f"""<style>
 {_UPLOADER} button [data-testid="stMarkdownContainer"] p {{ display: none; }}
 {_UPLOADER} button [data-testid="stMarkdownContainer"]::after {{ content: "选择文件"; }}

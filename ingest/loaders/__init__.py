@@ -1,13 +1,14 @@
 """Format loaders: bytes on disk to titled lists of blocks.
 
 Owns: choosing the loader by extension, the size and emptiness checks every file
-gets, the ``Parsed`` record loaders yield and the ``Limits`` a format's loader
-enforces. Each format's library lives in its own module here. A loader only raises
-``InputError``: for a file it cannot read at all, before yielding anything; for a
-many-record file (jsonl), once at the end, naming every bad record, after the good
-ones. Whatever else a format's library raises on a damaged file becomes that file's
-``InputError`` here. Turning errors into per-file results is the pipeline's job
-alone. Does not own: cleaning, headings in plain text, chunking.
+gets, the characters a file may expand to when its format is not text on disk
+(``Limits.max_chars``, checked before any of its documents is yielded), the ``Parsed``
+record loaders yield and the ``Limits`` a format's loader enforces. Each format's
+library lives in its own module here. A loader only raises ``InputError``: for a file
+it cannot read at all, before yielding anything; for a many-record file (jsonl), once
+at the end, naming every bad record, after the good ones. Whatever else a format's
+library raises on a damaged file becomes that file's ``InputError`` here. Turning
+errors into per-file results is the pipeline's job alone. Does not own: cleaning, headings in plain text, chunking.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ from kb.records import Block
 from kb.settings import Settings
 
 log = logging.getLogger(__name__)
+TYPES = "txt、md、html、pdf、docx、doc、wps、ofd、jsonl"  # what a user is told can be imported
 
-SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".jsonl")
+SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".jsonl", ".ofd", ".doc", ".wps")
+TEXT_ON_DISK = (".txt", ".md", ".markdown", ".jsonl")  # what these yield is what the disk holds: no max_chars
 
 
 @dataclass(frozen=True)
@@ -50,31 +53,30 @@ class Limits:
     max_docx_expanded_mb: float = _default("max_docx_expanded_mb")
     max_html_mb: float = _default("max_html_mb")
     max_html_depth: int = _default("max_html_depth")
+    max_chars: int = _default("max_chars")
+    max_pages: int = _default("max_pages")
+    max_table_depth: int = _default("max_table_depth")
+    max_convert_s: float = _default("max_convert_s")
 
     @classmethod
     def of(cls, settings: Settings) -> Limits:
-        return cls(settings.max_docx_expanded_mb, settings.max_html_mb, settings.max_html_depth)
+        return cls(**{name: getattr(settings, name) for name in cls.__dataclass_fields__})
 
 
 Loader = Callable[[Path, bytes], Iterator[Parsed]]
 
 
 def _loader(suffix: str, limits: Limits) -> Loader:
-    from ingest.loaders import docx, html, jsonl, pdf, text
+    from ingest.loaders import docx, html, jsonl, ofd, office, pdf, text
 
-    table: dict[str, Loader] = {
-        ".txt": text.load, ".md": text.load, ".markdown": text.load, ".html": partial(html.load, limits=limits),
-        ".htm": partial(html.load, limits=limits), ".pdf": pdf.load, ".docx": partial(docx.load, limits=limits),
-        ".jsonl": jsonl.load,
-    }  # fmt: skip
-    return table[suffix]
+    plain: dict[str, Loader] = {".txt": text.load, ".md": text.load, ".markdown": text.load, ".jsonl": jsonl.load}
+    limited = {".html": html, ".htm": html, ".pdf": pdf, ".docx": docx, ".ofd": ofd, ".doc": office, ".wps": office}
+    return plain.get(suffix) or partial(limited[suffix].load, limits=limits)
 
 
 def unsupported(suffix: str) -> str:
     """Why a file of this type cannot be imported, and what to do instead."""
-    if suffix == ".doc":
-        return "不支持旧版 Word（.doc）文件：请在 Word 中另存为 .docx 后再导入"
-    return f"不支持的文件类型“{suffix or '无扩展名'}”（支持 txt、md、html、pdf、docx、jsonl）"
+    return f"不支持的文件类型“{suffix or '无扩展名'}”（支持 {TYPES}）"
 
 
 def load(path: Path, max_bytes: int, limits: Limits = Limits()) -> Iterator[Parsed]:
@@ -95,12 +97,23 @@ def load(path: Path, max_bytes: int, limits: Limits = Limits()) -> Iterator[Pars
     except OSError as exc:
         raise InputError(name, f"无法读取文件：{exc.strerror or exc}") from exc
     try:
-        yield from _loader(suffix, limits)(path, data)
+        if suffix in TEXT_ON_DISK:
+            yield from _loader(suffix, limits)(path, data)
+        else:
+            yield from _within(name, list(_loader(suffix, limits)(path, data)), limits.max_chars)
     except InputError:
         raise
     except Exception as exc:  # a library's own failure on a damaged file is that file's failure, never the batch's
         log.debug("%s: %s", name, exc, exc_info=True)
         raise InputError(name, damaged(exc)) from exc
+
+
+def _within(name: str, items: list[Parsed], max_chars: int) -> list[Parsed]:
+    """``items`` when their text is at most ``max_chars`` characters, else the file's error saying the limit."""
+    chars = sum(len(b.text) for p in items for b in p.blocks)
+    if chars > max_chars:
+        raise InputError(name, f"文件展开后文字过多（{chars} 字，上限 {max_chars} 字，可调 PILOTQA_MAX_CHARS）")
+    return items
 
 
 def damaged(exc: BaseException) -> str:

@@ -2,8 +2,9 @@
 
 Owns: the message for damaged files and refusing one that would unzip to more than
 ``Limits.max_docx_expanded_mb`` (read from the zip directory before anything is
-parsed). Reading itself lives in ``kb.docx_io`` (the one home of python-docx, shared
-with briefing export). Does not own: the older binary .doc format (not supported).
+parsed), and one whose tables nest deeper than ``Limits.max_table_depth``. Reading itself lives in
+``kb.docx_io`` (the one home of python-docx, shared with briefing export). Does not own: converting the older
+binary .doc and .wps formats (``ingest.loaders.office``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ingest.loaders import Limits, Parsed
-from kb.docx_io import read_docx
+from kb.docx_io import TablesTooDeep, read_docx
 from kb.errors import InputError
 
 # images are stored compressed already: one that unzips to more than this many times its stored size is a bomb
@@ -44,9 +45,12 @@ def load(path: Path, data: bytes, limits: Limits) -> Iterator[Parsed]:
         if size > limits.max_docx_expanded_mb:
             raise InputError(name, f"Word 文件解压后过大（{size:.0f} MB，上限 {limits.max_docx_expanded_mb:.0f} MB，"
                                    "可调 PILOTQA_MAX_DOCX_EXPANDED_MB）")  # fmt: skip
-        title, blocks = read_docx(data)
+        title, blocks = read_docx(data, limits.max_table_depth)
     except InputError:
         raise
+    except TablesTooDeep as exc:
+        raise InputError(name, f"Word 文件中的表格嵌套过深（{exc.depth} 层，上限 {limits.max_table_depth} 层，"
+                               "可调 PILOTQA_MAX_TABLE_DEPTH）") from exc  # fmt: skip
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise InputError(name, "Word 文件已损坏或不是 .docx 格式，无法打开") from exc
     except Exception as exc:  # lxml and python-docx raise many types on damaged parts

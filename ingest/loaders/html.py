@@ -3,7 +3,8 @@
 Owns: the only BeautifulSoup import; dropping scripts, navigation, headers,
 footers, sidebars and share widgets; choosing the main content element; the page
 title and a stated publication date; refusing a page over ``Limits.max_html_mb`` before parsing and one nested
-deeper than ``Limits.max_html_depth`` before reading it (both would take minutes). Does not own: line-level
+deeper than ``Limits.max_html_depth`` (or its tables deeper than ``Limits.max_table_depth``) before reading it (both
+would take minutes). Does not own: line-level
 boilerplate (``ingest.clean``).
 """
 
@@ -99,14 +100,15 @@ def _title(soup: BeautifulSoup, blocks: list[Block]) -> str:
     return re.split(r"\s+[-_|–—]\s+|_", raw)[0].strip() if raw else ""
 
 
-def _deeper_than(root: Tag, limit: int) -> bool:
-    """True when some element is nested more than ``limit`` levels below ``root`` (a walk without recursion)."""
+def _deeper_than(root: Tag, limit: int, tag: str | None = None) -> bool:
+    """True when some element (some ``tag`` element, when given) is nested more than ``limit`` levels below
+    ``root`` (a walk without recursion)."""
     stack = [(root, 0)]
     while stack:
         el, depth = stack.pop()
         if depth > limit:
             return True
-        stack.extend((child, depth + 1) for child in el.children if isinstance(child, Tag))
+        stack.extend((c, depth + (tag is None or c.name == tag)) for c in el.children if isinstance(c, Tag))
     return False
 
 
@@ -118,6 +120,10 @@ def _soup(path: Path, data: bytes, limits: Limits) -> BeautifulSoup:
     if _deeper_than(soup, limits.max_html_depth):
         raise InputError(name, f"网页标签嵌套过深（超过 {limits.max_html_depth} 层，可调 PILOTQA_MAX_HTML_DEPTH）："
                                "请在浏览器中另存为纯文本后再导入")  # fmt: skip
+    if _deeper_than(soup, limits.max_table_depth, "table"):
+        raise InputError(
+            name, f"网页中的表格嵌套过深（超过 {limits.max_table_depth} 层，可调 PILOTQA_MAX_TABLE_DEPTH）"
+        )
     return soup
 
 

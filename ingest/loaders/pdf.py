@@ -2,8 +2,8 @@
 (``ingest.loaders.pdf_tables``).
 
 Owns: the only pypdf import; refusing encrypted, corrupt (whatever pypdf raises:
-an unknown filter, a map over its limits) and scanned (no text layer) files with a
-message that says which. Does not own: OCR (none ships).
+an unknown filter, a map over its limits), scanned (no text layer) files and those of more than
+``Limits.max_pages`` pages (before any page is read) with a message that says which. Does not own: OCR (none ships).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from ingest.loaders import Parsed, pdf_tables
+from ingest.loaders import Limits, Parsed, pdf_tables
 from kb.errors import InputError
 from kb.records import Block
 
@@ -23,12 +23,15 @@ logging.getLogger("pypdf").setLevel(logging.ERROR)
 MAX_TABLE_PAGES = 300  # pages searched for ruled tables (pdfplumber reads about 10 pages a second here)
 
 
-def load(path: Path, data: bytes) -> Iterator[Parsed]:
+def load(path: Path, data: bytes, limits: Limits) -> Iterator[Parsed]:
     name = str(path)
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise InputError(name, "PDF 已加密，请先去除密码保护后再导入")
+        if len(reader.pages) > limits.max_pages:
+            raise InputError(name, f"PDF 页数过多（{len(reader.pages)} 页，上限 {limits.max_pages} 页，"
+                                   "可调 PILOTQA_MAX_PAGES）")  # fmt: skip
         pages = [page.extract_text() or "" for page in reader.pages]
         title = str(reader.metadata.get("/Title") or "").strip() if reader.metadata else ""
     except InputError:
