@@ -11,7 +11,11 @@ from kb.settings import Settings
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("ingest", help="导入文档（txt、md、html、pdf、docx、jsonl）到知识库")
+    p = sub.add_parser(
+        "ingest",
+        help="导入文档（txt、md、html、pdf、docx、jsonl；扫描版 PDF 和图片 png、jpg、tif、bmp、webp "
+        "经文字识别）到知识库",
+    )
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="文件或文件夹")
     p.add_argument("--kb", help="知识库名称（默认 default）")
     p.add_argument("--prune", action="store_true", help="移除所给路径下源文件已不存在的文档（别处的文档不动）")
@@ -39,6 +43,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
     from ingest.loaders import Limits
+    from ingest.loaders.ocr import Ocr
     from ingest.pipeline import Ingestor, Status
     from kb.lock import writer
     from kb.segment import Segmenter
@@ -49,13 +54,18 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     # the whole run is this knowledge base's one writer: another ingest waits (saying so) or fails untouched
     with writer(settings, settings.kb, on_wait=lambda message: print(message, file=sys.stderr, flush=True)):
         kb = KnowledgeBase.open(settings, settings.kb, Segmenter(settings.cache_dir), embedder.name, args.rebuild)
-        ingestor = Ingestor(kb, embedder, settings.chunk_chars, settings.max_file_mb, Limits.of(settings))
         bar = tqdm(total=0, unit="文件", disable=args.quiet or None, file=sys.stderr, leave=False)
 
         def progress(done: int, total: int, _name: str) -> None:
             bar.total = total
             bar.n = done
-            bar.refresh()
+            bar.set_postfix_str("")
+
+        def page(name: str, number: int, pages: int) -> None:  # a scanned file is read page by page
+            bar.set_postfix_str(one_line(f"{Path(name).name} 文字识别 第 {number}/{pages} 页"))
+
+        ocr = Ocr.of(settings, on_page=page)
+        ingestor = Ingestor(kb, embedder, settings.chunk_chars, settings.max_file_mb, Limits.of(settings), ocr)
 
         summary = ingestor.run(args.paths, prune=args.prune, progress=progress)
         bar.close()
@@ -64,6 +74,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if r.status is Status.FAILED:  # one line per failed file: names and messages escaped
             print(f"{r.status.label}  {where}: {one_line(r.message)}", file=sys.stderr)
         elif r.status is not Status.UNCHANGED:
-            print(f"{r.status.label}  {one_line(r.title or r.doc_id)}（{r.chunks} 个片段）  {where}")
+            note = f"  提示：{one_line(r.message)}" if r.message else ""
+            print(f"{r.status.label}  {one_line(r.title or r.doc_id)}（{r.chunks} 个片段）  {where}{note}")
     print(summary.line())
     return 0 if summary.ok else 1

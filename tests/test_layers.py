@@ -34,6 +34,9 @@ ONE_HOME = {
     "langchain_openai": "assistant/llm.py",
     "langchain_core": "assistant/llm.py",
     "xllamacpp": "models/llama_server.py",
+    "rapidocr": "models/ocr.py",
+    "pypdfium2": "ingest/loaders/pdf_render.py",
+    "PIL": "ingest/loaders/image.py",
 }
 
 

@@ -17,15 +17,20 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kb.errors import InputError
 from kb.records import Block
 from kb.settings import Settings
 
+if TYPE_CHECKING:
+    from ingest.loaders.ocr import Ocr
+
 log = logging.getLogger(__name__)
 
-SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".jsonl")
+IMAGES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")  # read by text recognition (OCR)
+SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".jsonl", *IMAGES)
+TYPES_IMAGES = "png、jpg、tif、bmp、webp"  # how the message and the uploader name the images
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,7 @@ class Parsed:
     date: str | None = None
     record: str | None = None  # a jsonl record's own id, which becomes its document id
     structured: bool = False  # True when blocks already carry their headings (html, docx)
+    notes: tuple[str, ...] = ()  # what a user should know of a document read whole (pages recognised badly)
 
 
 def _default(name: str) -> Any:
@@ -59,14 +65,15 @@ class Limits:
 Loader = Callable[[Path, bytes], Iterator[Parsed]]
 
 
-def _loader(suffix: str, limits: Limits) -> Loader:
-    from ingest.loaders import docx, html, jsonl, pdf, text
+def _loader(suffix: str, limits: Limits, ocr: Ocr | None) -> Loader:
+    from ingest.loaders import docx, html, image, jsonl, pdf, text
 
     table: dict[str, Loader] = {
         ".txt": text.load, ".md": text.load, ".markdown": text.load, ".html": partial(html.load, limits=limits),
-        ".htm": partial(html.load, limits=limits), ".pdf": pdf.load, ".docx": partial(docx.load, limits=limits),
-        ".jsonl": jsonl.load,
+        ".htm": partial(html.load, limits=limits), ".pdf": partial(pdf.load, ocr=ocr),
+        ".docx": partial(docx.load, limits=limits), ".jsonl": jsonl.load,
     }  # fmt: skip
+    table.update({s: partial(image.load, ocr=ocr) for s in IMAGES})
     return table[suffix]
 
 
@@ -74,11 +81,12 @@ def unsupported(suffix: str) -> str:
     """Why a file of this type cannot be imported, and what to do instead."""
     if suffix == ".doc":
         return "不支持旧版 Word（.doc）文件：请在 Word 中另存为 .docx 后再导入"
-    return f"不支持的文件类型“{suffix or '无扩展名'}”（支持 txt、md、html、pdf、docx、jsonl）"
+    return f"不支持的文件类型“{suffix or '无扩展名'}”（支持 txt、md、html、pdf、docx、jsonl 和图片 {TYPES_IMAGES}）"
 
 
-def load(path: Path, max_bytes: int, limits: Limits = Limits()) -> Iterator[Parsed]:
-    """Parse ``path``; a problem is raised as ``InputError`` (see the module docstring for when)."""
+def load(path: Path, max_bytes: int, limits: Limits = Limits(), ocr: Ocr | None = None) -> Iterator[Parsed]:
+    """Parse ``path``; a problem is raised as ``InputError`` (see the module docstring for when). ``ocr`` reads
+    scanned PDF pages and images (None: they are refused, as with ``PILOTQA_OCR=off``)."""
     name = str(path)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
@@ -95,7 +103,7 @@ def load(path: Path, max_bytes: int, limits: Limits = Limits()) -> Iterator[Pars
     except OSError as exc:
         raise InputError(name, f"无法读取文件：{exc.strerror or exc}") from exc
     try:
-        yield from _loader(suffix, limits)(path, data)
+        yield from _loader(suffix, limits, ocr)(path, data)
     except InputError:
         raise
     except Exception as exc:  # a library's own failure on a damaged file is that file's failure, never the batch's
