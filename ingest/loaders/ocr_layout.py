@@ -25,7 +25,7 @@ _PAGE_NUMBER = re.compile(
     r"^[-—–－·\s]*(?:第\s*)?\d{1,4}(?:\s*页)?(?:\s*[/／]\s*\d{1,4}|\s*共\s*\d{1,4}\s*页)?[-—–－·\s]*$"
 )
 _LATIN = re.compile(r"[A-Za-z]")
-TITLE_SIZE = 1.25  # a short paragraph whose lines are this many times as tall as the body's is set in title type
+TITLE_SIZE = 1.3  # a short paragraph whose lines are this many times as tall as the body's is set in title type
 MAX_TITLE = 60
 
 
@@ -181,7 +181,7 @@ def _breaks(prev: _Line, line: _Line, size: float, left: float, right: float, us
         line.x0 - left > 1.2 * size  # indented: a paragraph's first line
         or right - prev.x1 > 1.5 * size  # the line before stopped short: its paragraph ended
         or line.y0 - prev.y1 > max(1.0 * size, usual_gap + 0.6 * size)  # more space than between lines
-        or (_sized(prev) and _sized(line) and abs(line.em - prev.em) > 0.2 * max(line.em, prev.em))  # type size
+        or (_sized(prev) and _sized(line) and abs(line.em - prev.em) > 0.25 * max(line.em, prev.em))  # type size
         or _centred(prev, size, left, right)
         or _centred(line, size, left, right)
     )
