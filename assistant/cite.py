@@ -25,7 +25,7 @@ def citation(n: int, hit: Hit, start: int, end: int) -> Citation:
     return Citation(
         n=n, doc_id=c.doc_id, title=hit.title, source=hit.source, section=c.section, page=c.page,
         quote=quote, start=start, end=end, chunk_id=c.chunk_id, date=hit.date, header=c.header,
-        caption=c.caption,
+        caption=c.caption, ocr=c.ocr,
     )  # fmt: skip
 
 

@@ -26,14 +26,17 @@ CITATION_FIELDS = (
     "date",
     "header",
     "caption",
+    "ocr",
 )
+OCR_MARK = "识别文字"  # how a quote recognised from an image (a scanned page, a photo) is marked wherever it is shown
 
 
 def source_line(c: Citation) -> str:
-    """《title》（date），section，page：“quote” — a missing date and a section that repeats the title left out."""
+    """《title》（date），section，page，识别文字 (a quote recognised from an image)：“quote” — a missing date and a
+    section that repeats the title left out."""
     title = c.title or c.doc_id
     section = c.section if c.section != title else ""
-    where = "，".join(x for x in (section, f"第{c.page}页" if c.page else "") if x)
+    where = "，".join(x for x in (section, f"第{c.page}页" if c.page else "", OCR_MARK if c.ocr else "") if x)
     return f"《{title}》{f'（{c.date}）' if c.date else ''}{('，' + where) if where else ''}：“{c.quote}”"
 
 

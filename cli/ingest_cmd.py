@@ -40,6 +40,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
     from ingest.loaders import Limits
+    from ingest.loaders.ocr import Ocr
     from ingest.pipeline import Ingestor, Status
     from kb.lock import writer
     from kb.segment import Segmenter
@@ -50,13 +51,18 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     # the whole run is this knowledge base's one writer: another ingest waits (saying so) or fails untouched
     with writer(settings, settings.kb, on_wait=lambda message: print(message, file=sys.stderr, flush=True)):
         kb = KnowledgeBase.open(settings, settings.kb, Segmenter(settings.cache_dir), embedder.name, args.rebuild)
-        ingestor = Ingestor(kb, embedder, settings.chunk_chars, settings.max_file_mb, Limits.of(settings))
         bar = tqdm(total=0, unit="文件", disable=args.quiet or None, file=sys.stderr, leave=False)
 
         def progress(done: int, total: int, _name: str) -> None:
             bar.total = total
             bar.n = done
-            bar.refresh()
+            bar.set_postfix_str("")
+
+        def page(name: str, number: int, pages: int) -> None:  # a scanned file is read page by page
+            bar.set_postfix_str(one_line(f"{Path(name).name} 文字识别 第 {number}/{pages} 页"))
+
+        ocr = Ocr.of(settings, on_page=page)
+        ingestor = Ingestor(kb, embedder, settings.chunk_chars, settings.max_file_mb, Limits.of(settings), ocr)
 
         summary = ingestor.run(args.paths, prune=args.prune, progress=progress)
         bar.close()
@@ -65,6 +71,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if r.status is Status.FAILED:  # one line per failed file: names and messages escaped
             print(f"{r.status.label}  {where}: {one_line(r.message)}", file=sys.stderr)
         elif r.status is not Status.UNCHANGED:
-            print(f"{r.status.label}  {one_line(r.title or r.doc_id)}（{r.chunks} 个片段）  {where}")
+            note = f"  提示：{one_line(r.message)}" if r.message else ""
+            print(f"{r.status.label}  {one_line(r.title or r.doc_id)}（{r.chunks} 个片段）  {where}{note}")
     print(summary.line())
     return 0 if summary.ok else 1

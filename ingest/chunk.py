@@ -97,7 +97,7 @@ def chunk(doc: Document, target: int = 300) -> list[Chunk]:
                     Chunk(
                         chunk_id=chunk_id(doc, ordinal), doc_id=doc.doc_id, ordinal=ordinal,
                         text=doc.text[start:end], start=start, end=end, heading_path=section.heading_path,
-                        page=section.page, sentences=tuple(group), caption=caption, header=header,
+                        page=section.page, sentences=tuple(group), caption=caption, header=header, ocr=section.ocr,
                     )
                 )  # fmt: skip
     return chunks

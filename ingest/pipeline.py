@@ -23,6 +23,7 @@ from ingest import loaders, normalize, reflow
 from ingest.chunk import chunk
 from ingest.clean import clean
 from ingest.facts import extract as extract_facts
+from ingest.loaders.ocr import Ocr
 from ingest.paths import Found, discover
 from ingest.structure import assemble, find_date, find_title, mark_headings, normalize_date
 from ingest.tables import mark_rows
@@ -68,7 +69,7 @@ class Result:
     doc_id: str = ""
     title: str = ""
     chunks: int = 0
-    message: str = ""
+    message: str = ""  # why it failed; for a document read, what to know (pages recognised with low confidence)
     record: str | None = None  # the record inside a jsonl file, if it was one
 
     @property
@@ -132,6 +133,7 @@ class _Run:
     batch: list[tuple[Document, list[Chunk], Status]] = field(default_factory=list)
     claimed: dict[str, str] = field(default_factory=dict)  # doc_id -> the file that supplied it in this run
     intact: set[str] = field(default_factory=set)  # files read without error: their absent records are gone
+    notes: dict[str, str] = field(default_factory=dict)  # doc_id -> what its loader said of it (Result.message)
     by_source: dict[str, DocInfo] = field(init=False, default_factory=dict)  # stored files' documents (no records)
     by_hash: dict[str, list[DocInfo]] = field(init=False, default_factory=dict)
 
@@ -164,12 +166,13 @@ class Ingestor:
     """Ingests into one knowledge base with one embedder. The one place failures become results."""
 
     def __init__(self, kb: KnowledgeBase, embedder: Embedder, chunk_chars: int, max_file_mb: float,
-                 limits: loaders.Limits | None = None) -> None:  # fmt: skip
+                 limits: loaders.Limits | None = None, ocr: Ocr | None = None) -> None:  # fmt: skip
         self.kb = kb
         self.embedder = embedder
         self.chunk_chars = chunk_chars
         self.max_bytes = int(max_file_mb * 1e6)
         self.limits = limits or loaders.Limits()
+        self.ocr = ocr  # None: scanned PDF pages and images are refused (entry points pass Ocr.of(settings))
 
     def run(self, paths: Iterable[Path], prune: bool = False, progress: Progress | None = None) -> Summary:
         started = time.perf_counter()
@@ -195,7 +198,7 @@ class Ingestor:
             if isinstance(item, InputError):
                 raise item
             whole = True
-            for parsed in loaders.load(item, self.max_bytes, self.limits):
+            for parsed in loaders.load(item, self.max_bytes, self.limits, self.ocr):
                 whole &= self._record(parsed, item, run)
             if whole:
                 run.intact.add(str(item))
@@ -205,24 +208,28 @@ class Ingestor:
     def _record(self, parsed: loaders.Parsed, path: Path, run: _Run) -> bool:
         """One document of a file; False when it failed (the file's other documents go on)."""
         try:
-            self._document(to_document(parsed, path, self.chunk_chars), run)
+            self._document(to_document(parsed, path, self.chunk_chars), run, "；".join(parsed.notes))
             return True
         except InputError as exc:
             _failed(run, exc, parsed.record)
             return False
 
-    def _document(self, doc: Document, run: _Run) -> None:
+    def _document(self, doc: Document, run: _Run, notes: str = "") -> None:
         doc = run.identify(doc)
         conflict = self._conflict(doc, run)
         if conflict:
             raise InputError(doc.source, conflict)
         run.claimed[doc.doc_id] = doc.source
+        if notes:
+            run.notes[doc.doc_id] = notes
         old = run.known.get(doc.doc_id)
         if old is not None and old.content_hash == doc.content_hash:
             status = Status.UNCHANGED if old.source == doc.source else Status.MOVED
             if status is Status.MOVED:
                 self.kb.relocate(doc.doc_id, doc.source)
-            run.summary.results.append(Result(doc.source, status, doc.doc_id, doc.title, old.n_chunks, "", doc.record))
+            run.summary.results.append(
+                Result(doc.source, status, doc.doc_id, doc.title, old.n_chunks, notes, doc.record)
+            )
             return
         chunks = chunk(doc, self.chunk_chars)
         if not chunks:  # stored, it could never be found or cited: say so instead
@@ -256,7 +263,8 @@ class Ingestor:
             entries.append(Entry(doc, tuple(chunks), vectors[pos : pos + len(chunks)], tuple(extract_facts(doc))))
             pos += len(chunks)
         self.kb.write(entries)
-        run.summary.results += [Result(d.source, s, d.doc_id, d.title, len(c), record=d.record) for d, c, s in batch]
+        run.summary.results += [Result(d.source, s, d.doc_id, d.title, len(c), run.notes.get(d.doc_id, ""), d.record)
+                                for d, c, s in batch]  # fmt: skip
 
     def _prune(self, run: _Run) -> list[Result]:
         """Documents under the paths named whose file is gone, or whose record left a jsonl file read whole in

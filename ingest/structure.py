@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from dataclasses import replace
 
 from ingest.tables import TableBuilder
 from kb import dates
@@ -54,12 +55,12 @@ def mark_headings(blocks: list[Block]) -> list[Block]:
             continue
         md = _MARKDOWN.match(b.text)
         if md:
-            out.append(Block(md.group(2), kind="heading", level=len(md.group(1)), page=b.page))
+            out.append(replace(b, text=md.group(2), kind="heading", level=len(md.group(1))))
             continue
         level = heading_level(b.text)
         if not level and _is_bare_heading(b.text, blocks[i + 1] if i + 1 < len(blocks) else None):
             level = 2
-        out.append(Block(b.text, kind="heading", level=level, page=b.page) if level else b)
+        out.append(replace(b, kind="heading", level=level) if level else b)
     return out
 
 
@@ -92,10 +93,10 @@ def assemble(blocks: list[Block]) -> tuple[str, tuple[Section, ...], tuple[Table
             continue
         path = tuple(t for _, t in stack)
         last = sections[-1] if sections else None
-        if last and last.heading_path == path and last.page == b.page and last.end == start - 1:
-            sections[-1] = Section(last.start, start + len(b.text), path, b.page)
+        if last and last.heading_path == path and last.page == b.page and last.ocr == b.ocr and last.end == start - 1:
+            sections[-1] = replace(last, end=start + len(b.text))
         else:
-            sections.append(Section(start, start + len(b.text), path, b.page))
+            sections.append(Section(start, start + len(b.text), path, b.page, b.ocr))
     tables.close()
     return "\n".join(parts), tuple(sections), tuple(tables.tables)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from kb.records import CELL_SEP, Block, Table
 
@@ -46,7 +47,9 @@ def mark_rows(blocks: Sequence[Block]) -> list[Block]:
             continue
         near = any(0 <= j < len(blocks) and (cells[j] is not None or seps[j]) for j in (i - 1, i + 1))
         c = cells[i]
-        out.append(Block(CELL_SEP.join(c), kind="row", page=b.page, cells=c) if c is not None and near else b)
+        if c is not None and near:
+            b = replace(b, text=CELL_SEP.join(c), kind="row", level=0, cells=c, header=False)
+        out.append(b)
     return out
 
 
@@ -58,7 +61,7 @@ def _run_start(blocks: list[Block]) -> int:
 
 
 def _with(b: Block, header: bool) -> Block:
-    return Block(b.text, kind=b.kind, level=b.level, page=b.page, cells=b.cells, header=header)
+    return replace(b, header=header)
 
 
 def cell_spans(start: int, b: Block) -> tuple[tuple[int, int], ...]:

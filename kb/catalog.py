@@ -49,8 +49,9 @@ _ADDED = (
     ("chunks", "caption", "TEXT NOT NULL DEFAULT ''"),
     ("chunks", "header", "TEXT NOT NULL DEFAULT ''"),
     ("documents", "removed", "INTEGER NOT NULL DEFAULT 0"),
+    ("chunks", "ocr", "INTEGER NOT NULL DEFAULT 0"),  # 1: recognised text (OCR)
 )
-_CHUNK_COLS = "chunk_id, doc_id, ordinal, start, end, text, heading, page, sentences, caption, header"
+_CHUNK_COLS = "chunk_id, doc_id, ordinal, start, end, text, heading, page, sentences, caption, header, ocr"
 _FACT_COLS = (
     "doc_id, subject, metric, value, text, unit, qualifier, as_of, as_of_text, start, end, value_start, "
     "value_end, source_kind, header, caption"
@@ -176,10 +177,10 @@ class Catalog:
                      _dump_sections(doc.sections), len(chunks), now, _dump_tables(doc.tables), doc.removed),
                 )  # fmt: skip
                 self._db.executemany(
-                    f"INSERT INTO chunks ({_CHUNK_COLS}, terms, bigrams) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    f"INSERT INTO chunks ({_CHUNK_COLS}, terms, bigrams) VALUES ({','.join('?' * 14)})",
                     [
                         (c.chunk_id, c.doc_id, c.ordinal, c.start, c.end, c.text, json.dumps(c.heading_path),
-                         c.page, json.dumps(c.sentences), c.caption, c.header, SEP.join(t), SEP.join(g))
+                         c.page, json.dumps(c.sentences), c.caption, c.header, int(c.ocr), SEP.join(t), SEP.join(g))
                         for c, t, g in zip(chunks, terms, grams, strict=True)
                     ],
                 )  # fmt: skip
@@ -308,7 +309,7 @@ def _chunk(r: sqlite3.Row) -> Chunk:
         chunk_id=r["chunk_id"], doc_id=r["doc_id"], ordinal=r["ordinal"], text=r["text"], start=r["start"],
         end=r["end"], heading_path=tuple(json.loads(r["heading"])), page=r["page"],
         sentences=tuple((int(a), int(b)) for a, b in json.loads(r["sentences"])), caption=r["caption"],
-        header=r["header"],
+        header=r["header"], ocr=bool(r["ocr"]),
     )  # fmt: skip
 
 
@@ -317,11 +318,13 @@ def _info(r: sqlite3.Row) -> DocInfo:
 
 
 def _dump_sections(sections: Sequence[Section]) -> str:
-    return json.dumps([[s.start, s.end, list(s.heading_path), s.page] for s in sections], ensure_ascii=False)
+    """[start, end, headings, page], with a fifth item 1 for recognised text (older rows have four)."""
+    return json.dumps([[s.start, s.end, list(s.heading_path), s.page, *([1] if s.ocr else [])] for s in sections],
+                      ensure_ascii=False)  # fmt: skip
 
 
 def _load_sections(raw: str) -> tuple[Section, ...]:
-    return tuple(Section(a, b, tuple(h), p) for a, b, h, p in json.loads(raw))
+    return tuple(Section(s[0], s[1], tuple(s[2]), s[3], bool(s[4:] and s[4])) for s in json.loads(raw))
 
 
 def _dump_tables(tables: Sequence[Table]) -> str:

@@ -33,6 +33,7 @@ class Block:
     page: int | None = None  # 1-based page number where the format has pages
     cells: tuple[str, ...] = ()  # a row's cells, empty ones kept so columns line up; text is them joined by CELL_SEP
     header: bool = False  # a table row the format marks as a header (<th>, a Markdown row above |---|)
+    ocr: bool = False  # recognised from an image (a scanned page, a photo), not read from a text layer
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class Section:
     end: int
     heading_path: tuple[str, ...] = ()
     page: int | None = None
+    ocr: bool = False  # its text was recognised from an image (识别文字)
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ class Chunk:
     sentences: tuple[tuple[int, int], ...] = ()  # sentence spans, document offsets
     caption: str = ""  # for a chunk of table rows: the table's caption
     header: str = ""  # ... and its header row(s), which every row is read under
+    ocr: bool = False  # its text was recognised from an image (识别文字)
 
     @property
     def section(self) -> str:
@@ -151,6 +154,7 @@ class Citation:
     date: str | None = None
     header: str = ""  # a quoted table row's header row(s), which it is read under ("" for a sentence)
     caption: str = ""  # ... and the table's caption
+    ocr: bool = False  # the quote was recognised from an image (a scanned page, a photo): 识别文字, may hold errors
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -139,6 +139,22 @@ class Settings(BaseSettings):
     max_convert_s: float = Field(
         default=120.0, gt=0, description="Longest LibreOffice may take to convert one .doc or .wps file, in seconds."
     )
+    ocr: bool = Field(
+        default=True,
+        description="Recognise text (OCR, the bundled RapidOCR models) on PDF pages without a usable text layer and "
+        "in images; off (PILOTQA_OCR=off) refuses a scanned PDF and every image.",
+    )
+    ocr_dpi: int = Field(default=150, ge=72, le=600, description="Resolution a scanned PDF page is rendered at.")
+    ocr_min_confidence: float = Field(
+        default=0.8, ge=0, le=1,
+        description="A recognised page whose mean confidence (per character) is below this is reported by number "
+        "in the file's result line, its text kept.",
+    )  # fmt: skip
+    max_image_pixels: int = Field(
+        default=50_000_000, ge=1_000_000,
+        description="Most pixels an image (or one frame of a TIFF) may have, read from its header before it is "
+        "decoded; a PDF page is rendered at a lower resolution instead of past it.",
+    )  # fmt: skip
     top_k: int = Field(default=8, ge=1, description="Chunks the retriever hands to the answerer.")
     rerank_model: str | None = Field(
         default=None, description="Optional local cross-encoder folder used to rerank retrieved chunks."

@@ -42,6 +42,9 @@ ONE_HOME = {
     "fastapi_offline": None,  # its bundled Swagger UI / ReDoc files, found by importlib.resources in service/app.py
     "uvicorn": "cli/serve_cmd.py",
     "mcp": "service/mcp_server.py",
+    "rapidocr": "models/ocr.py",
+    "pypdfium2": "ingest/loaders/pdf_render.py",
+    "PIL": "ingest/loaders/image.py",
 }
 
 

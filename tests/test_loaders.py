@@ -114,7 +114,9 @@ def test_scanned_pdf_says_no_text_layer(tmp_path: Path) -> None:
     writer.write(buf)
     path = tmp_path / "scan.pdf"
     path.write_bytes(buf.getvalue())
-    assert error(path) == "扫描版 PDF，没有文字层，无法提取文字：请先做文字识别（OCR）再导入"
+    assert error(path) == (
+        "扫描版 PDF，没有文字层，无法提取文字：文字识别（OCR）已关闭，请开启（PILOTQA_OCR=on）或先做文字识别再导入"
+    )
 
 
 def test_encrypted_pdf(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from assistant.core import Assistant
+from assistant.serialize import OCR_MARK
 from ingest.loaders import TYPES
 from kb.records import DocInfo, Document
 from ui.text import find_all, highlight, md_escape
@@ -28,7 +29,8 @@ def _sections(doc: Document, terms: list[str]) -> None:
                 st.markdown("#" * min(depth + 3, 6) + " " + md_escape(heading))
         shown = s.heading_path
         body = doc.text[s.start : s.end]
-        page = f"（第{s.page}页）" if s.page else ""
+        where = "，".join(x for x in (f"第{s.page}页" if s.page else "", OCR_MARK if s.ocr else "") if x)
+        page = f"（{where}）" if where else ""
         st.markdown(highlight(body, find_all(body, terms)) + (f"  \n_{page}_" if page else ""))
 
 
@@ -60,6 +62,8 @@ def page(assistant: Assistant) -> None:
     if doc is None:
         st.warning("该文档已被删除。")
         return
+    if any(s.ocr for s in doc.sections):
+        st.info(f"标有“{OCR_MARK}”的部分由扫描页或图片经文字识别（OCR）得到，可能有误，引用前请对照原件核对。")
     if terms:
         st.caption(f"共 {len(find_all(doc.text, terms))} 处匹配")
     _sections(doc, terms)

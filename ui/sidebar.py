@@ -15,7 +15,8 @@ import streamlit as st
 
 from assistant.core import Assistant
 from ingest import uploads
-from ingest.loaders import Limits
+from ingest.loaders import TYPES, Limits
+from ingest.loaders.ocr import Ocr
 from ingest.pipeline import Ingestor, Status, Summary
 from kb import store
 from kb.lock import writer
@@ -59,6 +60,7 @@ def upload(assistant: Assistant) -> None:
     shown_results()
     files = st.sidebar.file_uploader(
         "上传文档", accept_multiple_files=True,
+        help=f"{TYPES}；扫描版 PDF 和图片经文字识别（OCR）导入",
         key=f"uploads-{st.session_state.get(UPLOADER, 0)}",
     )  # fmt: skip
     if not files or not st.sidebar.button("导入上传的文档", type="primary"):
@@ -69,8 +71,15 @@ def upload(assistant: Assistant) -> None:
     paths = list(dict.fromkeys(uploads.keep(folder, f.name, f.getvalue()) for f in files))
     bar = st.sidebar.progress(0.0, text="正在导入……")
 
+    at = [0.0, 1.0]  # the file being read: its share of the bar, and the share of one file
+
     def progress(done: int, total: int, name: str) -> None:
-        bar.progress(done / max(total, 1), text=f"正在导入 {Path(name).name}" if name else "完成")
+        at[:] = [done / max(total, 1), 1 / max(total, 1)]
+        bar.progress(at[0], text=md_escape(f"正在导入 {Path(name).name}") if name else "完成")
+
+    def page(name: str, number: int, pages: int) -> None:  # a scanned file is read page by page
+        share = at[0] + at[1] * (number - 1) / max(pages, 1)
+        bar.progress(min(share, 1.0), text=md_escape(f"正在识别文字 {Path(name).name}：第 {number}/{pages} 页"))
 
     res = assistant.res
 
@@ -79,21 +88,23 @@ def upload(assistant: Assistant) -> None:
         bar.progress(0.0, text=message)
 
     with writer(s, res.kb.name, on_wait=waiting):
-        summary = Ingestor(res.kb, res.embedder, s.chunk_chars, s.max_file_mb, Limits.of(s)).run(
-            paths, progress=progress
-        )
+        summary = Ingestor(
+            res.kb, res.embedder, s.chunk_chars, s.max_file_mb, Limits.of(s), Ocr.of(s, on_page=page)
+        ).run(paths, progress=progress)
     st.session_state[RESULTS] = result_lines(summary)
     st.session_state[UPLOADER] = st.session_state.get(UPLOADER, 0) + 1  # a fresh, empty uploader
     st.rerun()  # the counts above and the document list now include what was imported
 
 
-def result_lines(summary: Summary) -> list[tuple[bool, str]]:
-    """(failed, escaped line) per file: the file's name, never a server path, and the problem in Chinese."""
+def result_lines(summary: Summary) -> list[tuple[str, str]]:
+    """(kind, escaped line) per file: the file's name, never a server path, and the problem in Chinese; kind is
+    error (failed), warning (read, with something to check: pages recognised with low confidence) or success."""
     lines = []
     for r in summary.results:
         line = f"{r.status.label}：{r.name}" + (f"（{r.message}）" if r.message else "")
-        lines.append((r.status is Status.FAILED, md_escape(line)))
-    return [*lines, (False, md_escape(summary.line()))]
+        kind = "error" if r.status is Status.FAILED else "warning" if r.message else "success"
+        lines.append((kind, md_escape(line)))
+    return [*lines, ("success", md_escape(summary.line()))]
 
 
 def shown_results() -> None:
@@ -101,8 +112,8 @@ def shown_results() -> None:
     lines = st.session_state.get(RESULTS)
     if not lines:
         return
-    for failed, line in lines[:-1]:
-        (st.sidebar.error if failed else st.sidebar.success)(line)
+    for kind, line in lines[:-1]:
+        {"error": st.sidebar.error, "warning": st.sidebar.warning}.get(kind, st.sidebar.success)(line)
     st.sidebar.caption(lines[-1][1])
     if st.sidebar.button("关闭导入结果"):
         st.session_state[RESULTS] = None

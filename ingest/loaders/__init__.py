@@ -18,16 +18,23 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kb.errors import InputError
 from kb.records import Block
 from kb.settings import Settings
 
-log = logging.getLogger(__name__)
-TYPES = "txt、md、html、pdf、docx、doc、wps、ofd、jsonl"  # what a user is told can be imported
+if TYPE_CHECKING:
+    from ingest.loaders.ocr import Ocr
 
-SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".jsonl", ".ofd", ".doc", ".wps")
+log = logging.getLogger(__name__)
+# what a user is told can be imported
+TYPES = "txt、md、html、pdf、docx、doc、wps、ofd、jsonl，扫描件和图片 png、jpg、tif、bmp、webp"
+
+IMAGES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")  # read by text recognition (OCR)
+SUPPORTED = (
+    ".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".jsonl", ".ofd", ".doc", ".wps", *IMAGES,
+)  # fmt: skip
 TEXT_ON_DISK = (".txt", ".md", ".markdown", ".jsonl")  # what these yield is what the disk holds: no max_chars
 
 
@@ -40,6 +47,7 @@ class Parsed:
     date: str | None = None
     record: str | None = None  # a jsonl record's own id, which becomes its document id
     structured: bool = False  # True when blocks already carry their headings (html, docx)
+    notes: tuple[str, ...] = ()  # what a user should know of a document read whole (pages recognised badly)
 
 
 def _default(name: str) -> Any:
@@ -66,12 +74,18 @@ class Limits:
 Loader = Callable[[Path, bytes], Iterator[Parsed]]
 
 
-def _loader(suffix: str, limits: Limits) -> Loader:
-    from ingest.loaders import docx, html, jsonl, ofd, office, pdf, text
+def _loader(suffix: str, limits: Limits, ocr: Ocr | None) -> Loader:
+    from ingest.loaders import docx, html, image, jsonl, ofd, office, pdf, text
 
     plain: dict[str, Loader] = {".txt": text.load, ".md": text.load, ".markdown": text.load, ".jsonl": jsonl.load}
-    limited = {".html": html, ".htm": html, ".pdf": pdf, ".docx": docx, ".ofd": ofd, ".doc": office, ".wps": office}
-    return plain.get(suffix) or partial(limited[suffix].load, limits=limits)
+    limited = {".html": html, ".htm": html, ".docx": docx, ".ofd": ofd, ".doc": office, ".wps": office}
+    if suffix in plain:
+        return plain[suffix]
+    if suffix in limited:
+        return partial(limited[suffix].load, limits=limits)
+    if suffix == ".pdf":
+        return partial(pdf.load, limits=limits, ocr=ocr)
+    return partial(image.load, ocr=ocr)
 
 
 def unsupported(suffix: str) -> str:
@@ -79,8 +93,9 @@ def unsupported(suffix: str) -> str:
     return f"不支持的文件类型“{suffix or '无扩展名'}”（支持 {TYPES}）"
 
 
-def load(path: Path, max_bytes: int, limits: Limits = Limits()) -> Iterator[Parsed]:
-    """Parse ``path``; a problem is raised as ``InputError`` (see the module docstring for when)."""
+def load(path: Path, max_bytes: int, limits: Limits = Limits(), ocr: Ocr | None = None) -> Iterator[Parsed]:
+    """Parse ``path``; a problem is raised as ``InputError`` (see the module docstring for when). ``ocr`` reads
+    scanned PDF pages and images (None: they are refused, as with ``PILOTQA_OCR=off``)."""
     name = str(path)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
@@ -98,9 +113,9 @@ def load(path: Path, max_bytes: int, limits: Limits = Limits()) -> Iterator[Pars
         raise InputError(name, f"无法读取文件：{exc.strerror or exc}") from exc
     try:
         if suffix in TEXT_ON_DISK:
-            yield from _loader(suffix, limits)(path, data)
+            yield from _loader(suffix, limits, ocr)(path, data)
         else:
-            yield from _within(name, list(_loader(suffix, limits)(path, data)), limits.max_chars)
+            yield from _within(name, list(_loader(suffix, limits, ocr)(path, data)), limits.max_chars)
     except InputError:
         raise
     except Exception as exc:  # a library's own failure on a damaged file is that file's failure, never the batch's

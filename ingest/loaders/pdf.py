@@ -1,13 +1,16 @@
 """PDF: the text layer page by page, page numbers kept; a page with a ruled table read with its rows
-(``ingest.loaders.pdf_tables``).
+(``ingest.loaders.pdf_tables``); a page without a usable text layer (a scan, or text that is mostly not
+characters a reader can use) rendered (``ingest.loaders.pdf_render``) and recognised (``ingest.loaders.ocr``).
 
-Owns: the only pypdf import; refusing encrypted, corrupt (whatever pypdf raises:
-an unknown filter, a map over its limits), scanned (no text layer) files and those of more than
-``Limits.max_pages`` pages (before any page is read) with a message that says which. Does not own: OCR (none ships).
+Owns: the only pypdf import; which pages need recognition; refusing encrypted, corrupt (whatever pypdf
+raises: an unknown filter, a map over its limits) files, those of more than ``Limits.max_pages`` pages (before
+any page is read) and scanned files that yield no text (with recognition off, a message that says so), each
+with a message that says which. Does not own: recognition itself.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 from collections.abc import Iterator
@@ -15,15 +18,34 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from ingest.loaders import Limits, Parsed, pdf_tables
+from ingest.loaders import Limits, Parsed, pdf_render, pdf_tables
+from ingest.loaders.ocr import Ocr, Recognised
 from kb.errors import InputError
 from kb.records import Block
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 MAX_TABLE_PAGES = 300  # pages searched for ruled tables (pdfplumber reads about 10 pages a second here)
+MIN_PAGE_CHARS = 10  # a page with fewer (a page number, a stamp) has no text layer worth reading
+MIN_READABLE = 0.7  # a page whose text has a smaller share of readable characters is garbage (a broken font map)
 
 
-def load(path: Path, data: bytes, limits: Limits) -> Iterator[Parsed]:
+def readable(ch: str) -> bool:
+    """A character a reader can use: CJK ideographs (Kangxi and compatibility forms too, mapped at load), kana,
+    hangul, CJK and full-width punctuation, printable ASCII, general punctuation."""
+    o = ord(ch)
+    return (
+        0x20 <= o < 0x7F or 0x2000 <= o <= 0x206F or 0x2E80 <= o <= 0x9FFF or 0xAC00 <= o <= 0xD7AF
+        or 0xF900 <= o <= 0xFAFF or 0xFF00 <= o <= 0xFFEF or 0x20000 <= o <= 0x3FFFF
+    )  # fmt: skip
+
+
+def usable(text: str) -> bool:
+    """Whether a page's text layer is worth reading: enough characters, most of them readable."""
+    chars = [c for c in text if not c.isspace()]
+    return len(chars) >= MIN_PAGE_CHARS and sum(map(readable, chars)) >= MIN_READABLE * len(chars)
+
+
+def load(path: Path, data: bytes, limits: Limits, ocr: Ocr | None = None) -> Iterator[Parsed]:
     name = str(path)
     try:
         reader = PdfReader(io.BytesIO(data))
@@ -38,13 +60,27 @@ def load(path: Path, data: bytes, limits: Limits) -> Iterator[Parsed]:
         raise
     except Exception as exc:  # pypdf raises many types on damaged files (NotImplementedError, LimitReachedError …)
         raise InputError(name, "PDF 文件已损坏或无法解析：请用 PDF 阅读器打开检查，或另存后重试") from exc
+    scanned = [n for n, text in enumerate(pages, start=1) if not usable(text)]
+    found = _recognise(name, data, scanned, ocr) if scanned and ocr and ocr.enabled else Recognised({})
     with_tables = pdf_tables.pages_with_tables(data, MAX_TABLE_PAGES)
     blocks = [
         block
         for number, text in enumerate(pages, start=1)
-        for block in with_tables.get(number) or [Block(line.strip(), page=number) for line in text.split("\n")]
+        for block in (
+            found.pages[number]
+            if number in found.pages
+            else with_tables.get(number) or [Block(line.strip(), page=number) for line in text.split("\n")]
+        )
         if block.text.strip()
     ]
     if sum(len(b.text) for b in blocks) < 10:
-        raise InputError(name, "扫描版 PDF，没有文字层，无法提取文字：请先做文字识别（OCR）再导入")
-    yield Parsed(title=title, blocks=blocks)
+        if scanned and ocr and ocr.enabled:
+            raise InputError(name, "扫描版 PDF，文字识别（OCR）没有识别出文字：请检查扫描件是否清晰、方向是否正确")
+        raise InputError(name, "扫描版 PDF，没有文字层，无法提取文字：文字识别（OCR）已关闭，请开启"
+                         "（PILOTQA_OCR=on）或先做文字识别再导入")  # fmt: skip
+    yield Parsed(title=title, blocks=blocks, notes=found.notes)
+
+
+def _recognise(name: str, data: bytes, numbers: list[int], ocr: Ocr) -> Recognised:
+    with pdf_render.Pages(data, ocr.dpi, ocr.max_pixels) as pages:
+        return ocr.read(name, hashlib.sha256(data).hexdigest(), numbers, pages.render, f"pdf-{ocr.dpi}dpi")

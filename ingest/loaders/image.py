@@ -1,0 +1,64 @@
+"""Images as documents (png, jpg/jpeg, tif/tiff, bmp, webp): their text recognised, each TIFF frame a page.
+
+Owns: the only PIL import; the pixel limit (``PILOTQA_MAX_IMAGE_PIXELS``), checked on each frame's size from its
+header before it is decoded; turning the picture upright as its camera recorded (EXIF orientation); refusing
+images when recognition is off and images in which nothing was recognised. Does not own: recognition or its
+cache (``ingest.loaders.ocr``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from ingest.loaders import Parsed
+from ingest.loaders.ocr import Ocr
+from kb.errors import InputError
+
+Image.MAX_IMAGE_PIXELS = None  # the limit is ours (checked before decoding), not Pillow's warning
+
+
+def load(path: Path, data: bytes, ocr: Ocr | None = None) -> Iterator[Parsed]:
+    name = str(path)
+    if ocr is None or not ocr.enabled:
+        raise InputError(name, "图片需要文字识别才能导入，但文字识别已关闭（PILOTQA_OCR=off）：请开启后再导入")
+    with Image.open(io.BytesIO(data)) as picture:
+        frames = int(getattr(picture, "n_frames", 1))
+        _check(name, picture, ocr.max_pixels)
+
+        def render(number: int) -> np.ndarray:
+            picture.seek(max(number - 1, 0))
+            _check(name, picture, ocr.max_pixels)
+            return np.asarray(_rgb(ImageOps.exif_transpose(picture)))[:, :, ::-1].copy()  # BGR, as the engine reads
+
+        numbers = list(range(1, frames + 1)) if frames > 1 else [0]
+        found = ocr.read(name, hashlib.sha256(data).hexdigest(), numbers, render, "image")
+    blocks = [b for n in numbers for b in found.pages[n]]
+    if sum(len(b.text) for b in blocks) < 2:
+        raise InputError(name, "图片中没有识别出文字：请检查图片是否清晰、方向是否正确")
+    yield Parsed(title="", blocks=blocks, notes=found.notes)
+
+
+def _rgb(picture: Image.Image) -> Image.Image:
+    """The picture in RGB, transparent parts white (not the black they would turn by dropping the alpha)."""
+    if picture.mode in ("RGBA", "LA", "PA") or (picture.mode == "P" and "transparency" in picture.info):
+        rgba = picture.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        white.alpha_composite(rgba)
+        return white.convert("RGB")
+    return picture.convert("RGB")
+
+
+def _check(name: str, picture: Image.Image, max_pixels: int) -> None:
+    width, height = picture.size
+    if width * height > max_pixels:
+        raise InputError(
+            name,
+            f"图片过大（{width}×{height}，{width * height / 1e6:.0f} 百万像素，上限 {max_pixels / 1e6:.0f} 百万像素，"
+            "可调 PILOTQA_MAX_IMAGE_PIXELS）：请缩小后再导入",
+        )

@@ -1,0 +1,131 @@
+"""Scanned pages and images to blocks: recognised through ``models.ocr``, cached by content, checked per page.
+
+Owns: the ``Ocr`` options an entry point builds from the settings (on/off, render resolution, confidence floor,
+pixel limit, the cache folder ``$PILOTQA_HOME/ocr`` and the per-page progress callback); the cache of recognised
+lines, keyed by the file's sha256, the page, how it was rendered and the engine, so that reading an unchanged
+file again recognises nothing; each page's confidence (the mean of its lines' scores, weighted by their length);
+and the notes that name the pages read with low confidence or with no text (the file's result line shows them;
+their text, if any, is kept). Blocks it makes carry ``ocr=True``. Does not own: decoding images
+(``ingest.loaders.image``), rendering PDF pages (``ingest.loaders.pdf_render``), reading order
+(``ingest.loaders.ocr_layout``) or the engine (``models.ocr``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ingest.loaders import ocr_layout
+from kb.records import Block
+from kb.settings import Settings
+from models.ocr import Recognizer, TextBox, engine_id
+
+log = logging.getLogger(__name__)
+
+PageProgress = Callable[[str, int, int], None]  # (file, the page being read: 1.., how many pages are read)
+Render = Callable[[int], np.ndarray]  # page number -> the page as an image (BGR or grey); 0: an image without pages
+
+
+@dataclass(frozen=True)
+class Recognised:
+    """What recognition made of a file's pages: blocks per page number, and the notes a user should read."""
+
+    pages: dict[int, list[Block]]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass
+class Ocr:
+    """How scanned pages and images are read; one per ingest run (the engine loads on the first page)."""
+
+    enabled: bool = True
+    dpi: int = 150
+    min_confidence: float = 0.8
+    max_pixels: int = 50_000_000
+    cache: Path | None = None  # None: nothing is cached
+    on_page: PageProgress | None = None
+    recognizer: Recognizer = field(default_factory=Recognizer)
+
+    @classmethod
+    def of(cls, settings: Settings, on_page: PageProgress | None = None) -> Ocr:
+        return cls(settings.ocr, settings.ocr_dpi, settings.ocr_min_confidence, settings.max_image_pixels,
+                   settings.home / "ocr", on_page)  # fmt: skip
+
+    def read(self, name: str, digest: str, numbers: Sequence[int], render: Render, how: str) -> Recognised:
+        """Recognise pages ``numbers`` of the file ``name`` (whose bytes hash to ``digest``), each made by
+        ``render`` only when the cache does not hold it; ``how`` says how pages are made (part of the key)."""
+        pages: dict[int, list[Block]] = {}
+        low: list[tuple[int, float]] = []
+        empty: list[int] = []
+        for i, number in enumerate(numbers, start=1):
+            if self.on_page:
+                self.on_page(name, i, len(numbers))
+            boxes = self._boxes(digest, number, render, how)
+            pages[number] = [
+                Block(text, kind="heading" if title else "paragraph", level=int(title), page=number or None, ocr=True)
+                for text, title in ocr_layout.paragraphs(boxes)
+            ]
+            score = confidence(boxes)
+            if not pages[number]:
+                empty.append(number)
+            elif score < self.min_confidence:
+                low.append((number, score))
+        return Recognised(pages, notes(low, empty))
+
+    def _boxes(self, digest: str, number: int, render: Render, how: str) -> list[TextBox]:
+        key = hashlib.sha256(f"{digest}\x00{number}\x00{how}\x00{engine_id()}".encode()).hexdigest()
+        path = self.cache / key[:2] / f"{key}.json" if self.cache else None
+        if path is not None and path.is_file():
+            try:
+                return [TextBox(t, s, tuple((x, y) for x, y in q)) for t, s, q in json.loads(path.read_text("utf-8"))]
+            except (OSError, ValueError, TypeError) as exc:  # a damaged entry is read again
+                log.warning("OCR cache entry %s unreadable (%s): recognising again", path, exc)
+        started = time.perf_counter()
+        boxes = self.recognizer.read(render(number))
+        log.info("page %s recognised in %.2f s (%d lines)", number, time.perf_counter() - started, len(boxes))
+        if path is not None:
+            _write(path, json.dumps([[b.text, b.score, b.quad] for b in boxes], ensure_ascii=False))
+        return boxes
+
+
+def confidence(boxes: Sequence[TextBox]) -> float:
+    """The mean score of a page's lines, each weighted by its length (1.0 for a page with none)."""
+    total = sum(len(b.text) for b in boxes)
+    return sum(b.score * len(b.text) for b in boxes) / total if total else 1.0
+
+
+def notes(low: Sequence[tuple[int, float]], empty: Sequence[int]) -> tuple[str, ...]:
+    """What to tell the user about pages read badly (0 stands for a whole image without pages)."""
+
+    def where(numbers: Sequence[int]) -> str:
+        return "" if numbers == [0] else "第 " + "、".join(str(n) for n in numbers) + " 页"
+
+    out = []
+    if low:
+        worst = min(s for _, s in low)
+        out.append(f"{where([n for n, _ in low])}文字识别可信度低（最低 {worst:.2f}），引用前请对照原件核对")
+    if empty:
+        out.append(f"{where(list(empty))}未识别出文字")
+    return tuple(out)
+
+
+def _write(path: Path, text: str) -> None:
+    """Write a cache entry whole or not at all (a killed ingest leaves no half entry); a cache that cannot be
+    written costs only the time to recognise again."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.warning("OCR cache %s not written: %s", path, exc)

@@ -1,0 +1,208 @@
+"""Scanned PDFs and photographed pages through the real OCR engine (RapidOCR's bundled models), the real embedder
+and knowledge base: read in order, cited as recognised text, cached, reported per page. The pages are drawn in the
+tests (tests/ocr_fixture.py) with fictional content, so every answer can only come from the recognised text."""
+
+from __future__ import annotations
+
+import io
+import math
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from assistant import briefing
+from assistant.core import Assistant, Resources
+from assistant.serialize import answer_dict, source_line
+from ingest.loaders import load, ocr_layout
+from ingest.loaders.ocr import Ocr
+from ingest.loaders.pdf import usable
+from ingest.pipeline import Ingestor, Status, Summary
+from kb.catalog import Catalog
+from kb.errors import InputError
+from kb.segment import Segmenter
+from kb.settings import Settings
+from kb.store import KnowledgeBase
+from models.embed import Embedder
+from models.ocr import Recognizer, TextBox
+from tests.conftest import make_settings
+from tests.ocr_fixture import PAGES, photo, scanned_page, scanned_pdf
+
+
+class CountingRecognizer(Recognizer):
+    """The real engine, counting the pages it is asked to read (to show what the cache saves)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def read(self, image: np.ndarray) -> list[TextBox]:
+        self.calls += 1
+        return super().read(image)
+
+
+def box(text: str, x: float, y: float, em: float = 20.0, angle: float = 0.0, end: float = 0.0) -> TextBox:
+    """A detected line: ``text`` at (x, y), each character ``em`` wide (or spread to ``end``, as justified text
+    is), turned by ``angle`` radians about 0,0."""
+    w = end - x if end else sum(0.55 * em if ord(c) < 0x2E80 else em for c in text)
+    corners = [(x, y), (x + w, y), (x + w, y + em), (x, y + em)]
+    cos, sin = math.cos(angle), math.sin(angle)
+    return TextBox(text, 0.99, tuple((a * cos - b * sin, a * sin + b * cos) for a, b in corners))
+
+
+def test_layout_reads_lines_and_paragraphs_in_order_on_a_turned_page() -> None:
+    angle = math.radians(3)  # a photo taken slightly askew: lines slope by about 50 px across the page
+    boxes = [
+        box("- 2 -", 480, 1500, angle=angle),
+        box("二、下一步安排", 100, 100, angle=angle),
+        box("同时，农商银行将上线线上产品，首期授信额度为2", 140, 140, angle=angle, end=600),
+        box("亿元，重点支持茶叶种植户。", 100, 180, angle=angle),
+        box("签发人：", 100, 220, angle=angle),
+        box("林某", 300, 220, angle=angle),
+        box("下一阶段计划将试点范围扩大到下辖两个县，力争到", 140, 260, angle=angle, end=600),
+        box("2024年末达到40个，并开展数字金融和Open", 100, 300, angle=angle, end=600),
+        box("Banking 试点。", 100, 340, angle=angle),
+    ]
+    assert ocr_layout.paragraphs(boxes[::-1]) == [
+        ("二、下一步安排", False),
+        ("同时，农商银行将上线线上产品，首期授信额度为2亿元，重点支持茶叶种植户。", False),
+        ("签发人： 林某", False),
+        (
+            "下一阶段计划将试点范围扩大到下辖两个县，力争到2024年末达到40个，并开展数字金融和Open Banking 试点。",
+            False,
+        ),
+    ]  # the page number is gone; a number broken across lines is whole; Latin words keep their space
+
+
+def test_layout_marks_a_title_by_its_type_size() -> None:
+    boxes = [
+        box("青川市试点进展报告", 200, 60, em=34),
+        box("一、总体情况", 100, 140),
+        box("正文第一段内容。", 140, 180),
+    ]
+    assert [title for _, title in ocr_layout.paragraphs(boxes)] == [True, False, False]
+
+
+def test_which_pdf_pages_have_a_usable_text_layer() -> None:
+    assert usable("截至2023年6月末，青川市纳入试点的项目共27个。")
+    assert not usable("- 3 -")  # a page number or a stamp over a scan
+    assert not usable("\ue000\ue001\ue002\ue003\ue004\ue005截至\ue006\ue007\ue008\ue009\ue00a")  # a broken font map
+    assert not usable("ÀÏÊ¦Ð¹ÓÃÊÔµã¿ª·¢ÒøÐÐ")  # GBK bytes read as Latin-1
+
+
+def test_ocr_off_refuses_scans_and_images_clearly(tmp_path: Path) -> None:
+    scan, picture = tmp_path / "scan.pdf", tmp_path / "notice.png"
+    scan.write_bytes(scanned_pdf(PAGES[:1]))
+    picture.write_bytes(photo())
+    for path, words in ((scan, "PILOTQA_OCR=on"), (picture, "PILOTQA_OCR=off")):
+        with pytest.raises(InputError) as err:
+            list(load(path, 10**8, ocr=Ocr(enabled=False)))
+        assert err.value.path == str(path) and words in err.value.problem
+
+
+def test_an_image_over_the_pixel_limit_is_refused_before_it_is_decoded(tmp_path: Path) -> None:
+    path = tmp_path / "huge.png"
+    Image.new("L", (3000, 2000), 255).save(path)
+    with pytest.raises(InputError) as err:
+        list(load(path, 10**8, ocr=Ocr(max_pixels=5_000_000, recognizer=CountingRecognizer())))
+    assert "3000×2000" in err.value.problem and "上限 5 百万像素" in err.value.problem
+    assert "PILOTQA_MAX_IMAGE_PIXELS" in err.value.problem
+    assert make_settings(tmp_path).max_image_pixels == 50_000_000
+
+
+def test_older_catalogue_gains_the_ocr_column(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.sqlite"
+    Catalog(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("ALTER TABLE chunks DROP COLUMN ocr")  # as a catalogue written before OCR was
+    catalog = Catalog(path)
+    assert "ocr" in {r["name"] for r in catalog._rows("PRAGMA table_info(chunks)")}
+    catalog.close()
+
+
+@pytest.mark.slow
+def test_low_confidence_and_empty_pages_are_named(tmp_path: Path) -> None:
+    blank = Image.new("RGB", (1240, 1754), "white")
+    out = io.BytesIO()
+    scanned_page(PAGES[1], 1).convert("RGB").save(out, "PDF", resolution=150, save_all=True, append_images=[blank])
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(out.getvalue())
+    # a confidence floor no real page reaches: the engine's own scores decide, the page is named, its text kept
+    (parsed,) = load(path, 10**8, ocr=Ocr(min_confidence=0.9999))
+    assert parsed.notes[0].startswith("第 1 页文字识别可信度低（最低 0.9") and parsed.notes[1] == "第 2 页未识别出文字"
+    assert any("首期授信额度为2亿元" in b.text for b in parsed.blocks if b.page == 1 and b.ocr)
+
+
+@dataclass
+class Scanned:
+    """A knowledge base that ingested a scanned PDF and a photo, with what the first run did."""
+
+    res: Resources
+    folder: Path
+    first: Summary
+    pages: list[tuple[str, int, int]]
+    recognizer: CountingRecognizer
+
+
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory: pytest.TempPathFactory, segmenter: Segmenter, embedder: Embedder) -> Scanned:
+    folder = tmp_path_factory.mktemp("scans")
+    (folder / "青川市试点进展（扫描件）.pdf").write_bytes(scanned_pdf())
+    (folder / "白鹭湾通报照片.png").write_bytes(photo())
+    s = make_settings(folder.parent / "home")
+    kb = KnowledgeBase.open(s, "default", segmenter, embedder.name)
+    pages: list[tuple[str, int, int]] = []
+    ocr = Ocr.of(s, on_page=lambda name, n, total: pages.append((Path(name).name, n, total)))
+    counting = ocr.recognizer = CountingRecognizer()
+    first = Ingestor(kb, embedder, s.chunk_chars, s.max_file_mb, ocr=ocr).run([folder])
+    return Scanned(Resources(s, segmenter, embedder, kb), folder, first, pages, counting)
+
+
+@pytest.mark.slow
+def test_scans_and_photos_are_ingested_page_by_page_and_cached(scanned: Scanned) -> None:
+    s, kb = scanned.res.settings, scanned.res.kb
+    assert scanned.first.count(Status.ADDED) == 2, scanned.first.results
+    assert sorted(scanned.pages) == [("白鹭湾通报照片.png", 1, 1), ("青川市试点进展（扫描件）.pdf", 1, 2),
+                                     ("青川市试点进展（扫描件）.pdf", 2, 2)]  # fmt: skip
+    assert scanned.recognizer.calls == 3 and any((s.home / "ocr").rglob("*.json"))
+    scan = next(d for d in kb.documents() if d.source.endswith(".pdf"))
+    assert scan.title == "青川市金融科技应用试点进展报告"
+    doc = kb.document(scan.doc_id)
+    assert doc is not None and all(x.ocr for x in doc.sections) and {x.page for x in doc.sections} == {1, 2}
+    assert "一、总体情况" in {h for x in doc.sections for h in x.heading_path}
+    assert "- 1 -" not in doc.text and "-1-" not in doc.text  # the page numbers are not text
+
+    ocr = Ocr.of(s)
+    ocr.recognizer = counting = CountingRecognizer()
+    again = Ingestor(kb, scanned.res.embedder, s.chunk_chars, s.max_file_mb, ocr=ocr).run([scanned.folder])
+    assert again.count(Status.UNCHANGED) == 2 and counting.calls == 0  # read back from the cache: nothing to do
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("question", "figure", "page"),
+    [
+        ("青川市纳入试点的项目共有多少个？", "27个", 1),
+        ("试点银行累计发放了多少普惠小微贷款？", "3.8亿元", 1),
+        ("云岭e贷首期授信额度是多少？", "2亿元", 2),
+        ("白鹭湾镇共布放移动支付受理终端多少台？", "1850台", None),
+    ],
+)
+def test_questions_answered_from_recognised_text_say_so(scanned: Scanned, question: str, figure: str,
+                                                       page: int | None) -> None:  # fmt: skip
+    answer = Assistant(scanned.res.settings, scanned.res).ask(question)
+    assert answer.grounded and figure in answer.text, answer
+    c = answer.citations[0]
+    assert c.ocr and c.page == page and figure in c.quote
+    doc = scanned.res.kb.document(c.doc_id)
+    assert doc is not None and doc.text[c.start : c.end] == c.quote
+    assert "识别文字" in source_line(c) and answer_dict(answer)["citations"][0]["ocr"] is True
+    assert "识别文字" in briefing.build([answer]).markdown
+
+
+def test_settings_turn_ocr_off(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path, ocr="off")  # type: ignore[arg-type]  # as PILOTQA_OCR=off gives it
+    assert Ocr.of(settings).enabled is False and Ocr.of(settings).cache == tmp_path / "ocr"
