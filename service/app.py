@@ -170,9 +170,8 @@ def _sse(pool: Pool, req: openai_api.ChatRequest, cid: str, created: int) -> Cal
 
         def work() -> None:
             try:
-                if not stop.is_set():  # the client may have left while this waited for a worker
-                    for item in ops.stream(pool, req.question, req.history, req.kb, req.mode, stop):
-                        put(item)
+                for item in ops.stream(pool, req.question, req.history, req.kb, req.mode, stop):
+                    put(item)
             except Exception as exc:
                 put(exc)
             finally:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import threading
 from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
@@ -29,6 +30,7 @@ from kb.lock import writer
 from kb.records import Answer, Citation, Progress
 from service.pool import Pool
 
+log = logging.getLogger(__name__)
 MODES = ("extractive", "reader", "llm")
 MAX_PASSAGE = 20_000  # characters get_passage returns at most
 MAX_FACTS = 1000
@@ -54,15 +56,20 @@ def ask(pool: Pool, question: str, history: Sequence[str] = (), kb: str | None =
 def stream(pool: Pool, question: str, history: Sequence[str], kb: str | None, mode: str | None,
            stop: threading.Event) -> Iterator[str | Progress | Answer]:  # fmt: skip
     """The assistant's steps (``Assistant.stream``); once ``stop`` is set (the client went away) the answer is
-    abandoned at its next step and its work freed."""
+    abandoned at its next step (a language model's reply under way is let finish: it is bounded by
+    ``PILOTQA_LLM_MAX_TOKENS``), its generator closed and the worker freed; the log says so."""
     if not question.strip():
         raise RequestError("问题是空的：请在最后一条 user 消息（或 question 字段）中写出问题。")
+    if stop.is_set():  # gone while this waited for a worker
+        log.info("client went away before the answer began: %r", question[:60])
+        return
     assistant = pool.assistant(kb)
     steps = cast(Generator[str | Progress | Answer, None, None],
                  assistant.stream(question, list(history), mode=check_mode(mode)))  # fmt: skip
     with pool.lock(kb).reading(), contextlib.closing(steps):
         for item in steps:
             if stop.is_set():
+                log.info("client went away: answer abandoned after %s: %r", type(item).__name__, question[:60])
                 return
             yield item
 

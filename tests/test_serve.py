@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -18,17 +19,22 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import httpx
 import openai
 import pytest
 
 from kb.catalog import Catalog
-from tests.conftest import ROOT, Service, free_port, serve, service_env
+from kb.settings import Settings
+from models import llama_server
+from models.gguf import gguf_path
+from tests.conftest import CACHE, ROOT, Service, free_port, serve, service_env
 
 pytestmark = pytest.mark.slow
 DATA = Path(__file__).parent / "data"
 QUESTIONS = [json.loads(x) for x in (DATA / "corpus_questions.jsonl").read_text("utf-8").splitlines()]
 GROUNDED = [q for q in QUESTIONS if q["grounded"]]
 QINGHAI = "青海省上线了多少个金融科技试点项目？"
+SMALL = "qwen2.5-coder-0.5b"  # the faster bundled model, as in tests/test_local_llm.py
 KEY = "test-key-" + uuid.uuid4().hex
 
 
@@ -293,3 +299,64 @@ def test_another_host_without_a_key_refuses_to_start(tmp_path: Path) -> None:
                          env=service_env(tmp_path), cwd=ROOT, capture_output=True, text=True, timeout=120)  # fmt: skip
     assert run.returncode != 0 and "PILOTQA_API_KEY" in run.stderr
     assert re.search(r"127\.0\.0\.1", run.stderr)
+
+
+@pytest.fixture(scope="module")
+def reader(tmp_path_factory: pytest.TempPathFactory, service: Service) -> Iterator[Service]:
+    """A server whose reader is the bundled 0.5B model on the real llama.cpp server, kept in a cache folder of this
+    fixture's as tests/test_local_llm.py keeps its own (not the developer's server; the converted embedder and
+    jieba's cache linked from the shared cache); one worker thread, its log (INFO) in ``home/../serve.log``."""
+    root = tmp_path_factory.mktemp("reader")
+    home, cache = root / "home", root / "cache"
+    shutil.copytree(service.spare, home)
+    cache.mkdir()
+    for name in ("models", "onnx", "jieba.cache"):
+        if (CACHE / name).exists():
+            (cache / name).symlink_to(CACHE / name)
+    model = str(gguf_path(CACHE, SMALL))
+    env = service_env(home, PILOTQA_CACHE_DIR=str(cache), PILOTQA_READER_MODEL=model, PILOTQA_LLM_MAX_TOKENS="64",
+                      PILOTQA_SERVE_WORKERS="1", PILOTQA_LOG_LEVEL="INFO")  # fmt: skip
+    port = free_port()
+    try:
+        for url in serve([sys.executable, "-m", "cli", "serve", "--port", str(port)], port, "/health", env,
+                         log=root / "serve.log"):  # fmt: skip
+            yield Service(url, home, home)
+    finally:
+        llama_server.stop(Settings(home=home, cache_dir=cache, reader_model=model))
+
+
+def test_reader_mode_over_http_on_the_real_local_model(reader: Service) -> None:
+    asked = [user("刷脸付受理终端布放了多少台？")]
+    chunks = list(client(reader.url).chat.completions.create(model="pilotqa-reader", messages=asked, stream=True))
+    reading = "".join((c.choices[0].delta.model_extra or {}).get("reasoning_content") or "" for c in chunks)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks)
+    extra = chunks[-1].choices[0].delta.model_extra or {}
+    assert "正在阅读" in reading  # what the model reads is streamed while it reads
+    assert extra["mode"] == "reader"  # the real model answered: a failed one falls back to extractive
+    check_references([*extra["reference"], *extra["related"]], reader.home)
+    if extra["grounded"]:  # the reader's span is checked against its quote: 4821台 or nothing
+        assert "4821台" in text and extra["reference"]
+    else:
+        assert text.startswith("资料中没有找到") and extra["related"]
+    done = client(reader.url).chat.completions.create(model="pilotqa-reader",
+                                                      messages=[user("广东省试点项目数量是多少？")])  # fmt: skip
+    refused = done.choices[0].message.model_extra or {}
+    assert refused["mode"] == "reader" and refused["grounded"] is False and refused["reference"] == []
+
+
+def test_a_client_that_leaves_mid_stream_frees_its_worker(reader: Service) -> None:
+    """The client reads until the model is reading, then hangs up: the server abandons that answer (its log says
+    so) and its one worker answers the next request."""
+    log = reader.home.parent / "serve.log"
+    body = {"model": "pilotqa-reader", "stream": True, "messages": [user("山东省一共有多少个试点项目？")]}
+    with httpx.Client(timeout=120) as h, h.stream("POST", reader.url + "/v1/chat/completions", json=body) as resp:
+        assert resp.status_code == 200
+        for line in resp.iter_lines():
+            if "正在阅读" in line:
+                break  # and the connection closes
+    deadline = time.monotonic() + 120
+    while "client went away: answer abandoned" not in log.read_text("utf-8") and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert "client went away: answer abandoned" in log.read_text("utf-8")
+    done = client(reader.url).chat.completions.create(model="pilotqa", messages=[user(GROUNDED[0]["question"])])
+    assert all(p in (done.choices[0].message.content or "") for p in GROUNDED[0]["expect"])
