@@ -9,7 +9,8 @@ the Streamlit app, and what a user sees in Chromium: title, chat input, an early
 answered (``bench.browser``); (5) the bundled language models in reader mode: answer latency, prompt and
 generation tokens/s against the matmul rate (``bench.reader``); (6) latency against corpus size
 (``bench.scale``); (7) `pilotqa serve` under 1, 4 and 16 concurrent clients (``bench.serve``); (8) text
-recognition: seconds per scanned A4 page and the ingest rate of a 50-page scanned report (``bench.ocr``).
+recognition: seconds per scanned A4 page and the ingest rate of a 50-page scanned report (``bench.ocr``); (9) seconds
+to read an OFD and to convert a .doc (``bench.formats``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING
 from bench import browser, scale
 from bench.embed import embed_bench
 from bench.facts import fact_answer_bench, registry_bench
+from bench.formats import formats_bench
 from bench.ingest import ingest_bench
 from bench.ocr import ocr_bench
 from bench.reader import reader_bench
@@ -165,6 +167,7 @@ def main() -> int:
     results.update(serve_bench(5 if args.quick else 15))
     results.update(reader_bench(3 if args.quick else 20))
     results.update(ocr_bench(5 if args.quick else 50))
+    results.update(formats_bench())
     sizes = [1000] if args.quick else [1000, 10000, 100000]
     if args.quick:
         scaled = scale.run(sizes, 30)

@@ -29,13 +29,7 @@ class Piece:
     text: str
 
 
-@dataclass(frozen=True)
-class Line:
-    x0: float
-    x1: float
-    y: float
-    size: float
-    text: str
+Line = Piece  # a line is its pieces joined: where it starts and ends across, its baseline, its size and its text
 
 
 @dataclass(frozen=True)
