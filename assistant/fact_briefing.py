@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from assistant.briefing import Briefing, line_md, table_md
-from assistant.factsheet import Comparison, SourceKey, comparison, figure, numbered, source_key
+from assistant.factsheet import Comparison, SourceKey, comparison, figure, numbered, recognised, source_key
 from kb.docx_io import Grid, Runs, write_docx
 from kb.records import SourcedFact
 
@@ -69,6 +69,6 @@ def _compared(table: Comparison, numbers: dict[SourceKey, int], markdown: bool) 
 
 
 def _source(r: SourcedFact) -> str:
-    """《title》（date），file：“quote”."""
+    """《title》（date），file（识别文字 when the quote was recognised）：“quote”."""
     date = f"（{r.doc_date}）" if r.doc_date else ""
-    return f"《{r.title}》{date}，{Path(r.source).name}：“{r.quote}”"
+    return f"《{r.title}》{date}，{Path(r.source).name}{recognised(r)}：“{r.quote}”"

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.facts import amount, bare
+from assistant.serialize import OCR_MARK
 from kb.catalog import FactQuery
 from kb.quantity import with_qualifier
 from kb.records import Fact, SourcedFact
@@ -40,8 +41,10 @@ def sourced(kb: KnowledgeBase, facts: list[Fact], limit: int | None = None) -> l
     shown = facts[:limit] if limit is not None else facts
     infos = kb.doc_infos([f.doc_id for f in shown]) if shown else {}
     quotes = kb.quotes([(f.doc_id, f.start, f.end) for f in shown])
+    ocr = kb.recognised([f.doc_id for f in shown]) if shown else {}
     return [
-        SourcedFact(f, info.title, info.date, info.source, quote, i in disagree)
+        SourcedFact(f, info.title, info.date, info.source, quote, i in disagree,
+                    any(a <= f.start and f.end <= b for a, b in ocr.get(f.doc_id, ())))
         for i, (f, quote) in enumerate(zip(shown, quotes, strict=True))
         for info in [infos.get(f.doc_id)] if info is not None
     ]  # fmt: skip
@@ -59,6 +62,26 @@ def conflicts(facts: list[Fact]) -> set[int]:
 def figure(f: Fact) -> str:
     """The figure as written, its qualifier where the text had it (超过100万张, 80人左右)."""
     return with_qualifier(f.text, f.qualifier)
+
+
+def record(r: SourcedFact) -> dict[str, object]:
+    """One fact as the command line's JSON and CSV and the service write it (``document.text[start:end] == quote``;
+    the keys are ``RECORD_KEYS``)."""
+    f = r.fact
+    return {
+        "subject": f.subject, "metric": f.metric, "value": f.value, "unit": f.unit, "qualifier": f.qualifier,
+        "text": f.text, "as_of": f.as_of, "as_of_text": f.as_of_text, "doc_id": f.doc_id, "title": r.title,
+        "source": r.source, "quote": r.quote, "start": f.start, "end": f.end, "conflict": r.conflict, "ocr": r.ocr,
+    }  # fmt: skip
+
+
+RECORD_KEYS = ("subject", "metric", "value", "unit", "qualifier", "text", "as_of", "as_of_text", "doc_id", "title",
+               "source", "quote", "start", "end", "conflict", "ocr")  # fmt: skip
+
+
+def recognised(r: SourcedFact) -> str:
+    """What follows a fact's file name where its quote was recognised from an image: （识别文字）, else ""."""
+    return f"（{OCR_MARK}）" if r.ocr else ""
 
 
 def source_key(r: SourcedFact) -> SourceKey:
@@ -106,7 +129,8 @@ def workbook(rows: list[SourcedFact], now: dt.datetime | None = None) -> bytes:
          r.fact.as_of_text, "≠" if r.conflict else "", r.title, f"[{numbers[source_key(r)]}]"]
         for r in rows
     ]  # fmt: skip
-    cited = [[f"[{n}]", r.title, r.doc_date or "", Path(r.source).name, r.quote] for n, r in enumerate(sources, 1)]
+    cited = [[f"[{n}]", r.title, r.doc_date or "", Path(r.source).name + recognised(r), r.quote]
+             for n, r in enumerate(sources, 1)]  # fmt: skip
     return write_xlsx([
         ("事实", note, FACT_COLUMNS, facts),
         ("资料来源", note, ("编号", "文档", "日期", "文件", "原句或表格行"), cited),

@@ -17,9 +17,6 @@ from kb.errors import PilotQAError
 from kb.records import SourcedFact
 from kb.settings import Settings
 
-COLUMNS = ("subject", "metric", "value", "unit", "qualifier", "text", "as_of", "as_of_text", "doc_id", "title",
-           "source", "quote", "start", "end", "conflict")  # fmt: skip
-
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("facts", help="查找事实：主体、指标、数值、截至日期和出处")
@@ -43,7 +40,7 @@ def _date(text: str) -> str:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.factsheet import lookup
+    from assistant.factsheet import RECORD_KEYS, lookup, record
     from kb import store
     from kb.catalog import FactQuery
     from kb.segment import Segmenter
@@ -57,22 +54,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps([record(r) for r in rows], ensure_ascii=False, indent=1))
     elif args.csv:
-        writer = csv.DictWriter(sys.stdout, fieldnames=COLUMNS)
+        writer = csv.DictWriter(sys.stdout, fieldnames=RECORD_KEYS)
         writer.writeheader()
         writer.writerows(record(r) for r in rows)
     else:
         _table(rows)
     return 0
-
-
-def record(r: SourcedFact) -> dict[str, object]:
-    """One fact as the JSON and CSV outputs write it (``document.text[start:end] == quote``)."""
-    f = r.fact
-    return {
-        "subject": f.subject, "metric": f.metric, "value": f.value, "unit": f.unit, "qualifier": f.qualifier,
-        "text": f.text, "as_of": f.as_of, "as_of_text": f.as_of_text, "doc_id": f.doc_id, "title": r.title,
-        "source": r.source, "quote": r.quote, "start": f.start, "end": f.end, "conflict": r.conflict,
-    }  # fmt: skip
 
 
 def _table(rows: list[SourcedFact]) -> None:

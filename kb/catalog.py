@@ -262,6 +262,17 @@ class Catalog:
                 out[row["chunk_id"]] = _chunk(row)
         return out
 
+    def recognised(self, doc_ids: Sequence[str]) -> dict[str, list[tuple[int, int]]]:
+        """The spans of these documents' chunks whose text was recognised (OCR), by document."""
+        ids = list(dict.fromkeys(doc_ids))
+        out: dict[str, list[tuple[int, int]]] = {}
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            sql = f"SELECT doc_id, start, end FROM chunks WHERE ocr=1 AND doc_id IN ({','.join('?' * len(part))})"
+            for r in self._rows(sql, part):
+                out.setdefault(r["doc_id"], []).append((r["start"], r["end"]))
+        return out
+
     def chunk_at(self, doc_id: str, start: int, end: int) -> Chunk | None:
         """The first chunk of ``doc_id`` that holds the span [start, end)."""
         rows = self._rows(

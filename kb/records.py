@@ -188,7 +188,7 @@ class Fact:
 class SourcedFact:
     """A fact with what a reader needs to check it: its document's title, date and file, and its quote (the
     sentence or table row, ``document.text[fact.start:fact.end]``); ``conflict`` when another fact of the same
-    subject, metric and stated date gives a different value."""
+    subject, metric and stated date gives a different value; ``ocr`` when the quote is recognised text."""
 
     fact: Fact
     title: str
@@ -196,6 +196,7 @@ class SourcedFact:
     source: str
     quote: str
     conflict: bool = False
+    ocr: bool = False  # the quote was recognised from a scanned page or a photo (识别文字)
 
 
 @dataclass(frozen=True)

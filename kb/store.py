@@ -247,6 +247,10 @@ class KnowledgeBase:
         """The chunk of ``doc_id`` that holds the span [start, end) (a fact's sentence or row), if any."""
         return self._catalog.chunk_at(doc_id, start, end)
 
+    def recognised(self, doc_ids: Sequence[str]) -> dict[str, list[tuple[int, int]]]:
+        """The spans of these documents' text recognised from images (OCR), by document."""
+        return self._catalog.recognised(doc_ids)
+
     def stored_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
         """The stored vectors of these chunks."""
         return self._vectors.vectors(chunk_ids)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from assistant import question as qn
-from assistant.factsheet import lookup
+from assistant.factsheet import lookup, record
 from assistant.retrieve import NO_FILTERS
 from assistant.serialize import answer_dict
 from ingest.loaders import Limits
@@ -144,13 +144,7 @@ def facts(pool: Pool, query: FactQuery, kb: str | None = None, limit: int = 200)
     base = pool.assistant(kb).res.kb
     with pool.lock(kb).reading():
         rows = lookup(base, query, max(1, min(limit, MAX_FACTS)))
-    return [
-        {"subject": r.fact.subject, "metric": r.fact.metric, "value": r.fact.value, "unit": r.fact.unit,
-         "qualifier": r.fact.qualifier, "text": r.fact.text, "as_of": r.fact.as_of, "as_of_text": r.fact.as_of_text,
-         "doc_id": r.fact.doc_id, "title": r.title, "source": Path(r.source).name, "quote": r.quote,
-         "start": r.fact.start, "end": r.fact.end, "conflict": r.conflict}
-        for r in rows
-    ]  # fmt: skip
+    return [{**record(r), "source": Path(r.source).name} for r in rows]
 
 
 def passages(pool: Pool, query: str, kb: str | None = None, k: int = 5) -> list[dict[str, Any]]:

@@ -14,14 +14,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from assistant import briefing
+from assistant import briefing, fact_briefing, factsheet
 from assistant.core import Assistant, Resources
 from assistant.serialize import answer_dict, source_line
 from ingest.loaders import load, ocr_layout
 from ingest.loaders.ocr import Ocr
 from ingest.loaders.pdf import usable
 from ingest.pipeline import Ingestor, Status, Summary
-from kb.catalog import Catalog
+from kb.catalog import Catalog, FactQuery
 from kb.errors import InputError
 from kb.segment import Segmenter
 from kb.settings import Settings
@@ -206,3 +206,16 @@ def test_questions_answered_from_recognised_text_say_so(scanned: Scanned, questi
 def test_settings_turn_ocr_off(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path, ocr="off")  # type: ignore[arg-type]  # as PILOTQA_OCR=off gives it
     assert Ocr.of(settings).enabled is False and Ocr.of(settings).cache == tmp_path / "ocr"
+
+
+@pytest.mark.slow
+def test_facts_from_recognised_text_say_so(scanned: Scanned) -> None:
+    """The registry's figures from a scanned page carry the mark into the command line's rows, the workbook's
+    sources and the fact briefing, as citations do; a typed document's do not."""
+    rows = factsheet.lookup(scanned.res.kb, FactQuery())
+    scanned_rows = [r for r in rows if r.source.endswith((".pdf", ".png"))]
+    assert {"3.8亿元", "1850台"} <= {r.fact.text for r in scanned_rows}, [r.fact.text for r in scanned_rows]
+    assert scanned_rows and all(r.ocr for r in scanned_rows)
+    assert all(not r.ocr for r in rows if r not in scanned_rows)
+    assert factsheet.record(scanned_rows[0])["ocr"] is True
+    assert "（识别文字）" in fact_briefing.build(scanned_rows).markdown

@@ -19,7 +19,7 @@ import streamlit as st
 from assistant import fact_briefing
 from assistant.briefing import table_md
 from assistant.core import Assistant
-from assistant.factsheet import SourceKey, comparison, figure, numbered, source_key, sourced, workbook
+from assistant.factsheet import SourceKey, comparison, figure, numbered, recognised, source_key, sourced, workbook
 from kb.catalog import FactQuery
 from kb.quantity import scaled
 from kb.records import SourcedFact
@@ -96,7 +96,8 @@ def _source(rows: list[SourcedFact]) -> None:
         return
     r = shown[i]
     f = r.fact
-    st.markdown(md_escape(f"《{r.title}》" + (f"（{r.doc_date}）" if r.doc_date else "") + f" · {Path(r.source).name}"))
+    date = f"（{r.doc_date}）" if r.doc_date else ""
+    st.markdown(md_escape(f"《{r.title}》{date} · {Path(r.source).name}{recognised(r)}"))
     if f.source_kind == "cell" and f.header:
         st.table(row_table(f.header, r.quote))
         if f.caption:
