@@ -17,7 +17,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from kb.records import Chunk, DocInfo, Document, Fact, Section, Table
+from kb import catalog_rows as row_io
+from kb.records import Chunk, DocInfo, Document, Fact
 
 SEP = "\x1f"  # joins lexical terms in one column
 # what one document is stored as: itself, its chunks, their jieba terms and bigrams, its facts
@@ -174,7 +175,7 @@ class Catalog:
                     "INSERT OR REPLACE INTO documents (doc_id, title, source, record, date, content_hash, text, "
                     "sections, n_chunks, ingested_at, tables, removed) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     (doc.doc_id, doc.title, doc.source, doc.record, doc.date, doc.content_hash, doc.text,
-                     _dump_sections(doc.sections), len(chunks), now, _dump_tables(doc.tables), doc.removed),
+                     row_io.dump_sections(doc.sections), len(chunks), now, row_io.dump_tables(doc.tables), doc.removed),
                 )  # fmt: skip
                 self._db.executemany(
                     f"INSERT INTO chunks ({_CHUNK_COLS}, terms, bigrams) VALUES ({','.join('?' * 14)})",
@@ -185,7 +186,8 @@ class Catalog:
                     ],
                 )  # fmt: skip
                 self._db.executemany(
-                    f"INSERT INTO facts ({_FACT_COLS}) VALUES ({','.join('?' * 16)})", [_fact_row(f) for f in facts]
+                    f"INSERT INTO facts ({_FACT_COLS}) VALUES ({','.join('?' * 16)})",
+                    [row_io.fact_row(f) for f in facts],
                 )
             self._bump()
 
@@ -214,7 +216,7 @@ class Catalog:
     # -- reads ------------------------------------------------------------------
     def documents(self) -> list[DocInfo]:
         rows = self._rows(f"SELECT {_INFO_COLS} FROM documents ORDER BY date DESC, title")
-        return [_info(r) for r in rows]
+        return [row_io.info(r) for r in rows]
 
     def quotes(self, spans: Sequence[tuple[str, int, int]]) -> list[str]:
         """``document.text[start:end]`` for each (doc_id, start, end), read in the database (no full texts)."""
@@ -231,7 +233,7 @@ class Catalog:
         ids = list(dict.fromkeys(doc_ids))
         marks = ",".join("?" * len(ids))
         rows = self._rows(f"SELECT {_INFO_COLS} FROM documents WHERE doc_id IN ({marks})", ids)
-        return {r["doc_id"]: _info(r) for r in rows}
+        return {r["doc_id"]: row_io.info(r) for r in rows}
 
     def document(self, doc_id: str) -> Document | None:
         rows = self._rows(
@@ -244,8 +246,8 @@ class Catalog:
         r = rows[0]
         return Document(
             doc_id=r["doc_id"], title=r["title"], text=r["text"], source=r["source"], record=r["record"],
-            date=r["date"], sections=_load_sections(r["sections"]), content_hash=r["content_hash"],
-            tables=_load_tables(r["tables"]), removed=r["removed"],
+            date=r["date"], sections=row_io.load_sections(r["sections"]), content_hash=r["content_hash"],
+            tables=row_io.load_tables(r["tables"]), removed=r["removed"],
         )  # fmt: skip
 
     def chunk_ids(self, doc_id: str | None = None) -> list[str]:
@@ -259,7 +261,7 @@ class Catalog:
             part = list(chunk_ids[i : i + 500])
             marks = ",".join("?" * len(part))
             for row in self._rows(f"SELECT {_CHUNK_COLS} FROM chunks WHERE chunk_id IN ({marks})", part):
-                out[row["chunk_id"]] = _chunk(row)
+                out[row["chunk_id"]] = row_io.chunk(row)
         return out
 
     def recognised(self, doc_ids: Sequence[str]) -> dict[str, list[tuple[int, int]]]:
@@ -279,7 +281,7 @@ class Catalog:
             f"SELECT {_CHUNK_COLS} FROM chunks WHERE doc_id=? AND start<=? AND end>=? ORDER BY ordinal LIMIT 1",
             (doc_id, start, end),
         )
-        return _chunk(rows[0]) if rows else None
+        return row_io.chunk(rows[0]) if rows else None
 
     def iter_terms(self) -> Iterator[tuple[str, str, str]]:
         for r in self._rows("SELECT chunk_id, terms, bigrams FROM chunks ORDER BY rowid"):
@@ -293,7 +295,7 @@ class Catalog:
             + (f" LIMIT {int(query.limit)}" if query.limit else ""),
             args,
         )
-        return [_fact(r) for r in rows]
+        return [row_io.fact(r) for r in rows]
 
     def fact_count(self) -> int:
         return int(self._rows("SELECT COUNT(*) AS n FROM facts")[0]["n"])
@@ -313,49 +315,3 @@ class _Transaction:
 
     def __exit__(self, exc_type: object, *_: object) -> None:
         self._db.execute("ROLLBACK" if exc_type else "COMMIT")
-
-
-def _chunk(r: sqlite3.Row) -> Chunk:
-    return Chunk(
-        chunk_id=r["chunk_id"], doc_id=r["doc_id"], ordinal=r["ordinal"], text=r["text"], start=r["start"],
-        end=r["end"], heading_path=tuple(json.loads(r["heading"])), page=r["page"],
-        sentences=tuple((int(a), int(b)) for a, b in json.loads(r["sentences"])), caption=r["caption"],
-        header=r["header"], ocr=bool(r["ocr"]),
-    )  # fmt: skip
-
-
-def _info(r: sqlite3.Row) -> DocInfo:
-    return DocInfo(**{name: r[name] for name in r.keys()})  # noqa: SIM118  (a Row's keys are not a mapping view)
-
-
-def _dump_sections(sections: Sequence[Section]) -> str:
-    """[start, end, headings, page], with a fifth item 1 for recognised text (older rows have four)."""
-    return json.dumps([[s.start, s.end, list(s.heading_path), s.page, *([1] if s.ocr else [])] for s in sections],
-                      ensure_ascii=False)  # fmt: skip
-
-
-def _load_sections(raw: str) -> tuple[Section, ...]:
-    return tuple(Section(s[0], s[1], tuple(s[2]), s[3], bool(s[4:] and s[4])) for s in json.loads(raw))
-
-
-def _dump_tables(tables: Sequence[Table]) -> str:
-    return json.dumps([[t.caption, t.rows, t.cells, t.header_rows] for t in tables], ensure_ascii=False)
-
-
-def _load_tables(raw: str) -> tuple[Table, ...]:
-    def spans(items: list[list[int]]) -> tuple[tuple[int, int], ...]:
-        return tuple((int(a), int(b)) for a, b in items)
-
-    return tuple(
-        Table(caption, spans(rows), tuple(spans(c) for c in cells), int(headers))
-        for caption, rows, cells, headers in json.loads(raw or "[]")
-    )
-
-
-def _fact_row(f: Fact) -> tuple[object, ...]:
-    return (f.doc_id, f.subject, f.metric, f.value, f.text, f.unit, f.qualifier, f.as_of, f.as_of_text, f.start,
-            f.end, f.value_start, f.value_end, f.source_kind, f.header, f.caption)  # fmt: skip
-
-
-def _fact(r: sqlite3.Row) -> Fact:
-    return Fact(**{name: r[name] for name in r.keys()})  # noqa: SIM118
