@@ -115,8 +115,11 @@ class Extractor:
             return Draft("", (), False, "no amount in 元")
         if not lead and q.kind is qn.TIME and asks_day(q.text) and coarser_dates_only(best.text):
             return Draft("", (), False, "a day asked, only a month or year stated")
-        if not lead and q.kind is qn.TIME and _listing_dates_only(best, cands):
+        dated = _date_beside(best, cands) if not lead and q.kind is qn.TIME else None
+        if dated is not None and _in_listing(best):
             return Draft("", (), False, "no date stated for it, only the dates of a listing")
+        if dated is not None:  # a notice's signature: the date under the issuer's name is when it was issued
+            return Draft(dated.text.strip(), (best, dated), True)
         if not lead and q.unit and _only_rates(best.text):  # 多少学生 is no pass rate (通过率达94%)
             return Draft("", (), False, f"only rates, no amount in {q.unit}")
         if not lead:  # no key fact: the best sentence with what surrounds it carries the answer
@@ -246,17 +249,26 @@ def _local_weights(weights: dict[str, float], texts: list[str]) -> dict[str, flo
 _QUESTION_GRAMS = {g for w in QUESTION_WORDS for g in bigrams(w)} - {"没有"}  # 没有 is content too
 
 
+LISTING_DATES = 3  # date-alone lines in one chunk that make it a listing (the news lists of domainrag hold 8-12)
 _BARE_DATE = re.compile(r"\s*(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*[日号]?\s*")
 
 
-def _listing_dates_only(best: Candidate, cands: list[Candidate]) -> bool:
-    """``best`` states no date and a line beside it is a date alone: a list of titles, each with the date it was
-    posted (…现场开放日 / 2014 - 07 - 16), whose dates say when an item was listed, not when what it names
-    happened."""
+def _date_beside(best: Candidate, cands: list[Candidate]) -> Candidate | None:
+    """The line right after (else before) ``best`` when it is a date alone and ``best`` states none: a notice's
+    signature (中国人民银行某中心支行 / 2021年12月20日) or an item of a listing."""
     if quantities(best.text):
-        return False
+        return None
     beside = [*_following(best, cands), *_preceding(best, cands)]
-    return any(_BARE_DATE.fullmatch(c.text) for c in beside)
+    return next((c for c in beside if _BARE_DATE.fullmatch(c.text)), None)
+
+
+def _in_listing(best: Candidate) -> bool:
+    """``best``'s chunk has ``LISTING_DATES`` lines that are a date alone: a list of titles, each with the date it
+    was posted (…现场开放日 / 2014 - 07 - 16), whose dates say when an item was listed, not when what it names
+    happened."""
+    chunk = best.hit.chunk
+    lines = (chunk.text[a - chunk.start : b - chunk.start] for a, b in chunk.sentences)
+    return sum(1 for line in lines if _BARE_DATE.fullmatch(line)) >= LISTING_DATES
 
 
 _YEAR_NUMBER = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
