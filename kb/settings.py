@@ -145,6 +145,11 @@ class Settings(BaseSettings):
         "in images; off (PILOTQA_OCR=off) refuses a scanned PDF and every image.",
     )
     ocr_dpi: int = Field(default=150, ge=72, le=600, description="Resolution a scanned PDF page is rendered at.")
+    ocr_threads: int = Field(
+        default=0, ge=0, le=256,
+        description="CPU threads one page is recognised with; 0: one per core (ONNX Runtime's choice). 1 suits a "
+        "machine whose cores are busy with other work (waiting threads then spin for nothing).",
+    )  # fmt: skip
     ocr_min_confidence: float = Field(
         default=0.8, ge=0, le=1,
         description="A recognised page whose mean confidence (per character) is below this is reported by number "

@@ -104,3 +104,27 @@ def test_dequantize_q4_block() -> None:
     out = e5.dequantize(scale + nibbles, 0, 32)
     assert out[:16].tolist() == [(j - 8) * 0.5 for j in range(16)]
     assert out[16:].tolist() == [(15 - j - 8) * 0.5 for j in range(16)]
+
+
+def test_subnormal_weights_are_set_to_zero_and_change_no_output(tmp_path: Path) -> None:
+    import onnx
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    weight = rng.normal(size=(8, 4)).astype(np.float32)
+    weight[::2, 1] = np.float32(1e-40)  # subnormal, as in the OCR detector's two 1x1 convolutions
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y"])], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
+        [numpy_helper.from_array(weight, "w")],
+    )  # fmt: skip
+    src, dst = tmp_path / "src.onnx", tmp_path / "dst.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(src))
+    assert onnx_encoder.without_subnormals(src, dst) == 4
+    flushed = numpy_helper.to_array(onnx.load(str(dst)).graph.initializer[0])
+    assert np.array_equal(flushed, np.where(np.abs(weight) < 1e-30, 0, weight))  # the rest untouched
+    x = rng.normal(size=(1, 8)).astype(np.float32)
+    run = [ort.InferenceSession(str(p), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0] for p in (src, dst)]
+    assert np.allclose(run[0], run[1], atol=1e-30)

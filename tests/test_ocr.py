@@ -136,6 +136,17 @@ def test_low_confidence_and_empty_pages_are_named(tmp_path: Path) -> None:
     assert any("首期授信额度为2亿元" in b.text for b in parsed.blocks if b.page == 1 and b.ocr)
 
 
+@pytest.mark.slow
+def test_a_page_scanned_upside_down_is_read_the_right_way_up(tmp_path: Path) -> None:
+    path = tmp_path / "fed-the-wrong-way-round.png"
+    scanned_page(PAGES[1], 1).rotate(180).save(path)
+    (parsed,) = load(path, 10**8, ocr=Ocr())
+    texts = [b.text for b in parsed.blocks]
+    assert texts[0] == "三、下一步安排" and len(texts) == 3, texts
+    assert "力争到2024年末试点项目达到40个" in texts[1] and "首期授信额度为2亿元" in texts[2]
+    assert parsed.notes == ()  # read as surely as an upright page
+
+
 @dataclass
 class Scanned:
     """A knowledge base that ingested a scanned PDF and a photo, with what the first run did."""

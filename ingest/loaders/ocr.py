@@ -1,13 +1,13 @@
 """Scanned pages and images to blocks: recognised through ``models.ocr``, cached by content, checked per page.
 
 Owns: the ``Ocr`` options an entry point builds from the settings (on/off, render resolution, confidence floor,
-pixel limit, the cache folder ``$PILOTQA_HOME/ocr`` and the per-page progress callback); the cache of recognised
-lines, keyed by the file's sha256, the page, how it was rendered and the engine, so that reading an unchanged
-file again recognises nothing; each page's confidence (the mean of its lines' scores, weighted by their length);
-and the notes that name the pages read with low confidence or with no text (the file's result line shows them;
-their text, if any, is kept). Blocks it makes carry ``ocr=True``. Does not own: decoding images
-(``ingest.loaders.image``), rendering PDF pages (``ingest.loaders.pdf_render``), reading order
-(``ingest.loaders.ocr_layout``) or the engine (``models.ocr``).
+pixel limit, the cache folder ``$PILOTQA_HOME/ocr``, the per-page progress callback and the engine's threads); the
+cache of recognised lines, keyed by the file's sha256, the page, how it was rendered and the engine, so that
+reading an unchanged file again recognises nothing; each page's confidence against the floor
+(``models.ocr.confidence``: the mean of its lines' scores, weighted by their length); and the notes that name the
+pages read with low confidence or with no text (the file's result line shows them; their text, if any, is kept).
+Blocks it makes carry ``ocr=True``. Does not own: decoding images (``ingest.loaders.image``), rendering PDF pages
+(``ingest.loaders.pdf_render``), reading order (``ingest.loaders.ocr_layout``) or the engine (``models.ocr``).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import numpy as np
 from ingest.loaders import ocr_layout
 from kb.records import Block
 from kb.settings import Settings
-from models.ocr import Recognizer, TextBox, engine_id
+from models.ocr import Recognizer, TextBox, confidence, engine_id
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class Ocr:
     @classmethod
     def of(cls, settings: Settings, on_page: PageProgress | None = None) -> Ocr:
         return cls(settings.ocr, settings.ocr_dpi, settings.ocr_min_confidence, settings.max_image_pixels,
-                   settings.home / "ocr", on_page)  # fmt: skip
+                   settings.home / "ocr", on_page, Recognizer(settings.ocr_threads))  # fmt: skip
 
     def read(self, name: str, digest: str, numbers: Sequence[int], render: Render, how: str) -> Recognised:
         """Recognise pages ``numbers`` of the file ``name`` (whose bytes hash to ``digest``), each made by
@@ -95,12 +95,6 @@ class Ocr:
         if path is not None:
             _write(path, json.dumps([[b.text, b.score, b.quad] for b in boxes], ensure_ascii=False))
         return boxes
-
-
-def confidence(boxes: Sequence[TextBox]) -> float:
-    """The mean score of a page's lines, each weighted by its length (1.0 for a page with none)."""
-    total = sum(len(b.text) for b in boxes)
-    return sum(b.score * len(b.text) for b in boxes) / total if total else 1.0
 
 
 def notes(low: Sequence[tuple[int, float]], empty: Sequence[int]) -> tuple[str, ...]:
