@@ -1,7 +1,8 @@
 """Text recognition (OCR) with RapidOCR's bundled PP-OCR ONNX models (Chinese and Latin detection, direction and
 recognition weights ship inside the ``rapidocr`` wheel and run on ONNX Runtime: nothing is downloaded).
 
-Owns: the only rapidocr import, loading the engine once (lazily, quietly, thread-safe), and turning an image into
+Owns: the only rapidocr import, the process's one engine (``shared()``: loaded once, lazily and quietly, and called
+by one thread at a time, as RapidOCR does not promise more), and turning an image into
 ``TextBox`` records: each detected line's text, its confidence and its four corners. Does not own: decoding image
 files or rendering PDF pages (``ingest.loaders.image``, ``ingest.loaders.pdf_render``), putting boxes in reading
 order (``ingest.loaders.ocr_layout``) or caching results (``ingest.loaders.ocr``).
@@ -38,7 +39,7 @@ class TextBox:
 
 
 class Recognizer:
-    """The OCR engine, loaded on first use and shared by the threads that call it."""
+    """The OCR engine, loaded on first use and shared by the threads that call it (one image at a time)."""
 
     def __init__(self) -> None:
         self._engine: Any = None
@@ -62,7 +63,8 @@ class Recognizer:
     def read(self, image: np.ndarray) -> list[TextBox]:
         """The lines of text in ``image`` (height x width x 3, BGR, uint8; or height x width grey)."""
         self.load()
-        out = self._engine(image)
+        with self._lock:
+            out = self._engine(image)
         if out.boxes is None or out.txts is None or out.scores is None:
             return []
         return [
@@ -70,3 +72,11 @@ class Recognizer:
             for box, text, score in zip(out.boxes.tolist(), out.txts, out.scores, strict=True)
             if str(text).strip()
         ]
+
+
+_SHARED = Recognizer()  # the engine itself loads on first use
+
+
+def shared() -> Recognizer:
+    """The process's one engine: every reader of scanned pages uses it (an engine costs ~1 s and its memory)."""
+    return _SHARED

@@ -4,6 +4,7 @@ tests (tests/ocr_fixture.py) with fictional content, so every answer can only co
 
 from __future__ import annotations
 
+import concurrent.futures
 import io
 import math
 import sqlite3
@@ -27,7 +28,7 @@ from kb.segment import Segmenter
 from kb.settings import Settings
 from kb.store import KnowledgeBase
 from models.embed import Embedder
-from models.ocr import Recognizer, TextBox
+from models.ocr import Recognizer, TextBox, shared
 from tests.conftest import make_settings
 from tests.ocr_fixture import PAGES, photo, scanned_page, scanned_pdf
 
@@ -134,6 +135,23 @@ def test_low_confidence_and_empty_pages_are_named(tmp_path: Path) -> None:
     (parsed,) = load(path, 10**8, ocr=Ocr(min_confidence=0.9999))
     assert parsed.notes[0].startswith("第 1 页文字识别可信度低（最低 0.9") and parsed.notes[1] == "第 2 页未识别出文字"
     assert any("首期授信额度为2亿元" in b.text for b in parsed.blocks if b.page == 1 and b.ocr)
+
+
+def test_one_engine_per_process(tmp_path: Path) -> None:
+    """Every ingest run (a CLI run, each upload in the UI or the service) shares the process's one engine."""
+    s = make_settings(tmp_path)
+    assert Ocr.of(s).recognizer is Ocr.of(s).recognizer is Ocr().recognizer is shared()
+
+
+@pytest.mark.slow
+def test_the_shared_engine_reads_from_several_threads_at_once() -> None:
+    page = np.asarray(scanned_page(PAGES[1], 2).crop((0, 0, 1240, 700)).convert("RGB"))[:, :, ::-1].copy()
+    expected = shared().read(page)
+    engine = shared()._engine
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(lambda _: shared().read(page), range(3)))
+    assert shared()._engine is engine and all(r == expected for r in results)
+    assert any("首期授信额度为2亿元" in b.text for b in expected)
 
 
 @dataclass

@@ -27,7 +27,7 @@ import numpy as np
 from ingest.loaders import ocr_layout
 from kb.records import Block
 from kb.settings import Settings
-from models.ocr import Recognizer, TextBox, engine_id
+from models.ocr import Recognizer, TextBox, engine_id, shared
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,8 @@ class Recognised:
 
 @dataclass
 class Ocr:
-    """How scanned pages and images are read; one per ingest run (the engine loads on the first page)."""
+    """How scanned pages and images are read; one per ingest run, all sharing the process's one engine (loaded on
+    the first page) unless given a ``recognizer`` of their own."""
 
     enabled: bool = True
     dpi: int = 150
@@ -53,7 +54,7 @@ class Ocr:
     max_pixels: int = 50_000_000
     cache: Path | None = None  # None: nothing is cached
     on_page: PageProgress | None = None
-    recognizer: Recognizer = field(default_factory=Recognizer)
+    recognizer: Recognizer = field(default_factory=shared)  # the process's one engine
 
     @classmethod
     def of(cls, settings: Settings, on_page: PageProgress | None = None) -> Ocr:
