@@ -131,7 +131,9 @@ class Settings(BaseSettings):
         description="Most characters a file's text may expand to when its format is not text on disk (.docx, .doc, "
         ".wps, .ofd, HTML, PDF): a small file can hold millions of characters, hours of embedding.",
     )  # fmt: skip
-    max_pages: int = Field(default=2000, ge=1, description="Most pages a PDF or OFD file may have.")
+    max_pages: int = Field(
+        default=2000, ge=1, description="Most pages a PDF or OFD file (or frames a TIFF or WebP image) may have."
+    )
     max_table_depth: int = Field(
         default=20, ge=1,
         description="Deepest nesting of tables (a table in a table's cell is 2) a .docx or HTML page may have.",

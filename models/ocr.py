@@ -1,8 +1,9 @@
 """Text recognition (OCR) with RapidOCR's bundled PP-OCR ONNX models (Chinese and Latin detection and recognition
 weights ship inside the ``rapidocr`` wheel and run on ONNX Runtime: nothing is downloaded).
 
-Owns: the only rapidocr import, loading the engine once (lazily, quietly, thread-safe) with the settings that make
-it fast on a CPU (below), and turning an image into ``TextBox`` records: each detected line's text, its confidence
+Owns: the only rapidocr import, the process's engines (``shared()``: one per thread setting, loaded once, lazily
+and quietly, and called by one thread at a time, as RapidOCR does not promise more) with the settings that make it
+fast on a CPU (below), and turning an image into ``TextBox`` records: each detected line's text, its confidence
 and its four corners. A page read with low confidence is read again turned upside down, and the better reading is
 kept (a sheet fed into the scanner the wrong way round). Does not own: decoding image files or rendering PDF pages
 (``ingest.loaders.image``, ``ingest.loaders.pdf_render``), putting boxes in reading order and undoing a slight tilt
@@ -112,7 +113,8 @@ class Recognizer:
         return boxes
 
     def _read(self, image: np.ndarray) -> list[TextBox]:
-        out = self._engine(image)
+        with self._lock:
+            out = self._engine(image)
         if out.boxes is None or out.txts is None or out.scores is None:
             return []
         return [
@@ -120,3 +122,14 @@ class Recognizer:
             for box, text, score in zip(out.boxes.tolist(), out.txts, out.scores, strict=True)
             if str(text).strip()
         ]
+
+
+_SHARED: dict[int, Recognizer] = {}  # by thread setting; each engine itself loads on first use
+_SHARED_LOCK = threading.Lock()
+
+
+def shared(threads: int = 0) -> Recognizer:
+    """The process's engine for ``threads``: every reader of scanned pages uses it (an engine costs ~1 s and its
+    memory)."""
+    with _SHARED_LOCK:
+        return _SHARED.setdefault(threads, Recognizer(threads))

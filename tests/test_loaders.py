@@ -11,6 +11,7 @@ from pathlib import Path
 
 import docx
 import pytest
+from PIL import Image
 from pypdf import PdfWriter
 
 from ingest.loaders import Limits, Parsed, load
@@ -108,15 +109,22 @@ def test_pdf_ruled_table_is_read_as_a_table_under_its_caption() -> None:
 
 
 def test_scanned_pdf_says_no_text_layer(tmp_path: Path) -> None:
-    writer = PdfWriter()
-    writer.add_blank_page(612, 792)
-    buf = io.BytesIO()
-    writer.write(buf)
+    """A page that is only an image (a scan) with recognition off says how to turn it on; a PDF of blank pages says
+    it holds no text at all."""
+    scan = io.BytesIO()
+    Image.new("L", (620, 877), 255).save(scan, "PDF", resolution=75)
     path = tmp_path / "scan.pdf"
-    path.write_bytes(buf.getvalue())
+    path.write_bytes(scan.getvalue())
     assert error(path) == (
         "扫描版 PDF，没有文字层，无法提取文字：文字识别（OCR）已关闭，请开启（PILOTQA_OCR=on）或先做文字识别再导入"
     )
+    writer = PdfWriter()
+    writer.add_blank_page(612, 792)
+    blank = io.BytesIO()
+    writer.write(blank)
+    path = tmp_path / "blank.pdf"
+    path.write_bytes(blank.getvalue())
+    assert error(path) == "PDF 中没有可提取的文字（没有文字层，也没有扫描的页面）：请用 PDF 阅读器打开检查"
 
 
 def test_encrypted_pdf(tmp_path: Path) -> None:

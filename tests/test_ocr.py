@@ -4,9 +4,12 @@ tests (tests/ocr_fixture.py) with fictional content, so every answer can only co
 
 from __future__ import annotations
 
+import concurrent.futures
 import io
+import logging
 import math
 import sqlite3
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,9 +20,10 @@ from PIL import Image
 from assistant import briefing, fact_briefing, factsheet
 from assistant.core import Assistant, Resources
 from assistant.serialize import answer_dict, source_line
-from ingest.loaders import load, ocr_layout
+from ingest.loaders import load, ocr_layout, pdf_render
+from ingest.loaders import ocr as ocr_module
 from ingest.loaders.ocr import Ocr
-from ingest.loaders.pdf import usable
+from ingest.loaders.pdf import garbage, usable
 from ingest.pipeline import Ingestor, Status, Summary
 from kb.catalog import Catalog, FactQuery
 from kb.errors import InputError
@@ -27,7 +31,7 @@ from kb.segment import Segmenter
 from kb.settings import Settings
 from kb.store import KnowledgeBase
 from models.embed import Embedder
-from models.ocr import Recognizer, TextBox
+from models.ocr import Recognizer, TextBox, shared
 from tests.conftest import make_settings
 from tests.ocr_fixture import PAGES, photo, scanned_page, scanned_pdf
 
@@ -145,6 +149,145 @@ def test_a_page_scanned_upside_down_is_read_the_right_way_up(tmp_path: Path) -> 
     assert texts[0] == "三、下一步安排" and len(texts) == 3, texts
     assert "力争到2024年末试点项目达到40个" in texts[1] and "首期授信额度为2亿元" in texts[2]
     assert parsed.notes == ()  # read as surely as an upright page
+
+
+def short_pages_pdf(scan: bool) -> bytes:
+    """A born-digital PDF (reportlab's Chinese font): a page of text, a page holding only "附件1", a blank page and,
+    when ``scan``, a scanned page (its image) under a text layer of only its page number, as a scanner's software
+    leaves it."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    out = io.BytesIO()
+    c = canvas.Canvas(out, pagesize=A4, invariant=1)
+    c.setFont("STSong-Light", 12)
+    c.drawString(72, 700, "青川市金融科技试点项目共计二十七个，覆盖全市各区县。")
+    c.showPage()
+    c.setFont("STSong-Light", 12)
+    c.drawString(72, 700, "附件1")
+    c.showPage()
+    c.showPage()  # blank
+    if scan:
+        c.drawImage(ImageReader(scanned_page(PAGES[1], 2)), 0, 0, *A4)
+        c.setFont("STSong-Light", 10)
+        c.drawString(290, 40, "- 2 -")
+        c.showPage()
+    c.save()
+    return out.getvalue()
+
+
+def test_born_digital_short_and_blank_pages_are_not_recognised(tmp_path: Path) -> None:
+    """A short readable page stays text (not marked recognised), a blank page gives nothing and no note; with no
+    page holding an image the engine is never even loaded."""
+    path = tmp_path / "notice.pdf"
+    path.write_bytes(short_pages_pdf(scan=False))
+    engine = Recognizer()
+    (parsed,) = load(path, 10**8, ocr=Ocr(cache=None, recognizer=engine))
+    assert [(b.page, b.ocr, b.text) for b in parsed.blocks] == [
+        (1, False, "青川市金融科技试点项目共计二十七个，覆盖全市各区县。"),
+        (2, False, "附件1"),
+    ]
+    assert parsed.notes == () and engine._engine is None
+
+
+def test_garbage_is_told_from_a_short_page() -> None:
+    assert garbage("ÀÏÊ¦Ð¹ÓÃÊÔµã¿ª·¢ÒøÐÐ") and garbage("\ue000\ue001\ue002\ue003\ue004\ue005截至\ue006\ue007\ue008")
+    assert not garbage("附件1") and not garbage("- 3 -")  # short: kept, or recognised when over an image
+    assert not garbage("截至2023年6月末，青川市纳入试点的项目共27个。")
+
+
+@pytest.mark.slow
+def test_only_pages_holding_an_image_are_recognised_and_their_cache_key_is_the_render_scale(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.pdf"
+    path.write_bytes(short_pages_pdf(scan=True))
+    read: list[tuple[int, int]] = []
+    counting = CountingRecognizer()
+    ocr = Ocr(cache=tmp_path / "ocr", on_page=lambda _name, n, total: read.append((n, total)), recognizer=counting)
+    (parsed,) = load(path, 10**8, ocr=ocr)
+    assert read == [(1, 1)] and counting.calls == 1  # the scan alone
+    assert [(b.page, b.ocr) for b in parsed.blocks if b.page in (1, 2)] == [(1, False), (2, False)]
+    assert any("首期授信额度为2亿元" in b.text for b in parsed.blocks if b.page == 4 and b.ocr)
+    assert parsed.notes == ()
+    list(load(path, 10**8, ocr=ocr))
+    assert counting.calls == 1  # unchanged: from the cache
+    smaller = Ocr(cache=tmp_path / "ocr", max_pixels=1_000_000, recognizer=counting)
+    list(load(path, 10**8, ocr=smaller))
+    assert counting.calls == 2  # rendered smaller under a lower pixel limit: not the entry of the larger page
+    assert not list((tmp_path / "ocr").rglob("*.tmp"))
+
+
+def test_the_cache_key_of_a_pdf_page_is_the_scale_it_renders_at() -> None:
+    data = scanned_pdf(PAGES[1:])  # one A4 page: 2.2 million pixels at 150 dpi
+
+    def how(dpi: int, max_pixels: int) -> str:
+        with pdf_render.Pages(data, dpi, max_pixels) as doc:
+            return doc.how(1)
+
+    assert how(150, 50_000_000) == how(150, 3_000_000)  # under either limit it renders at 150 dpi
+    assert len({how(150, 50_000_000), how(150, 1_000_000), how(100, 50_000_000)}) == 3
+    with pdf_render.Pages(data, 150, 1_000_000) as small:
+        height, width, _ = small.render(1).shape
+    assert width * height <= 1_000_000
+
+
+def test_a_failed_cache_write_leaves_no_temporary_file(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The entry's name is taken by a folder, so replacing it with the written file fails (a real failure of the
+    file system, as a full disk or a lost mount would give): no ``*.tmp`` is left behind, and recognition goes on."""
+    entry = tmp_path / "ab" / "abcdef.json"
+    (entry / "in-the-way").mkdir(parents=True)
+    with caplog.at_level(logging.WARNING, logger="ingest.loaders.ocr"):
+        ocr_module._write(entry, "[]")
+    assert [p.name for p in (tmp_path / "ab").iterdir()] == ["abcdef.json"] and entry.is_dir()
+    assert "not written" in caplog.text
+
+
+def test_pdfium_is_called_by_one_thread_at_a_time() -> None:
+    """PDFium is not thread-safe: while one call holds the lock, opening another document waits for it; pages
+    rendered from several threads at once come out as rendered one by one."""
+    data = scanned_pdf(PAGES)
+    opened = threading.Event()
+
+    def open_one() -> None:
+        with pdf_render.Pages(data):
+            opened.set()
+
+    with pdf_render._LOCK:
+        other = threading.Thread(target=open_one)
+        other.start()
+        assert not opened.wait(0.3)  # held up while the lock is taken
+    other.join(10)
+    assert opened.is_set()
+    with pdf_render.Pages(data, 72) as doc:
+        expected = [doc.render(n) for n in (1, 2)]
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        docs = [pdf_render.Pages(data, 72) for _ in range(4)]
+        try:
+            images = list(pool.map(lambda i: docs[i].render(1 + i % 2), range(4)))
+        finally:
+            for doc in docs:
+                doc.__exit__(None, None, None)
+    assert all(np.array_equal(image, expected[i % 2]) for i, image in enumerate(images))
+
+
+def test_one_engine_per_process(tmp_path: Path) -> None:
+    """Every ingest run (a CLI run, each upload in the UI or the service) shares the process's one engine."""
+    s = make_settings(tmp_path)
+    assert Ocr.of(s).recognizer is Ocr.of(s).recognizer is Ocr().recognizer is shared()
+
+
+@pytest.mark.slow
+def test_the_shared_engine_reads_from_several_threads_at_once() -> None:
+    page = np.asarray(scanned_page(PAGES[1], 2).crop((0, 0, 1240, 700)).convert("RGB"))[:, :, ::-1].copy()
+    expected = shared().read(page)
+    engine = shared()._engine
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(lambda _: shared().read(page), range(3)))
+    assert shared()._engine is engine and all(r == expected for r in results)
+    assert any("首期授信额度为2亿元" in b.text for b in expected)
 
 
 @dataclass

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 import time
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
 from ingest.loaders import Limits, Parsed, load
+from ingest.loaders.ofd import _deltas
 from ingest.pipeline import to_document
 from kb.errors import InputError
 from tests.ofdgen import NS, Doc, Page, ofd, package, parts, report
@@ -160,6 +162,26 @@ def test_limits_on_what_a_package_expands_to(tmp_path: Path) -> None:
     started = time.perf_counter()
     assert any("海洋牧场贷" in b.text for d in parsed(write(tmp_path, package(dict(repeated)))) for b in d.blocks)
     assert time.perf_counter() - started < 5
+
+
+def test_advances_repeated_in_many_groups_are_made_only_as_needed(tmp_path: Path) -> None:
+    """A 1 KB package whose DeltaX holds 300 groups of "g 100000 1" (30 million advances for a line of ten
+    characters): read with memory for the ten, not the thirty million (about 240 MB as a list of floats)."""
+    files = dict(parts([report()]))
+    page = files["Doc_0/Pages/Page_1/Content.xml"]
+    files["Doc_0/Pages/Page_1/Content.xml"] = re.sub(r'DeltaX="[^"]*"', 'DeltaX="' + "g 100000 1 " * 300 + '"', page)
+    path = write(tmp_path, package(dict(files)), "bomb.ofd")
+    tracemalloc.start()
+    try:
+        docs = parsed(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20e6, f"peak {peak / 1e6:.0f} MB"
+    assert any("海洋牧场贷" in b.text for d in docs for b in d.blocks if b.page == 2)
+    assert _deltas("g 100000 1 g 100000 2", 3) == [1.0, 1.0, 1.0]
+    assert _deltas("2 g 2 3 4 5", 4) == [2.0, 3.0, 3.0, 4.0]  # single advances and groups, stopped when enough
+    assert _deltas("g -5 1 7", 2) == [7.0]  # a negative count makes none
 
 
 def test_a_line_of_one_object_per_character(tmp_path: Path) -> None:

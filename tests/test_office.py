@@ -5,7 +5,12 @@ root: .ci/office-deps)."""
 from __future__ import annotations
 
 import io
+import os
 import shutil
+import signal
+import tempfile
+import threading
+import time
 from pathlib import Path
 
 import docx
@@ -100,6 +105,67 @@ def test_a_conversion_past_its_time_is_stopped(tmp_path: Path) -> None:
     assert problem(path, Limits(max_convert_s=0.01)) == (
         "转换超时（超过 0 秒，可调 PILOTQA_MAX_CONVERT_S）：请在 Word/WPS 中另存为 .docx 后再导入"
     )
+
+
+def _members(group: int) -> list[int]:
+    """The live processes (zombies are dead) of process group ``group``, from /proc."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, _ppid, pgrp = stat.read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, ValueError):
+            continue  # gone while we looked
+        if int(pgrp) == group and state != "Z":
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _own_session_child() -> int | None:
+    """The pid of a child of this process leading a process group of its own (LibreOffice as convert starts it)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            _state, ppid, pgrp = stat.read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, ValueError):
+            continue
+        if int(ppid) == os.getpid() and int(pgrp) == int(stat.parent.name):
+            return int(pgrp)
+    return None
+
+
+@needs_office
+def test_an_interrupted_conversion_leaves_no_process_and_no_folder(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """Ctrl-C while LibreOffice converts (it runs in a session of its own, so only we hear it): the interrupt goes
+    on up, LibreOffice's whole group is gone and its temporary folder removed. A real SIGINT is sent to this process
+    as soon as LibreOffice has started."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    groups: list[int] = []
+
+    def interrupt() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            group = _own_session_child()
+            if group is not None:
+                groups.append(group)
+                os.kill(os.getpid(), signal.SIGINT)
+                return
+            time.sleep(0.02)
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    watcher = threading.Thread(target=interrupt)
+    try:
+        watcher.start()
+        with pytest.raises(KeyboardInterrupt):
+            office.convert(report_docx(), ".docx", "doc", 120)
+        watcher.join()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert groups
+    deadline = time.monotonic() + 10
+    while _members(groups[0]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _members(groups[0]) == []
+    assert list(tmp_path.iterdir()) == []  # no pilotqa-office-* folder left
 
 
 def test_without_libreoffice_the_message_says_how_to_install_it(tmp_path: Path,

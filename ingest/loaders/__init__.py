@@ -85,7 +85,7 @@ def _loader(suffix: str, limits: Limits, ocr: Ocr | None) -> Loader:
         return partial(limited[suffix].load, limits=limits)
     if suffix == ".pdf":
         return partial(pdf.load, limits=limits, ocr=ocr)
-    return partial(image.load, ocr=ocr)
+    return partial(image.load, limits=limits, ocr=ocr)
 
 
 def unsupported(suffix: str) -> str:

@@ -1,9 +1,11 @@
 """Images as documents (png, jpg/jpeg, tif/tiff, bmp, webp): their text recognised, each TIFF frame a page.
 
 Owns: the only PIL import; the pixel limit (``PILOTQA_MAX_IMAGE_PIXELS``), checked on each frame's size from its
-header before it is decoded; turning the picture upright as its camera recorded (EXIF orientation); refusing
-images when recognition is off and images in which nothing was recognised. Does not own: recognition or its
-cache (``ingest.loaders.ocr``).
+header before it is decoded, and Pillow's own guard against decompression bombs set to it when an image is
+opened (Pillow warns past it and refuses past twice it; the guard is never turned off); the page limit
+(``PILOTQA_MAX_PAGES``) on a TIFF's or an animated WebP's frames, checked before any is read; turning the picture
+upright as its camera recorded (EXIF orientation); refusing images when recognition is off and images in which
+nothing was recognised. Does not own: recognition or its cache (``ingest.loaders.ocr``).
 """
 
 from __future__ import annotations
@@ -16,19 +18,20 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from ingest.loaders import Parsed
+from ingest.loaders import Limits, Parsed
 from ingest.loaders.ocr import Ocr
 from kb.errors import InputError
 
-Image.MAX_IMAGE_PIXELS = None  # the limit is ours (checked before decoding), not Pillow's warning
 
-
-def load(path: Path, data: bytes, ocr: Ocr | None = None) -> Iterator[Parsed]:
+def load(path: Path, data: bytes, limits: Limits, ocr: Ocr | None = None) -> Iterator[Parsed]:
     name = str(path)
     if ocr is None or not ocr.enabled:
         raise InputError(name, "图片需要文字识别才能导入，但文字识别已关闭（PILOTQA_OCR=off）：请开启后再导入")
-    with Image.open(io.BytesIO(data)) as picture:
+    with _open(name, data, ocr.max_pixels) as picture:
         frames = int(getattr(picture, "n_frames", 1))
+        if frames > limits.max_pages:
+            raise InputError(name, f"图片页数过多（{frames} 帧，上限 {limits.max_pages} 页，可调 PILOTQA_MAX_PAGES）："
+                                   "请拆分后再导入")  # fmt: skip
         _check(name, picture, ocr.max_pixels)
 
         def render(number: int) -> np.ndarray:
@@ -52,6 +55,17 @@ def _rgb(picture: Image.Image) -> Image.Image:
         white.alpha_composite(rgba)
         return white.convert("RGB")
     return picture.convert("RGB")
+
+
+def _open(name: str, data: bytes, max_pixels: int) -> Image.Image:
+    """The picture, its header read; Pillow's guard at the configured limit (the setting is the process's, so every
+    thread sets the same value) refuses a picture past twice it before our own check can name its size."""
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    try:
+        return Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as exc:
+        problem = f"图片过大（超过上限 {max_pixels / 1e6:.0f} 百万像素的两倍，可调 PILOTQA_MAX_IMAGE_PIXELS）"
+        raise InputError(name, problem + "：请缩小后再导入") from exc
 
 
 def _check(name: str, picture: Image.Image, max_pixels: int) -> None:

@@ -12,6 +12,7 @@ Blocks it makes carry ``ocr=True``. Does not own: decoding images (``ingest.load
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -27,12 +28,13 @@ import numpy as np
 from ingest.loaders import ocr_layout
 from kb.records import Block
 from kb.settings import Settings
-from models.ocr import Recognizer, TextBox, confidence, engine_id
+from models.ocr import Recognizer, TextBox, confidence, engine_id, shared
 
 log = logging.getLogger(__name__)
 
 PageProgress = Callable[[str, int, int], None]  # (file, the page being read: 1.., how many pages are read)
 Render = Callable[[int], np.ndarray]  # page number -> the page as an image (BGR or grey); 0: an image without pages
+How = str | Callable[[int], str]  # how pages are made (part of the cache key): one for all, or page number -> its own
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,8 @@ class Recognised:
 
 @dataclass
 class Ocr:
-    """How scanned pages and images are read; one per ingest run (the engine loads on the first page)."""
+    """How scanned pages and images are read; one per ingest run, all sharing the process's one engine (loaded on
+    the first page) unless given a ``recognizer`` of their own."""
 
     enabled: bool = True
     dpi: int = 150
@@ -53,16 +56,17 @@ class Ocr:
     max_pixels: int = 50_000_000
     cache: Path | None = None  # None: nothing is cached
     on_page: PageProgress | None = None
-    recognizer: Recognizer = field(default_factory=Recognizer)
+    recognizer: Recognizer = field(default_factory=shared)  # the process's one engine
 
     @classmethod
     def of(cls, settings: Settings, on_page: PageProgress | None = None) -> Ocr:
         return cls(settings.ocr, settings.ocr_dpi, settings.ocr_min_confidence, settings.max_image_pixels,
-                   settings.home / "ocr", on_page, Recognizer(settings.ocr_threads))  # fmt: skip
+                   settings.home / "ocr", on_page, shared(settings.ocr_threads))  # fmt: skip
 
-    def read(self, name: str, digest: str, numbers: Sequence[int], render: Render, how: str) -> Recognised:
+    def read(self, name: str, digest: str, numbers: Sequence[int], render: Render, how: How) -> Recognised:
         """Recognise pages ``numbers`` of the file ``name`` (whose bytes hash to ``digest``), each made by
-        ``render`` only when the cache does not hold it; ``how`` says how pages are made (part of the key)."""
+        ``render`` only when the cache does not hold it; ``how`` says how pages are made (part of the key: the
+        same for every page, or each page's own, such as the scale a PDF page renders at)."""
         pages: dict[int, list[Block]] = {}
         low: list[tuple[int, float]] = []
         empty: list[int] = []
@@ -81,8 +85,9 @@ class Ocr:
                 low.append((number, score))
         return Recognised(pages, notes(low, empty))
 
-    def _boxes(self, digest: str, number: int, render: Render, how: str) -> list[TextBox]:
-        key = hashlib.sha256(f"{digest}\x00{number}\x00{how}\x00{engine_id()}".encode()).hexdigest()
+    def _boxes(self, digest: str, number: int, render: Render, how: How) -> list[TextBox]:
+        made = how if isinstance(how, str) else how(number)
+        key = hashlib.sha256(f"{digest}\x00{number}\x00{made}\x00{engine_id()}".encode()).hexdigest()
         path = self.cache / key[:2] / f"{key}.json" if self.cache else None
         if path is not None and path.is_file():
             try:
@@ -113,13 +118,21 @@ def notes(low: Sequence[tuple[int, float]], empty: Sequence[int]) -> tuple[str, 
 
 
 def _write(path: Path, text: str) -> None:
-    """Write a cache entry whole or not at all (a killed ingest leaves no half entry); a cache that cannot be
-    written costs only the time to recognise again."""
+    """Write a cache entry whole or not at all (a killed ingest leaves no half entry, a failed write no temporary
+    file); a cache that cannot be written costs only the time to recognise again."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    except OSError as exc:
+        log.warning("OCR cache %s not written: %s", path, exc)
+        return
+    try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
         os.replace(tmp, path)
-    except OSError as exc:
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if not isinstance(exc, OSError):
+            raise
         log.warning("OCR cache %s not written: %s", path, exc)

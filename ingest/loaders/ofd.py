@@ -161,7 +161,7 @@ def _pieces(package: _Package, root: etree._Element) -> list[Piece]:
             text = "".join(code.itertext()).replace("\r", "").replace("\n", "")
             x = _number(code.get("X"), x)
             y = _number(code.get("Y"), y)
-            steps = _deltas(code.get("DeltaX", ""))[: max(len(text) - 1, 0)]
+            steps = _deltas(code.get("DeltaX", ""), max(len(text) - 1, 0))
             # a character without its own advance takes the font size (a Chinese character's width)
             width = sum(steps) + (len(text) - len(steps)) * size / scale if text else 0.0
             x0, y0 = bx + a * x + c * y + e, by + b * x + d * y + f
@@ -172,14 +172,16 @@ def _pieces(package: _Package, root: etree._Element) -> list[Piece]:
     return out
 
 
-def _deltas(raw: str) -> list[float]:
-    """``DeltaX`` as one advance per character: ``g N V`` stands for N advances of V."""
+def _deltas(raw: str, needed: int) -> list[float]:
+    """``DeltaX`` as one advance per character, at most ``needed`` of them (a line has one fewer than its
+    characters): ``g N V`` stands for N advances of V, and however large N is, no more are made than are used."""
     out: list[float] = []
     tokens = raw.split()
     i = 0
-    while i < len(tokens):
+    while i < len(tokens) and len(out) < needed:
         if tokens[i] == "g" and i + 2 < len(tokens):
-            out += [_number(tokens[i + 2], 0.0)] * min(int(_number(tokens[i + 1], 0.0)), 100_000)
+            count = _number(tokens[i + 1], 0.0)
+            out += [_number(tokens[i + 2], 0.0)] * int(min(max(count, 0.0), needed - len(out)))
             i += 3
         else:
             out.append(_number(tokens[i], 0.0))

@@ -2,15 +2,17 @@
 
 Owns: finding LibreOffice (``soffice``), running it headless on a copy of the file in a temporary folder with a
 profile of its own (proxies pointed at a closed local port, untrusted links and macros off), within
-``Limits.max_convert_s`` (its whole process group is ended when it runs over), and the message saying how to install
-it when it is missing. A .wps file is converted as a .doc: Kingsoft writes the Word binary format. The import filter
-is chosen by the file's first bytes (Word binary, RTF; a .docx under an old name is read as it is), so that a file
-that is none of these is refused rather than read as text. Does not own: reading the converted .docx
-(``ingest.loaders.docx``, with its limits).
+``Limits.max_convert_s`` (its whole process group is ended, before the folder is removed, when it runs over or the
+wait is interrupted, Ctrl-C included), and the message saying how to install it when it is missing. A .wps file
+is converted as a .doc: Kingsoft writes the Word binary format. The import filter is chosen by the file's first
+bytes (Word binary, RTF; a .docx under an old name is read as it is), so that a file that is none of these is
+refused rather than read as text. Does not own: reading the converted .docx (``ingest.loaders.docx``, with its
+limits).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -92,18 +94,30 @@ def _offline_profile(profile: Path) -> None:
 
 
 def _run(cmd: list[str], timeout_s: float, cwd: Path) -> None:
-    """Run LibreOffice in a process group of its own; past ``timeout_s`` the whole group is killed."""
+    """Run LibreOffice in a process group of its own; past ``timeout_s`` the whole group is killed, and so it is
+    when anything else ends the wait (Ctrl-C, which the group, a session of its own, never sees; a thread's exit)."""
     proc = subprocess.Popen(cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
     try:
         output, _ = proc.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
+        _stop(proc)
         raise ConversionError(
             f"转换超时（超过 {timeout_s:.0f} 秒，可调 PILOTQA_MAX_CONVERT_S）：请在 Word/WPS 中另存为 .docx 后再导入"
         ) from None
+    except BaseException:
+        _stop(proc)
+        raise
     log.debug("soffice exited %s: %s", proc.returncode, output.decode("utf-8", "replace")[-2000:])
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Kill LibreOffice's process group (its own helpers too) and wait for it, before its folder is removed."""
+    with contextlib.suppress(ProcessLookupError):  # the group is gone already
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    if proc.stdout is not None:
+        proc.stdout.close()
 
 
 def load(path: Path, data: bytes, limits: Limits) -> Iterator[Parsed]:

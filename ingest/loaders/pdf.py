@@ -1,11 +1,13 @@
 """PDF: the text layer page by page, page numbers kept; a page with a ruled table read with its rows
-(``ingest.loaders.pdf_tables``); a page without a usable text layer (a scan, or text that is mostly not
-characters a reader can use) rendered (``ingest.loaders.pdf_render``) and recognised (``ingest.loaders.ocr``).
+(``ingest.loaders.pdf_tables``); a scanned page rendered (``ingest.loaders.pdf_render``) and recognised
+(``ingest.loaders.ocr``).
 
-Owns: the only pypdf import; which pages need recognition; refusing encrypted, corrupt (whatever pypdf
-raises: an unknown filter, a map over its limits) files, those of more than ``Limits.max_pages`` pages (before
-any page is read) and scanned files that yield no text (with recognition off, a message that says so), each
-with a message that says which. Does not own: recognition itself.
+Owns: the only pypdf import; which pages need recognition: those without a usable text layer that hold an image
+(a scan, perhaps under a page number or a stamp), and those whose text is mostly not characters a reader can use (a
+broken font map); a short readable text layer ("附件1") is kept as it is and a blank page gives nothing. Refusing
+encrypted, corrupt (whatever pypdf raises: an unknown filter, a map over its limits) files, those of more than
+``Limits.max_pages`` pages (before any page is read) and files that yield no text (a scan with recognition off, a
+message that says so), each with a message that says which. Does not own: recognition itself.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from kb.records import Block
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 MAX_TABLE_PAGES = 300  # pages searched for ruled tables (pdfplumber reads about 10 pages a second here)
-MIN_PAGE_CHARS = 10  # a page with fewer (a page number, a stamp) has no text layer worth reading
+MIN_PAGE_CHARS = 10  # a page with fewer (a page number, a stamp) over an image is recognised; without one, kept
 MIN_READABLE = 0.7  # a page whose text has a smaller share of readable characters is garbage (a broken font map)
 
 
@@ -42,7 +44,13 @@ def readable(ch: str) -> bool:
 def usable(text: str) -> bool:
     """Whether a page's text layer is worth reading: enough characters, most of them readable."""
     chars = [c for c in text if not c.isspace()]
-    return len(chars) >= MIN_PAGE_CHARS and sum(map(readable, chars)) >= MIN_READABLE * len(chars)
+    return len(chars) >= MIN_PAGE_CHARS and not garbage(text)
+
+
+def garbage(text: str) -> bool:
+    """Whether a page's text is mostly characters a reader cannot use (a font whose map to Unicode is broken)."""
+    chars = [c for c in text if not c.isspace()]
+    return len(chars) >= MIN_PAGE_CHARS and sum(map(readable, chars)) < MIN_READABLE * len(chars)
 
 
 def load(path: Path, data: bytes, limits: Limits, ocr: Ocr | None = None) -> Iterator[Parsed]:
@@ -60,8 +68,8 @@ def load(path: Path, data: bytes, limits: Limits, ocr: Ocr | None = None) -> Ite
         raise
     except Exception as exc:  # pypdf raises many types on damaged files (NotImplementedError, LimitReachedError …)
         raise InputError(name, "PDF 文件已损坏或无法解析：请用 PDF 阅读器打开检查，或另存后重试") from exc
-    scanned = [n for n, text in enumerate(pages, start=1) if not usable(text)]
-    found = _recognise(name, data, scanned, ocr) if scanned and ocr and ocr.enabled else Recognised({})
+    on = ocr is not None and ocr.enabled
+    scanned, found = _recognise(name, data, pages, ocr) if ocr is not None and on else ([], Recognised({}))
     with_tables = pdf_tables.pages_with_tables(data, MAX_TABLE_PAGES)
     blocks = [
         block
@@ -74,13 +82,32 @@ def load(path: Path, data: bytes, limits: Limits, ocr: Ocr | None = None) -> Ite
         if block.text.strip()
     ]
     if sum(len(b.text) for b in blocks) < 10:
-        if scanned and ocr and ocr.enabled:
+        if scanned:
             raise InputError(name, "扫描版 PDF，文字识别（OCR）没有识别出文字：请检查扫描件是否清晰、方向是否正确")
-        raise InputError(name, "扫描版 PDF，没有文字层，无法提取文字：文字识别（OCR）已关闭，请开启"
-                         "（PILOTQA_OCR=on）或先做文字识别再导入")  # fmt: skip
+        if not on and _to_recognise(data, pages):
+            raise InputError(name, "扫描版 PDF，没有文字层，无法提取文字：文字识别（OCR）已关闭，请开启"
+                             "（PILOTQA_OCR=on）或先做文字识别再导入")  # fmt: skip
+        raise InputError(name, "PDF 中没有可提取的文字（没有文字层，也没有扫描的页面）：请用 PDF 阅读器打开检查")
     yield Parsed(title=title, blocks=blocks, notes=found.notes)
 
 
-def _recognise(name: str, data: bytes, numbers: list[int], ocr: Ocr) -> Recognised:
-    with pdf_render.Pages(data, ocr.dpi, ocr.max_pixels) as pages:
-        return ocr.read(name, hashlib.sha256(data).hexdigest(), numbers, pages.render, f"pdf-{ocr.dpi}dpi")
+def _recognise(name: str, data: bytes, pages: list[str], ocr: Ocr) -> tuple[list[int], Recognised]:
+    """The pages that need recognition and what it made of them."""
+    if all(map(usable, pages)):
+        return [], Recognised({})
+    with pdf_render.Pages(data, ocr.dpi, ocr.max_pixels) as doc:
+        scanned = _scanned(doc, pages)
+        if not scanned:
+            return [], Recognised({})
+        return scanned, ocr.read(name, hashlib.sha256(data).hexdigest(), scanned, doc.render, doc.how)
+
+
+def _to_recognise(data: bytes, pages: list[str]) -> bool:
+    """Whether any page would be recognised (for the message when recognition is off)."""
+    with pdf_render.Pages(data) as doc:
+        return bool(_scanned(doc, pages))
+
+
+def _scanned(doc: pdf_render.Pages, pages: list[str]) -> list[int]:
+    """Pages without a usable text layer that hold an image, and pages of garbage text: those to recognise."""
+    return [n for n, text in enumerate(pages, start=1) if garbage(text) or (not usable(text) and doc.has_images(n))]

@@ -1,24 +1,30 @@
 """PDF pages as images, for recognition: the only pypdfium2 import.
 
-Owns: opening a PDF with PDFium and rendering one page at a resolution, lowered for a page so large that it would
-pass the pixel limit at that resolution (a page's size is read before it is rendered). Does not own: the text
-layer (``ingest.loaders.pdf``) or recognition (``ingest.loaders.ocr``).
+Owns: opening a PDF with PDFium, telling whether a page holds an image (a scan is one), and rendering one page at
+a resolution, lowered for a page so large that it would pass the pixel limit at that resolution (a page's size is
+read before it is rendered; ``how`` names the scale a page renders at, for the recognition cache). PDFium is not
+thread-safe, not even on different documents: every call into it, opening and closing included, holds one lock
+for the process. Does not own: the text layer (``ingest.loaders.pdf``) or recognition (``ingest.loaders.ocr``).
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from types import TracebackType
 
 import numpy as np
 import pypdfium2 as pdfium
 
+_LOCK = threading.Lock()  # one PDFium call at a time in this process, whatever the document
+
 
 class Pages:
     """An open PDF whose pages render to BGR images; use as a context manager."""
 
-    def __init__(self, data: bytes, dpi: int, max_pixels: int) -> None:
-        self._pdf = pdfium.PdfDocument(data)
+    def __init__(self, data: bytes, dpi: int = 150, max_pixels: int = 50_000_000) -> None:
+        with _LOCK:
+            self._pdf = pdfium.PdfDocument(data)
         self.dpi = dpi
         self.max_pixels = max_pixels
 
@@ -26,21 +32,52 @@ class Pages:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        self._pdf.close()
+        with _LOCK:
+            self._pdf.close()
+
+    def has_images(self, number: int) -> bool:
+        """Whether page ``number`` (1-based) draws an image (inline, or in a form it uses)."""
+        with _LOCK:
+            page = self._pdf[number - 1]
+            try:
+                return any(True for _ in page.get_objects(filter=[pdfium.raw.FPDF_PAGEOBJ_IMAGE]))
+            finally:
+                page.close()
+
+    def how(self, number: int) -> str:
+        """How page ``number`` renders (its scale: the resolution, lowered for a page over the pixel limit)."""
+        with _LOCK:
+            page = self._pdf[number - 1]
+            try:
+                return f"pdf-x{self._scale(page):.6f}"
+            finally:
+                page.close()
 
     def render(self, number: int) -> np.ndarray:
         """Page ``number`` (1-based) as a height x width x 3 BGR image."""
-        page = self._pdf[number - 1]
-        try:
-            width, height = page.get_size()  # points
-            scale = self.dpi / 72
-            if width * height * scale * scale > self.max_pixels:
-                scale = math.sqrt(self.max_pixels / max(width * height, 1.0))
-            bitmap = page.render(scale=scale)
+        with _LOCK:
+            page = self._pdf[number - 1]
             try:
-                image = np.array(bitmap.to_numpy(), copy=True)
+                bitmap = page.render(scale=self._scale(page))
+                try:
+                    image = np.array(bitmap.to_numpy(), copy=True)
+                finally:
+                    bitmap.close()
             finally:
-                bitmap.close()
-        finally:
-            page.close()
+                page.close()
         return image[:, :, :3] if image.ndim == 3 else image
+
+    def _scale(self, page: pdfium.PdfPage) -> float:
+        """The resolution asked for, or the largest at which the page (rendered a whole pixel up on each side, as
+        PDFium renders it) stays within the pixel limit."""
+        width, height = page.get_size()  # points
+
+        def pixels(scale: float) -> int:
+            return math.ceil(width * scale) * math.ceil(height * scale)
+
+        scale = self.dpi / 72
+        if pixels(scale) > self.max_pixels:
+            scale = math.sqrt(self.max_pixels / max(width * height, 1.0))
+            while pixels(scale) > self.max_pixels and scale > 1e-3:
+                scale *= 0.999
+        return scale
