@@ -4,7 +4,9 @@ Pages are drawn as a 150-dpi scanner writes an A4 page (tests/ocr_fixture.py: No
 2.5 cm, faint speckle), full of fictional report text (about 1,250 characters a page). Prints: seconds per page for
 recognition alone (the engine loaded; target ≤ 1.5 s on 2 cores), wall and CPU (all threads: the fair figure on a
 machine others share, whose load average is printed too; PILOTQA_OCR_THREADS sets the threads), and the share of
-the page's characters read right (difflib's ratio against the drawn text); then a PAGES-page scanned PDF (default
+the page's characters read right (difflib's ratio against the drawn text); the same pages read side by side, one
+single-threaded engine a core, as ingest reads a file's pages (wall seconds per page over the batch: the rate a scan
+is read at); then a PAGES-page scanned PDF (default
 50) through ``pilotqa ingest``'s pipeline (render, recognise, lay out, chunk, embed, store): pages per minute, and
 the same file again (unchanged: its recognised text comes from the cache).
 """
@@ -77,6 +79,26 @@ def recognition_bench(pages: int = 5) -> dict[str, float]:
             "characters_read_right": statistics.mean(ratios)}  # fmt: skip
 
 
+def side_by_side_bench(pages: int = 6) -> dict[str, float]:
+    """Pages of one file read side by side, as ingest reads a scan: one single-threaded engine a core (or a thread
+    of PILOTQA_OCR_THREADS), each page on one; wall seconds per page over the batch."""
+    from ingest.loaders.ocr import Ocr
+    from kb.settings import Settings
+    from models.ocr import side_by_side
+    from tests.ocr_fixture import scanned_page
+
+    engines = side_by_side(Settings().ocr_threads)
+    images = [np.asarray(scanned_page(page_blocks(n), n).convert("RGB"))[:, :, ::-1].copy() for n in range(pages)]
+    for engine in engines:
+        engine.read(images[0])  # loaded and warmed up
+    ocr = Ocr(cache=None, recognizer=engines[0], engines=engines)
+    t0, c0 = time.perf_counter(), time.process_time()
+    ocr.read("bench", "-", list(range(1, pages)), lambda n: images[n], "bench")
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return {"pages": pages - 1, "engines": len(engines), "load_average": os.getloadavg()[0],
+            "seconds_per_page": wall / (pages - 1), "cpu_seconds_per_page": cpu / (pages - 1)}  # fmt: skip
+
+
 def scanned_report(pages: int) -> bytes:
     from tests.ocr_fixture import scanned_page
 
@@ -111,6 +133,7 @@ def ingest_bench(pages: int = 50) -> dict[str, float]:
 def ocr_bench(pages: int = 50) -> dict[str, dict[str, float]]:
     return {
         "ocr recognition (A4, 150 dpi)": recognition_bench(),
+        "ocr pages side by side (A4, 150 dpi)": side_by_side_bench(),
         f"ocr ingest ({pages}-page scan)": ingest_bench(pages),
     }
 

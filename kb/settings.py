@@ -149,8 +149,9 @@ class Settings(BaseSettings):
     ocr_dpi: int = Field(default=150, ge=72, le=600, description="Resolution a scanned PDF page is rendered at.")
     ocr_threads: int = Field(
         default=0, ge=0, le=256,
-        description="CPU threads one page is recognised with; 0: one per core (ONNX Runtime's choice). 1 suits a "
-        "machine whose cores are busy with other work (waiting threads then spin for nothing).",
+        description="CPU threads text recognition uses; 0: one per core. A file's pages are read side by side, one "
+        "thread (and engine) each; a single page or image is read with all of them. 1 suits a machine whose cores are "
+        "busy with other work.",
     )  # fmt: skip
     ocr_min_confidence: float = Field(
         default=0.8, ge=0, le=1,

@@ -22,6 +22,7 @@ narrower once scaled, hence faster.
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 import threading
 from collections.abc import Sequence
@@ -125,7 +126,22 @@ class Recognizer:
 
 
 _SHARED: dict[int, Recognizer] = {}  # by thread setting; each engine itself loads on first use
+_SINGLES: list[Recognizer] = []  # single-threaded engines that read pages side by side
 _SHARED_LOCK = threading.Lock()
+
+
+def cores() -> int:
+    """The CPU cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def side_by_side(threads: int) -> list[Recognizer]:
+    """Engines of one thread each, one per thread of ``threads`` (0: one per core), that read a file's pages side by
+    side: a page's work does not split well over threads (those waiting spin), while pages are independent."""
+    with _SHARED_LOCK:
+        while len(_SINGLES) < (threads or cores()):
+            _SINGLES.append(Recognizer(1))
+        return _SINGLES[: threads or cores()]
 
 
 def shared(threads: int = 0) -> Recognizer:

@@ -311,6 +311,7 @@ def scanned(tmp_path_factory: pytest.TempPathFactory, segmenter: Segmenter, embe
     pages: list[tuple[str, int, int]] = []
     ocr = Ocr.of(s, on_page=lambda name, n, total: pages.append((Path(name).name, n, total)))
     counting = ocr.recognizer = CountingRecognizer()
+    ocr.engines = ()  # one engine, to count what it reads (side by side: test_pages_are_read_side_by_side…)
     first = Ingestor(kb, embedder, s.chunk_chars, s.max_file_mb, ocr=ocr).run([folder])
     return Scanned(Resources(s, segmenter, embedder, kb), folder, first, pages, counting)
 
@@ -331,6 +332,7 @@ def test_scans_and_photos_are_ingested_page_by_page_and_cached(scanned: Scanned)
 
     ocr = Ocr.of(s)
     ocr.recognizer = counting = CountingRecognizer()
+    ocr.engines = ()
     again = Ingestor(kb, scanned.res.embedder, s.chunk_chars, s.max_file_mb, ocr=ocr).run([scanned.folder])
     assert again.count(Status.UNCHANGED) == 2 and counting.calls == 0  # read back from the cache: nothing to do
 
@@ -373,3 +375,19 @@ def test_facts_from_recognised_text_say_so(scanned: Scanned) -> None:
     assert all(not r.ocr for r in rows if r not in scanned_rows)
     assert factsheet.record(scanned_rows[0])["ocr"] is True
     assert "（识别文字）" in fact_briefing.build(scanned_rows).markdown
+
+
+@pytest.mark.slow
+def test_pages_are_read_side_by_side_as_one_after_another(tmp_path: Path) -> None:
+    """Two single-threaded engines read a two-page scan at once, each a page; the text is what one engine reading
+    the pages in turn makes, and progress is told in page order."""
+    path = tmp_path / "two-pages.pdf"
+    path.write_bytes(scanned_pdf())
+    one = CountingRecognizer()
+    (alone,) = load(path, 10**8, ocr=Ocr(cache=None, recognizer=one))
+    first, second = CountingRecognizer(), CountingRecognizer()
+    told: list[int] = []
+    both = Ocr(cache=None, recognizer=one, engines=(first, second), on_page=lambda _name, n, _total: told.append(n))
+    (paired,) = load(path, 10**8, ocr=both)
+    assert (first.calls, second.calls) == (1, 1) and one.calls == 2 and told == [1, 2]
+    assert [(b.page, b.text) for b in paired.blocks] == [(b.page, b.text) for b in alone.blocks]

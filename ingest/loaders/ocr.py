@@ -1,7 +1,8 @@
 """Scanned pages and images to blocks: recognised through ``models.ocr``, cached by content, checked per page.
 
 Owns: the ``Ocr`` options an entry point builds from the settings (on/off, render resolution, confidence floor,
-pixel limit, the cache folder ``$PILOTQA_HOME/ocr``, the per-page progress callback and the engine's threads); the
+pixel limit, the cache folder ``$PILOTQA_HOME/ocr``, the per-page progress callback and the engines: a file's
+pages read side by side, one single-threaded engine each, when there are two or more to read); the
 cache of recognised lines, keyed by the file's sha256, the page, how it was rendered and the engine, so that
 reading an unchanged file again recognises nothing; each page's confidence against the floor
 (``models.ocr.confidence``: the mean of its lines' scores, weighted by their length); and the notes that name the
@@ -17,9 +18,11 @@ import hashlib
 import json
 import logging
 import os
+import queue
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +31,7 @@ import numpy as np
 from ingest.loaders import ocr_layout
 from kb.records import Block
 from kb.settings import Settings
-from models.ocr import Recognizer, TextBox, confidence, engine_id, shared
+from models.ocr import Recognizer, TextBox, confidence, engine_id, shared, side_by_side
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +60,13 @@ class Ocr:
     cache: Path | None = None  # None: nothing is cached
     on_page: PageProgress | None = None
     recognizer: Recognizer = field(default_factory=shared)  # the process's one engine
+    engines: Sequence[Recognizer] = ()  # engines that read a file's pages at once (a page each), when two or more
 
     @classmethod
     def of(cls, settings: Settings, on_page: PageProgress | None = None) -> Ocr:
         return cls(settings.ocr, settings.ocr_dpi, settings.ocr_min_confidence, settings.max_image_pixels,
-                   settings.home / "ocr", on_page, shared(settings.ocr_threads))  # fmt: skip
+                   settings.home / "ocr", on_page, shared(settings.ocr_threads),
+                   side_by_side(settings.ocr_threads))  # fmt: skip
 
     def read(self, name: str, digest: str, numbers: Sequence[int], render: Render, how: How) -> Recognised:
         """Recognise pages ``numbers`` of the file ``name`` (whose bytes hash to ``digest``), each made by
@@ -70,10 +75,7 @@ class Ocr:
         pages: dict[int, list[Block]] = {}
         low: list[tuple[int, float]] = []
         empty: list[int] = []
-        for i, number in enumerate(numbers, start=1):
-            if self.on_page:
-                self.on_page(name, i, len(numbers))
-            boxes = self._boxes(digest, number, render, how)
+        for number, boxes in self._all_boxes(name, digest, numbers, render, how):
             pages[number] = [
                 Block(text, kind="heading" if title else "paragraph", level=int(title), page=number or None, ocr=True)
                 for text, title in ocr_layout.paragraphs(boxes)
@@ -85,21 +87,56 @@ class Ocr:
                 low.append((number, score))
         return Recognised(pages, notes(low, empty))
 
-    def _boxes(self, digest: str, number: int, render: Render, how: How) -> list[TextBox]:
+    def _all_boxes(self, name: str, digest: str, numbers: Sequence[int], render: Render,
+                   how: How) -> Iterator[tuple[int, list[TextBox]]]:  # fmt: skip
+        """Each page's lines, in page order: from the cache, else recognised (side by side when there are engines
+        for it and two or more pages to read); progress is told here, on the caller's thread, page by page."""
+        paths = {n: self._path(digest, n, how) for n in numbers}
+        found = {n: boxes for n in numbers if (boxes := _cached(paths[n])) is not None}
+        todo = [n for n in numbers if n not in found]
+        engines = list(self.engines) if len(self.engines) > 1 and len(todo) > 1 else [self.recognizer]
+        free: queue.SimpleQueue[Recognizer] = queue.SimpleQueue()
+        for engine in engines:
+            free.put(engine)
+        pool = ThreadPoolExecutor(len(engines), thread_name_prefix="pilotqa-ocr")
+        try:
+            futures = {n: pool.submit(self._recognise, free, n, render, paths[n]) for n in todo}
+            for i, n in enumerate(numbers, start=1):
+                if self.on_page:
+                    self.on_page(name, i, len(numbers))
+                yield n, found[n] if n in found else futures[n].result()
+        finally:  # stopped early (an error, an interrupt): pages not begun are not read
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _path(self, digest: str, number: int, how: How) -> Path | None:
         made = how if isinstance(how, str) else how(number)
         key = hashlib.sha256(f"{digest}\x00{number}\x00{made}\x00{engine_id()}".encode()).hexdigest()
-        path = self.cache / key[:2] / f"{key}.json" if self.cache else None
-        if path is not None and path.is_file():
-            try:
-                return [TextBox(t, s, tuple((x, y) for x, y in q)) for t, s, q in json.loads(path.read_text("utf-8"))]
-            except (OSError, ValueError, TypeError) as exc:  # a damaged entry is read again
-                log.warning("OCR cache entry %s unreadable (%s): recognising again", path, exc)
-        started = time.perf_counter()
-        boxes = self.recognizer.read(render(number))
+        return self.cache / key[:2] / f"{key}.json" if self.cache else None
+
+    @staticmethod
+    def _recognise(free: queue.SimpleQueue[Recognizer], number: int, render: Render,
+                   path: Path | None) -> list[TextBox]:  # fmt: skip
+        engine = free.get()
+        try:
+            started = time.perf_counter()
+            boxes = engine.read(render(number))
+        finally:
+            free.put(engine)
         log.info("page %s recognised in %.2f s (%d lines)", number, time.perf_counter() - started, len(boxes))
         if path is not None:
             _write(path, json.dumps([[b.text, b.score, b.quad] for b in boxes], ensure_ascii=False))
         return boxes
+
+
+def _cached(path: Path | None) -> list[TextBox] | None:
+    """A page's lines from its cache entry, or None (none, or damaged: read again)."""
+    if path is None or not path.is_file():
+        return None
+    try:
+        return [TextBox(t, s, tuple((x, y) for x, y in q)) for t, s, q in json.loads(path.read_text("utf-8"))]
+    except (OSError, ValueError, TypeError) as exc:
+        log.warning("OCR cache entry %s unreadable (%s): recognising again", path, exc)
+        return None
 
 
 def notes(low: Sequence[tuple[int, float]], empty: Sequence[int]) -> tuple[str, ...]:
