@@ -16,9 +16,10 @@ def test_two_uploads_of_one_name_at_once_each_keep_their_own_bytes(tmp_path: Pat
     for trial in range(100):
         folder = tmp_path / str(trial)
         folder.mkdir()
-        barrier, kept = threading.Barrier(2), {}
+        barrier, kept = threading.Barrier(2), dict[str, Path]()
 
-        def go(tag: str, folder: Path = folder, barrier: threading.Barrier = barrier, kept: dict = kept) -> None:
+        def go(tag: str, folder: Path = folder, barrier: threading.Barrier = barrier,
+               kept: dict[str, Path] = kept) -> None:  # fmt: skip
             barrier.wait()
             kept[tag] = keep(folder, "report.txt", tag.encode() * 200_000)
 
