@@ -3,7 +3,9 @@
 Owns: building Documents (id, title, date, cleaned text, sections, tables, content hash), skipping
 unchanged ones, keeping a moved file's document (same content, its old file gone) under its id, batching
 chunks through the embedder into the knowledge base with each document's facts, pruning documents whose files
-are gone from under the paths named, and the per-file results and summary. Does not own: finding the files
+are gone from under the paths named, and the per-file results and summary. Reading files (parsing, OCR) never
+touches the knowledge base, so a caller that must not hold it long (the service) reads first (``prepare``) and
+holds it only to store (``store``); ``run`` does both, file by file. Does not own: finding the files
 (``ingest.paths``) or storage consistency (``kb.store``).
 """
 
@@ -14,7 +16,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
@@ -123,6 +125,25 @@ def to_document(parsed: loaders.Parsed, path: Path, chunk_chars: int) -> Documen
     )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class Loaded:
+    """One file read: its documents (each a ``Document`` with what its loader noted and its record, or why it
+    failed), and ``error`` when the file failed (whatever it yielded before that is kept)."""
+
+    item: Path | InputError
+    docs: tuple[tuple[Document | InputError, str, str | None], ...] = ()
+    error: InputError | None = None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Files read by ``Ingestor.prepare``, waiting to be stored."""
+
+    found: Found
+    loaded: tuple[Loaded, ...]
+    seconds: float
+
+
 @dataclass
 class _Run:
     """One ingest run's bookkeeping."""
@@ -175,44 +196,76 @@ class Ingestor:
         self.ocr = ocr  # None: scanned PDF pages and images are refused (entry points pass Ocr.of(settings))
 
     def run(self, paths: Iterable[Path], prune: bool = False, progress: Progress | None = None) -> Summary:
+        """Read each file and store its documents, one file after the other (the knowledge base held throughout)."""
         started = time.perf_counter()
         found = discover(paths)
-        files = found.items
+        summary = self._store(found, self._reading(found.items, progress), prune)
+        if progress:
+            progress(len(found.items), len(found.items), "")
+        summary.seconds = time.perf_counter() - started
+        return summary
+
+    def prepare(self, paths: Iterable[Path], progress: Progress | None = None) -> Prepared:
+        """Read every file (parsing, recognising scanned pages) without touching the knowledge base: the slow part
+        of an ingest, done before ``store`` holds it."""
+        started = time.perf_counter()
+        found = discover(paths)
+        loaded = tuple(self._reading(found.items, progress))
+        return Prepared(found, loaded, time.perf_counter() - started)
+
+    def store(self, prepared: Prepared, prune: bool = False) -> Summary:
+        """Store what ``prepare`` read (embedding what changed): the part that holds the knowledge base."""
+        started = time.perf_counter()
+        summary = self._store(prepared.found, prepared.loaded, prune)
+        summary.seconds = prepared.seconds + time.perf_counter() - started
+        return summary
+
+    def _store(self, found: Found, loaded: Iterable[Loaded], prune: bool) -> Summary:
         with self.kb.bulk():  # one writer at a time: what the knowledge base holds is read once it is ours
             run = _Run(known={d.doc_id: d for d in self.kb.documents()}, found=found)
-            for done, item in enumerate(files):
-                if progress:
-                    progress(done, len(files), str(item if isinstance(item, Path) else item.path))
+            for item in loaded:
                 self._file(item, run)
             self._flush(run)
             if prune:
                 run.summary.results.extend(self._prune(run))
-        if progress:
-            progress(len(files), len(files), "")
-        run.summary.seconds = time.perf_counter() - started
         return run.summary
 
-    def _file(self, item: Path | InputError, run: _Run) -> None:
-        """Ingest one file's documents; its problems become failed results, the batch goes on."""
+    def _reading(self, items: Sequence[Path | InputError], progress: Progress | None) -> Iterator[Loaded]:
+        for done, item in enumerate(items):
+            if progress:
+                progress(done, len(items), str(item if isinstance(item, Path) else item.path))
+            yield self.load(item)
+
+    def load(self, item: Path | InputError) -> Loaded:
+        """One file's documents, or why each (or the whole file) failed; the knowledge base is not read."""
+        docs: list[tuple[Document | InputError, str, str | None]] = []
         try:
             if isinstance(item, InputError):
                 raise item
-            whole = True
             for parsed in loaders.load(item, self.max_bytes, self.limits, self.ocr):
-                whole &= self._record(parsed, item, run)
-            if whole:
-                run.intact.add(str(item))
+                try:
+                    docs.append((to_document(parsed, item, self.chunk_chars), "；".join(parsed.notes), parsed.record))
+                except InputError as exc:
+                    docs.append((exc, "", parsed.record))
         except InputError as exc:
-            _failed(run, exc)
+            return Loaded(item, tuple(docs), exc)
+        return Loaded(item, tuple(docs))
 
-    def _record(self, parsed: loaders.Parsed, path: Path, run: _Run) -> bool:
-        """One document of a file; False when it failed (the file's other documents go on)."""
-        try:
-            self._document(to_document(parsed, path, self.chunk_chars), run, "；".join(parsed.notes))
-            return True
-        except InputError as exc:
-            _failed(run, exc, parsed.record)
-            return False
+    def _file(self, loaded: Loaded, run: _Run) -> None:
+        """Store one file's documents; its problems become failed results, the batch goes on."""
+        whole = loaded.error is None
+        for doc, notes, record in loaded.docs:
+            try:
+                if isinstance(doc, InputError):
+                    raise doc
+                self._document(doc, run, notes)
+            except InputError as exc:
+                _failed(run, exc, record)
+                whole = False
+        if loaded.error is not None:
+            _failed(run, loaded.error)
+        elif whole:
+            run.intact.add(str(loaded.item))
 
     def _document(self, doc: Document, run: _Run, notes: str = "") -> None:
         doc = run.identify(doc)

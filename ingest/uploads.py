@@ -1,26 +1,90 @@
-"""Where an uploaded file is kept, so that no upload replaces another.
+"""Where an uploaded file is kept, so that no upload replaces another, and when a kept file goes.
 
-Owns: choosing an upload's stored path in its folder: its own name when that is free or already holds the same
-bytes (an identical upload is the same file, which ingest then finds unchanged), otherwise the first free
-``名称（2）.txt``, ``名称（3）.txt`` … (or the one that holds the same bytes), and writing it there. Does not own:
-ingesting it (``ingest.pipeline``).
+Owns: an upload's stored name (the last part of the name a client sent, without control characters, shortened to
+what a file system takes with its suffix kept); choosing its path in its folder: that name when it is free or
+already holds the same bytes (an identical upload is the same file, which ingest then finds unchanged), otherwise
+the first free ``名称（2）.txt``, ``名称（3）.txt`` … (or the one that holds the same bytes); writing it there whole
+(under a temporary name first, then linked to its own, which fails if another upload took it meanwhile: two
+uploads at once never share a path, and nobody reads a half-written file); and removing kept files no document
+comes from any more (a failed upload, a deleted document), only ever inside the uploads folder. Does not own:
+ingesting them (``ingest.pipeline``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import os
+import re
+import tempfile
+from collections.abc import Iterable
 from pathlib import Path
+
+MAX_NAME_BYTES = 255  # a file name's limit on Linux file systems (ext4, xfs, btrfs, tmpfs)
+ROOM = len("（99999）".encode())  # what a numbered name adds
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def stored_name(name: str) -> str:
+    """The name an upload is kept under: never a path (a browser's ``C:\\…\\a.txt`` or ``../a.txt`` is ``a.txt``),
+    no control characters, at most ``MAX_NAME_BYTES`` bytes with room for a number, the suffix kept."""
+    base = _CONTROL.sub("", re.split(r"[/\\]", name)[-1]).strip()
+    if base in ("", ".", ".."):
+        base = "upload"
+    path = Path(base)
+    suffix = path.suffix if len(path.suffix.encode()) <= 16 else ""
+    stem = base[: len(base) - len(suffix)] if suffix else base
+    budget = MAX_NAME_BYTES - ROOM - len(suffix.encode())
+    stem = stem.encode()[:budget].decode("utf-8", "ignore")  # a character cut in two is dropped whole
+    return (stem.rstrip() or "upload") + suffix
 
 
 def keep(folder: Path, name: str, data: bytes) -> Path:
     """The path ``data`` is stored at under ``folder``, written there unless the same bytes already are. Only the
-    name's last part is used: never a path the browser sent."""
-    base = Path(Path(name).name or "upload")
-    for i in itertools.count(1):
-        path = folder / (base.name if i == 1 else f"{base.stem}（{i}）{base.suffix}")
-        if not path.exists():
-            path.write_bytes(data)
-            return path
-        if path.is_file() and path.read_bytes() == data:
-            return path
+    name's last part is used (see ``stored_name``): never a path the client sent. ``OSError`` when it cannot be
+    written (a full disk)."""
+    base = Path(stored_name(name))
+    tmp: Path | None = None
+    try:
+        for i in itertools.count(1):
+            path = folder / (base.name if i == 1 else f"{base.stem}（{i}）{base.suffix}")
+            if path.is_file() and path.read_bytes() == data:
+                return path
+            if path.exists() or path.is_symlink():
+                continue
+            tmp = tmp or _written(folder, data)
+            try:
+                os.link(tmp, path)  # atomic: fails if another upload took the name since we looked
+                return path
+            except FileExistsError:
+                continue
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _written(folder: Path, data: bytes) -> Path:
+    fd, name = tempfile.mkstemp(dir=folder, prefix=".upload-", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return Path(name)
+
+
+def discard(root: Path, files: Iterable[str | Path], still_used: set[str]) -> list[Path]:
+    """Remove the kept ``files`` that lie under the uploads folder ``root`` and from which no stored document
+    comes (``still_used``: the resolved sources of the stored documents); the paths removed. A file anywhere
+    else (a path ingested from the server's own folders) is never touched."""
+    removed = []
+    top = root.resolve()
+    for f in dict.fromkeys(Path(f) for f in files):
+        with contextlib.suppress(OSError, RuntimeError):
+            real = f.resolve()
+            if real.is_relative_to(top) and real != top and str(real) not in still_used and real.is_file():
+                real.unlink()
+                removed.append(real)
+    return removed

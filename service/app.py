@@ -3,9 +3,11 @@
 Owns: the routes (``/v1/models``, ``/v1/chat/completions``, ``/api/ask``, ``/api/facts``, ``/api/documents``,
 ``/mcp``, ``/health``; the OpenAPI description at ``/docs``, a page whose script and style are the copies bundled in
 the ``fastapi-offline`` wheel, served from here: nothing is fetched from the network), the guard every request
-passes first (the API key on the protected paths, the body size limit, before anything is read), errors as
-OpenAI-style JSON bodies (never a traceback), running answers on the pool's workers and streaming them as
-server-sent events (a client that goes away stops its answer at the next step), and the app's lifespan (resources
+passes first (bound to loopback: the Host and a foreign Origin; the API key on the protected paths; the body size
+limit, before anything is read), JSON bodies sent as JSON only (415 otherwise), errors as OpenAI-style JSON
+bodies (never a traceback), running answers on the pool's workers (uploads and deletes on its writer thread) and
+streaming them as server-sent events (a client that goes away stops its answer at the next step), and the app's
+lifespan (resources
 loaded before the first request, MCP's session manager running). Does not own: the work (``service.ops``), the
 schema mapping (``service.openai_api``) or the key rule (``service.auth``).
 """
@@ -14,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import json
 import logging
 import threading
@@ -31,6 +32,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ingest.loaders import TYPES
 from kb.catalog import FactQuery
 from kb.errors import (
     BusyError,
@@ -64,6 +66,11 @@ CHAT_BODY = {"requestBody": {"required": True, "content": {"application/json": {
         "stream": {"type": "boolean", "default": False},
         "sources_in_content": {"type": "boolean", "default": True, "description": "在内容末尾附上简短的来源列表"},
     }}}}}}  # fmt: skip
+WRONG_HOST = ("请求的 Host“{host}”不是本服务的地址：绑定本机的服务只接受 127.0.0.1、localhost 或 [::1]（可带端口）。"
+              "要从别的机器访问，请以 --host 0.0.0.0 启动并设置 PILOTQA_API_KEY。")  # fmt: skip
+FOREIGN_ORIGIN = ("拒绝来自其他网站页面（Origin：{origin}）的请求：绑定本机的服务只接受它自己的页面（/docs）和"
+                  "非浏览器客户端的提问、上传和删除。")  # fmt: skip
+NOT_JSON = "请求体应是 JSON：请发送 Content-Type: application/json（收到的是“{kind}”）。"
 ASK_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
     "type": "object", "required": ["question"],
     "properties": {"question": {"type": "string"}, "kb": {"type": "string"},
@@ -72,36 +79,64 @@ ASK_BODY = {"requestBody": {"required": True, "content": {"application/json": {"
 
 
 class Guard:
-    """Pure ASGI middleware: the API key on protected paths, then the request body limit (a declared length over
-    it is refused before reading; a body that grows past it while read, too)."""
+    """Pure ASGI middleware every request passes first: when bound to loopback, a ``Host`` that is not this
+    service's (421) and a foreign page's ``Origin`` on a request that is not a read (403); then the API key on
+    protected paths (401); then the request body limit (413: a declared length over it is refused before reading;
+    a body that grows past it while read, too, and whatever the route would have answered to it, MCP's plain text
+    included, is replaced by the JSON error)."""
 
-    def __init__(self, app: ASGIApp, settings: Settings, limit: int) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, limit: int, host: str) -> None:
         self.app, self.settings, self.limit = app, settings, limit
+        self.names = auth.local_names(host)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        if auth.protected(scope["path"]) and not auth.allowed(self.settings, headers.get("authorization")):
-            body = openai_api.error(auth.UNAUTHORIZED, 401, "invalid_api_key")
-            await JSONResponse(body, 401, {"WWW-Authenticate": "Bearer"})(scope, receive, send)
+        refused = self._refused(scope, headers)
+        if refused is not None:
+            await refused(scope, receive, send)
             return
-        length = headers.get("content-length", "")
-        if length.isdigit() and int(length) > self.limit:
-            await JSONResponse(openai_api.error(self._too_large(), 413), 413)(scope, receive, send)
-            return
-        seen = 0
+        seen, over, started = 0, False, False
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, over
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.limit:
+                over = True
                 raise HTTPException(413, self._too_large())
             return message
 
-        await self.app(scope, counted, send)
+        async def sending(message: Message) -> None:
+            nonlocal started
+            if over and not started:
+                return  # the route's answer to a body over the limit: ours goes instead
+            started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted, sending)
+        except Exception:
+            if not over:
+                raise
+        if over and not started:
+            await JSONResponse(openai_api.error(self._too_large(), 413), 413)(scope, receive, send)
+
+    def _refused(self, scope: Scope, headers: dict[str, str]) -> JSONResponse | None:
+        host, origin = headers.get("host"), headers.get("origin")
+        if not auth.host_allowed(self.names, host):
+            return JSONResponse(openai_api.error(WRONG_HOST.format(host=host or ""), 421, "invalid_host"), 421)
+        if not auth.origin_allowed(self.names, scope["method"], origin, host):
+            return JSONResponse(openai_api.error(FOREIGN_ORIGIN.format(origin=origin), 403, "foreign_origin"), 403)
+        if auth.protected(scope["path"]) and not auth.allowed(self.settings, headers.get("authorization")):
+            body = openai_api.error(auth.UNAUTHORIZED, 401, "invalid_api_key")
+            return JSONResponse(body, 401, {"WWW-Authenticate": "Bearer"})
+        length = headers.get("content-length", "")
+        if length.isdigit() and int(length) > self.limit:
+            return JSONResponse(openai_api.error(self._too_large(), 413), 413)
+        return None
 
     def _too_large(self) -> str:
         return f"请求体超过 {self.settings.max_request_mb:g} MB 的上限：请分批上传，或调大 PILOTQA_MAX_REQUEST_MB。"
@@ -137,21 +172,18 @@ def _errors(app: FastAPI) -> None:
 
 
 async def _json(request: Request) -> Any:
+    """The request's JSON body; one sent as anything but JSON (a form, text/plain: what another site's page may
+    send without asking) is refused with 415."""
+    kind = request.headers.get("content-type", "")
+    media = kind.split(";")[0].strip().lower()
+    if media != "application/json" and not (media.startswith("application/") and media.endswith("+json")):
+        raise HTTPException(415, NOT_JSON.format(kind=kind or "未注明"))
     try:
         return json.loads(await request.body())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise RequestError(
             f"请求体不是合法的 JSON（{exc}）：请发送 Content-Type: application/json 的 JSON 对象。"
         ) from exc
-
-
-def _date(text: str | None, name: str) -> str | None:
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text).isoformat()
-    except ValueError as exc:
-        raise RequestError(f"{name} 应写成 YYYY-MM-DD，例如 2021-12-31：{text}") from exc
 
 
 def _sse(pool: Pool, req: openai_api.ChatRequest, cid: str, created: int) -> Callable[[], AsyncIterator[str]]:
@@ -215,7 +247,7 @@ def create_app(settings: Settings, host: str = "127.0.0.1") -> FastAPI:
     app = FastAPI(title="PilotQA 试点问答", version="1", lifespan=lifespan, docs_url=None, redoc_url=None, description=(
         "OpenAI 兼容的问答接口（答案带引用，message.reference）、文档与事实的 JSON 接口、以及 MCP（/mcp）。"
         "除 /health 与本页外，设置了 PILOTQA_API_KEY 时需发送 Authorization: Bearer <密钥>。"))  # fmt: skip
-    app.add_middleware(Guard, settings=settings, limit=limit)
+    app.add_middleware(Guard, settings=settings, limit=limit, host=host)
     _errors(app)
     _docs(app)
     _openai_routes(app, pool)
@@ -275,16 +307,18 @@ def _api_routes(app: FastAPI, pool: Pool) -> None:
         body = await _json(request)
         if not isinstance(body, dict) or not isinstance(body.get("question"), str):
             raise RequestError('请发送 JSON 对象 {"question": "问题"}，可选 kb、mode、history（此前问过的问题）。')
-        history = [h for h in body.get("history") or [] if isinstance(h, str)]
-        return JSONResponse(await pool.run(ops.ask_dict, pool, body["question"], history, body.get("kb"),
-                                           body.get("mode")))  # fmt: skip
+        kb, mode, history = body.get("kb"), body.get("mode"), body.get("history")
+        if not all(isinstance(x, str | None) for x in (kb, mode)):
+            raise RequestError("kb 和 mode 应是字符串（知识库名、答案方式），或不填。")
+        if history is not None and not (isinstance(history, list) and all(isinstance(h, str) for h in history)):
+            raise RequestError('history 应是此前问过的问题组成的字符串列表，如 ["第一个问题"]，或不填。')
+        return JSONResponse(await pool.run(ops.ask_dict, pool, body["question"], history or [], kb, mode))
 
     @app.get("/api/facts", summary="事实登记表查询（同 pilotqa facts --json）")
     async def facts(query: str = "", subject: str = "", metric: str = "", since: str | None = None,
                     until: str | None = None, kb: str | None = None,
                     limit: Annotated[int, Query(ge=1, le=ops.MAX_FACTS)] = 200) -> JSONResponse:  # fmt: skip
-        found = FactQuery(subject=subject, metric=metric, text=query, since=_date(since, "since"),
-                          until=_date(until, "until"))  # fmt: skip
+        found = FactQuery(subject=subject, metric=metric, text=query, since=since, until=until)
         return JSONResponse(await pool.run(ops.facts, pool, found, kb, limit))
 
     @app.get("/api/documents", summary="知识库中的文档")
@@ -292,12 +326,12 @@ def _api_routes(app: FastAPI, pool: Pool) -> None:
         return JSONResponse(await pool.run(ops.documents, pool, kb))
 
     @app.post("/api/documents", summary="上传文档（multipart，字段 files），每个文件一条结果")
-    async def upload(files: Annotated[list[UploadFile], File(description="txt、md、html、pdf、docx、jsonl")],
+    async def upload(files: Annotated[list[UploadFile], File(description=TYPES)],
                      kb: str | None = None) -> JSONResponse:  # fmt: skip
         data = [(f.filename or "upload", await f.read()) for f in files]
-        result = await pool.run(ops.upload, pool, data, kb)
+        result = await pool.run_write(ops.upload, pool, data, kb)
         return JSONResponse(result, 200 if result["ok"] else 422)
 
     @app.delete("/api/documents/{doc_id}", summary="删除一篇文档")
     async def delete(doc_id: str, kb: str | None = None) -> JSONResponse:
-        return JSONResponse(await pool.run(ops.delete, pool, doc_id, kb))
+        return JSONResponse(await pool.run_write(ops.delete, pool, doc_id, kb))

@@ -2,19 +2,26 @@
 
 Owns: whether a host is loopback, refusing to serve any other host without ``PILOTQA_API_KEY`` (a ``ConfigError``
 that says why), which paths need the key (the APIs and MCP; not ``/health`` or the OpenAPI pages), and comparing
-an ``Authorization: Bearer`` header with the key in constant time. Does not own: HTTP responses
-(``service.app``).
+an ``Authorization: Bearer`` header with the key in constant time; and, for a service bound to loopback, which
+``Host`` headers it answers (its own names only: a page whose domain was re-pointed at 127.0.0.1, DNS rebinding,
+is refused) and which ``Origin`` may change data (the service's own pages only: another site's page in a local
+browser may not upload or delete). Does not own: HTTP responses (``service.app``).
 """
 
 from __future__ import annotations
 
 import hmac
 import ipaddress
+import re
+from urllib.parse import urlsplit
 
 from kb.errors import ConfigError
 from kb.settings import Settings
 
 PROTECTED = ("/v1", "/api", "/mcp")
+LOCAL_NAMES = ("127.0.0.1", "localhost", "[::1]")
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+_HOST = re.compile(r"^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::\d{1,5})?$")
 UNAUTHORIZED = "API 密钥缺失或错误：请在请求头中发送 Authorization: Bearer <PILOTQA_API_KEY 的值>。"
 
 
@@ -49,3 +56,30 @@ def allowed(settings: Settings, authorization: str | None) -> bool:
     if scheme.lower() != "bearer":
         token = ""
     return hmac.compare_digest(token.strip().encode(), settings.api_key.get_secret_value().encode())
+
+
+def local_names(host: str) -> frozenset[str] | None:
+    """The ``Host`` names a service bound to ``host`` answers: the loopback names and ``host`` itself when it is
+    loopback; None (any) otherwise, where the key guards every route and a client's Host is its own business."""
+    if not loopback(host):
+        return None
+    bound = host.lower()
+    return frozenset((*LOCAL_NAMES, f"[{bound}]" if ":" in bound and not bound.startswith("[") else bound))
+
+
+def host_allowed(names: frozenset[str] | None, header: str | None) -> bool:
+    """Whether a request with this ``Host`` header (a name, a port optional) is for this service."""
+    if names is None:
+        return True
+    m = _HOST.match((header or "").strip().lower())
+    return m is not None and m.group(1) in names
+
+
+def origin_allowed(names: frozenset[str] | None, method: str, origin: str | None, host: str | None) -> bool:
+    """Whether a request may change data given its ``Origin``: always for a read, a request without one (not
+    sent by a browser's page) or a service not bound to loopback; otherwise only from the service's own pages
+    (the origin's host and port are the request's ``Host``), so that no other site's page can post to it."""
+    if names is None or method.upper() in SAFE_METHODS or origin is None:
+        return True
+    parts = urlsplit(origin.strip().lower())
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and parts.netloc == (host or "").strip().lower()

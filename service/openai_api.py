@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from assistant.serialize import OCR_MARK
 from kb.errors import RequestError
 from kb.records import Answer
 from service.ops import reference
@@ -93,14 +94,15 @@ def parse_chat(body: object) -> ChatRequest:
 
 
 def sources_block(answer: Answer) -> str:
-    """The short 来源 list that ends the content: one line per citation (title, date, section, page)."""
+    """The short 来源 list that ends the content: one line per citation (title, date, section, page, and 识别文字
+    for a quote recognised from a scanned page or a photo, which may hold recognition errors)."""
     if not answer.citations:
         return ""
     lines = []
     for c in answer.citations:
         title = c.title or c.doc_id
         where = "，".join(x for x in (c.date or "", c.section if c.section != title else "",
-                                      f"第{c.page}页" if c.page else "") if x)  # fmt: skip
+                                      f"第{c.page}页" if c.page else "", OCR_MARK if c.ocr else "") if x)  # fmt: skip
         lines.append(f"[{c.n}] 《{title}》" + (f"，{where}" if where else ""))
     return "\n\n来源：\n" + "\n".join(lines)
 
@@ -147,6 +149,6 @@ def chunk(req: ChatRequest, cid: str, created: int, delta: dict[str, Any], finis
 
 def error(message: str, status: int, code: str | None = None) -> dict[str, Any]:
     """OpenAI's error body."""
-    kind = {401: "authentication_error", 404: "not_found_error", 413: "invalid_request_error",
+    kind = {401: "authentication_error", 403: "permission_error", 404: "not_found_error", 413: "invalid_request_error",
             503: "service_unavailable", 500: "server_error"}.get(status, "invalid_request_error")  # fmt: skip
     return {"error": {"message": message, "type": kind, "param": None, "code": code}}

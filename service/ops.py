@@ -1,8 +1,10 @@
 """What the service does, as plain calls on the pool: the HTTP routes and the MCP tools both use these.
 
-Owns: answering (whole or step by step, stopping when the client has gone), the document list, uploads through
-the ingest pipeline (kept by ``ingest.uploads``, one result per file), deleting a document, the fact registry's
-query, passage search and a stored passage by offsets; each under its knowledge base's read or write lock, and
+Owns: answering (whole or step by step, stopping when the client has gone), a citation as the service shows it,
+the document list, uploads through the ingest pipeline with OCR (kept by ``ingest.uploads``, read before the
+knowledge base is held, one result per file, a kept file no document came from removed), deleting a document (and
+its uploaded file), the fact registry's query (its dates checked), passage search and a stored passage by
+offsets; each under its knowledge base's read or write lock (a write: the cross-process writer lock first), and
 each returning JSON-ready dicts whose text fields are data, never instructions. Does not own: HTTP, the OpenAI
 schema or MCP (``service.app``, ``service.openai_api``, ``service.mcp_server``).
 """
@@ -14,16 +16,17 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Generator, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
 from assistant import question as qn
 from assistant.factsheet import lookup, record
 from assistant.retrieve import NO_FILTERS
-from assistant.serialize import answer_dict
+from assistant.serialize import answer_dict, citation_dict
 from ingest.loaders import Limits
-from ingest.pipeline import Ingestor, Status
-from ingest.uploads import keep
+from ingest.pipeline import Ingestor, Result, Status
+from ingest.uploads import discard, keep, stored_name
 from kb.catalog import FactQuery
 from kb.errors import NotFoundError, RequestError
 from kb.lock import writer
@@ -34,6 +37,8 @@ log = logging.getLogger(__name__)
 MODES = ("extractive", "reader", "llm")
 MAX_PASSAGE = 20_000  # characters get_passage returns at most
 MAX_FACTS = 1000
+UPLOADS = "uploads"  # under the home: <home>/uploads/<kb>/ holds the files uploaded to that knowledge base
+NOT_KEPT = "无法保存上传的文件，未导入：请检查服务器的磁盘空间和 PILOTQA_HOME 的写权限后重新上传"
 
 
 def check_mode(mode: str | None) -> str | None:
@@ -78,19 +83,25 @@ def ask_dict(pool: Pool, question: str, history: Sequence[str] = (), kb: str | N
              mode: str | None = None) -> dict[str, Any]:  # fmt: skip
     """``pilotqa ask --json``'s object for the answer, each citation's ``source`` the file's name (as everywhere
     in the service), never the server's path to it."""
-    found = answer_dict(ask(pool, question, history, kb, mode))
-    for c in (*found["citations"], *found["related"]):
-        c["source"] = Path(c["source"]).name
-    return found
+    answer = ask(pool, question, history, kb, mode)
+    return {**answer_dict(answer), "citations": [reference(c) for c in answer.citations],
+            "related": [reference(c) for c in answer.related]}  # fmt: skip
 
 
 def reference(c: Citation) -> dict[str, Any]:
-    """A citation as the service shows it: the file's name, never a server path; ``text[start:end] == quote``."""
-    return {
-        "n": c.n, "doc_id": c.doc_id, "title": c.title, "source": Path(c.source).name, "section": c.section,
-        "page": c.page, "date": c.date, "quote": c.quote, "start": c.start, "end": c.end, "header": c.header,
-        "caption": c.caption,
-    }  # fmt: skip
+    """A citation as the service shows it (``pilotqa ask --json``'s fields, ``ocr`` included), its ``source`` the
+    file's name, never a server path; ``text[start:end] == quote``."""
+    return {**citation_dict(c), "source": Path(c.source).name}
+
+
+def date(text: str | None, name: str) -> str | None:
+    """An ISO date parameter (``since``, ``until``) checked, or None when not given."""
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError as exc:
+        raise RequestError(f"{name} 应写成 YYYY-MM-DD，例如 2021-12-31：{text}") from exc
 
 
 def documents(pool: Pool, kb: str | None = None) -> list[dict[str, Any]]:
@@ -106,17 +117,32 @@ def documents(pool: Pool, kb: str | None = None) -> list[dict[str, Any]]:
 
 def upload(pool: Pool, files: Sequence[tuple[str, bytes]], kb: str | None = None) -> dict[str, Any]:
     """Keep each file under ``<home>/uploads/<kb>`` (none replaces another) and ingest them as the app's upload
-    does: one result per file, and the summary line."""
+    does, OCR included: one result per file (a file that cannot be kept is one, the rest go on), and the summary
+    line. The files are read and recognised before the knowledge base is held (the cross-process writer lock
+    first, then this process's write lock, which stops questions only while the documents are stored); a kept
+    file from which no document came is removed."""
     if not files:
         raise RequestError("没有收到文件：请以 multipart/form-data 上传，字段名 files（可多个）。")
-    s = pool.settings
-    name = pool.name(kb)
+    s, name = pool.settings, pool.name(kb)
     res = pool.assistant(name, create=True).res
-    folder = s.home / "uploads" / name
+    folder = s.home / UPLOADS / name
     folder.mkdir(parents=True, exist_ok=True)
-    paths = list(dict.fromkeys(keep(folder, filename, data) for filename, data in files))
-    with pool.lock(name).writing(), writer(s, name):
-        summary = Ingestor(res.kb, res.embedder, s.chunk_chars, s.max_file_mb, Limits.of(s)).run(paths)
+    kept: list[Path] = []
+    unkept: list[Result] = []
+    for filename, data in files:
+        try:
+            kept.append(keep(folder, filename, data))
+        except OSError as exc:
+            log.warning("upload %r not kept: %s", filename, exc)
+            unkept.append(Result(stored_name(filename), Status.FAILED, message=f"{NOT_KEPT}（{exc.strerror or exc}）"))
+    paths = list(dict.fromkeys(kept))
+    ingestor = Ingestor(res.kb, res.embedder, s.chunk_chars, s.max_file_mb, Limits.of(s), pool.ocr)
+    prepared = ingestor.prepare(paths)  # the slow part (parsing, OCR), with nothing held
+    with writer(s, name), pool.lock(name).writing():
+        summary = ingestor.store(prepared)
+        used = {d.source for d in res.kb.documents()}
+    discard(s.home / UPLOADS, paths, used)  # failed ones: nothing refers to them
+    summary.results += unkept
     results = [
         {"file": r.name, "status": r.status.value, "label": r.status.label, "doc_id": r.doc_id, "title": r.title,
          "chunks": r.chunks, "message": r.message}
@@ -127,18 +153,22 @@ def upload(pool: Pool, files: Sequence[tuple[str, bytes]], kb: str | None = None
 
 
 def delete(pool: Pool, doc_id: str, kb: str | None = None) -> dict[str, Any]:
-    base = pool.assistant(kb).res.kb
-    with pool.lock(kb).writing():
+    """Delete a document; its uploaded file goes too once no other document (a jsonl file's other records) comes
+    from it. A file ingested from anywhere but the uploads folder stays where it is."""
+    s, base = pool.settings, pool.assistant(kb).res.kb
+    with writer(s, base.name), pool.lock(kb).writing():
         info = base.doc_infos([doc_id]).get(doc_id)
         if info is None:
             raise NotFoundError(f"知识库“{base.name}”中没有 doc_id 为“{doc_id}”的文档：可用 GET /api/documents 查看"
                                 "已有文档。")  # fmt: skip
         base.delete_documents([doc_id])
+        discard(s.home / UPLOADS, [info.source], {d.source for d in base.documents()})
     return {"deleted": doc_id, "title": info.title, "kb": base.name}
 
 
 def facts(pool: Pool, query: FactQuery, kb: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
     """The registry's facts matching ``query``, newest first (the ``pilotqa facts --json`` rows)."""
+    query = replace(query, since=date(query.since, "since"), until=date(query.until, "until"))
     if query.since and query.until and query.since > query.until:
         raise RequestError(f"since {query.since} 晚于 until {query.until}：请调换两个日期。")
     base = pool.assistant(kb).res.kb

@@ -3,9 +3,11 @@
 Owns: the segmenter and embedder shared by every knowledge base the service opens, one ``Assistant`` per knowledge
 base (opened on first use, kept; it remembers the vectors of the sentences it ranked by meaning), a readers–writer
 lock per knowledge base (any number of questions at once; an upload or delete alone, so that no question reads an
-index half written: embedded Chroma and the in-memory BM25 index are changed in place), and the worker threads
-(``Settings.serve_workers``) that run the blocking work. Does not own: what the work is (``service.ops``) or HTTP
-(``service.app``).
+index half written: embedded Chroma and the in-memory BM25 index are changed in place), the worker threads
+(``Settings.serve_workers``) that run the blocking work, the one writer thread that runs uploads and deletes one
+at a time (reading and recognising an upload's files takes minutes at worst: the workers keep answering), and the
+one OCR engine of the process (``Ocr`` options from the settings; the engine loads on the first scanned page).
+Does not own: what the work is (``service.ops``) or HTTP (``service.app``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from assistant.core import Assistant, Resources
+from ingest.loaders.ocr import Ocr
 from kb import store
 from kb.segment import Segmenter
 from kb.settings import Settings, check_kb_name
@@ -101,6 +104,8 @@ class Pool:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.executor = ThreadPoolExecutor(settings.serve_workers, thread_name_prefix="pilotqa-worker")
+        self.writes = ThreadPoolExecutor(1, thread_name_prefix="pilotqa-writer")
+        self.ocr = Ocr.of(settings)  # no progress callback: it is shared by every upload
         self.segmenter = Segmenter(settings.cache_dir)
         self.embedder = Embedder(settings)
         self._assistants: dict[str, Assistant] = {}
@@ -149,5 +154,11 @@ class Pool:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
 
+    async def run_write(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
+        """``fn(*args, **kwargs)`` on the writer thread (an upload or delete), after those queued before it."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.writes, functools.partial(fn, *args, **kwargs))
+
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
+        self.writes.shutdown(wait=False, cancel_futures=True)

@@ -32,6 +32,8 @@ async def session_checks(client: Client) -> dict[str, Any]:
     assert found and "4821台" in found["passages"][0]["text"]
     facts = (await client.call_tool("search_facts", {"metric": "受理终端"})).structured_content
     assert facts and any(f["text"] == "4821台" for f in facts["facts"])
+    bad = await client.call_tool("search_facts", {"since": "2021-13-01"})
+    assert bad.is_error and "YYYY-MM-DD" in str(bad.content)  # a date checked as /api/facts checks it
     missing = await client.call_tool("get_passage", {"doc_id": "nosuch", "start": 0, "end": 5})
     assert missing.is_error and "nosuch" in str(missing.content)  # the message says what is missing
     return answer

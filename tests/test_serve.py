@@ -1,6 +1,7 @@
 """`pilotqa serve` end to end: the real server on a loopback port, asked through the official `openai` client and
 plain HTTP. Answers carry references whose quotes are the stored text at [start:end] (read from the catalogue
-the server wrote); follow-ups, refusals, errors, the API key, the body limit, concurrency, upload and delete."""
+the server wrote); follow-ups, refusals, errors, the API key, the body limit, concurrency, upload (scans and photos
+through OCR, questions answered while one is read) and delete, and what a page of another site may not do."""
 
 from __future__ import annotations
 
@@ -23,11 +24,14 @@ import httpx
 import openai
 import pytest
 
+from assistant.serialize import CITATION_FIELDS
+from ingest.loaders import TYPES
 from kb.catalog import Catalog
 from kb.settings import Settings
 from models import llama_server
 from models.gguf import gguf_path
 from tests.conftest import CACHE, ROOT, Service, free_port, serve, service_env
+from tests.ocr_fixture import photo, scanned_pdf
 
 pytestmark = pytest.mark.slow
 DATA = Path(__file__).parent / "data"
@@ -46,9 +50,9 @@ def user(text: str) -> Any:  # a ChatCompletionMessageParam
     return {"role": "user", "content": text}
 
 
-def check_references(refs: list[dict[str, Any]], home: Path) -> None:
+def check_references(refs: list[dict[str, Any]], home: Path, kb: str = "default") -> None:
     """Every reference's quote is the stored document's text at [start:end]."""
-    catalog = Catalog(home / "kb" / "default" / "catalog.sqlite")
+    catalog = Catalog(home / "kb" / kb / "catalog.sqlite")
     try:
         for r in refs:
             doc = catalog.document(r["doc_id"])
@@ -202,6 +206,11 @@ def test_the_docs_page_loads_nothing_from_outside_the_server(service: Service) -
             assert resp.status == 200 and len(resp.read()) > 1000, u
     status, _ = http(service.url + "/redoc")  # ReDoc would load its logo from its vendor: not served
     assert status == 404
+    with urllib.request.urlopen(service.url + "/openapi.json", timeout=30) as resp:
+        described = json.loads(resp.read())
+    upload_form = described["paths"]["/api/documents"]["post"]["requestBody"]["content"]["multipart/form-data"]
+    form = described["components"]["schemas"][upload_form["schema"]["$ref"].rsplit("/", 1)[1]]
+    assert form["properties"]["files"]["description"] == TYPES  # every type the loaders read, from the one list
 
 
 @pytest.mark.browser
@@ -250,6 +259,8 @@ def test_upload_then_answer_then_delete(service: Service) -> None:
     by_file = {r["file"]: r for r in result["results"]}
     assert by_file["qinghai-2021.txt"]["status"] == "added" and by_file["broken.pdf"]["status"] == "failed"
     assert by_file["broken.pdf"]["message"]
+    kept = service.home / "uploads" / "default"
+    assert [p.name for p in kept.iterdir()] == ["qinghai-2021.txt"]  # a failed upload is not kept
     doc_id = by_file["qinghai-2021.txt"]["doc_id"]
     status, docs = http(service.url + "/api/documents")
     assert status == 200 and doc_id in {d["doc_id"] for d in docs}
@@ -259,10 +270,126 @@ def test_upload_then_answer_then_delete(service: Service) -> None:
     check_references(extra["reference"], service.home)
     status, gone = http(service.url + f"/api/documents/{doc_id}", "DELETE")
     assert status == 200 and gone["deleted"] == doc_id
+    assert list(kept.iterdir()) == []  # nor is a deleted one's file
     status, again = http(service.url + f"/api/documents/{doc_id}", "DELETE")
     assert status == 404 and doc_id in again["error"]["message"]
     done = client(service.url).chat.completions.create(model="pilotqa", messages=[user(QINGHAI)])
     assert "17个" not in (done.choices[0].message.content or "")
+
+
+def upload(url: str, files: dict[str, bytes], kb: str, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    body, kind = multipart(files)
+    return http(f"{url}/api/documents?kb={kb}", "POST", body, {"Content-Type": kind, **(headers or {})})
+
+
+def test_a_photographed_page_uploaded_is_recognised_and_cited_as_recognised_text(service: Service) -> None:
+    """Uploads go through OCR (before, the service built its ingest without it and refused every image), and a
+    quote from recognised text says so in /v1's reference (ocr, among the same fields as `pilotqa ask --json`),
+    in the 来源 line (识别文字) and in /api/ask."""
+    status, result = upload(service.url, {"白鹭湾通报照片.png": photo()}, "photos")
+    assert status == 200 and result["results"][0]["status"] == "added", result
+    question = "白鹭湾镇共布放移动支付受理终端多少台？"
+    done = client(service.url).chat.completions.create(model="pilotqa/photos", messages=[user(question)])
+    content, refs = done.choices[0].message.content or "", (done.choices[0].message.model_extra or {})["reference"]
+    assert "1850台" in content and refs and refs[0]["ocr"] is True, content
+    assert list(refs[0]) == list(CITATION_FIELDS) and refs[0]["source"] == "白鹭湾通报照片.png"
+    assert "识别文字" in content.split("来源：")[1]
+    check_references(refs, service.home, "photos")
+    status, body = post_json(service.url + "/api/ask", {"question": question, "kb": "photos"})
+    assert status == 200 and body["citations"][0]["ocr"] is True
+
+
+def test_questions_are_answered_while_an_upload_is_being_recognised(service: Service) -> None:
+    """Reading and recognising an upload's pages holds no lock: a question on the same knowledge base is answered
+    while the scan is still being read (before, the upload held the write lock throughout and every question
+    waited for it), and the scan is answerable once stored."""
+    kb = "busy"
+    report = "青海省金融科技试点进展\n\n截至2021年2月底，青海省共上线金融科技试点项目17个，覆盖西宁、海东两市。\n"
+    assert upload(service.url, {"qinghai.txt": report.encode()}, kb)[0] == 200
+    name = "青川市试点进展（扫描件）.pdf"
+    kept = service.home / "uploads" / kb / name
+    with ThreadPoolExecutor(1) as pool:
+        uploading = pool.submit(upload, service.url, {name: scanned_pdf(repeat=4)}, kb)  # eight pages to recognise
+        while not kept.exists() and not uploading.done():
+            time.sleep(0.05)
+        done = client(service.url).chat.completions.create(model=f"pilotqa/{kb}", messages=[user(QINGHAI)])
+        assert not uploading.done(), "the question waited for the upload"
+        assert "17个" in (done.choices[0].message.content or "")
+        status, result = uploading.result()
+    assert status == 200 and result["results"][0]["status"] == "added", result
+    done = client(service.url).chat.completions.create(model=f"pilotqa/{kb}",
+                                                       messages=[user("云岭e贷首期授信额度是多少？")])  # fmt: skip
+    assert "2亿元" in (done.choices[0].message.content or "")
+
+
+def test_bad_field_types_get_400_and_odd_file_names_a_result_each(service: Service) -> None:
+    for bad in ({"kb": 5}, {"history": 5}, {"history": [1]}, {"mode": ["llm"]}):
+        status, body = post_json(service.url + "/api/ask", {"question": QINGHAI, **bad})
+        assert status == 400 and body["error"]["message"], bad
+    long, odd = "很长的文件名" * 20 + ".txt", "a\x00b\x01c.txt"  # 363 bytes: over what a file system takes
+    files = {long: "长名称的报告：试点项目9个。".encode(), odd: "另一份报告：试点项目8个。".encode()}
+    status, result = upload(service.url, files, "names")
+    assert status == 200 and [r["status"] for r in result["results"]] == ["added", "added"], result
+    names = [r["file"] for r in result["results"]]
+    assert names[0].endswith(".txt") and len(names[0].encode()) <= 255 and long.startswith(names[0][:-4])
+    assert names[1] == "abc.txt"
+
+
+def test_pages_of_other_sites_get_nothing_from_the_local_service(service: Service) -> None:
+    """Bound to loopback without a key: a name that is not this machine's (DNS rebinding: evil.example re-pointed
+    at 127.0.0.1) gets 421, a JSON route a body that is not JSON 415, and a change from another site's page (an
+    HTML form or fetch posting multipart, which a browser sends without asking) 403, nothing written. Its own
+    names, with or without a port, and its own pages still work."""
+    port = urllib.parse.urlsplit(service.url).port
+    for path in ("/v1/models", "/api/documents", "/openapi.json"):
+        status, body = http(service.url + path, headers={"Host": f"evil.example:{port}"})
+        assert status == 421 and "127.0.0.1" in body["error"]["message"]
+    status, _ = http(service.url + "/mcp", "POST", b"{}", {"Host": "evil.example", "Content-Type": "application/json"})
+    assert status == 421
+    for host in (f"localhost:{port}", f"127.0.0.1:{port}", f"[::1]:{port}", "localhost"):
+        assert http(service.url + "/v1/models", headers={"Host": host})[0] == 200, host
+    question = json.dumps({"question": QINGHAI}).encode()
+    status, body = http(service.url + "/api/ask", "POST", question, {"Content-Type": "text/plain"})
+    assert status == 415 and "application/json" in body["error"]["message"]
+    status, body = upload(service.url, {"planted.txt": "试点项目共有99个。".encode()}, "planted",
+                          {"Origin": "http://evil.example"})  # fmt: skip
+    assert status == 403 and body["error"]["type"] == "permission_error"
+    assert not (service.home / "uploads" / "planted").exists()
+    assert http(service.url + "/api/documents/x", "DELETE", headers={"Origin": "null"})[0] == 403
+    own = {"Content-Type": "application/json", "Origin": service.url}  # the /docs page trying a route
+    assert http(service.url + "/api/ask", "POST", question, own)[0] == 200
+
+
+@pytest.mark.browser
+def test_in_a_browser_only_the_services_own_pages_may_upload(service: Service) -> None:
+    """In a real Chromium: the /docs page posts JSON and uploads; a page of another origin (the same server under
+    another name, as a rebound or foreign site would be) sends the same upload as a simple no-cors request, which
+    a browser sends without asking the server, and nothing is written."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_browser import CHROMIUM, FLAGS, need_chromium
+
+    need_chromium()
+    send = """async ([url, kb]) => { const form = new FormData();
+        form.append('files', new Blob(['浏览器上传：试点项目共有12个。']), 'browser.txt');
+        const r = await fetch(url + '/api/documents?kb=' + kb, {method: 'POST', body: form, mode: 'no-cors'});
+        return r.status; }"""  # 0: an opaque answer
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        page = browser.new_page()
+        page.goto(service.url + "/docs")
+        asked = page.evaluate(
+            """async (q) => (await fetch('/api/ask', {method: 'POST',
+            body: JSON.stringify({question: q}), headers: {'Content-Type': 'application/json'}})).status""",
+            QINGHAI,
+        )
+        assert asked == 200
+        assert page.evaluate(send, ["", "fromdocs"]) == 200
+        page.goto(service.url.replace("127.0.0.1", "localhost") + "/docs")
+        page.evaluate(send, [service.url, "foreign"])
+        browser.close()
+    assert (service.home / "uploads" / "fromdocs" / "browser.txt").exists()
+    assert not (service.home / "uploads" / "foreign").exists()
 
 
 @pytest.fixture(scope="module")
@@ -292,6 +419,22 @@ def test_a_body_over_the_limit_is_refused_with_413(keyed: str) -> None:
     status, body = http(keyed + "/api/ask", "POST", big, {"Content-Type": "application/json",
                                                           "Authorization": f"Bearer {KEY}"})  # fmt: skip
     assert status == 413 and "PILOTQA_MAX_REQUEST_MB" in body["error"]["message"]
+
+
+def test_a_chunked_body_over_the_limit_gets_the_json_413_on_mcp_too(keyed: str) -> None:
+    """A body without a declared length that grows past the limit while read: the JSON error everywhere (MCP's
+    own app answered it in plain text before)."""
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}, "pad": "'
+        yield from (b"x" * 1000 for _ in range(4))
+        yield b'"}'
+
+    headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json",
+               "Accept": "application/json, text/event-stream"}  # fmt: skip
+    for path in ("/mcp", "/api/ask"):
+        response = httpx.post(keyed + path, content=chunks(), headers=headers, timeout=60)
+        assert response.status_code == 413 and "PILOTQA_MAX_REQUEST_MB" in response.json()["error"]["message"]
 
 
 def test_another_host_without_a_key_refuses_to_start(tmp_path: Path) -> None:
