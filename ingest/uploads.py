@@ -25,6 +25,11 @@ ROOM = len("（99999）".encode())  # what a numbered name adds
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
+def root(home: Path) -> Path:
+    """The uploads folder under the home: ``<home>/uploads/<kb>/`` holds the files uploaded to that knowledge base."""
+    return home / "uploads"
+
+
 def stored_name(name: str) -> str:
     """The name an upload is kept under: never a path (a browser's ``C:\\…\\a.txt`` or ``../a.txt`` is ``a.txt``),
     no control characters, at most ``MAX_NAME_BYTES`` bytes with room for a number, the suffix kept."""

@@ -24,9 +24,9 @@ from assistant import question as qn
 from assistant.factsheet import lookup, record
 from assistant.retrieve import NO_FILTERS
 from assistant.serialize import answer_dict, citation_dict
+from ingest import uploads
 from ingest.loaders import Limits
 from ingest.pipeline import Ingestor, Result, Status
-from ingest.uploads import discard, keep, stored_name
 from kb.catalog import FactQuery
 from kb.errors import NotFoundError, RequestError
 from kb.lock import writer
@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 MODES = ("extractive", "reader", "llm")
 MAX_PASSAGE = 20_000  # characters get_passage returns at most
 MAX_FACTS = 1000
-UPLOADS = "uploads"  # under the home: <home>/uploads/<kb>/ holds the files uploaded to that knowledge base
 NOT_KEPT = "无法保存上传的文件，未导入：请检查服务器的磁盘空间和 PILOTQA_HOME 的写权限后重新上传"
 
 
@@ -125,23 +124,25 @@ def upload(pool: Pool, files: Sequence[tuple[str, bytes]], kb: str | None = None
         raise RequestError("没有收到文件：请以 multipart/form-data 上传，字段名 files（可多个）。")
     s, name = pool.settings, pool.name(kb)
     res = pool.assistant(name, create=True).res
-    folder = s.home / UPLOADS / name
+    folder = uploads.root(s.home) / name
     folder.mkdir(parents=True, exist_ok=True)
     kept: list[Path] = []
     unkept: list[Result] = []
     for filename, data in files:
         try:
-            kept.append(keep(folder, filename, data))
+            kept.append(uploads.keep(folder, filename, data))
         except OSError as exc:
             log.warning("upload %r not kept: %s", filename, exc)
-            unkept.append(Result(stored_name(filename), Status.FAILED, message=f"{NOT_KEPT}（{exc.strerror or exc}）"))
+            unkept.append(
+                Result(uploads.stored_name(filename), Status.FAILED, message=f"{NOT_KEPT}（{exc.strerror or exc}）")
+            )
     paths = list(dict.fromkeys(kept))
     ingestor = Ingestor(res.kb, res.embedder, s.chunk_chars, s.max_file_mb, Limits.of(s), pool.ocr)
     prepared = ingestor.prepare(paths)  # the slow part (parsing, OCR), with nothing held
     with writer(s, name), pool.lock(name).writing():
         summary = ingestor.store(prepared)
         used = {d.source for d in res.kb.documents()}
-    discard(s.home / UPLOADS, paths, used)  # failed ones: nothing refers to them
+    uploads.discard(uploads.root(s.home), paths, used)  # failed ones: nothing refers to them
     summary.results += unkept
     results = [
         {"file": r.name, "status": r.status.value, "label": r.status.label, "doc_id": r.doc_id, "title": r.title,
@@ -162,7 +163,7 @@ def delete(pool: Pool, doc_id: str, kb: str | None = None) -> dict[str, Any]:
             raise NotFoundError(f"知识库“{base.name}”中没有 doc_id 为“{doc_id}”的文档：可用 GET /api/documents 查看"
                                 "已有文档。")  # fmt: skip
         base.delete_documents([doc_id])
-        discard(s.home / UPLOADS, [info.source], {d.source for d in base.documents()})
+        uploads.discard(uploads.root(s.home), [info.source], {d.source for d in base.documents()})
     return {"deleted": doc_id, "title": info.title, "kb": base.name}
 
 

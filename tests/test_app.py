@@ -161,10 +161,11 @@ def test_uploads_with_one_name_keep_both_files_and_the_same_file_is_recognised(a
     assert "202台" in texts(app)
 
 
-def test_bad_upload_names_the_file(app: AppTest) -> None:
+def test_bad_upload_names_the_file(app: AppTest, home: Path) -> None:
     app.file_uploader[0].set_value(("empty.txt", b"", "text/plain")).run()
     next(b for b in app.button if b.label == "导入上传的文档").click().run()
     assert any(r"失败：empty\.txt" in e.value and "文件为空" in e.value for e in app.error)
+    assert not list((home / "uploads").rglob("empty*"))  # no copy kept of a file no document came from
 
 
 def test_a_doc_that_is_not_word_gets_a_line_saying_what_to_do(app: AppTest) -> None:
@@ -222,7 +223,7 @@ def test_deleting_a_document_asks_first_and_says_what_went(app: AppTest, tmp_pat
     assert label not in next(s for s in app.selectbox if s.label == "打开文档").options
 
 
-def test_two_documents_with_one_title_can_each_be_opened_and_deleted(app: AppTest) -> None:
+def test_two_documents_with_one_title_can_each_be_opened_and_deleted(app: AppTest, home: Path) -> None:
     upload(app, ("twin-a.txt", "同题说明\n\n甲份的正文内容。\n"), ("twin-b.txt", "同题说明\n\n乙份的正文内容。\n"))
     app.sidebar.radio[0].set_value("文档").run()
 
@@ -239,6 +240,7 @@ def test_two_documents_with_one_title_can_each_be_opened_and_deleted(app: AppTes
     next(b for b in app.button if b.label == "删除此文档").click().run()  # the one open now
     next(b for b in app.button if b.label == "确认删除").click().run()
     assert len(twins()) == 1
+    assert len(list((home / "uploads").rglob("twin-*.txt"))) == 1  # the deleted one's uploaded copy went with it
     next(s for s in app.selectbox if s.label == "打开文档").select_index(twins()[0]).run()
     assert f"{opened[0]}份的正文内容" in texts(app)  # the other one stays
 

@@ -65,7 +65,7 @@ def upload(assistant: Assistant) -> None:
     )  # fmt: skip
     if not files or not st.sidebar.button("导入上传的文档", type="primary"):
         return
-    folder = s.home / "uploads" / assistant.res.kb.name
+    folder = uploads.root(s.home) / assistant.res.kb.name
     folder.mkdir(parents=True, exist_ok=True)
     # a same-named file with other content is kept beside it; the same content twice is one file
     paths = list(dict.fromkeys(uploads.keep(folder, f.name, f.getvalue()) for f in files))
@@ -91,6 +91,7 @@ def upload(assistant: Assistant) -> None:
         summary = Ingestor(
             res.kb, res.embedder, s.chunk_chars, s.max_file_mb, Limits.of(s), Ocr.of(s, on_page=page)
         ).run(paths, progress=progress)
+        uploads.discard(uploads.root(s.home), paths, {d.source for d in res.kb.documents()})  # a failed file's copy
     st.session_state[RESULTS] = result_lines(summary)
     st.session_state[UPLOADER] = st.session_state.get(UPLOADER, 0) + 1  # a fresh, empty uploader
     st.rerun()  # the counts above and the document list now include what was imported
