@@ -41,7 +41,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     from ingest.loaders import Limits
     from ingest.loaders.ocr import Ocr
-    from ingest.pipeline import Ingestor, Status
+    from ingest.pipeline import Ingestor
+    from ingest.summary import Status
     from kb.lock import writer
     from kb.segment import Segmenter
     from kb.store import KnowledgeBase

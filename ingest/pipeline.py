@@ -1,9 +1,9 @@
 """The ingest pipeline: paths in, a knowledge base that agrees with them out.
 
-Owns: building Documents (id, title, date, cleaned text, sections, tables, content hash), skipping
-unchanged ones, keeping a moved file's document (same content, its old file gone) under its id, batching
-chunks through the embedder into the knowledge base with each document's facts, pruning documents whose files
-are gone from under the paths named, and the per-file results and summary. Reading files (parsing, OCR) never
+Owns: building Documents (id, title, date, cleaned text, sections, tables, content hash), skipping unchanged ones,
+keeping a moved file's document (same content, its old file gone) under its id, batching chunks through the embedder
+into the knowledge base with each document's facts, pruning documents whose files are gone from under the paths
+named, and deciding each file's result (the records are ``ingest.summary``'s). Reading files (parsing, OCR) never
 touches the knowledge base, so a caller that must not hold it long (the service) reads first (``prepare``) and
 holds it only to store (``store``); ``run`` does both, file by file. Does not own: finding the files
 (``ingest.paths``) or storage consistency (``kb.store``).
@@ -18,7 +18,6 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 from pathlib import Path
 
 from ingest import loaders, normalize, reflow
@@ -28,6 +27,7 @@ from ingest.facts import extract as extract_facts
 from ingest.loaders.ocr import Ocr
 from ingest.paths import Found, discover
 from ingest.structure import assemble, find_date, find_title, mark_headings, normalize_date
+from ingest.summary import Result, Status, Summary
 from ingest.tables import mark_rows
 from kb.errors import InputError
 from kb.records import Chunk, DocInfo, Document
@@ -39,66 +39,6 @@ log = logging.getLogger(__name__)
 PIPELINE_VERSION = "6"  # part of every content hash: bump to re-chunk everything (and re-extract facts)
 BATCH_CHUNKS = 64
 Progress = Callable[[int, int, str], None]
-
-
-class Status(StrEnum):
-    """What ingest did with one document or file; ``label`` is what the CLI and the UI show."""
-
-    ADDED = "added"
-    UPDATED = "updated"
-    UNCHANGED = "unchanged"
-    FAILED = "failed"
-    REMOVED = "removed"
-    MOVED = "moved"  # same content at a new path: the stored path follows, id and citations stay
-
-    @property
-    def label(self) -> str:
-        return _LABELS[self.value]
-
-
-_LABELS = {
-    "added": "新增", "updated": "更新", "unchanged": "未变", "failed": "失败", "removed": "移除", "moved": "移动",
-}  # fmt: skip
-WRITTEN = (Status.ADDED, Status.UPDATED)
-
-
-@dataclass(frozen=True)
-class Result:
-    """What happened to one document (or one unreadable file)."""
-
-    source: str  # the file
-    status: Status
-    doc_id: str = ""
-    title: str = ""
-    chunks: int = 0
-    message: str = ""  # why it failed; for a document read, what to know (pages recognised with low confidence)
-    record: str | None = None  # the record inside a jsonl file, if it was one
-
-    @property
-    def name(self) -> str:
-        """The file's name (with the record for a jsonl record): what a user is shown, never a server path."""
-        return Path(self.source).name + (f"（记录 {self.record}）" if self.record else "")
-
-
-@dataclass
-class Summary:
-    results: list[Result] = field(default_factory=list)
-    seconds: float = 0.0
-
-    def count(self, status: Status) -> int:
-        return sum(1 for r in self.results if r.status is status)
-
-    @property
-    def chunks(self) -> int:
-        return sum(r.chunks for r in self.results if r.status in WRITTEN)
-
-    @property
-    def ok(self) -> bool:
-        return any(r.status is not Status.FAILED for r in self.results)
-
-    def line(self) -> str:
-        counts = "，".join(f"{s.label} {self.count(s)} 篇" for s in Status)
-        return f"{counts}；写入 {self.chunks} 个片段，用时 {self.seconds:.1f} 秒"
 
 
 def file_doc_id(path: Path) -> str:

@@ -26,7 +26,8 @@ from assistant.retrieve import NO_FILTERS
 from assistant.serialize import answer_dict, citation_dict
 from ingest import uploads
 from ingest.loaders import Limits
-from ingest.pipeline import Ingestor, Result, Status
+from ingest.pipeline import Ingestor
+from ingest.summary import Result, Status
 from kb.catalog import FactQuery
 from kb.errors import NotFoundError, RequestError
 from kb.lock import writer

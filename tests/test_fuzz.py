@@ -14,7 +14,8 @@ import pytest
 
 from ingest.chunk import chunk
 from ingest.loaders import load
-from ingest.pipeline import Ingestor, Status, to_document
+from ingest.pipeline import Ingestor, to_document
+from ingest.summary import Status
 from kb.errors import InputError
 from kb.segment import Segmenter
 from kb.settings import Settings

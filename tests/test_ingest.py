@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from assistant.retrieve import Retriever
-from ingest.pipeline import Ingestor, Status
+from ingest.pipeline import Ingestor
+from ingest.summary import Status
 from kb.catalog import Catalog
 from kb.errors import ModelMismatchError
 from kb.segment import Segmenter

@@ -9,7 +9,8 @@ import pytest
 
 from assistant.core import Assistant, Resources
 from ingest.loaders import Limits, office
-from ingest.pipeline import Ingestor, Status, Summary
+from ingest.pipeline import Ingestor
+from ingest.summary import Status, Summary
 from kb.segment import Segmenter
 from kb.store import KnowledgeBase
 from models.embed import Embedder

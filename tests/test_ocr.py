@@ -24,7 +24,8 @@ from ingest.loaders import load, ocr_layout, pdf_render
 from ingest.loaders import ocr as ocr_module
 from ingest.loaders.ocr import Ocr
 from ingest.loaders.pdf import garbage, usable
-from ingest.pipeline import Ingestor, Status, Summary
+from ingest.pipeline import Ingestor
+from ingest.summary import Status, Summary
 from kb.catalog import Catalog, FactQuery
 from kb.errors import InputError
 from kb.segment import Segmenter

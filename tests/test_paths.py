@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.pipeline import Ingestor, Status
+from ingest.pipeline import Ingestor
+from ingest.summary import Status
 from kb.segment import Segmenter
 from kb.settings import Settings
 from kb.store import KnowledgeBase

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.pipeline import Ingestor, Status
+from ingest.pipeline import Ingestor
+from ingest.summary import Status
 from kb import lock
 from kb.lexical import LexicalIndex
 from kb.segment import Segmenter, bigrams

@@ -17,7 +17,8 @@ from assistant.core import Assistant
 from ingest import uploads
 from ingest.loaders import TYPES, Limits
 from ingest.loaders.ocr import Ocr
-from ingest.pipeline import Ingestor, Status, Summary
+from ingest.pipeline import Ingestor
+from ingest.summary import Status, Summary
 from kb import store
 from kb.lock import writer
 from ui import state
