@@ -136,8 +136,8 @@ def test_low_confidence_and_empty_pages_are_named(tmp_path: Path) -> None:
     path = tmp_path / "scan.pdf"
     path.write_bytes(out.getvalue())
     # a confidence floor no real page reaches: the engine's own scores decide, the page is named, its text kept
-    (parsed,) = load(path, 10**8, ocr=Ocr(min_confidence=0.9999))
-    assert parsed.notes[0].startswith("第 1 页文字识别可信度低（最低 0.9") and parsed.notes[1] == "第 2 页未识别出文字"
+    (parsed,) = load(path, 10**8, ocr=Ocr(min_confidence=0.999999))
+    assert parsed.notes[0].startswith("第 1 页文字识别可信度低（最低 ") and parsed.notes[1] == "第 2 页未识别出文字"
     assert any("首期授信额度为2亿元" in b.text for b in parsed.blocks if b.page == 1 and b.ocr)
 
 
