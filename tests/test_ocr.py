@@ -392,3 +392,16 @@ def test_pages_are_read_side_by_side_as_one_after_another(tmp_path: Path) -> Non
     (paired,) = load(path, 10**8, ocr=both)
     assert (first.calls, second.calls) == (1, 1) and one.calls == 2 and told == [1, 2]
     assert [(b.page, b.text) for b in paired.blocks] == [(b.page, b.text) for b in alone.blocks]
+
+
+@pytest.mark.slow
+def test_a_tiffs_frames_read_side_by_side_keep_their_pages(tmp_path: Path) -> None:
+    """Two engines read a two-frame TIFF at once: each page's text is its own frame's (the frames share one image
+    whose seek and decode must not interleave)."""
+    path = tmp_path / "two-frames.tif"
+    first, second = (scanned_page(blocks, n) for n, blocks in enumerate(PAGES, start=1))
+    first.save(path, save_all=True, append_images=[second], compression="tiff_deflate")
+    (parsed,) = load(path, 10**8, ocr=Ocr(cache=None, engines=(Recognizer(1), Recognizer(1))))
+    text = {n: "".join(b.text for b in parsed.blocks if b.page == n) for n in (1, 2)}
+    assert "纳入试点的项目共27个" in text[1] and "首期授信额度为2亿元" not in text[1], text
+    assert "首期授信额度为2亿元" in text[2] and "纳入试点的项目共27个" not in text[2], text

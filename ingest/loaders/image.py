@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,10 +35,13 @@ def load(path: Path, data: bytes, limits: Limits, ocr: Ocr | None = None) -> Ite
                                    "请拆分后再导入")  # fmt: skip
         _check(name, picture, ocr.max_pixels)
 
+        turn = threading.Lock()  # frames are read side by side: one seek-and-decode of the one image at a time
+
         def render(number: int) -> np.ndarray:
-            picture.seek(max(number - 1, 0))
-            _check(name, picture, ocr.max_pixels)
-            return np.asarray(_rgb(ImageOps.exif_transpose(picture)))[:, :, ::-1].copy()  # BGR, as the engine reads
+            with turn:
+                picture.seek(max(number - 1, 0))
+                _check(name, picture, ocr.max_pixels)
+                return np.asarray(_rgb(ImageOps.exif_transpose(picture)))[:, :, ::-1].copy()  # BGR, as read
 
         numbers = list(range(1, frames + 1)) if frames > 1 else [0]
         found = ocr.read(name, hashlib.sha256(data).hexdigest(), numbers, render, "image")
