@@ -1,8 +1,10 @@
 """Text recognition (OCR) with RapidOCR's bundled PP-OCR ONNX models (Chinese and Latin detection and recognition
 weights ship inside the ``rapidocr`` wheel and run on ONNX Runtime: nothing is downloaded).
 
-Owns: the only rapidocr import, the process's engines (``shared()``: one per thread setting, loaded once, lazily
-and quietly, and called by one thread at a time, as RapidOCR does not promise more) with the settings that make it
+Owns: the only rapidocr import, the process's engines (``shared()``: one per thread setting for a page alone;
+``side_by_side()``: single-threaded ones, one per core up to ``MAX_SIDE_BY_SIDE``, for a file's pages at once; each
+loaded once, lazily and quietly, and called by one thread at a time, as RapidOCR does not promise more) with the
+settings that make it
 fast on a CPU (below), and turning an image into ``TextBox`` records: each detected line's text, its confidence
 and its four corners. A page read with low confidence is read again turned upside down, and the better reading is
 kept (a sheet fed into the scanner the wrong way round). Does not own: decoding image files or rendering PDF pages
@@ -42,6 +44,7 @@ DET_SIDE = 960  # detection runs on the image scaled to this longest side: an A4
 DET_MODEL = "PP-OCRv6_det_small.onnx"  # the detector bundled in rapidocr 3.10's wheel (RapidOCR's default)
 UNCLIP = 2.4  # how far a detected text region is widened into its box (RapidOCR's default is 1.6)
 MIN_SCORE = 0.3  # lines recognised below this confidence are dropped by the engine (kept ones are scored)
+MAX_SIDE_BY_SIDE = 8  # engines reading pages at once, whatever the cores (each ~30 MB, and a page image held)
 UPRIGHT = 0.8  # a page read below this confidence is read again turned upside down (upright pages read ~0.99)
 
 
@@ -140,10 +143,11 @@ def cores() -> int:
 def side_by_side(threads: int) -> list[Recognizer]:
     """Engines of one thread each, one per thread of ``threads`` (0: one per core), that read a file's pages side by
     side: a page's work does not split well over threads (those waiting spin), while pages are independent."""
+    wanted = min(threads or cores(), MAX_SIDE_BY_SIDE)
     with _SHARED_LOCK:
-        while len(_SINGLES) < (threads or cores()):
+        while len(_SINGLES) < wanted:
             _SINGLES.append(Recognizer(1))
-        return _SINGLES[: threads or cores()]
+        return _SINGLES[:wanted]
 
 
 def shared(threads: int = 0) -> Recognizer:

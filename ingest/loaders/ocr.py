@@ -50,7 +50,7 @@ class Recognised:
 
 @dataclass
 class Ocr:
-    """How scanned pages and images are read; one per ingest run, all sharing the process's one engine (loaded on
+    """How scanned pages and images are read; one per ingest run, all sharing the process's engines (loaded on
     the first page) unless given a ``recognizer`` of their own."""
 
     enabled: bool = True
@@ -59,7 +59,7 @@ class Ocr:
     max_pixels: int = 50_000_000
     cache: Path | None = None  # None: nothing is cached
     on_page: PageProgress | None = None
-    recognizer: Recognizer = field(default_factory=shared)  # the process's one engine
+    recognizer: Recognizer = field(default_factory=shared)  # the process's engine for one page at a time
     engines: Sequence[Recognizer] = ()  # engines that read a file's pages at once (a page each), when two or more
 
     @classmethod
