@@ -116,10 +116,10 @@ class Extractor:
         if not lead and q.kind is qn.TIME and asks_day(q.text) and coarser_dates_only(best.text):
             return Draft("", (), False, "a day asked, only a month or year stated")
         dated = _date_beside(best, cands) if not lead and q.kind is qn.TIME else None
-        if dated is not None and _in_listing(best):
-            return Draft("", (), False, "no date stated for it, only the dates of a listing")
-        if dated is not None:  # a notice's signature: the date under the issuer's name is when it was issued
+        if dated is not None and _signed(best, dated):  # the date under the issuer's name: when it was issued
             return Draft(dated.text.strip(), (best, dated), True)
+        if dated is not None:
+            return Draft("", (), False, "no date stated for it, only the date a listing or a headline was posted")
         if not lead and q.unit and _only_rates(best.text):  # 多少学生 is no pass rate (通过率达94%)
             return Draft("", (), False, f"only rates, no amount in {q.unit}")
         if not lead:  # no key fact: the best sentence with what surrounds it carries the answer
@@ -249,26 +249,25 @@ def _local_weights(weights: dict[str, float], texts: list[str]) -> dict[str, flo
 _QUESTION_GRAMS = {g for w in QUESTION_WORDS for g in bigrams(w)} - {"没有"}  # 没有 is content too
 
 
-LISTING_DATES = 3  # date-alone lines in one chunk that make it a listing (the news lists of domainrag hold 8-12)
+# the end of an issuer's name, the line a notice's date stands under (…西宁中心支行 / 2021年12月20日)
+_ISSUER = re.compile(r"(?:银行|[分支]行|[局部厅处室委办院会社]|中心|政府|公司|集团|办公室|领导小组)$")
 _BARE_DATE = re.compile(r"\s*(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*[日号]?\s*")
 
 
 def _date_beside(best: Candidate, cands: list[Candidate]) -> Candidate | None:
     """The line right after (else before) ``best`` when it is a date alone and ``best`` states none: a notice's
-    signature (中国人民银行某中心支行 / 2021年12月20日) or an item of a listing."""
+    signature (中国人民银行某中心支行 / 2021年12月20日), or a listing's item or a headline with the date it was
+    posted."""
     if quantities(best.text):
         return None
     beside = [*_following(best, cands), *_preceding(best, cands)]
     return next((c for c in beside if _BARE_DATE.fullmatch(c.text)), None)
 
 
-def _in_listing(best: Candidate) -> bool:
-    """``best``'s chunk has ``LISTING_DATES`` lines that are a date alone: a list of titles, each with the date it
-    was posted (…现场开放日 / 2014 - 07 - 16), whose dates say when an item was listed, not when what it names
-    happened."""
-    chunk = best.hit.chunk
-    lines = (chunk.text[a - chunk.start : b - chunk.start] for a, b in chunk.sentences)
-    return sum(1 for line in lines if _BARE_DATE.fullmatch(line)) >= LISTING_DATES
+def _signed(best: Candidate, dated: Candidate) -> bool:
+    """``dated`` is a notice's date: it follows ``best``, which is an issuer's name alone. A date alone beside
+    anything else is the date a listing's item or a headline was posted, not when what it names happened."""
+    return dated.start >= best.end and bool(_ISSUER.search(best.text.strip()))
 
 
 _YEAR_NUMBER = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
