@@ -13,21 +13,52 @@ ingesting them (``ingest.pipeline``).
 from __future__ import annotations
 
 import contextlib
+import errno
 import itertools
+import logging
 import os
 import re
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from ingest.summary import Result, Status
+
+log = logging.getLogger(__name__)
+
 MAX_NAME_BYTES = 255  # a file name's limit on Linux file systems (ext4, xfs, btrfs, tmpfs)
 ROOM = len("（99999）".encode())  # what a numbered name adds
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
+NOT_KEPT = "无法保存上传的文件，未导入：请检查磁盘空间和 PILOTQA_HOME 的写权限后重新上传"
+
+
 def root(home: Path) -> Path:
     """The uploads folder under the home: ``<home>/uploads/<kb>/`` holds the files uploaded to that knowledge base."""
     return home / "uploads"
+
+
+def folder(home: Path, kb: str) -> Path:
+    """Where the files uploaded to knowledge base ``kb`` are kept (made when missing)."""
+    path = root(home) / kb
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def keep_all(into: Path, files: Iterable[tuple[str, bytes]]) -> tuple[list[Path], list[Result]]:
+    """Each file kept under ``into`` (the same bytes twice: one file), and a failed result for each file that
+    cannot be (a full disk): the rest go on. Call it holding the knowledge base's writer lock until the files are
+    ingested and ``discard`` has run, so that no other upload or delete of it removes a file in between."""
+    kept: list[Path] = []
+    unkept: list[Result] = []
+    for name, data in files:
+        try:
+            kept.append(keep(into, name, data))
+        except OSError as exc:
+            log.warning("upload %r not kept: %s", name, exc)
+            unkept.append(Result(stored_name(name), Status.FAILED, message=f"{NOT_KEPT}（{exc.strerror or exc}）"))
+    return list(dict.fromkeys(kept)), unkept
 
 
 def stored_name(name: str) -> str:
@@ -59,7 +90,7 @@ def keep(folder: Path, name: str, data: bytes) -> Path:
                 continue
             tmp = tmp or _written(folder, data)
             try:
-                os.link(tmp, path)  # atomic: fails if another upload took the name since we looked
+                _claim(tmp, path)
                 return path
             except FileExistsError:
                 continue
@@ -67,6 +98,21 @@ def keep(folder: Path, name: str, data: bytes) -> Path:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _claim(tmp: Path, path: Path) -> None:
+    """Give the written ``tmp`` the name ``path``, or ``FileExistsError`` when another upload took it since we looked:
+    a hard link (atomic); where the file system has none (a FAT drive, some network shares), the name reserved
+    by creating it exclusively, then the bytes moved over it."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.ENOSYS):
+            raise
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        os.replace(tmp, path)
 
 
 def _written(folder: Path, data: bytes) -> Path:

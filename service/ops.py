@@ -27,7 +27,7 @@ from assistant.serialize import answer_dict, citation_dict
 from ingest import uploads
 from ingest.loaders import Limits
 from ingest.pipeline import Ingestor
-from ingest.summary import Result, Status
+from ingest.summary import Status
 from kb.catalog import FactQuery
 from kb.errors import NotFoundError, RequestError
 from kb.lock import writer
@@ -38,7 +38,6 @@ log = logging.getLogger(__name__)
 MODES = ("extractive", "reader", "llm")
 MAX_PASSAGE = 20_000  # characters get_passage returns at most
 MAX_FACTS = 1000
-NOT_KEPT = "无法保存上传的文件，未导入：请检查服务器的磁盘空间和 PILOTQA_HOME 的写权限后重新上传"
 
 
 def check_mode(mode: str | None) -> str | None:
@@ -118,32 +117,23 @@ def documents(pool: Pool, kb: str | None = None) -> list[dict[str, Any]]:
 def upload(pool: Pool, files: Sequence[tuple[str, bytes]], kb: str | None = None) -> dict[str, Any]:
     """Keep each file under ``<home>/uploads/<kb>`` (none replaces another) and ingest them as the app's upload
     does, OCR included: one result per file (a file that cannot be kept is one, the rest go on), and the summary
-    line. The files are read and recognised before the knowledge base is held (the cross-process writer lock
-    first, then this process's write lock, which stops questions only while the documents are stored); a kept
-    file from which no document came is removed."""
+    line. The knowledge base's writer lock is held from keeping the files to removing those no document came from
+    (so no other upload or delete removes one meanwhile); questions are answered while the files are read and
+    recognised, and wait only while the documents are stored (this process's write lock)."""
     if not files:
         raise RequestError("没有收到文件：请以 multipart/form-data 上传，字段名 files（可多个）。")
     s, name = pool.settings, pool.name(kb)
     res = pool.assistant(name, create=True).res
-    folder = uploads.root(s.home) / name
-    folder.mkdir(parents=True, exist_ok=True)
-    kept: list[Path] = []
-    unkept: list[Result] = []
-    for filename, data in files:
-        try:
-            kept.append(uploads.keep(folder, filename, data))
-        except OSError as exc:
-            log.warning("upload %r not kept: %s", filename, exc)
-            unkept.append(
-                Result(uploads.stored_name(filename), Status.FAILED, message=f"{NOT_KEPT}（{exc.strerror or exc}）")
-            )
-    paths = list(dict.fromkeys(kept))
+    into = uploads.folder(s.home, name)
     ingestor = Ingestor(res.kb, res.embedder, s.chunk_chars, s.max_file_mb, Limits.of(s), pool.ocr)
-    prepared = ingestor.prepare(paths)  # the slow part (parsing, OCR), with nothing held
-    with writer(s, name), pool.lock(name).writing():
-        summary = ingestor.store(prepared)
-        used = {d.source for d in res.kb.documents()}
-    uploads.discard(uploads.root(s.home), paths, used)  # failed ones: nothing refers to them
+    with writer(s, name):
+        paths, unkept = uploads.keep_all(into, files)
+        try:
+            prepared = ingestor.prepare(paths)  # the slow part (parsing, OCR)
+            with pool.lock(name).writing():
+                summary = ingestor.store(prepared)
+        finally:  # a failed file's copy, or every copy when storing failed: nothing refers to them
+            uploads.discard(into, paths, {d.source for d in res.kb.documents()})
     summary.results += unkept
     results = [
         {"file": r.name, "status": r.status.value, "label": r.status.label, "doc_id": r.doc_id, "title": r.title,
@@ -164,7 +154,7 @@ def delete(pool: Pool, doc_id: str, kb: str | None = None) -> dict[str, Any]:
             raise NotFoundError(f"知识库“{base.name}”中没有 doc_id 为“{doc_id}”的文档：可用 GET /api/documents 查看"
                                 "已有文档。")  # fmt: skip
         base.delete_documents([doc_id])
-        uploads.discard(uploads.root(s.home), [info.source], {d.source for d in base.documents()})
+        uploads.discard(uploads.folder(s.home, base.name), [info.source], {d.source for d in base.documents()})
     return {"deleted": doc_id, "title": info.title, "kb": base.name}
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.uploads import MAX_NAME_BYTES, discard, keep, stored_name
+from ingest.uploads import MAX_NAME_BYTES, discard, keep, keep_all, stored_name
 
 
 def test_two_uploads_of_one_name_at_once_each_keep_their_own_bytes(tmp_path: Path) -> None:
@@ -77,3 +77,29 @@ def test_discard_removes_only_unused_files_under_the_uploads_folder(tmp_path: Pa
     removed = discard(root, [used, unused, outside, root / "kb" / "gone.txt"], {str(used.resolve())})
     assert removed == [unused.resolve()]
     assert used.exists() and outside.exists() and not unused.exists()
+
+
+def test_a_file_system_without_hard_links_still_keeps_uploads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A FAT drive or some network shares refuse hard links (EPERM); that refusal is faked here, as no file system
+    of this machine's shows it: the name is then reserved exclusively and the bytes moved onto it."""
+    import errno
+    import os
+
+    def no_links(src: object, dst: object) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    first = keep(tmp_path, "report.txt", b"one")
+    second = keep(tmp_path, "report.txt", b"two")
+    assert (first.name, first.read_bytes()) == ("report.txt", b"one")
+    assert (second.name, second.read_bytes()) == ("report（2）.txt", b"two")
+    assert keep(tmp_path, "report.txt", b"one") == first and sorted(p.name for p in tmp_path.iterdir()) == [
+        "report.txt", "report（2）.txt"]  # fmt: skip
+
+
+def test_a_file_that_cannot_be_kept_is_its_own_failure(tmp_path: Path) -> None:
+    into = tmp_path / "gone"  # not a folder any more: nothing can be written in it
+    into.write_text("x")
+    paths, unkept = keep_all(into, [("a.txt", b"1"), ("b.txt", b"2")])
+    assert paths == [] and [(r.source, r.status.value) for r in unkept] == [("a.txt", "failed"), ("b.txt", "failed")]
+    assert "PILOTQA_HOME" in unkept[0].message

@@ -66,10 +66,7 @@ def upload(assistant: Assistant) -> None:
     )  # fmt: skip
     if not files or not st.sidebar.button("导入上传的文档", type="primary"):
         return
-    folder = uploads.root(s.home) / assistant.res.kb.name
-    folder.mkdir(parents=True, exist_ok=True)
-    # a same-named file with other content is kept beside it; the same content twice is one file
-    paths = list(dict.fromkeys(uploads.keep(folder, f.name, f.getvalue()) for f in files))
+    into = uploads.folder(s.home, assistant.res.kb.name)
     bar = st.sidebar.progress(0.0, text="正在导入……")
 
     at = [0.0, 1.0]  # the file being read: its share of the bar, and the share of one file
@@ -88,11 +85,18 @@ def upload(assistant: Assistant) -> None:
     def waiting(message: str) -> None:
         bar.progress(0.0, text=message)
 
+    # held from keeping the files to removing the copies no document came from: no other upload or delete of this
+    # knowledge base removes one meanwhile. A same-named file with other content is kept beside it (名称（2）.txt);
+    # the same content twice is one file
     with writer(s, res.kb.name, on_wait=waiting):
-        summary = Ingestor(
-            res.kb, res.embedder, s.chunk_chars, s.max_file_mb, Limits.of(s), Ocr.of(s, on_page=page)
-        ).run(paths, progress=progress)
-        uploads.discard(uploads.root(s.home), paths, {d.source for d in res.kb.documents()})  # a failed file's copy
+        paths, unkept = uploads.keep_all(into, ((f.name, f.getvalue()) for f in files))
+        try:
+            summary = Ingestor(
+                res.kb, res.embedder, s.chunk_chars, s.max_file_mb, Limits.of(s), Ocr.of(s, on_page=page)
+            ).run(paths, progress=progress)
+        finally:
+            uploads.discard(into, paths, {d.source for d in res.kb.documents()})
+    summary.results += unkept
     st.session_state[RESULTS] = result_lines(summary)
     st.session_state[UPLOADER] = st.session_state.get(UPLOADER, 0) + 1  # a fresh, empty uploader
     st.rerun()  # the counts above and the document list now include what was imported
