@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import threading
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -66,7 +67,9 @@ def _open(name: str, data: bytes, max_pixels: int) -> Image.Image:
     thread sets the same value) refuses a picture past twice it before our own check can name its size."""
     Image.MAX_IMAGE_PIXELS = max_pixels
     try:
-        return Image.open(io.BytesIO(data))
+        with warnings.catch_warnings():  # between the limit and twice it: our own check names the size instead
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            return Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as exc:
         problem = f"图片过大（超过上限 {max_pixels / 1e6:.0f} 百万像素的两倍，可调 PILOTQA_MAX_IMAGE_PIXELS）"
         raise InputError(name, problem + "：请缩小后再导入") from exc
