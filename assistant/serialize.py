@@ -31,12 +31,19 @@ CITATION_FIELDS = (
 OCR_MARK = "识别文字"  # how a quote recognised from an image (a scanned page, a photo) is marked wherever it is shown
 
 
+def place(c: Citation, title: str) -> list[str]:
+    """Where in its document a quote stands, as every view of a citation says it: its section (unless it repeats
+    ``title``, the name the view shows the document by), its page, and 识别文字 for a quote recognised from an
+    image; those it lacks left out."""
+    section = c.section if c.section != title else ""
+    return [x for x in (section, f"第{c.page}页" if c.page else "", OCR_MARK if c.ocr else "") if x]
+
+
 def source_line(c: Citation) -> str:
     """《title》（date），section，page，识别文字 (a quote recognised from an image)：“quote” — a missing date and a
     section that repeats the title left out."""
     title = c.title or c.doc_id
-    section = c.section if c.section != title else ""
-    where = "，".join(x for x in (section, f"第{c.page}页" if c.page else "", OCR_MARK if c.ocr else "") if x)
+    where = "，".join(place(c, title))
     return f"《{title}》{f'（{c.date}）' if c.date else ''}{('，' + where) if where else ''}：“{c.quote}”"
 
 

@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.serialize import OCR_MARK
+from assistant.serialize import place
 from kb.errors import RequestError
 from kb.records import Answer
 from service.ops import reference
@@ -101,8 +101,7 @@ def sources_block(answer: Answer) -> str:
     lines = []
     for c in answer.citations:
         title = c.title or c.doc_id
-        where = "，".join(x for x in (c.date or "", c.section if c.section != title else "",
-                                      f"第{c.page}页" if c.page else "", OCR_MARK if c.ocr else "") if x)  # fmt: skip
+        where = "，".join([c.date, *place(c, title)] if c.date else place(c, title))
         lines.append(f"[{c.n}] 《{title}》" + (f"，{where}" if where else ""))
     return "\n\n来源：\n" + "\n".join(lines)
 

@@ -17,7 +17,7 @@ import streamlit as st
 
 from assistant import cite
 from assistant.core import Assistant
-from assistant.serialize import OCR_MARK, answer_text
+from assistant.serialize import answer_text, place
 from assistant.starters import starters
 from kb.errors import PilotQAError
 from kb.records import CELL_SEP, Answer, Chunk, Citation, Mode, Progress
@@ -35,8 +35,8 @@ def _title_section(c: Citation) -> tuple[str, str]:
 
 def _label(c: Citation) -> str:
     """An expander label: Streamlit renders Markdown (links, images) in labels, so every part is escaped."""
-    title, section = _title_section(c)
-    bits = [title, c.date or "", section, f"第{c.page}页" if c.page else "", OCR_MARK if c.ocr else ""]
+    title = _title_section(c)[0]
+    bits = [title, c.date or "", *place(c, title)]
     return f"[{c.n}] " + " · ".join(md_escape(b) for b in bits if b)
 
 
