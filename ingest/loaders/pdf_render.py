@@ -9,8 +9,10 @@ for the process. Does not own: the text layer (``ingest.loaders.pdf``) or recogn
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
+from collections.abc import Iterator
 from types import TracebackType
 
 import numpy as np
@@ -35,36 +37,34 @@ class Pages:
         with _LOCK:
             self._pdf.close()
 
-    def has_images(self, number: int) -> bool:
-        """Whether page ``number`` (1-based) draws an image (inline, or in a form it uses)."""
+    @contextlib.contextmanager
+    def _page(self, number: int) -> Iterator[pdfium.PdfPage]:
+        """Page ``number`` (1-based), open while the process's PDFium lock is held."""
         with _LOCK:
             page = self._pdf[number - 1]
             try:
-                return any(True for _ in page.get_objects(filter=[pdfium.raw.FPDF_PAGEOBJ_IMAGE]))
+                yield page
             finally:
                 page.close()
+
+    def has_images(self, number: int) -> bool:
+        """Whether page ``number`` draws an image (inline, or in a form it uses)."""
+        with self._page(number) as page:
+            return any(True for _ in page.get_objects(filter=[pdfium.raw.FPDF_PAGEOBJ_IMAGE]))
 
     def how(self, number: int) -> str:
         """How page ``number`` renders (its scale: the resolution, lowered for a page over the pixel limit)."""
-        with _LOCK:
-            page = self._pdf[number - 1]
-            try:
-                return f"pdf-x{self._scale(page):.6f}"
-            finally:
-                page.close()
+        with self._page(number) as page:
+            return f"pdf-x{self._scale(page):.6f}"
 
     def render(self, number: int) -> np.ndarray:
-        """Page ``number`` (1-based) as a height x width x 3 BGR image."""
-        with _LOCK:
-            page = self._pdf[number - 1]
+        """Page ``number`` as a height x width x 3 BGR image."""
+        with self._page(number) as page:
+            bitmap = page.render(scale=self._scale(page))
             try:
-                bitmap = page.render(scale=self._scale(page))
-                try:
-                    image = np.array(bitmap.to_numpy(), copy=True)
-                finally:
-                    bitmap.close()
+                image = np.array(bitmap.to_numpy(), copy=True)
             finally:
-                page.close()
+                bitmap.close()
         return image[:, :, :3] if image.ndim == 3 else image
 
     def _scale(self, page: pdfium.PdfPage) -> float:
