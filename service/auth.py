@@ -36,7 +36,7 @@ def loopback(host: str) -> bool:
 
 def check_host(host: str, settings: Settings) -> None:
     """Serving on ``host`` is allowed: loopback, or any host with an API key set."""
-    if loopback(host) or (settings.api_key is not None and settings.api_key.get_secret_value()):
+    if loopback(host) or _key(settings):
         return
     raise ConfigError(
         f"拒绝在 {host} 上启动：绑定本机以外的地址时必须设置 API 密钥，否则网络上任何人都能查询和修改知识库。"
@@ -50,12 +50,18 @@ def protected(path: str) -> bool:
 
 def allowed(settings: Settings, authorization: str | None) -> bool:
     """Whether a request with this Authorization header may pass (always, when no key is set)."""
-    if settings.api_key is None or not settings.api_key.get_secret_value():
+    key = _key(settings)
+    if not key:
         return True
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer":
         token = ""
-    return hmac.compare_digest(token.strip().encode(), settings.api_key.get_secret_value().encode())
+    return hmac.compare_digest(token.strip().encode(), key.encode())
+
+
+def _key(settings: Settings) -> str:
+    """The API key, or "" when none is set."""
+    return settings.api_key.get_secret_value() if settings.api_key is not None else ""
 
 
 def local_names(host: str) -> frozenset[str] | None:
