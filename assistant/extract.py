@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 
 from assistant import question as qn
 from assistant.keyfact import ENUM, asks_day, coarser_dates_only, fit, key_fact
+from kb import dates
 from kb.quantity import quantities
 from kb.records import Hit
 from kb.segment import QUESTION_WORDS, bigrams, normalize
@@ -251,7 +252,6 @@ _QUESTION_GRAMS = {g for w in QUESTION_WORDS for g in bigrams(w)} - {"没有"}  
 
 # the end of an issuer's name, the line a notice's date stands under (…西宁中心支行 / 2021年12月20日)
 _ISSUER = re.compile(r"(?:银行|[分支]行|[局部厅处室委办院会社]|中心|政府|公司|集团|办公室|领导小组)$")
-_BARE_DATE = re.compile(r"\s*(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*[日号]?\s*")
 
 
 def _date_beside(best: Candidate, cands: list[Candidate]) -> Candidate | None:
@@ -261,7 +261,7 @@ def _date_beside(best: Candidate, cands: list[Candidate]) -> Candidate | None:
     if quantities(best.text):
         return None
     beside = [*_following(best, cands), *_preceding(best, cands)]
-    return next((c for c in beside if _BARE_DATE.fullmatch(c.text)), None)
+    return next((c for c in beside if dates.FULL_DAY.fullmatch(c.text.strip())), None)
 
 
 def _signed(best: Candidate, dated: Candidate) -> bool:

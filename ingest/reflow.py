@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from kb import dates
 from kb.records import Block
 
 _CLOSING = re.compile(
@@ -25,7 +26,7 @@ _NUMBER = re.compile(r"\d{1,4}")
 _ENDS_UNIT = re.compile(r"[年月]$")  # a day or month after 年 or 月 continues the date
 _ENDS_DATE = re.compile(r"[\d年月日号]$")
 _SENTENCE_END = re.compile(r"[。！？!?]$")
-_DATE_END = re.compile(r"(?:19|20)\d{2}\s*[-/年.]\s*\d{1,2}\s*[-/月.]\s*\d{1,2}\s*[日号]?$")
+_DATE_END = re.compile(dates.FULL_DAY.pattern + "$")
 
 
 def _unit_fits(number: str, unit: str) -> bool:

@@ -16,6 +16,8 @@ from typing import Literal
 
 Precision = Literal["day", "month", "quarter", "half", "year"]
 
+# a day written out whole, as a line of its own states it (2021年12月20日, 2014 - 07 - 16, 2020/11/10)
+FULL_DAY = re.compile(r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*[日号]?")
 _CN_DIGIT = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 _YEAR = r"(?P<y>(?:19|20)\d{2})\s*年"
 _EXPR = re.compile(
