@@ -126,12 +126,12 @@ def _written(folder: Path, data: bytes) -> Path:
     return Path(name)
 
 
-def discard(root: Path, files: Iterable[str | Path], still_used: set[str]) -> list[Path]:
-    """Remove the kept ``files`` that lie under the uploads folder ``root`` and from which no stored document
-    comes (``still_used``: the resolved sources of the stored documents); the paths removed. A file anywhere
-    else (a path ingested from the server's own folders) is never touched."""
+def discard(within: Path, files: Iterable[str | Path], still_used: set[str]) -> list[Path]:
+    """Remove the kept ``files`` that lie under the uploads folder ``within`` (a knowledge base's, from ``folder``)
+    and from which no stored document comes (``still_used``: the resolved sources of the stored documents); the
+    paths removed. A file anywhere else (a path ingested from the server's own folders) is never touched."""
     removed = []
-    top = root.resolve()
+    top = within.resolve()
     for f in dict.fromkeys(Path(f) for f in files):
         with contextlib.suppress(OSError, RuntimeError):
             real = f.resolve()

@@ -2,7 +2,8 @@
 
 Owns: the only PIL import; the pixel limit (``PILOTQA_MAX_IMAGE_PIXELS``), checked on each frame's size from its
 header before it is decoded, and Pillow's own guard against decompression bombs set to it when an image is
-opened (Pillow warns past it and refuses past twice it; the guard is never turned off); the page limit
+opened (Pillow refuses past twice it, and its warning between the two is silenced: our own check names the size;
+the guard is never turned off); the page limit
 (``PILOTQA_MAX_PAGES``) on a TIFF's or an animated WebP's frames, checked before any is read; turning the picture
 upright as its camera recorded (EXIF orientation); refusing images when recognition is off and images in which
 nothing was recognised. Does not own: recognition or its cache (``ingest.loaders.ocr``).
