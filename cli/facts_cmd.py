@@ -1,18 +1,19 @@
 """``pilotqa facts [QUERY] [--subject S] [--metric M] [--since DATE] [--until DATE] [--kb NAME] [--json | --csv]``.
 
 Owns: the facts command's arguments and its three outputs: a readable table (figures that disagree marked ≠), one
-JSON array, or CSV with the same columns. Does not own: the lookup (``assistant.factsheet``).
+JSON array, or CSV with the same columns (its text safe to open in a spreadsheet: ``kb.cells``). Does not own:
+the lookup (``assistant.factsheet``).
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import json
 import sys
 
 from cli.terminal import one_line
+from kb.cells import write_csv
 from kb.errors import PilotQAError
 from kb.records import SourcedFact
 from kb.settings import Settings
@@ -54,9 +55,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps([record(r) for r in rows], ensure_ascii=False, indent=1))
     elif args.csv:
-        writer = csv.DictWriter(sys.stdout, fieldnames=RECORD_KEYS)
-        writer.writeheader()
-        writer.writerows(record(r) for r in rows)
+        write_csv(sys.stdout, RECORD_KEYS, (record(r) for r in rows))
     else:
         _table(rows)
     return 0

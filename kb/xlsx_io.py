@@ -1,7 +1,8 @@
 """Excel workbooks: the only openpyxl import, for writing (the facts page's export).
 
 Owns: writing sheets of rows (a note line, a bold header row, then the rows; columns sized to their text; every
-value written as data, never as a formula). Does not own: what the sheets say (``assistant.factsheet``).
+value written as data, never as a formula: ``kb.cells``' rule, the same as every CSV's). Does not own: what the
+sheets say (``assistant.factsheet``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from collections.abc import Sequence
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
+
+from kb.cells import as_data
 
 Sheet = tuple[str, str, Sequence[str], Sequence[Sequence[object]]]  # name, note, header, rows
 
@@ -25,17 +28,10 @@ def write_xlsx(sheets: Sequence[Sheet]) -> bytes:
         for cell in ws[2]:
             cell.font = Font(bold=True)
         for row in rows:
-            ws.append([_data(v) for v in row])
+            ws.append([as_data(v) for v in row])
         for column in ws.iter_cols(min_row=2):
             width = max((len(str(c.value)) for c in column if c.value is not None), default=4)
             ws.column_dimensions[column[0].column_letter].width = min(60, max(6, width * 2))
     buf = io.BytesIO()
     book.save(buf)
     return buf.getvalue()
-
-
-def _data(value: object) -> object:
-    """A value as data: text that a spreadsheet would read as a formula (=, +, -, @ first) gets a leading quote."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
