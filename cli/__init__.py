@@ -1,8 +1,8 @@
 """The ``pilotqa`` command line: parsing, logging set-up and error display.
 
-Owns: the argument parser, exit statuses (0 ok, 1 failed, 2 usage), turning a ``PilotQAError`` into one line on
-stderr, and stopping quietly when the output's reader goes away (``… | head``). Each subcommand's work lives in its
-own module here. Does not own: any behaviour the library modules already provide.
+Owns: the argument parser, exit statuses (0 ok, 1 failed, 2 usage), turning a ``PilotQAError`` (and a full disk
+anywhere) into one line on stderr, and stopping quietly when the output's reader goes away (``… | head``). Each
+subcommand's work lives in its own module here. Does not own: any behaviour the library modules already provide.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from cli.terminal import one_line
+from kb import disk
 from kb.errors import PilotQAError
 from kb.settings import Settings, check_kb_name
 
@@ -55,6 +56,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args, settings))
     except PilotQAError as exc:
         print(f"错误：{one_line(str(exc))}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        if not disk.disk_full(exc):
+            raise
+        print(f"错误：{one_line(str(disk.full(settings.home, settings.min_free_mb * disk.MB)))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("已中断。再次运行同一命令即可继续，知识库保持一致。", file=sys.stderr)

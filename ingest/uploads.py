@@ -5,8 +5,10 @@ what a file system takes with its suffix kept); choosing its path in its folder:
 already holds the same bytes (an identical upload is the same file, which ingest then finds unchanged), otherwise
 the first free ``名称（2）.txt``, ``名称（3）.txt`` … (or the one that holds the same bytes); writing it there whole
 (under a temporary name first, then linked to its own, which fails if another upload took it meanwhile: two
-uploads at once never share a path, and nobody reads a half-written file); and removing kept files no document
-comes from any more (a failed upload, a deleted document), only ever inside the uploads folder. Does not own:
+uploads at once never share a path, and nobody reads a half-written file; fsynced first, after the disk is
+checked for room: a full disk stops the upload with one line, ``DiskFullError``, the files it kept removed);
+removing the temporary files a failed upload left; and removing kept files no document comes from any more (a
+failed upload, a deleted document), only ever inside the uploads folder. Does not own:
 ingesting them (``ingest.pipeline``).
 """
 
@@ -23,6 +25,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ingest.summary import Result, Status
+from kb import disk
+from kb.errors import DiskFullError
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +50,27 @@ def folder(home: Path, kb: str) -> Path:
     return path
 
 
-def keep_all(into: Path, files: Iterable[tuple[str, bytes]]) -> tuple[list[Path], list[Result]]:
+def keep_all(into: Path, files: Iterable[tuple[str, bytes]], min_free_mb: float = 0.0
+             ) -> tuple[list[Path], list[Result]]:  # fmt: skip
     """Each file kept under ``into`` (the same bytes twice: one file), and a failed result for each file that
-    cannot be (a full disk): the rest go on. Call it holding the knowledge base's writer lock until the files are
-    ingested and ``discard`` has run, so that no other upload or delete of it removes a file in between."""
+    cannot be (no write permission): the rest go on. A disk without room for a file (``min_free_mb`` kept free)
+    stops them all: ``DiskFullError``, the files kept so far removed again. Call it holding the knowledge base's
+    writer lock until the files are ingested and ``discard`` has run, so that no other upload or delete of it
+    removes a file in between (the temporary files a failed upload left are removed first)."""
+    disk.sweep(into, (".upload-*.part",))
     kept: list[Path] = []
     unkept: list[Result] = []
+    before = {p.name for p in into.iterdir()} if into.is_dir() else set()
     for name, data in files:
         try:
-            kept.append(keep(into, name, data))
+            disk.ensure_room(into, len(data), min_free_mb)
+            with disk.as_disk_full(into, len(data) + min_free_mb * disk.MB):
+                kept.append(keep(into, name, data))
+        except DiskFullError:
+            for path in kept:
+                if path.name not in before:
+                    path.unlink(missing_ok=True)
+            raise
         except OSError as exc:
             log.warning("upload %r not kept: %s", name, exc)
             unkept.append(Result(stored_name(name), Status.FAILED, message=f"{NOT_KEPT}（{exc.strerror or exc}）"))
@@ -120,6 +136,8 @@ def _written(folder: Path, data: bytes) -> Path:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
     except BaseException:
         Path(name).unlink(missing_ok=True)
         raise

@@ -2,9 +2,10 @@
 
 Owns: documents (full cleaned text, metadata, content hash), chunks (offsets,
 sections, sentence spans, lexical terms), the knowledge base's own metadata
-(embedding model, generation counter) and the write-ahead ``pending`` list that
-crash recovery reads. Does not own: vectors (``kb.vectors``), scoring, or policy on
-what to ingest.
+(embedding model, generation counter), a copy of each chunk's vector (what a damaged
+vector index is rebuilt from, and what a backup carries), the write-ahead ``pending``
+list that crash recovery reads, and a consistent copy of itself (SQLite's backup API).
+Does not own: the vector index (``kb.vectors``), scoring, or policy on what to ingest.
 """
 
 from __future__ import annotations
@@ -17,12 +18,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from kb import catalog_rows as row_io
+from kb import disk
 from kb.records import Chunk, DocInfo, Document, Fact
 
 SEP = "\x1f"  # joins lexical terms in one column
-# what one document is stored as: itself, its chunks, their jieba terms and bigrams, its facts
-Stored = tuple[Document, Sequence[Chunk], Sequence[list[str]], Sequence[list[str]], Sequence[Fact]]
+# what one document is stored as: itself, its chunks, their jieba terms and bigrams, its facts, the chunks' vectors
+Stored = tuple[Document, Sequence[Chunk], Sequence[list[str]], Sequence[list[str]], Sequence[Fact], np.ndarray]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -51,6 +55,7 @@ _ADDED = (
     ("chunks", "header", "TEXT NOT NULL DEFAULT ''"),
     ("documents", "removed", "INTEGER NOT NULL DEFAULT 0"),
     ("chunks", "ocr", "INTEGER NOT NULL DEFAULT 0"),  # 1: recognised text (OCR)
+    ("chunks", "vector", "BLOB"),  # the chunk's embedding (float32): the vector index is rebuilt from it
 )
 _CHUNK_COLS = "chunk_id, doc_id, ordinal, start, end, text, heading, page, sentences, caption, header, ocr"
 _FACT_COLS = (
@@ -105,11 +110,17 @@ class Catalog:
         self.path = path
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
         self._lock = threading.RLock()
-        self._migrate()
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+            self._migrate()
+        except sqlite3.OperationalError as exc:  # no room for its WAL: SQLite says "disk I/O error"
+            self._db.close()
+            if disk.disk_full(exc) or disk.free_bytes(path.parent) < disk.MB:
+                raise disk.full(path.parent, disk.MB) from exc
+            raise
 
     def _migrate(self) -> None:
         """Add the columns older catalogues lack. Catalogues written before the ``record`` column kept a jsonl
@@ -168,7 +179,7 @@ class Catalog:
         go with it."""
         with self._lock, self._tx():
             now = time.time()
-            for doc, chunks, terms, grams, facts in items:
+            for doc, chunks, terms, grams, facts, vectors in items:
                 self._db.execute("DELETE FROM chunks WHERE doc_id=?", (doc.doc_id,))
                 self._db.execute("DELETE FROM facts WHERE doc_id=?", (doc.doc_id,))
                 self._db.execute(
@@ -178,11 +189,12 @@ class Catalog:
                      row_io.dump_sections(doc.sections), len(chunks), now, row_io.dump_tables(doc.tables), doc.removed),
                 )  # fmt: skip
                 self._db.executemany(
-                    f"INSERT INTO chunks ({_CHUNK_COLS}, terms, bigrams) VALUES ({','.join('?' * 14)})",
+                    f"INSERT INTO chunks ({_CHUNK_COLS}, terms, bigrams, vector) VALUES ({','.join('?' * 15)})",
                     [
                         (c.chunk_id, c.doc_id, c.ordinal, c.start, c.end, c.text, json.dumps(c.heading_path),
-                         c.page, json.dumps(c.sentences), c.caption, c.header, int(c.ocr), SEP.join(t), SEP.join(g))
-                        for c, t, g in zip(chunks, terms, grams, strict=True)
+                         c.page, json.dumps(c.sentences), c.caption, c.header, int(c.ocr), SEP.join(t), SEP.join(g),
+                         np.asarray(v, np.float32).tobytes())
+                        for c, t, g, v in zip(chunks, terms, grams, vectors, strict=True)
                     ],
                 )  # fmt: skip
                 self._db.executemany(
@@ -203,6 +215,42 @@ class Catalog:
                 self._db.execute("DELETE FROM facts WHERE doc_id=?", (doc_id,))
                 self._db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
             self._bump()
+
+    def delete_orphan_facts(self) -> None:
+        """Remove facts whose document is no longer stored."""
+        with self._lock, self._tx():
+            self._db.execute("DELETE FROM facts WHERE doc_id NOT IN (SELECT doc_id FROM documents)")
+
+    def set_vectors(self, pairs: Sequence[tuple[str, np.ndarray]]) -> None:
+        """Store the vector copies of chunks written before the catalogue kept them (read back from the index)."""
+        with self._lock, self._tx():
+            self._db.executemany("UPDATE chunks SET vector=? WHERE chunk_id=?",
+                                 [(np.asarray(v, np.float32).tobytes(), cid) for cid, v in pairs])  # fmt: skip
+
+    def iter_vectors(self, batch: int = 2000) -> Iterator[tuple[list[str], list[str], list[int], list[bytes | None]]]:
+        """Every chunk's (ids, doc ids, ordinals, vector bytes or None), ``batch`` at a time, in rowid order."""
+        last = -1
+        while True:
+            rows = self._rows("SELECT rowid, chunk_id, doc_id, ordinal, vector FROM chunks WHERE rowid > ? "
+                              "ORDER BY rowid LIMIT ?", (last, batch))  # fmt: skip
+            if not rows:
+                return
+            last = rows[-1]["rowid"]
+            yield ([r["chunk_id"] for r in rows], [r["doc_id"] for r in rows], [r["ordinal"] for r in rows],
+                   [r["vector"] for r in rows])  # fmt: skip
+
+    def read(self, sql: str, args: Sequence[object] = ()) -> list[sqlite3.Row]:
+        """A read-only query, for the knowledge base's check (``kb.health``)."""
+        return self._rows(sql, args)
+
+    def copy_to(self, path: Path) -> None:
+        """A consistent copy of the whole catalogue at ``path`` (SQLite's online backup: readers go on)."""
+        target = sqlite3.connect(path)
+        try:
+            with self._lock:
+                self._db.backup(target)
+        finally:
+            target.close()
 
     def _bump(self) -> None:
         self._db.execute(
@@ -314,4 +362,7 @@ class _Transaction:
         self._db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: object, *_: object) -> None:
-        self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+        if not exc_type:
+            self._db.execute("COMMIT")
+        elif self._db.in_transaction:  # SQLite has already rolled back after some errors (a full disk)
+            self._db.execute("ROLLBACK")

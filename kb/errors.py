@@ -33,6 +33,10 @@ class MissingKBError(PilotQAError):
     """A command that only reads names a knowledge base that does not exist."""
 
 
+class DiskFullError(StoreError):
+    """The disk holding the data folder has too little space for a write: nothing of it was stored."""
+
+
 class BusyError(StoreError):
     """Another process kept writing a knowledge base past the time a second writer waits."""
 

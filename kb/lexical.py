@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
-import tempfile
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -19,6 +17,8 @@ from typing import Any, TypeVar, cast
 
 import numpy as np
 from scipy import sparse
+
+from kb import disk
 
 log = logging.getLogger(__name__)
 
@@ -191,15 +191,14 @@ class LexicalIndex:
 
     @_locked
     def save(self, path: Path, generation: int) -> None:
-        """Write a snapshot atomically; ``generation`` ties it to the catalogue."""
+        """Write a snapshot atomically (``kb.disk``; a full disk leaves the old one); ``generation`` ties it to the
+        catalogue."""
         self._prepare()
         arrays: dict[str, np.ndarray] = {"generation": np.array(generation), "ids": np.array("\n".join(self.ids))}
         for name, f in self.fields.items():
             arrays.update(f.arrays(name))
-        fd, tmp = tempfile.mkstemp(prefix=".lexical-", suffix=".npz", dir=path.parent)
-        os.close(fd)
-        np.savez(tmp, **arrays)  # type: ignore[arg-type]
-        os.replace(tmp, path)
+        need = sum(a.nbytes if a.dtype != object else len(str(a)) * 4 for a in arrays.values())
+        disk.write_atomic(path, lambda f: np.savez(f, **arrays), prefix=".lexical-", need_bytes=need)  # type: ignore[arg-type]
 
     @classmethod
     def load(cls, path: Path, generation: int) -> LexicalIndex | None:

@@ -114,7 +114,8 @@ def _lock_file(holding: _Holding, path: Path, deadline: float, waiting: Callable
     if stale:
         log.info("taking over %s from pid %d, which is gone", path, stale)
     os.ftruncate(fd, 0)
-    os.pwrite(fd, str(os.getpid()).encode(), 0)
+    with contextlib.suppress(OSError):  # a full disk: the pid only names the holder, the flock is the lock
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
     holding.fd = fd
     return None
 

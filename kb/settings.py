@@ -113,6 +113,12 @@ class Settings(BaseSettings):
         description="Seconds a second writer of a knowledge base (ingest, upload, delete) waits for the one writing "
         "it before giving up without writing anything; 0 gives up at once.",
     )  # fmt: skip
+    min_free_mb: float = Field(
+        default=100.0, ge=0,
+        description="Space, in MB, a write (ingest, upload, backup, restore, repair) leaves free on the disk holding "
+        "the data directory: a write that would go below it stops first with 磁盘空间不足, the knowledge base as it "
+        "was (SQLite and Chroma fail badly on a disk that fills mid-write).",
+    )  # fmt: skip
     chunk_chars: int = Field(default=300, ge=50, description="Target chunk size in characters.")
     max_file_mb: float = Field(default=50.0, gt=0, description="Largest file ingest accepts, in MB.")
     max_docx_expanded_mb: float = Field(

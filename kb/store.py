@@ -5,9 +5,10 @@ protocol (one writer at a time, ``kb.lock``; pending mark → vectors → catalo
 stale vectors removed → pending cleared) and the recovery that makes a crash anywhere
 in it harmless, catching up with what another process wrote before writing, deletion,
 the BM25 snapshot each write leaves and its check against the catalogue on open
-(rebuilt from the catalogue when they differ), listing, the refusal to read a
-knowledge base that does not exist, and the read API retrieval and the UI use (its
-parts stay private). Does not own: parsing documents or chunking
+(rebuilt from the catalogue when they differ), a full disk refused before a write
+begins and a write that fails anyway undone (``kb.disk``; its temporary files swept
+on the next open), listing, the refusal to read a knowledge base that does not exist,
+and the read API retrieval and the UI use (its parts stay private). Does not own: parsing documents or chunking
 (``ingest``), or ranking (``assistant``).
 """
 
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb import lock, vectors
+from kb import disk, lock, vectors
 from kb.catalog import SEP, Catalog, FactQuery, Stored
 from kb.errors import MissingKBError, ModelMismatchError, PilotQAError
 from kb.lexical import LexicalIndex
@@ -70,6 +71,7 @@ class KnowledgeBase:
         self._writing_depth = 0  # > 0 while this object holds the knowledge base for writing
         with lock.attempt(settings, name) as owned:  # another process writing now is not a crash to recover
             if owned:
+                disk.sweep(self.dir, (disk.TMP_PREFIX + "*", ".lexical-*"))  # what a failed write left
                 self.recover()
             self._lexical, self._generation = self._open_lexical(save=owned)
 
@@ -114,9 +116,7 @@ class KnowledgeBase:
             return index, generation
         if index is not None:
             log.warning("the BM25 snapshot of %s differs from its catalogue; rebuilding it", self.name)
-        index = LexicalIndex()
-        for chunk_id, terms, grams in self._catalog.iter_terms():
-            index.add(chunk_id, terms.split(SEP) if terms else [], grams.split(SEP) if grams else [])
+        index = lexical_of(self._catalog)
         if save:
             index.save(path, generation)
         return index, generation
@@ -154,39 +154,64 @@ class KnowledgeBase:
             self._deferred += 1
             try:
                 yield
-            finally:
+            except BaseException:
                 self._deferred -= 1
-                self._save_lexical()
+                with contextlib.suppress(Exception):  # a stale snapshot is rebuilt on open: the first error counts
+                    self._save_lexical()
+                raise
+            self._deferred -= 1
+            self._save_lexical()
 
     # -- writes -----------------------------------------------------------------
     def write(self, entries: Sequence[Entry]) -> None:
-        """Store documents (replacing earlier versions) so that a crash loses nothing."""
+        """Store documents (replacing earlier versions) so that a crash loses nothing; on a disk without room
+        for them (``PILOTQA_MIN_FREE_MB`` kept free) nothing is written (``DiskFullError``), and a write that
+        fails anyway is undone: the knowledge base stays as it was."""
         if not entries:
             return
-        doc_ids = [e.doc.doc_id for e in entries]
+        need = _room_for(entries, self._catalog.path)
+        disk.ensure_room(self.dir, need, self.settings.min_free_mb)
         with self._writing():
-            self._catalog.mark_pending(doc_ids)
-            old = {d: set(self._catalog.chunk_ids(d)) for d in doc_ids}
-            ids = [c.chunk_id for e in entries for c in e.chunks]
-            metas = [{"doc_id": c.doc_id, "ordinal": c.ordinal} for e in entries for c in e.chunks]
-            if ids:
-                self._vectors.upsert(ids, np.concatenate([e.vectors for e in entries]), metas)
-            rows: list[Stored] = []
-            for e in entries:
-                embedded = [self.embed_text(c) for c in e.chunks]
-                terms = [self.segmenter.terms(t) for t in embedded]
-                # a table row is found by its header's and caption's words too
-                grams = [bigrams(t if c.is_table else c.text) for c, t in zip(e.chunks, embedded, strict=True)]
-                rows.append((e.doc, e.chunks, terms, grams, e.facts))
-            self._catalog.replace(rows)
-            stale = [cid for d in doc_ids for cid in old[d] - {c.chunk_id for c in _chunks_of(entries, d)}]
-            self._vectors.delete(stale)
-            self._lexical.remove(stale)
-            for _doc, stored, their_terms, their_grams, _facts in rows:
-                for c, t, g in zip(stored, their_terms, their_grams, strict=True):
-                    self._lexical.add(c.chunk_id, t, g)
-            self._catalog.clear_pending(doc_ids)
+            try:
+                with disk.as_disk_full(self.dir, need + self.settings.min_free_mb * disk.MB):
+                    self._write(entries)
+            except BaseException:
+                self._undo([e.doc.doc_id for e in entries])
+                raise
             self._wrote()
+
+    def _undo(self, doc_ids: list[str]) -> None:
+        """After a failed write: vectors follow the catalogue again, the in-memory BM25 index is the catalogue's
+        (when even that fails the pending mark stays, and the next open finishes it)."""
+        try:
+            self.recover()
+        except Exception as exc:
+            log.warning("undoing the failed write of %s: %s; the next open finishes it", doc_ids, exc)
+        self._lexical, self._generation = self._open_lexical(save=False)
+
+    def _write(self, entries: Sequence[Entry]) -> None:
+        doc_ids = [e.doc.doc_id for e in entries]
+        self._catalog.mark_pending(doc_ids)
+        old = {d: set(self._catalog.chunk_ids(d)) for d in doc_ids}
+        ids = [c.chunk_id for e in entries for c in e.chunks]
+        metas = [{"doc_id": c.doc_id, "ordinal": c.ordinal} for e in entries for c in e.chunks]
+        if ids:
+            self._vectors.upsert(ids, np.concatenate([e.vectors for e in entries]), metas)
+        rows: list[Stored] = []
+        for e in entries:
+            embedded = [self.embed_text(c) for c in e.chunks]
+            terms = [self.segmenter.terms(t) for t in embedded]
+            # a table row is found by its header's and caption's words too
+            grams = [bigrams(t if c.is_table else c.text) for c, t in zip(e.chunks, embedded, strict=True)]
+            rows.append((e.doc, e.chunks, terms, grams, e.facts, e.vectors))
+        self._catalog.replace(rows)
+        stale = [cid for d in doc_ids for cid in old[d] - {c.chunk_id for c in _chunks_of(entries, d)}]
+        self._vectors.delete(stale)
+        self._lexical.remove(stale)
+        for _doc, stored, their_terms, their_grams, _facts, _vectors in rows:
+            for c, t, g in zip(stored, their_terms, their_grams, strict=True):
+                self._lexical.add(c.chunk_id, t, g)
+        self._catalog.clear_pending(doc_ids)
 
     def delete_documents(self, doc_ids: Sequence[str]) -> None:
         with self._writing():
@@ -292,6 +317,23 @@ class KnowledgeBase:
         if self._catalog.pending():
             problems.append("writes are pending")
         return problems
+
+
+def lexical_of(catalog: Catalog) -> LexicalIndex:
+    """The BM25 index of the catalogue's chunks, built from the terms and bigrams it stores (no tokenising)."""
+    index = LexicalIndex()
+    for chunk_id, terms, grams in catalog.iter_terms():
+        index.add(chunk_id, terms.split(SEP) if terms else [], grams.split(SEP) if grams else [])
+    return index
+
+
+def _room_for(entries: Sequence[Entry], catalog: Path) -> int:
+    """Bytes a write of ``entries`` may take at most: the catalogue's rows and WAL (text, terms, vector copies),
+    Chroma's (vectors, its log, index growth) and a new BM25 snapshot, generously."""
+    text = sum(len(e.doc.text.encode()) * 4 + sum(len(c.text.encode()) * 6 for c in e.chunks) for e in entries)
+    vecs = sum(int(e.vectors.nbytes) for e in entries)
+    snapshot = catalog.with_name("lexical.npz")
+    return 2 * text + 6 * vecs + (snapshot.stat().st_size if snapshot.exists() else 0) + disk.MB
 
 
 def _chunks_of(entries: Sequence[Entry], doc_id: str) -> tuple[Chunk, ...]:

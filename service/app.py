@@ -37,6 +37,7 @@ from kb.catalog import FactQuery
 from kb.errors import (
     BusyError,
     ConfigError,
+    DiskFullError,
     EndpointError,
     InputError,
     MissingKBError,
@@ -55,7 +56,7 @@ _END = object()
 DOCS_STATIC = "/docs-static"  # where the documentation pages' bundled scripts and styles are served
 STATUS: list[tuple[type[PilotQAError], int]] = [
     (RequestError, 400), (ConfigError, 400), (InputError, 400), (NotFoundError, 404), (MissingKBError, 404),
-    (BusyError, 503), (StoreError, 503), (EndpointError, 502),
+    (BusyError, 503), (DiskFullError, 507), (StoreError, 503), (EndpointError, 502),
 ]  # fmt: skip
 CHAT_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
     "type": "object", "required": ["model", "messages"],

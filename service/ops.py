@@ -127,7 +127,7 @@ def upload(pool: Pool, files: Sequence[tuple[str, bytes]], kb: str | None = None
     into = uploads.folder(s.home, name)
     ingestor = Ingestor(res.kb, res.embedder, s.chunk_chars, s.max_file_mb, Limits.of(s), pool.ocr)
     with writer(s, name):
-        paths, unkept = uploads.keep_all(into, files)
+        paths, unkept = uploads.keep_all(into, files, s.min_free_mb)
         try:
             prepared = ingestor.prepare(paths)  # the slow part (parsing, OCR)
             with pool.lock(name).writing():

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from ingest.chunk import chunk
 from ingest.clean import clean_line
 from ingest.loaders import load
@@ -88,6 +90,6 @@ def test_notices_and_widgets_inside_a_line() -> None:
 def test_the_count_is_stored_with_the_document(tmp_path: Path) -> None:
     doc = document(tmp_path / "news.html", NEWS_PAGE)
     catalog = Catalog(tmp_path / "catalog.sqlite")
-    catalog.replace([(doc, [], [], [], [])])
+    catalog.replace([(doc, [], [], [], [], np.zeros((0, 384), np.float32))])
     stored = catalog.document(doc.doc_id)
     assert catalog.documents()[0].removed == 13 and stored is not None and stored.removed == 13

@@ -89,7 +89,7 @@ def upload(assistant: Assistant) -> None:
     # knowledge base removes one meanwhile. A same-named file with other content is kept beside it (名称（2）.txt);
     # the same content twice is one file
     with writer(s, res.kb.name, on_wait=waiting):
-        paths, unkept = uploads.keep_all(into, ((f.name, f.getvalue()) for f in files))
+        paths, unkept = uploads.keep_all(into, ((f.name, f.getvalue()) for f in files), s.min_free_mb)
         try:
             summary = Ingestor(
                 res.kb, res.embedder, s.chunk_chars, s.max_file_mb, Limits.of(s), Ocr.of(s, on_page=page)

@@ -15,6 +15,7 @@ from typing import Any
 import streamlit as st
 
 from assistant.core import Assistant, Resources
+from kb import disk
 from kb.records import Answer
 from kb.segment import Segmenter
 from kb.settings import Settings
@@ -54,13 +55,13 @@ def history() -> list[Answer]:
 
 
 def save_feedback(answer: Answer, rating: str, kb_name: str) -> None:
-    """Append one rating to ``feedback.jsonl`` in the data directory."""
+    """Add one rating to ``feedback.jsonl`` in the data directory."""
     path = settings().home / "feedback.jsonl"
-    path.parent.mkdir(parents=True, exist_ok=True)
     row: dict[str, Any] = {
         "time": dt.datetime.now().isoformat(timespec="seconds"), "kb": kb_name, "rating": rating,
         "question": answer.question, "answer": answer.text, "grounded": answer.grounded,
         "citations": [c.chunk_id for c in answer.citations],
     }  # fmt: skip
-    with _FEEDBACK_LOCK, path.open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    line = (json.dumps(row, ensure_ascii=False) + "\n").encode()
+    with _FEEDBACK_LOCK:  # the file rewritten whole (``kb.disk``): a full disk leaves the ratings it held
+        disk.write_bytes(path, (path.read_bytes() if path.exists() else b"") + line)

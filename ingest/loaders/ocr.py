@@ -13,13 +13,10 @@ Blocks it makes carry ``ocr=True``. Does not own: decoding images (``ingest.load
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
-import os
 import queue
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from ingest.loaders import ocr_layout
+from kb import disk
+from kb.errors import PilotQAError
 from kb.records import Block
 from kb.settings import Settings
 from models.ocr import Recognizer, TextBox, confidence, engine_id, shared, side_by_side
@@ -65,7 +64,7 @@ class Ocr:
     @classmethod
     def of(cls, settings: Settings, on_page: PageProgress | None = None) -> Ocr:
         return cls(settings.ocr, settings.ocr_dpi, settings.ocr_min_confidence, settings.max_image_pixels,
-                   settings.home / "ocr", on_page, shared(settings.ocr_threads),
+                   cache_folder(settings), on_page, shared(settings.ocr_threads),
                    side_by_side(settings.ocr_threads))  # fmt: skip
 
     def read(self, name: str, digest: str, numbers: Sequence[int], render: Render, how: How) -> Recognised:
@@ -128,6 +127,11 @@ class Ocr:
         return boxes
 
 
+def cache_folder(settings: Settings) -> Path:
+    """Where recognised pages are cached: shared by every knowledge base of the data directory."""
+    return settings.home / "ocr"
+
+
 def _cached(path: Path | None) -> list[TextBox] | None:
     """A page's lines from its cache entry, or None (none, or damaged: read again)."""
     if path is None or not path.is_file():
@@ -155,21 +159,11 @@ def notes(low: Sequence[tuple[int, float]], empty: Sequence[int]) -> tuple[str, 
 
 
 def _write(path: Path, text: str) -> None:
-    """Write a cache entry whole or not at all (a killed ingest leaves no half entry, a failed write no temporary
-    file); a cache that cannot be written costs only the time to recognise again."""
+    """Write a cache entry whole or not at all (``kb.disk``: a killed ingest leaves no half entry, a failed write no
+    temporary file; one a killed ingest left is removed within the hour); a cache that cannot be written costs only
+    the time to recognise again."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    except OSError as exc:
-        log.warning("OCR cache %s not written: %s", path, exc)
-        return
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if not isinstance(exc, OSError):
-            raise
+        disk.sweep(path.parent, (disk.TMP_PREFIX + "*", "*.tmp"), older_than_s=3600)
+        disk.write_bytes(path, text.encode("utf-8"))
+    except (OSError, PilotQAError) as exc:
         log.warning("OCR cache %s not written: %s", path, exc)
