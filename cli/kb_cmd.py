@@ -1,4 +1,4 @@
-"""``pilotqa kb list | show NAME | delete NAME``."""
+"""``pilotqa kb list | show NAME | delete NAME | check [NAME] [--repair]``."""
 
 from __future__ import annotations
 
@@ -21,6 +21,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     delete = kb_sub.add_parser("delete", help="删除知识库")
     delete.add_argument("name")
     delete.set_defaults(func=delete_kb)
+    check = kb_sub.add_parser("check", help="检查知识库各部分是否与目录一致（--repair 修复）")
+    check.add_argument("name", nargs="?", help="知识库名称（默认 PILOTQA_KB）")
+    check.add_argument("--repair", action="store_true", help="从保存的数据重建能重建的部分（不重新导入、不重新嵌入）")
+    check.set_defaults(func=check_kb)
 
 
 def list_kbs(args: argparse.Namespace, settings: Settings) -> int:
@@ -52,3 +56,21 @@ def delete_kb(args: argparse.Namespace, settings: Settings) -> int:
     store.delete(settings, name)
     print(f"已删除知识库 {name}")
     return 0
+
+
+def check_kb(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest import uploads
+    from ingest.loaders.ocr import cache_folder
+    from kb import health
+
+    name = store.require(settings, args.name or settings.kb)
+    where = uploads.root(settings.home) / name
+    report = health.check(settings, name, where, cache_folder(settings), repair=args.repair)
+    for line in report.lines:
+        print(f"  一致  {one_line(line)}")
+    for line in report.repaired:
+        print(f"  已修复  {one_line(line)}")
+    for line in report.problems:
+        print(f"  不一致  {one_line(line)}")
+    print(report.summary())
+    return 0 if report.ok else 1

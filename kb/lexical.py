@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -214,7 +215,7 @@ class LexicalIndex:
                 index.ids = ids.split("\n") if ids else []
                 for name, f in index.fields.items():
                     f.load(z, name)
-        except (OSError, KeyError, ValueError) as exc:
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:  # a damaged snapshot is rebuilt
             log.warning("lexical snapshot %s unreadable (%s); rebuilding", path, exc)
             return None
         index._row = {cid: i for i, cid in enumerate(index.ids)}
