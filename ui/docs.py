@@ -2,8 +2,8 @@
 
 Owns: the document list (title, date, chunks, file name), choosing one by its id, reading it with
 its headings, highlighting a search's lexical matches, and deleting a document after
-a confirmation, with the outcome shown after the page reloads. Does not own: storage
-(``kb.store``).
+a confirmation, with the outcome shown after the page reloads, and placing the knowledge base's check
+(``ui.check``). Does not own: storage (``kb.store``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from ingest import uploads
 from ingest.loaders import TYPES
 from kb.lock import writer
 from kb.records import DocInfo, Document
-from ui import state
+from ui import check, state
 from ui.text import find_all, highlight, md_escape
 
 CONFIRM, DELETED = "confirm_delete", "deleted_message"
@@ -49,6 +49,7 @@ def page(assistant: Assistant) -> None:
         st.success(st.session_state.pop(DELETED))
     docs = kb.documents()
     st.subheader("文档")
+    check.section(assistant)
     if not docs:
         st.info(f"知识库里还没有文档。请在左侧栏上传文件（{TYPES}）。")
         return
