@@ -1,9 +1,11 @@
-"""``pilotqa kb list | show NAME | delete NAME | check [NAME] [--repair]``."""
+"""``pilotqa kb list | show NAME | delete NAME | check [NAME] [--repair] | backup NAME FILE``,
+``pilotqa kb restore FILE [--as NAME]``."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+from pathlib import Path
 
 from cli.terminal import one_line
 from kb import store
@@ -25,6 +27,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     check.add_argument("name", nargs="?", help="知识库名称（默认 PILOTQA_KB）")
     check.add_argument("--repair", action="store_true", help="从保存的数据重建能重建的部分（不重新导入、不重新嵌入）")
     check.set_defaults(func=check_kb)
+    back = kb_sub.add_parser("backup", help="把知识库备份到一个文件（导入进行时等它完成，提问不受影响）")
+    back.add_argument("name")
+    back.add_argument("file", type=Path)
+    back.set_defaults(func=backup_kb)
+    rest = kb_sub.add_parser("restore", help="从备份文件恢复知识库（先校验，完整写好后才启用）")
+    rest.add_argument("file", type=Path)
+    rest.add_argument("--as", dest="as_name", help="恢复为这个名称（默认用备份时的名称；不能是已有的知识库）")
+    rest.set_defaults(func=restore_kb)
 
 
 def list_kbs(args: argparse.Namespace, settings: Settings) -> int:
@@ -74,3 +84,26 @@ def check_kb(args: argparse.Namespace, settings: Settings) -> int:
         print(f"  不一致  {one_line(line)}")
     print(report.summary())
     return 0 if report.ok else 1
+
+
+def backup_kb(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest import uploads
+    from ingest.pipeline import PIPELINE_VERSION
+    from kb.backup import backup
+
+    name = store.require(settings, args.name)
+    done = backup(settings, name, args.file, uploads.root(settings.home) / name, PIPELINE_VERSION)
+    print(f"已备份知识库 {name} 到 {one_line(str(args.file))}：{done.documents} 篇文档，{done.chunks} 个片段，"
+          f"{done.size / 1e6:.1f} MB，用时 {done.seconds:.1f} 秒")  # fmt: skip
+    return 0
+
+
+def restore_kb(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest import uploads
+    from ingest.pipeline import PIPELINE_VERSION
+    from kb.backup import restore
+
+    done = restore(settings, args.file, args.as_name, uploads.root(settings.home), PIPELINE_VERSION)
+    print(f"已从 {one_line(str(args.file))} 恢复知识库 {done.name}：{done.documents} 篇文档，{done.chunks} 个片段，"
+          f"用时 {done.seconds:.1f} 秒")  # fmt: skip
+    return 0

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -70,7 +70,7 @@ class DamagedIndexError(StoreError):
 class VectorStore:
     """The chunk vectors of one knowledge base (``collection``: another collection name, a restore's staging)."""
 
-    def __init__(self, settings: Settings, kb_name: str, meta: dict[str, str | int], collection: str = "") -> None:
+    def __init__(self, settings: Settings, kb_name: str, meta: Mapping[str, str | int], collection: str = "") -> None:
         self.location = settings.chroma_url or str(settings.home / "chroma")
         self.kb_name = kb_name
         self._need = settings.min_free_mb * disk.MB
@@ -172,6 +172,11 @@ class VectorStore:
                 include=["distances"],
             )
         return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]
+
+
+def version() -> str:
+    """The Chroma version (a backup's manifest records it)."""
+    return str(chromadb.__version__)
 
 
 def drop(settings: Settings, kb_name: str, collection: str = "") -> None:
