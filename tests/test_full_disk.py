@@ -152,3 +152,22 @@ def test_a_disk_that_fills_mid_write_is_undone(small_disk: Path, tmp_path: Path,
     reopened = KnowledgeBase.open(settings, "default", segmenter, embedder.name)
     assert reopened.check() == [] and reopened.chunk_ids() == before[0]
     assert temporary_files(settings.home) == []
+
+
+def test_an_upload_that_does_not_fit_is_one_line_and_keeps_nothing(small_disk: Path) -> None:
+    """The upload path (app and service): a disk without room for the next file stops the upload with one line,
+    the files it kept already removed, nothing half written left; room kept free by the margin counts too."""
+    from ingest import uploads
+
+    into = uploads.folder(small_disk / "home", "default")
+    (into / ".upload-old.part").write_bytes(b"left by a killed upload")
+    filler = fill(small_disk, 600 * 1024)
+    files = [("一.txt", "第一份".encode() * 1000), ("二.txt", b"x" * 400_000), ("三.txt", b"y" * 400_000)]
+    with pytest.raises(DiskFullError, match=r"^磁盘空间不足：.*uploads/default"):
+        uploads.keep_all(into, files)
+    assert list(into.iterdir()) == []  # the first file went again, the half-written one too
+    filler.unlink()
+    with pytest.raises(DiskFullError, match="PILOTQA_MIN_FREE_MB"):
+        uploads.keep_all(into, files, min_free_mb=SIZE_MB * 2)
+    kept, failed = uploads.keep_all(into, files)
+    assert len(kept) == 3 and not failed
