@@ -171,3 +171,33 @@ def test_an_upload_that_does_not_fit_is_one_line_and_keeps_nothing(small_disk: P
         uploads.keep_all(into, files, min_free_mb=SIZE_MB * 2)
     kept, failed = uploads.keep_all(into, files)
     assert len(kept) == 3 and not failed
+
+
+def test_the_app_says_a_full_disk_in_one_line_and_answers_after(small_disk: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """An upload through the app's sidebar on a full disk: one error line (磁盘空间不足, the folder), no exception,
+    and the knowledge base answers as before."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import CACHE, ROOT
+
+    home = small_disk / "home"
+    assert run(home, "ingest", str(CORPUS), "--quiet").returncode == 0
+    monkeypatch.setenv("PILOTQA_HOME", str(home))
+    monkeypatch.setenv("PILOTQA_CACHE_DIR", str(CACHE))
+    monkeypatch.setenv("PILOTQA_MIN_FREE_MB", "1")
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.run()
+    filler = fill(small_disk, 200 * 1024)
+    report = "\n".join(f"第{i}条：测试银行第{i}支行布放终端{i}台。" for i in range(20000))
+    at.file_uploader[0].set_value(("大报告.txt", report.encode("utf-8"), "text/plain")).run()
+    next(b for b in at.button if b.label == "导入上传的文档").click().run()
+    filler.unlink()
+    assert not at.exception, at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and errors[0].startswith("磁盘空间不足：") and str(home) in errors[0], errors
+    at.chat_input[0].set_value("刷脸付受理终端布放了多少台？").run()
+    assert any("4821台" in m.value for m in at.markdown)
+    st.cache_resource.clear()
