@@ -37,6 +37,10 @@ class DiskFullError(StoreError):
     """The disk holding the data folder has too little space for a write: nothing of it was stored."""
 
 
+class DamagedIndexError(StoreError):
+    """Chroma cannot read a knowledge base's vector index (a file of it truncated): rebuilt by ``kb check --repair``."""
+
+
 class BusyError(StoreError):
     """Another process kept writing a knowledge base past the time a second writer waits."""
 

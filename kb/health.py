@@ -25,6 +25,7 @@ import numpy as np
 
 from kb import disk, lock, vectors
 from kb.catalog import Catalog
+from kb.errors import DamagedIndexError
 from kb.lexical import LexicalIndex
 from kb.settings import Settings
 from kb.store import lexical_of
@@ -144,7 +145,7 @@ def _vectors(run: _Run) -> None:
         held = {i: v for ids, vecs in store.batches() for i, v in zip(ids, vecs, strict=True)}
         if held and copies:
             store.search(next(iter(held.values())), 1)
-    except vectors.DamagedIndexError as exc:
+    except DamagedIndexError as exc:
         run.problem(f"向量索引无法读取（{str(exc)[:160]}）", "已从保存的向量重建索引")
         if run.repair:
             _rebuild(run, copies, owner)

@@ -24,7 +24,7 @@ import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
 from kb import disk
-from kb.errors import DiskFullError, StoreError
+from kb.errors import DamagedIndexError, DiskFullError, StoreError
 from kb.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -61,10 +61,6 @@ def collection_name(kb_name: str) -> str:
 
 
 DAMAGED = ("pickle", "hnsw segment", "segment reader", "deserializ")
-
-
-class DamagedIndexError(StoreError):
-    """Chroma cannot read a knowledge base's vector index (a file of it truncated): rebuilt by ``kb check --repair``."""
 
 
 class VectorStore:

@@ -201,3 +201,12 @@ def test_the_app_says_a_full_disk_in_one_line_and_answers_after(small_disk: Path
     at.chat_input[0].set_value("刷脸付受理终端布放了多少台？").run()
     assert any("4821台" in m.value for m in at.markdown)
     st.cache_resource.clear()
+
+
+def test_the_service_answers_a_full_disk_with_507_and_the_line() -> None:
+    """An API upload on a full disk is 507 Insufficient Storage with the 磁盘空间不足 line, not a generic 500."""
+    from kb import disk
+    from service.app import _status
+
+    assert _status(disk.full(Path("/data/home/uploads/default"), 5e6, 1e5)) == 507
+    assert "磁盘空间不足：/data/home/uploads/default" in str(disk.full(Path("/data/home/uploads/default"), 5e6))
