@@ -57,17 +57,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PilotQAError as exc:
         print(f"错误：{one_line(str(exc))}", file=sys.stderr)
         return 1
-    except OSError as exc:
-        if not disk.disk_full(exc):
-            raise
-        print(f"错误：{one_line(str(disk.full(settings.home, settings.min_free_mb * disk.MB)))}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("已中断。再次运行同一命令即可继续，知识库保持一致。", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader went away (… | head): stop quietly, no traceback
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:  # after BrokenPipeError, which is one too
+        if not disk.disk_full(exc):
+            raise
+        print(f"错误：{one_line(str(disk.full(settings.home, settings.min_free_mb * disk.MB)))}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover
