@@ -29,7 +29,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bench import browser, scale
+from bench import browser, safety, scale
 from bench.embed import embed_bench
 from bench.facts import fact_answer_bench, registry_bench
 from bench.formats import formats_bench
@@ -176,6 +176,7 @@ def main() -> int:
             scaled = scale.run(sizes, 100, url)
     for size, row in scaled.items():
         results[f"scale {size} chunks"] = row
+    results.update(safety.run([1000], [1000]) if args.quick else safety.run([10000], [100000]))
     if not args.quick:  # a short run never overwrites the committed results
         scale.plot(scaled, ROOT / "bench" / "latency.png")
     lines = [
@@ -207,6 +208,9 @@ def main() -> int:
         "characters each); recognition alone with the engine loaded, characters_read_right = difflib ratio against "
         "the drawn text; the scanned report through the whole ingest (render, recognise, embed, store), then again "
         "from the OCR cache",
+        "- safety rows (`bench/safety.py`, issue #28): knowledge bases built as the scale rows are; `kb backup` and "
+        "`kb restore` (into another data folder) seconds and file size, `kb check` seconds (texts, vectors, BM25 "
+        "snapshot, facts against the catalogue)",
         "",
         "| measurement | value |", "|---|---|",
     ]  # fmt: skip
