@@ -38,7 +38,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     chat.add_argument("--json", action="store_true", help="每个答案输出一行 JSON")
     chat.add_argument("--mode", choices=MODES, help=MODE_HELP)
     chat.set_defaults(func=run_chat)
-    ev = sub.add_parser("eval", help="在问答数据集上评测（corpus.jsonl + questions.jsonl）")
+    ev = sub.add_parser("eval", help="在问答数据集上评测（questions.jsonl，加 corpus.jsonl 或报告文件夹 docs/）")
     ev.add_argument("set_dir", type=Path, metavar="SET_DIR")
     ev.add_argument("--json", action="store_true")
     ev.add_argument("--limit", type=int, help="只评测前 N 个问题")
@@ -127,6 +127,17 @@ def run_chat(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+SHIPPED_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+def _set_sources(set_dir: Path) -> list[Path]:
+    """What a set's knowledge base is built from: a set of report files (``docs/``) is read together with the
+    shipped report in corpus/ (as the set's README asks); a set of passages is its ``corpus.jsonl``."""
+    if (set_dir / "docs").is_dir():
+        return [set_dir / "docs", *([SHIPPED_CORPUS] if SHIPPED_CORPUS.is_dir() else [])]
+    return [set_dir / "corpus.jsonl"] if (set_dir / "corpus.jsonl").is_file() else []
+
+
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     import re
 
@@ -134,15 +145,16 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.evaluate import evaluate, report
     from ingest.pipeline import Ingestor
 
-    corpus = args.set_dir / "corpus.jsonl"
-    if not corpus.is_file() or not (args.set_dir / "questions.jsonl").is_file():
-        print(f"错误：{args.set_dir} 中应有 corpus.jsonl 和 questions.jsonl", file=sys.stderr)
+    sources = _set_sources(args.set_dir)
+    if not sources or not (args.set_dir / "questions.jsonl").is_file():
+        print(f"错误：{args.set_dir} 中应有 questions.jsonl，以及 corpus.jsonl 或 docs/ 文件夹", file=sys.stderr)
         return 2
     name = "eval-" + re.sub(r"[^a-z0-9_-]+", "-", args.set_dir.resolve().name.lower()).strip("-")[:40]
     res = Resources.build(settings, name)
-    summary = Ingestor(res.kb, res.embedder, settings.chunk_chars, settings.max_file_mb).run([corpus])
+    summary = Ingestor(res.kb, res.embedder, settings.chunk_chars, settings.max_file_mb).run(sources, prune=True)
     print(f"知识库 {name}：{summary.line()}", file=sys.stderr)
+    lead_only = sources[0].name == "docs"
     with open(args.details, "w", encoding="utf-8") if args.details else contextlib.nullcontext() as details:
-        result = evaluate(Assistant(settings, res), args.set_dir, args.limit, args.mode, args.every, details)
+        result = evaluate(Assistant(settings, res), args.set_dir, args.limit, args.mode, args.every, details, lead_only)
     print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else report(result))
     return 0
