@@ -9,14 +9,54 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from importlib import resources
 
 from kb.segment import aliases
 
+_SUFFIX = "省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区"
+
+
+def _gazetteer() -> tuple[dict[str, str], set[str]]:
+    """Every province and prefecture-level city by its short name (广西, 汉中) → its province's full name, and the
+    names that are common words too (白银, 大同), places only when written with 市."""
+    text = resources.files("kb").joinpath("data/places.txt").read_text("utf-8")
+    province_of: dict[str, str] = {}
+    word_too: set[str] = set()
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        province, cities = (part.strip() for part in line.split("|"))
+        province_of[core(province)] = province
+        for city in cities.split():
+            province_of.setdefault(city.rstrip("*"), province)
+            if city.endswith("*"):
+                word_too.add(city.rstrip("*"))
+    return province_of, word_too
+
+
+def core(place: str) -> str:
+    """A place's name without its administrative suffix (广西壮族自治区 → 广西, 深圳市 → 深圳)."""
+    return re.sub(rf"(?:{_SUFFIX})$", "", place) or place
+
+
+_PROVINCE_OF, _WORD_TOO = _gazetteer()
+_NAMES = sorted(_PROVINCE_OF, key=len, reverse=True)
+# a place: a province or city by name, with or without its suffix (a name that is a common word too only with 市)
 PLACE = re.compile(
-    r"(北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|四川|贵州|"
-    r"云南|陕西|甘肃|青海|台湾|内蒙古|广西|西藏|宁夏|新疆|香港|澳门|济南|青岛|威海|临沂|泰安|东营|日照|烟台|潍坊|淄博|"
-    r"深圳|广州|杭州|南京|苏州|成都|武汉|西安|雄安)(省|市|自治区)?"
+    "(" + "|".join(n if n not in _WORD_TOO else f"{n}(?=市)" for n in _NAMES) + f")({_SUFFIX})?"
 )
+
+
+def same_place(a: str, b: str) -> bool:
+    """Two names of one place (深圳, 深圳市)."""
+    return core(a) == core(b)
+
+
+def province_of(place: str) -> str:
+    """The province a place lies in (汉中 → 陕西省; a province is its own), or "" when the gazetteer lacks it."""
+    return _PROVINCE_OF.get(core(place), "")
+
+
 # Institutions the alias table does not know (招商银行, 某某农商行): a name, not a question word.
 ORG = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,10}?(?:银行|农商行|农商银行|信用社|农联社|证券|保险公司|分行|支行|分公司)")
 PROJECT = re.compile(r"[\u4e00-\u9fffA-Za-z“”\"]{4,24}?项目(?!组)")
