@@ -18,8 +18,8 @@ from assistant import question as qn
 from assistant.extract import Candidate, Draft
 from kb.catalog import FactQuery
 from kb.dates import TimeAsked
-from kb.entities import named
-from kb.quantity import same_count, scaled, with_qualifier
+from kb.entities import PLACE, named, same_place
+from kb.quantity import CHANGE_ASKED, MEASURE_WORDS, change, same_count, scaled, with_qualifier
 from kb.records import Fact, Hit
 from kb.segment import aliases, bigrams, normalize
 from kb.settings import AnswerKnobs
@@ -81,13 +81,19 @@ class FactAnswerer:
         # subject is its row's
         owner = _share(title, grams) if f.source_kind == "text" else 0.0
         named_whole = f.subject and (
-            normalize(f.subject) in normalize(q.text) or any(a in q.terms for a in aliases().get(f.subject, ()))
-        )  # 工行 for 省工行
+            normalize(f.subject) in normalize(q.text)
+            or any(a in q.terms for a in aliases().get(f.subject, ()))
+            or any(same_place(p.group(0), f.subject) for p in PLACE.finditer(q.text))
+        )  # 工行 for 省工行; 深圳 for 深圳市
         subject = 1.0 if named_whole else max(_share(f.subject, grams), owner)
         score = metric + self.knobs.fact_w_subject * subject
         context = f"{f.subject} {f.caption} {f.header} {title} {f.metric}"
         if any(not qn.mentions(e, context) for e in q.entities):
             return 0.0, 0.0  # a place, institution or year the question names is not this fact's
+        if bool(CHANGE_ASKED.search(q.text)) != is_change(f):
+            return 0.0, 0.0  # a change (较上年末增加75.8亿元) answers only a question about a change, and only it does
+        if not _heads_agree(counted(q.text), bare(f.metric)):
+            return 0.0, 0.0  # 多少家定点医疗机构 is not answered by a count of 项目
         if q.unit and not _same_unit(q.unit, f.unit) and not (f.source_kind == "cell" and not f.unit):
             return 0.0, 0.0
         if asked is not None and not _in_time(f, context, asked):
@@ -159,6 +165,29 @@ def _measured(f: Fact) -> str:
     the metric 华沙大 names 华沙, which measures nothing)."""
     metric = bare(f.metric)
     return metric.replace(f.subject, "") if f.subject and f.subject != metric else metric
+
+
+def is_change(f: Fact) -> bool:
+    """The figure is a change against a base (较上年末增加75.8亿元; a cell under 同比增长), not a level."""
+    return bool(change(f.qualifier, len(f.qualifier))) or (f.source_kind == "cell" and bool(CHANGE_ASKED.search(f.metric)))
+
+
+_COUNTED = re.compile(rf"(?:多少|(?<!哪)几)[万亿]?[{MEASURE_WORDS}]([\u4e00-\u9fff]{{2,10}})")
+_NOT_NOUN = re.compile(r"[？?，,。的了是在有被]|通过|纳入|参与")
+
+
+def counted(question: str) -> str:
+    """What a how-many question counts, when it names it after the measure word (多少家定点医疗机构 → 定点医疗机构)."""
+    m = _COUNTED.search(question)
+    return _NOT_NOUN.split(m.group(1))[0] if m else ""
+
+
+def _heads_agree(asked: str, metric: str) -> bool:
+    """The noun counted and the fact's metric name one kind of thing: the last two characters (the head of a
+    Chinese noun phrase) of one stand in the other (试点项目 and 项目 agree; 定点医疗机构 and 项目 do not)."""
+    if len(asked) < 2 or len(metric) < 2:
+        return True
+    return asked[-2:] in metric or metric[-2:] in asked
 
 
 def _share(phrase: str, grams: set[str]) -> float:

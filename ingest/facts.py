@@ -13,8 +13,8 @@ import re
 from collections.abc import Iterator
 
 from kb import dates
-from kb.entities import Named, named
-from kb.quantity import COUNTERS, Quantity, qualifier, quantities, unit_end
+from kb.entities import PLACE, SELF_REFERENCE, Named, named
+from kb.quantity import COUNTERS, Quantity, change, qualifier, quantities, unit_end
 from kb.records import Document, Fact, Table
 from kb.segment import sentence_spans
 
@@ -140,20 +140,33 @@ def _unit_in(text: str) -> str:
 # -- running text -------------------------------------------------------------------------------------------
 def _text_facts(doc: Document) -> Iterator[Fact]:
     in_table = [(t.start, t.end) for t in doc.tables]
-    in_title = named(doc.title)
+    in_title = _owners(doc.title)
     for section in doc.sections:
         heading = section.heading_path[-1] if section.heading_path else ""
         # whose figures a section's sentences give when they name no one: its heading's place or institution, else
         # the document title's (山东省…一季度进展 › 总体进展: 山东省), else the heading's words
-        owner = next((n.name for n in sorted([*named(heading), *in_title], key=_place_first) if n.kind != "project"),
-                     heading)  # fmt: skip
+        owner = next((n.name for n in sorted([*_owners(heading), *in_title], key=_place_first)), heading)
         previous = ""  # the subject of the sentence before (该项目 refers to it)
+        carried: dates.DateMention | None = None  # the date the paragraph's figures are counted at so far
+        last_end = section.start
         for a, b in sentence_spans(doc.text, section.start, section.end):
+            if "\n" in doc.text[last_end:a]:
+                carried = None  # a new paragraph states its own dates
+            last_end = b
             if any(s <= a < e for s, e in in_table):
                 continue
             names = named(doc.text[a:b])
-            yield from _sentence_facts(doc, a, b, names, (heading, owner), previous)
+            yield from _sentence_facts(doc, a, b, names, (heading, owner), previous, carried)
             previous = names[0].name if names else previous
+            stated = [m for m in dates.mentions(doc.text[a:b], doc.date) if m.as_of]
+            carried = stated[-1] if stated else carried
+
+
+def _owners(text: str) -> list[Named]:
+    """The places and institutions ``text`` names that can own a figure: a place inside a longer name counts too
+    (陕西省 in 陕西省金融科技应用试点项目…进展情况)."""
+    found = [n for n in named(text) if n.kind != "project"]
+    return found + [Named(m.group(0), m.start(), m.end(), "place") for m in PLACE.finditer(text)]
 
 
 def _place_first(n: Named) -> int:
@@ -161,7 +174,7 @@ def _place_first(n: Named) -> int:
 
 
 def _sentence_facts(doc: Document, start: int, end: int, names: list[Named], context: tuple[str, str],
-                    previous: str) -> Iterator[Fact]:  # fmt: skip
+                    previous: str, carried: dates.DateMention | None = None) -> Iterator[Fact]:  # fmt: skip
     """The figures of the sentence ``doc.text[start:end]``, which names ``names``; ``context``: its section's
     heading and the owner of figures no name claims."""
     sentence = doc.text[start:end]
@@ -172,15 +185,17 @@ def _sentence_facts(doc: Document, start: int, end: int, names: list[Named], con
         stop = unit_end(sentence, q.end)
         if stop == q.end or any(s <= q.start < e for s, e in in_dates) or sentence[q.end : q.end + 1] in _DATE_UNITS:
             continue  # a figure has a unit; a year or a day is no figure
-        metric = _metric(sentence, q, stop) or last_metric
+        moved = change(sentence, q.start)  # 较上年末增加75.8亿元: a change of the figure before it
+        metric = (last_metric if moved else "") or _metric(sentence, q, stop) or last_metric
         if not metric:
             continue
         last_metric = metric
-        as_of = _as_of(when, q.start)
+        as_of = _as_of(sentence, when, q.start) or carried
         yield Fact(
             doc_id=doc.doc_id, subject=_subject(sentence, q.start, names, context, previous, doc.title), metric=metric,
             value=q.value, text=sentence[q.start : stop], unit=sentence[q.end : stop].lstrip("余"),
-            qualifier=qualifier(sentence, q.start, stop), as_of=as_of.iso if as_of else doc.date,
+            qualifier=moved or qualifier(sentence, q.start, stop),
+            as_of=as_of.iso if as_of else doc.date,
             as_of_text=as_of.text if as_of else "", start=start, end=end, value_start=start + q.start,
             value_end=start + stop,
         )  # fmt: skip
@@ -223,6 +238,9 @@ def _subject(sentence: str, at: int, names: list[Named], context: tuple[str, str
     place or institution its heading or the document's title names, else the heading or the title."""
     heading, owner = context
     before = [n for n in names if n.end <= at]
+    own = [m for m in SELF_REFERENCE.finditer(sentence, 0, at) if all(m.start() >= n.end for n in before)]
+    if own and owner:  # 我市17个试点项目…912.7亿元: the document's own place, not a name before 我市
+        return owner
     if before:
         return _listed(sentence, before) or before[-1].name
     refer = _REFERS.search(sentence, 0, at)
@@ -248,9 +266,19 @@ def _listed(sentence: str, before: list[Named]) -> str:
 _LIST_END = re.compile(r"等")
 
 
-def _as_of(when: list[dates.DateMention], at: int) -> dates.DateMention | None:
+def _is_base(sentence: str, m: dates.DateMention, at: int) -> bool:
+    """The date is what a change is measured against (较上年末, 比年初, 与2020年末相比), not the date of the figure at
+    ``at`` — unless that figure is the base's own (较2021年末的367.5亿元)."""
+    base = sentence[max(0, m.start - 2) : m.start].endswith(("较", "比", "与", "同")) or sentence.startswith(
+        "相比", m.end
+    )
+    return base and sentence[m.end : at] not in ("", "的")
+
+
+def _as_of(sentence: str, when: list[dates.DateMention], at: int) -> dates.DateMention | None:
     """The date a figure at ``at`` is counted at: the last point-in-time date before it in its sentence, else
-    any date before it, else the first after it."""
+    any date before it, else the first after it (never a change's base date)."""
+    when = [m for m in when if not _is_base(sentence, m, at)]
     before = [m for m in when if m.end <= at]
     points = [m for m in before if m.as_of]
     if points or before:

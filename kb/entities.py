@@ -60,6 +60,10 @@ def province_of(place: str) -> str:
 # Institutions the alias table does not know (招商银行, 某某农商行): a name, not a question word.
 ORG = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,10}?(?:银行|农商行|农商银行|信用社|农联社|证券|保险公司|分行|支行|分公司)")
 PROJECT = re.compile(r"[\u4e00-\u9fffA-Za-z“”\"]{4,24}?项目(?!组)")
+# a document speaking of its own place (我市, 全省, 本区): whose figures they are is the document's to say
+SELF_REFERENCE = re.compile(r"(?:我|本|全)(?:省|市|区|县|自治区)(?!域|间|场)")
+# a project named only by what every pilot is (金融科技应用试点项目, 首批试点项目): no name of a project
+_GENERIC_PROJECT = re.compile(r"[个项家批]?(?:金融科技|科技|金融|应用|创新|试点|示范|重点|相关|各类|首批|第.批|[的等])*项目")
 # what makes a would-be name a question word or a reference (哪家银行, 该行), not a name
 NOT_A_NAME = re.compile(r"[哪几些各该这那其每多]|什么")
 _NOT_A_START = "与和及、由在对向从被把将为的"  # joining words and prepositions, never a name's first character
@@ -90,7 +94,8 @@ def named(text: str) -> list[Named]:
             found.append(Named(name, at, at + len(name), "org"))
             at = text.find(name, at + len(name))
     found += [_trimmed(m.group(0), m.start(), "org") for m in ORG.finditer(text)]
-    found += [Named(m.group(0), m.start(), m.end(), "project") for m in PROJECT.finditer(text)]
+    found += [Named(m.group(0), m.start(), m.end(), "project") for m in PROJECT.finditer(text)
+              if not _GENERIC_PROJECT.fullmatch(m.group(0))]  # fmt: skip
     found = [n for n in found if not NOT_A_NAME.search(n.name)]
     kept: list[Named] = []
     for n in sorted(found, key=lambda n: (-(n.end - n.start), n.start)):
