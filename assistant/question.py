@@ -40,7 +40,7 @@ _RULES: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         INSTITUTION,
         re.compile(r"哪[一几]?家|哪些(?:银行|机构|单位|部门|企业|公司)|哪个(?:银行|机构|单位|部门)|什么(?:银行|机构)"),
     ),
-    (QUANTITY, re.compile(rf"多少|(?<!哪)几[{MEASURE_WORDS}]|数量|规模|比例|百分之几|多大|多长|多高|多重")),
+    (QUANTITY, re.compile(rf"多少|(?<!哪)几[万亿]?[{MEASURE_WORDS}]|数量|规模|比例|百分之几|多大|多长|多高|多重")),
     (LIST, re.compile(r"哪些|哪几|有什么|包括什么|包含什么|分别")),
     (REASON, re.compile(r"如何|怎样|怎么|为什么|为何|原因|方式|措施|办法|目的")),
     (YESNO, re.compile(r"是否|有没有|是不是|能否|可否|吗[？?]?$")),

@@ -81,9 +81,16 @@ def _row_key(texts: list[str], columns: list[str]) -> int | None:
     return None
 
 
+# a header's words that say "the figure" and nothing of what it counts (2023年3月末 数值)
+_VALUE_WORDS = re.compile(r"数值|数据|数量|指标值|金额|合计|总计|累计")
+
+
 def _is_date(column: str, when: list[dates.DateMention]) -> bool:
     """The column header is a date or period and little else (2021年末, 截至2021年3月31日)."""
-    return len(column) - sum(m.end - m.start for m in when) <= 2
+    rest = column
+    for m in when:
+        rest = rest.replace(m.text, "")
+    return len(_VALUE_WORDS.sub("", rest).strip()) <= 2
 
 
 def _owner(caption: str, title: str) -> str:
