@@ -18,7 +18,7 @@ from assistant import question as qn
 from assistant.extract import Candidate, Draft
 from kb.catalog import FactQuery
 from kb.dates import TimeAsked
-from kb.entities import PLACE, named, same_place
+from kb.entities import PLACE, named, other_place, same_place
 from kb.quantity import CHANGE_ASKED, MEASURE_WORDS, change, same_count, scaled, with_qualifier
 from kb.records import Fact, Hit
 from kb.segment import aliases, bigrams, normalize
@@ -90,6 +90,8 @@ class FactAnswerer:
         context = f"{f.subject} {f.caption} {f.header} {title} {f.metric}"
         if any(not qn.mentions(e, context) for e in q.entities):
             return 0.0, 0.0  # a place, institution or year the question names is not this fact's
+        if other_place(f.subject, q.text):
+            return 0.0, 0.0  # 深圳市's figure does not answer for 广东 (nor 广东省's for 深圳)
         if bool(CHANGE_ASKED.search(q.text)) != is_change(f):
             return 0.0, 0.0  # a change (较上年末增加75.8亿元) answers only a question about a change, and only it does
         if not _heads_agree(counted(q.text), bare(f.metric)):
@@ -169,7 +171,9 @@ def _measured(f: Fact) -> str:
 
 def is_change(f: Fact) -> bool:
     """The figure is a change against a base (较上年末增加75.8亿元; a cell under 同比增长), not a level."""
-    return bool(change(f.qualifier, len(f.qualifier))) or (f.source_kind == "cell" and bool(CHANGE_ASKED.search(f.metric)))
+    return bool(change(f.qualifier, len(f.qualifier))) or (
+        f.source_kind == "cell" and bool(CHANGE_ASKED.search(f.metric))
+    )
 
 
 _COUNTED = re.compile(rf"(?:多少|(?<!哪)几)[万亿]?[{MEASURE_WORDS}]([\u4e00-\u9fff]{{2,10}})")

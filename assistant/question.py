@@ -85,7 +85,9 @@ def entities(text: str) -> tuple[str, ...]:
         if name in rest:
             found.append(name)
             rest = rest.replace(name, " ")
-    found += [m.group(0) for m in _ORG_NAME.finditer(rest) if not NOT_A_NAME.search(m.group(0))]
+    found += [
+        m.group(0) for m in _ORG_NAME.finditer(rest) if not NOT_A_NAME.search(m.group(0)) and "的" not in m.group(0)
+    ]
     found += [s for s in (_school(rest, m.start()) for m in _SCHOOL.finditer(rest)) if s]
     found += [m.group(0) for m in _YEAR.finditer(text)]
     return tuple(dict.fromkeys(found))

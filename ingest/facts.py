@@ -279,7 +279,7 @@ def _is_base(sentence: str, m: dates.DateMention, at: int) -> bool:
     base = sentence[max(0, m.start - 2) : m.start].endswith(("较", "比", "与", "同")) or sentence.startswith(
         "相比", m.end
     )
-    return base and sentence[m.end : at] not in ("", "的")
+    return base and not (m.end <= at and sentence[m.end : at] in ("", "的"))
 
 
 def _as_of(sentence: str, when: list[dates.DateMention], at: int) -> dates.DateMention | None:

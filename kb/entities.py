@@ -42,9 +42,22 @@ def core(place: str) -> str:
 _PROVINCE_OF, _WORD_TOO = _gazetteer()
 _NAMES = sorted(_PROVINCE_OF, key=len, reverse=True)
 # a place: a province or city by name, with or without its suffix (a name that is a common word too only with 市)
-PLACE = re.compile(
-    "(" + "|".join(n if n not in _WORD_TOO else f"{n}(?=市)" for n in _NAMES) + f")({_SUFFIX})?"
-)
+PLACE = re.compile("(" + "|".join(n if n not in _WORD_TOO else f"{n}(?=市)" for n in _NAMES) + f")({_SUFFIX})?")
+
+
+# a question that asks which of a province's cities (广西哪个城市…最大): each city of it is a subject asked
+_WHICH_CITY = re.compile(r"哪[个座一几些]?(?:城市|市|地市)|各市|各地市")
+
+
+def other_place(subject: str, asked: str) -> bool:
+    """``subject`` names a place and none of the places ``asked`` names (a province's or another city's figure
+    does not answer a question about a city); False when either names no place. A question asking which city
+    of a province is asked about each of its cities."""
+    own = [m.group(0) for m in PLACE.finditer(subject)]
+    wanted = [m.group(0) for m in PLACE.finditer(asked)]
+    if _WHICH_CITY.search(asked):
+        wanted += [c for c in _PROVINCE_OF if any(same_place(_PROVINCE_OF[c], w) for w in wanted)]
+    return bool(own and wanted) and not any(same_place(a, b) for a in own for b in wanted)
 
 
 def same_place(a: str, b: str) -> bool:
@@ -63,7 +76,9 @@ PROJECT = re.compile(r"[\u4e00-\u9fffA-Za-z“”\"]{4,24}?项目(?!组)")
 # a document speaking of its own place (我市, 全省, 本区): whose figures they are is the document's to say
 SELF_REFERENCE = re.compile(r"(?:我|本|全)(?:省|市|区|县|自治区)(?!域|间|场)")
 # a project named only by what every pilot is (金融科技应用试点项目, 首批试点项目): no name of a project
-_GENERIC_PROJECT = re.compile(r"[个项家批]?(?:[我本全][省市区县]|金融科技|科技|金融|应用|创新|试点|示范|重点|相关|各类|首批|第.批|[的等])*项目")
+_GENERIC_PROJECT = re.compile(
+    r"[个项家批]?(?:[我本全][省市区县]|金融科技|科技|金融|应用|创新|试点|示范|重点|相关|各类|首批|第.批|[的等])*项目"
+)
 # what makes a would-be name a question word or a reference (哪家银行, 该行), not a name
 NOT_A_NAME = re.compile(r"[哪几些各该这那其每多]|什么")
 _NOT_A_START = "与和及、由在对向从被把将为的"  # joining words and prepositions, never a name's first character
@@ -93,7 +108,7 @@ def named(text: str) -> list[Named]:
         while at >= 0:
             found.append(Named(name, at, at + len(name), "org"))
             at = text.find(name, at + len(name))
-    found += [_trimmed(m.group(0), m.start(), "org") for m in ORG.finditer(text)]
+    found += [_trimmed(m.group(0), m.start(), "org") for m in ORG.finditer(text) if "的" not in m.group(0)]
     found += [Named(m.group(0), m.start(), m.end(), "project") for m in PROJECT.finditer(text)
               if not _GENERIC_PROJECT.fullmatch(m.group(0))]  # fmt: skip
     found = [n for n in found if not NOT_A_NAME.search(n.name)]
