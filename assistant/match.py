@@ -1,0 +1,85 @@
+"""The last check every rules answer passes before it is given: does what it leads with answer what was asked?
+
+Owns: the checks of a draft's lead against the question's type (a rate asked is answered by a rate, a how-many
+question by a figure), its restriction (几个项目通过了评估 needs a sentence that says 通过评估) and, for a
+when-question, that the date is an event's date and not the date a figure was counted at (截至…). Does not own:
+choosing the lead (``assistant.facts``, ``assistant.extract``, ``assistant.rows``) or the subject and time checks
+the fact registry already applies to each fact (``assistant.facts``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from assistant import question as qn
+from assistant.extract import Draft
+from kb.quantity import MEASURE_WORDS, quantities
+from kb.segment import bigrams
+
+# a question asking for a rate or share: 不良贷款率, 占比多少, 百分之几, 增长了几成
+RATE_ASKED = re.compile(
+    r"率(?:是|为|有|达|在)?(?:多少|几)|率.{0,8}(?:提高|下降|上升|降低|增加|减少)|比例|占比|比重|百分之几|百分比|几成|增幅|增速|降幅"
+)
+RATE_SAID = re.compile(r"\d\s*[%％]|百分点|百分之|[一二三四五六七八九十\d]成")
+# what a how-many question counts, named after its measure word, with what it says of it: 几个试点项目通过了评估
+_RESTRICTION = re.compile(rf"(?:多少|(?<!哪)几)[万亿]?[{MEASURE_WORDS}]([\u4e00-\u9fff]{{2,16}})[？?。]?$")
+_FILLER = re.compile(r"[了的呢吗啊]")
+# a when-question's date must be when the thing happened, not the day a figure was counted at
+_COUNTED_AT = re.compile(r"(?:截至|截止|截止到)\s*$")
+# its head (last two characters: 评估) must stand in the evidence, and this share of its bigrams (纳入试点的三十八个项目
+# holds 3 of 12 of 项目被纳入金融科技应用试点; answered questions of the fixture table and the pilots sets' design
+# halves hold 0.25 or more)
+RESTRICTION_MIN = 0.25
+
+
+def check(q: qn.Question, draft: Draft) -> Draft:
+    """``draft`` when its lead answers ``q`` by type and restriction, else a refusal saying which check failed."""
+    if not draft.grounded or not draft.sentences:
+        return draft
+    lead = draft.lead or draft.sentences[0].text
+    said = " ".join(c.text for c in draft.sentences)
+    if RATE_ASKED.search(q.text) and not RATE_SAID.search(lead):
+        rate = _rate_in(q.text, draft.sentences[0].text)
+        if not rate:
+            return Draft("", (), False, "type: a rate asked, the lead states none")
+        draft = replace(draft, lead=rate)  # 其中专精特新企业占比43.6%: the rate its sentence gives, not 3184家
+    if q.kind is qn.QUANTITY and not any(quantities(s.text) for s in draft.sentences):
+        return Draft("", (), False, "type: a figure asked, the evidence states none")
+    restriction = _restriction(q.text)
+    if restriction and (restriction[-2:] not in said or _held(restriction, said) < RESTRICTION_MIN):
+        return Draft("", (), False, f"restriction not in evidence: {restriction}")
+    if q.kind is qn.TIME and draft.lead and _counted_at(draft.lead, said):
+        return Draft("", (), False, "type: the date a figure was counted at is no event's date")
+    return draft
+
+
+def _restriction(question: str) -> str:
+    """What a how-many question counts and requires of it, said after its measure word (试点项目通过评估), or
+    ""; the evidence must hold most of it."""
+    m = _RESTRICTION.search(question)
+    words = _FILLER.sub("", m.group(1)) if m else ""
+    return words if len(words) >= 2 else ""
+
+
+_RATE = re.compile(r"\d[\d.]*\s*[%％]|\d[\d.]*个?百分点")
+
+
+def _rate_in(question: str, sentence: str) -> str:
+    """The rate in ``sentence`` whose preceding words share most with ``question`` (其中专精特新企业占比43.6% for
+    专精特新企业占比多少), or ""."""
+    asked = set(bigrams(question))
+    found = [(len(asked & set(bigrams(sentence[max(0, m.start() - 12) : m.start()]))), m.group(0))
+             for m in _RATE.finditer(sentence)]  # fmt: skip
+    return max(found)[1] if found and max(found)[0] > 0 else ""
+
+
+def _held(words: str, text: str) -> float:
+    own = set(bigrams(words))
+    return len(own & set(bigrams(text))) / len(own) if own else 1.0
+
+
+def _counted_at(lead: str, text: str) -> bool:
+    """Every place the evidence states the lead's date, it is worded as the day something was counted at."""
+    at = [m.start() for m in re.finditer(re.escape(lead), text)]
+    return bool(at) and all(_COUNTED_AT.search(text[max(0, i - 4) : i]) for i in at)
