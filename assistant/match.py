@@ -2,7 +2,7 @@
 
 Owns: the checks of a draft's lead against the question's type (a rate asked is answered by a rate, a how-many
 question by a figure), its restriction (几个项目通过了评估 needs a sentence that says 通过评估) and, for a
-when-question, that the date is an event's date and not the date a figure was counted at (截至…). Does not own:
+when-question, that the evidence says the event asked (哪一年停止运行 is not answered by a date of 签约用户). Does not own:
 choosing the lead (``assistant.facts``, ``assistant.extract``, ``assistant.rows``) or the subject and time checks
 the fact registry already applies to each fact (``assistant.facts``).
 """
@@ -25,8 +25,8 @@ RATE_SAID = re.compile(r"\d\s*[%％]|百分点|百分之|[一二三四五六七�
 # what a how-many question counts, named after its measure word, with what it says of it: 几个试点项目通过了评估
 _RESTRICTION = re.compile(rf"(?:多少|(?<!哪)几)[万亿]?[{MEASURE_WORDS}]([\u4e00-\u9fff]{{2,16}})[？?。]?$")
 _FILLER = re.compile(r"[了的呢吗啊]")
-# a when-question's date must be when the thing happened, not the day a figure was counted at
-_COUNTED_AT = re.compile(r"(?:截至|截止|截止到)\s*$")
+# what a when-question asks the date of, said after its question word (哪一年停止运行的 → 停止运行)
+_EVENT = re.compile(r"(?:何时|什么时候|什么时间|哪一?年|哪一?天|哪个月|几月)([\u4e00-\u9fff]{2,12})[？?。]?$")
 # its head (last two characters: 评估) must stand in the evidence, and this share of its bigrams (纳入试点的三十八个项目
 # holds 3 of 12 of 项目被纳入金融科技应用试点; answered questions of the fixture table and the pilots sets' design
 # halves hold 0.25 or more)
@@ -38,7 +38,8 @@ def check(q: qn.Question, draft: Draft) -> Draft:
     if not draft.grounded or not draft.sentences:
         return draft
     lead = draft.lead or draft.sentences[0].text
-    said = " ".join(c.text for c in draft.sentences)
+    # what the evidence says: its sentences or rows, with the header and caption a row is read under
+    said = " ".join(f"{c.hit.chunk.caption} {c.hit.chunk.header} {c.text}" for c in draft.sentences)
     if RATE_ASKED.search(q.text) and not RATE_SAID.search(lead):
         rate = _rate_in(q.text, draft.sentences[0].text)
         if not rate:
@@ -49,8 +50,9 @@ def check(q: qn.Question, draft: Draft) -> Draft:
     restriction = _restriction(q.text)
     if restriction and (restriction[-2:] not in said or _held(restriction, said) < RESTRICTION_MIN):
         return Draft("", (), False, f"restriction not in evidence: {restriction}")
-    if q.kind is qn.TIME and draft.lead and _counted_at(draft.lead, said):
-        return Draft("", (), False, "type: the date a figure was counted at is no event's date")
+    event = _event(q.text) if q.kind is qn.TIME else ""
+    if event and not (event[:2] in said or event[-2:] in said):
+        return Draft("", (), False, f"event not in evidence: {event}")
     return draft
 
 
@@ -79,7 +81,9 @@ def _held(words: str, text: str) -> float:
     return len(own & set(bigrams(text))) / len(own) if own else 1.0
 
 
-def _counted_at(lead: str, text: str) -> bool:
-    """Every place the evidence states the lead's date, it is worded as the day something was counted at."""
-    at = [m.start() for m in re.finditer(re.escape(lead), text)]
-    return bool(at) and all(_COUNTED_AT.search(text[max(0, i - 4) : i]) for i in at)
+def _event(question: str) -> str:
+    """What a when-question asks the date of (停止运行), or ""; its evidence must say it: its first or last two
+    characters (the verb, or the head of what it does) stand there (a date of 签约用户 does not say 停止)."""
+    m = _EVENT.search(question)
+    words = _FILLER.sub("", m.group(1)).removeprefix("是") if m else ""
+    return words if len(words) >= 2 else ""
