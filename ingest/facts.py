@@ -165,7 +165,8 @@ def _text_facts(doc: Document) -> Iterator[Fact]:
             names = named(doc.text[a:b])
             yield from _sentence_facts(doc, a, b, names, (heading, owner), previous, carried)
             previous = names[0].name if names else previous
-            stated = [m for m in dates.mentions(doc.text[a:b], doc.date) if m.as_of]
+            sentence = doc.text[a:b]
+            stated = [m for m in dates.mentions(sentence, doc.date) if m.as_of and not _is_base(sentence, m, b - a)]
             carried = stated[-1] if stated else carried
 
 
