@@ -3,8 +3,8 @@
 Owns: the checks of a draft's lead against the question's type (a rate asked is answered by a rate, a how-many
 question by a figure), its restriction (几个项目通过了评估 needs a sentence that says 通过评估) and, for a
 when-question, that the evidence says the event asked (哪一年停止运行 is not answered by a date of 签约用户).
-Does not own: choosing the lead (``assistant.facts``, ``assistant.extract``, ``assistant.rows``) or the subject and time checks
-the fact registry already applies to each fact (``assistant.facts``).
+Does not own: choosing the lead (``assistant.facts``, ``assistant.extract``, ``assistant.rows``) or the subject
+and time checks the fact registry already applies to each fact (``assistant.facts``).
 """
 
 from __future__ import annotations
