@@ -94,6 +94,8 @@ class FactAnswerer:
             return 0.0, 0.0  # 深圳市's figure does not answer for 广东 (nor 广东省's for 深圳)
         if bool(CHANGE_ASKED.search(q.text)) != is_change(f):
             return 0.0, 0.0  # a change (较上年末增加75.8亿元) answers only a question about a change, and only it does
+        if qn.RATE_ASKED.search(q.text) and not ("%" in f.text or "百分点" in f.unit or "%" in f.unit):
+            return 0.0, 0.0  # 同比增长百分之几 is answered by 36.4%, not by 75.8亿元
         if not _heads_agree(counted(q.text), bare(f.metric)):
             return 0.0, 0.0  # 多少家定点医疗机构 is not answered by a count of 项目
         if q.unit and not _same_unit(q.unit, f.unit) and not (f.source_kind == "cell" and not f.unit):
@@ -131,9 +133,11 @@ class FactAnswerer:
         cands = [first, *(self._candidate(s) for s in chosen[1:])]
         if any(c is None for c in cands):
             return None
-        said = [_said(lead_fact.fact)]  # the lead is dated whenever any figure is; else no date is said at all
-        said += [f"；{w}" + "、".join(_said(s.fact, True) for s in g) for w, g in zip(_GROUP_WORDS, groups, strict=True)
-                 if g]  # fmt: skip
+        quotes = {id(s): c.text for s, c in zip(chosen, cands, strict=True) if c is not None}
+        # the lead is dated whenever any figure is; else no date is said at all
+        said = [_said(lead_fact.fact, quote=quotes[id(lead_fact)])]
+        said += [f"；{w}" + "、".join(_said(s.fact, True, quotes[id(s)]) for s in g)
+                 for w, g in zip(_GROUP_WORDS, groups, strict=True) if g]  # fmt: skip
         lead = "".join(said)
         return Draft(lead, tuple(c for c in cands if c is not None), True, reason="fact")
 
@@ -274,7 +278,7 @@ def amount(f: Fact) -> float | None:
     return round(scaled(f.value, f.unit), 6) if f.value is not None else None
 
 
-def _said(f: Fact, beside_dated: bool = False) -> str:
+def _said(f: Fact, beside_dated: bool = False, quote: str = "") -> str:
     """A figure as the answer states it: 4821台（截至2020年9月3日）, 652（文史/历史类最低 · 法学）; one of no known
     date said beside dated ones as 超过100万张（日期不详）."""
     if f.source_kind == "cell":
@@ -284,7 +288,9 @@ def _said(f: Fact, beside_dated: bool = False) -> str:
                 return f"{f.text}（{unit}，{f.as_of_text}）"
             return f"{f.text}{unit}（{f.as_of_text}）"
         return f"{f.text}（{f.metric} · {f.subject}）" if f.metric else f"{f.text}（{f.subject}）"
-    when = f.as_of_text.removeprefix("截止").removeprefix("截至").strip() if f.as_of_text else ""
+    # a date stated earlier in its section (not in the quote) is the fact's, but the answer says only what it quotes
+    stated = f.as_of_text and (not quote or f.as_of_text in quote)
+    when = f.as_of_text.removeprefix("截止").removeprefix("截至").strip() if stated else ""
     text = with_qualifier(f.text, f.qualifier)
     if when:
         return f"{text}（截至{when}）"

@@ -17,10 +17,8 @@ from assistant.extract import Draft
 from kb.quantity import MEASURE_WORDS, quantities
 from kb.segment import bigrams
 
-# a question asking for a rate or share: 不良贷款率, 占比多少, 百分之几, 增长了几成
-RATE_ASKED = re.compile(
-    r"率(?:是|为|有|达|在)?(?:多少|几)|率.{0,8}(?:提高|下降|上升|降低|增加|减少)|比例|占比|比重|百分之几|百分比|几成|增幅|增速|降幅"
-)
+# a question asking to add up figures of several subjects (深圳和广州加在一起): no document states such a total
+SUM_ASKED = re.compile(r"加在一起|加起来|相加|之和|总和")
 RATE_SAID = re.compile(r"\d\s*[%％]|百分点|百分之|[一二三四五六七八九十\d]成")
 # what a how-many question counts, named after its measure word, with what it says of it: 几个试点项目通过了评估
 _RESTRICTION = re.compile(rf"(?:多少|(?<!哪)几)[万亿]?[{MEASURE_WORDS}]([\u4e00-\u9fff]{{2,16}})[？?。]?$")
@@ -40,13 +38,17 @@ def check(q: qn.Question, draft: Draft) -> Draft:
     lead = draft.lead or draft.sentences[0].text
     # what the evidence says: its sentences or rows, with the header and caption a row is read under
     said = " ".join(f"{c.hit.chunk.caption} {c.hit.chunk.header} {c.text}" for c in draft.sentences)
-    if RATE_ASKED.search(q.text) and not RATE_SAID.search(lead):
+    if SUM_ASKED.search(q.text) and len(q.entities) > 1:
+        return Draft("", (), False, "a total of several subjects no document states")
+    if qn.RATE_ASKED.search(q.text) and not RATE_SAID.search(lead):
         rate = _rate_in(q.text, draft.sentences[0].text)
         if not rate:
             return Draft("", (), False, "type: a rate asked, the lead states none")
         draft = replace(draft, lead=rate)  # 其中专精特新企业占比43.6%: the rate its sentence gives, not 3184家
-    if q.kind is qn.QUANTITY and not any(quantities(s.text) for s in draft.sentences):
+    if q.kind is qn.QUANTITY and not any(_answering(q.text, s.text) for s in draft.sentences):
         return Draft("", (), False, "type: a figure asked, the evidence states none")
+    if q.unit == "元" and draft.lead and "元" not in draft.lead:
+        return Draft("", (), False, "type: an amount of money asked, the lead is not one")
     restriction = _restriction(q.text)
     if restriction and (restriction[-2:] not in said or _held(restriction, said) < RESTRICTION_MIN):
         return Draft("", (), False, f"restriction not in evidence: {restriction}")
@@ -54,6 +56,11 @@ def check(q: qn.Question, draft: Draft) -> Draft:
     if event and not (event[:2] in said or event[-2:] in said):
         return Draft("", (), False, f"event not in evidence: {event}")
     return draft
+
+
+def _answering(question: str, text: str) -> bool:
+    """``text`` states a figure that could answer: not an ordinal (第二批) nor a figure the question itself says."""
+    return any(text[max(0, x.start - 1) : x.start] != "第" and x.text not in question for x in quantities(text))
 
 
 def _restriction(question: str) -> str:

@@ -25,12 +25,14 @@ _TAIL_VERBS = re.compile(rf"(?:{_LINKING})+$")
 # … and those, with the actions a figure counts, stripped from its start (共计布放“刷脸付”受理终端 → 刷脸付受理终端)
 _VERBS = re.compile(rf"^(?:{_LINKING}|已达|完成|发放|布放|发行|推送|服务|提供|上线|投放)+")
 _LEAD = re.compile(r"^(?:其中|此外|同时|另外|截至目前|目前|如|例如|该|本|此|这)+")
-_REFERS = re.compile(r"(?:该|本|此|上述)(?:方向|项目|行|机构|单位|平台|领域|地区|市|省)")
+_REFERS = re.compile(r"(?:该|本|此|上述)(?:方向|项目|行|机构|单位|平台|领域|地区|市|省|应用|产品|业务)")
 _NOUN_AFTER = re.compile(r"[\u4e00-\u9fff“”\"A-Za-z]{1,10}")
 # where the noun after a measure word ends: a particle, an adverb or a verb (33项金融科技试点项目已全部上线)
 _NOUN_END = re.compile(
     r"[的和与及等已均都将正在为是达由被从于共]|全部|累计|建立|开展|实现|提升|推动|完成|上线|涉及|分析"
 )
+# what follows a measure word that is no noun it counts (3.94万户增加0.82万户, 30人以上, 5家其中)
+_NOT_COUNTED = ("以", "左右", "增加", "增长", "减少", "下降", "提高", "较", "比", "同比", "环比", "占", "其中")
 _DATE_UNITS = ("年", "月", "日", "时", "季")
 MAX_METRIC = 16
 
@@ -154,19 +156,15 @@ def _text_facts(doc: Document) -> Iterator[Fact]:
         # the document title's (山东省…一季度进展 › 总体进展: 山东省), else the heading's words
         owner = next((n.name for n in sorted([*_owners(heading), *in_title], key=_place_first)), heading)
         previous = ""  # the subject of the sentence before (该项目 refers to it)
-        carried: dates.DateMention | None = None  # the date the paragraph's figures are counted at so far
-        last_end = section.start
+        carried: dates.DateMention | None = None  # the date the section's figures are counted at so far
         for a, b in sentence_spans(doc.text, section.start, section.end):
-            if "\n" in doc.text[last_end:a]:
-                carried = None  # a new paragraph states its own dates
-            last_end = b
             if any(s <= a < e for s, e in in_table):
                 continue
             names = named(doc.text[a:b])
             yield from _sentence_facts(doc, a, b, names, (heading, owner), previous, carried)
             previous = names[0].name if names else previous
             sentence = doc.text[a:b]
-            stated = [m for m in dates.mentions(sentence, doc.date) if m.as_of and not _is_base(sentence, m, b - a)]
+            stated = [m for m in dates.mentions(sentence, doc.date) if _counted_at(sentence, m)]
             carried = stated[-1] if stated else carried
 
 
@@ -216,7 +214,7 @@ def _metric(sentence: str, q: Quantity, stop: int) -> str:
     if unit and unit[-1] in COUNTERS:
         after = _NOUN_AFTER.match(sentence, stop)
         noun = _NOUN_END.split(after.group(0))[0] if after else ""
-        if noun and not noun.startswith(("以", "左右")):
+        if noun and not noun.startswith(_NOT_COUNTED):
             return _tidy(noun)
     clause_start = max((m.end() for m in _CLAUSE.finditer(sentence, 0, q.start)), default=0)
     before = sentence[clause_start : q.start]
@@ -236,7 +234,7 @@ def _metric(sentence: str, q: Quantity, stop: int) -> str:
 
 
 def _tidy(text: str) -> str:
-    return text.replace("“", "").replace("”", "").replace('"', "").strip(" 的了")
+    return text.replace("“", "").replace("”", "").replace('"', "").strip(" 的了、")
 
 
 def _subject(sentence: str, at: int, names: list[Named], context: tuple[str, str], previous: str, title: str
@@ -272,6 +270,14 @@ def _listed(sentence: str, before: list[Named]) -> str:
 
 
 _LIST_END = re.compile(r"等")
+
+
+def _counted_at(sentence: str, m: dates.DateMention) -> bool:
+    """The date is worded as the day figures are counted at (截至2021年3月末, 2021年末), not a day something was
+    published or happened (发布时间：2021-10-20), nor a change's base: the figures after it in its section are as of
+    it until another is stated."""
+    worded = m.text.startswith(("截至", "截止")) or m.text.endswith(("末", "底"))
+    return worded and not _is_base(sentence, m, len(sentence))
 
 
 def _is_base(sentence: str, m: dates.DateMention, at: int) -> bool:
