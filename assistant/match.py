@@ -14,21 +14,17 @@ from dataclasses import replace
 
 from assistant import question as qn
 from assistant.extract import Draft
-from kb.quantity import MEASURE_WORDS, quantities
+from kb.quantity import MEASURE_WORDS, quantities, unit_end
 from kb.segment import bigrams
 
 # a question asking to add up figures of several subjects (深圳和广州加在一起): no document states such a total
 SUM_ASKED = re.compile(r"加在一起|加起来|相加|之和|总和")
-RATE_SAID = re.compile(r"\d\s*[%％]|百分点|百分之|[一二三四五六七八九十\d]成")
+RATE_SAID = re.compile(r"\d\s*[%％]|百分点|百分之|[一二三四五六七八九十\d]成|\d\s*[:：]\s*\d|率(?:为|是|达到?)?约?\d")
 # what a how-many question counts, named after its measure word, with what it says of it: 几个试点项目通过了评估
 _RESTRICTION = re.compile(rf"(?:多少|(?<!哪)几)[万亿]?[{MEASURE_WORDS}]([\u4e00-\u9fff]{{2,16}})[？?。]?$")
 _FILLER = re.compile(r"[了的呢吗啊]")
 # what a when-question asks the date of, said after its question word (哪一年停止运行的 → 停止运行)
 _EVENT = re.compile(r"(?:何时|什么时候|什么时间|哪一?年|哪一?天|哪个月|几月)([\u4e00-\u9fff]{2,12})[？?。]?$")
-# its head (last two characters: 评估) must stand in the evidence, and this share of its bigrams (纳入试点的三十八个项目
-# holds 3 of 12 of 项目被纳入金融科技应用试点; answered questions of the fixture table and the pilots sets' design
-# halves hold 0.25 or more)
-RESTRICTION_MIN = 0.25
 
 
 def check(q: qn.Question, draft: Draft) -> Draft:
@@ -40,7 +36,7 @@ def check(q: qn.Question, draft: Draft) -> Draft:
     said = " ".join(f"{c.hit.chunk.caption} {c.hit.chunk.header} {c.text}" for c in draft.sentences)
     if SUM_ASKED.search(q.text) and len(q.entities) > 1:
         return Draft("", (), False, "a total of several subjects no document states")
-    if qn.RATE_ASKED.search(q.text) and not RATE_SAID.search(lead):
+    if q.kind is qn.QUANTITY and qn.RATE_ASKED.search(q.text) and not RATE_SAID.search(lead):
         rate = _rate_in(q.text, draft.sentences[0].text)
         if not rate:
             return Draft("", (), False, "type: a rate asked, the lead states none")
@@ -49,11 +45,11 @@ def check(q: qn.Question, draft: Draft) -> Draft:
         return Draft("", (), False, "type: a figure asked, the evidence states none")
     if q.unit == "元" and draft.lead and "元" not in draft.lead:
         return Draft("", (), False, "type: an amount of money asked, the lead is not one")
-    restriction = _restriction(q.text)
-    if restriction and (restriction[-2:] not in said or _held(restriction, said) < RESTRICTION_MIN):
+    restriction = _unsaid_restriction(_restriction(q.text), draft.sentences[0].text)
+    if restriction:
         return Draft("", (), False, f"restriction not in evidence: {restriction}")
-    event = _event(q.text) if q.kind is qn.TIME else ""
-    if event and not (event[:2] in said or event[-2:] in said):
+    event = _event(q.text) if q.kind is qn.TIME and draft.lead else ""
+    if event and _counting_day(draft.lead, said) and not (event[:2] in said or event[-2:] in said):
         return Draft("", (), False, f"event not in evidence: {event}")
     return draft
 
@@ -83,9 +79,24 @@ def _rate_in(question: str, sentence: str) -> str:
     return max(found)[1] if found and max(found)[0] > 0 else ""
 
 
-def _held(words: str, text: str) -> float:
-    own = set(bigrams(words))
-    return len(own & set(bigrams(text))) / len(own) if own else 1.0
+def _unsaid_restriction(tail: str, sentence: str) -> str:
+    """What the question requires of what it counts that the sentence's own count leaves out: where the sentence
+    counts the question's noun (共有20个项目 for 几个试点项目通过了评估), the words after that noun in the question
+    (通过评估) must stand in the sentence by their head; "" when they do, or the sentence counts something else (3名
+    子女 for 几个孩子: a synonym is no restriction)."""
+    for x in quantities(sentence):
+        noun = sentence[unit_end(sentence, x.end) :][:2]
+        at = tail.find(noun) if len(noun) == 2 and noun.isalpha() else -1
+        rest = tail[at + 2 :] if at >= 0 else ""
+        if len(rest) >= 2 and rest[-2:] not in sentence:
+            return rest
+    return ""
+
+
+def _counting_day(lead: str, text: str) -> bool:
+    """The evidence words the lead's date as the day a figure was counted at (截至2020年9月3日)."""
+    at = text.find(lead)
+    return at > 0 and text[max(0, at - 3) : at].endswith(("截至", "截止", "至"))
 
 
 def _event(question: str) -> str:
