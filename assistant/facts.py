@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from assistant import question as qn
 from assistant.extract import Candidate, Draft
 from kb.catalog import FactQuery
+from kb.corrections import supersede
 from kb.dates import TimeAsked
 from kb.entities import PLACE, named, other_place, same_place
 from kb.quantity import CHANGE_ASKED, MEASURE_WORDS, change, same_count, scaled, with_qualifier
@@ -58,7 +59,7 @@ class FactAnswerer:
             return []
         grams = set(bigrams(q.text)) - _NOT_CONTENT
         out = []
-        for f in self.kb.facts(FactQuery(doc_ids=tuple(of_doc))):
+        for f in supersede(list(self.kb.facts(FactQuery(doc_ids=tuple(of_doc))))):
             hit = of_doc[f.doc_id]
             score, subject = self._score(q, grams, f, hit.title, asked)
             if score >= self.knobs.fact_min_score:

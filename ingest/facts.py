@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from kb import dates
+from kb import corrections, dates
 from kb.entities import PLACE, SELF_REFERENCE, Named, named
 from kb.quantity import COUNTERS, Quantity, change, qualifier, quantities, unit_end
 from kb.records import Document, Fact, Table
@@ -200,7 +200,8 @@ def _sentence_facts(doc: Document, start: int, end: int, names: list[Named], con
         yield Fact(
             doc_id=doc.doc_id, subject=_subject(sentence, q.start, names, context, previous, doc.title), metric=metric,
             value=q.value, text=sentence[q.start : stop], unit=sentence[q.end : stop].lstrip("余"),
-            qualifier=moved or qualifier(sentence, q.start, stop),
+            # 更正后 and 较上年末增加 may both hold (应更正为“…比年初增加79.4亿元”)
+            qualifier=corrections.qualifier(sentence, q.start) + (moved or qualifier(sentence, q.start, stop)),
             as_of=as_of.iso if as_of else doc.date,
             as_of_text=as_of.text if as_of else "", start=start, end=end, value_start=start + q.start,
             value_end=start + stop,

@@ -72,12 +72,15 @@ def province_of(place: str) -> str:
 
 # Institutions the alias table does not know (招商银行, 某某农商行): a name, not a question word.
 ORG = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,10}?(?:银行|农商行|农商银行|信用社|农联社|证券|保险公司|分行|支行|分公司)")
-PROJECT = re.compile(r"[\u4e00-\u9fffA-Za-z“”\"]{4,24}?项目(?!组)")
+# a project's name: words, or a name in quotes, before 项目 (a quote closed and another opened — “…”中“… — is two
+# quotations, no name)
+PROJECT = re.compile(r"(?:[\u4e00-\u9fffA-Za-z]|“[^“”]{1,20}”|\"[^\"]{1,20}\"){2,24}?项目(?!组)")
 # a document speaking of its own place (我市, 全省, 本区): whose figures they are is the document's to say
 SELF_REFERENCE = re.compile(r"(?:我|本|全)(?:省|市|区|县|自治区)(?!域|间|场)")
-# a project named only by what every pilot is (金融科技应用试点项目, 首批试点项目): no name of a project
+# a project named only by what every pilot is (金融科技应用试点项目, 首批试点项目, 深圳市试点项目): no name of a
+# project (the place in it is named on its own)
 _GENERIC_PROJECT = re.compile(
-    r"[个项家批]?(?:[我本全][省市区县]|金融科技|科技|金融|应用|创新|试点|示范|重点|相关|各类|首批|第.批|[的等])*项目"
+    rf"(?:{PLACE.pattern})?[个项家批]?(?:[我本全][省市区县]|金融科技|科技|金融|应用|创新|试点|示范|重点|相关|各类|首批|第.批|[的等])*项目"
 )
 # what makes a would-be name a question word or a reference (哪家银行, 该行), not a name
 NOT_A_NAME = re.compile(r"[哪几些各该这那其每多]|什么")
