@@ -1,12 +1,13 @@
 """Lines as they were printed: a date or a figure that a text layer broke over several lines read as one.
 
-Owns: joining the line fragments a PDF's text layer (or text copied from it) leaves when each text run becomes a
-line of its own — ``至`` / ``2022`` / ``年`` / ``12`` / ``月`` / ``20`` / ``日`` becomes ``至2022年12月20日`` — and a line
-that starts with a closing mark (``。``, ``，同比下降``) joined to the line it continues; in text wrapped at a width
-(several lines share one printed width), a full line joined to the next (``服`` / ``务小微企业``). Otherwise only
-fragments are joined: a number joins its neighbours only where a date unit (年 月 日 号) stands beside it, so a column
-of figures stays a column, and a sentence's end or a stated date line (``日期：2016-03-04``) keeps its break. Does not
-own: headings (``ingest.structure``), table rows (kind ``row``, never touched) or formats that mark their own
+Owns: joining the line fragments a PDF's text layer (or text copied from it) leaves when each text
+run becomes a line of its own — ``至`` / ``2022`` / ``年`` / ``12`` / ``月`` / ``20`` / ``日`` becomes
+``至2022年12月20日`` — and a line that starts with a closing mark (``。``, ``，同比下降``) joined to the line
+it continues; in text wrapped at a width (several lines share one printed width), a full line joined
+to the next (``服`` / ``务小微企业``). Otherwise only fragments are joined: a number joins its neighbours
+only where a date unit (年 月 日 号) stands beside it, so a column of figures stays a column, and a
+sentence's end or a stated date line (``日期：2016-03-04``) keeps its break. Does not own: headings
+(``ingest.structure``), table rows (kind ``row``, never touched) or formats that mark their own
 paragraphs (HTML, DOCX).
 """
 
