@@ -22,6 +22,7 @@ from typing import Any, cast
 
 from assistant import question as qn
 from assistant.factsheet import lookup, record
+from assistant.llm import Generation, generation
 from assistant.retrieve import NO_FILTERS
 from assistant.serialize import answer_dict, citation_dict
 from ingest import uploads
@@ -31,12 +32,14 @@ from ingest.summary import Status
 from kb.catalog import FactQuery
 from kb.errors import NotFoundError, RequestError
 from kb.lock import writer
-from kb.records import Answer, Citation, Progress
+from kb.records import Answer, Citation, DocInfo, Document, Progress
+from service import body
 from service.pool import Pool
 
 log = logging.getLogger(__name__)
 MODES = ("extractive", "reader", "llm")
 MAX_PASSAGE = 20_000  # characters get_passage returns at most
+CONTEXT = 600  # characters of the paragraph a passage page shows each side of its quote, at most
 MAX_FACTS = 1000
 
 
@@ -46,31 +49,34 @@ def check_mode(mode: str | None) -> str | None:
     return mode
 
 
-def ask(pool: Pool, question: str, history: Sequence[str] = (), kb: str | None = None,
-        mode: str | None = None) -> Answer:  # fmt: skip
-    """The checked answer to ``question`` (earlier questions in ``history`` resolve follow-ups)."""
+def ask(pool: Pool, question: str, history: Sequence[str] = (), kb: str | None = None, mode: str | None = None,
+        stop: threading.Event | None = None, gen: Generation | None = None) -> Answer | None:  # fmt: skip
+    """The checked answer to ``question`` (earlier questions in ``history`` resolve follow-ups); None when
+    ``stop`` was set (the client went away) before it was found."""
     answer = None
-    for item in stream(pool, question, history, kb, mode, threading.Event()):
+    for item in stream(pool, question, history, kb, mode, stop or threading.Event(), gen):
         if isinstance(item, Answer):
             answer = item
-    assert answer is not None
     return answer
 
 
 def stream(pool: Pool, question: str, history: Sequence[str], kb: str | None, mode: str | None,
-           stop: threading.Event) -> Iterator[str | Progress | Answer]:  # fmt: skip
+           stop: threading.Event, gen: Generation | None = None) -> Iterator[str | Progress | Answer]:  # fmt: skip
     """The assistant's steps (``Assistant.stream``); once ``stop`` is set (the client went away) the answer is
-    abandoned at its next step (a language model's reply under way is let finish: it is bounded by
-    ``PILOTQA_LLM_MAX_TOKENS``), its generator closed and the worker freed; the log says so."""
+    abandoned at its next step, its generator closed (a model's reply being written is closed with it, and so its
+    request to the endpoint) and the worker freed; the log says so. A model writing follows ``gen``'s options and
+    counts its tokens there."""
     if not question.strip():
         raise RequestError("问题是空的：请在最后一条 user 消息（或 question 字段）中写出问题。")
+    question, history = body.question(pool.settings, question, history)
     if stop.is_set():  # gone while this waited for a worker
         log.info("client went away before the answer began: %r", question[:60])
         return
     assistant = pool.assistant(kb)
+    gen = gen or Generation()
     steps = cast(Generator[str | Progress | Answer, None, None],
                  assistant.stream(question, list(history), mode=check_mode(mode)))  # fmt: skip
-    with pool.lock(kb).reading(), contextlib.closing(steps):
+    with pool.lock(kb).reading(), generation(gen), contextlib.closing(steps):
         for item in steps:
             if stop.is_set():
                 log.info("client went away: answer abandoned after %s: %r", type(item).__name__, question[:60])
@@ -83,6 +89,7 @@ def ask_dict(pool: Pool, question: str, history: Sequence[str] = (), kb: str | N
     """``pilotqa ask --json``'s object for the answer, each citation's ``source`` the file's name (as everywhere
     in the service), never the server's path to it."""
     answer = ask(pool, question, history, kb, mode)
+    assert answer is not None  # nobody stops it
     return {**answer_dict(answer), "citations": [reference(c) for c in answer.citations],
             "related": [reference(c) for c in answer.related]}  # fmt: skip
 
@@ -103,15 +110,53 @@ def date(text: str | None, name: str) -> str | None:
         raise RequestError(f"{name} 应写成 YYYY-MM-DD，例如 2021-12-31：{text}") from exc
 
 
+def _row(d: DocInfo) -> dict[str, Any]:
+    return {"doc_id": d.doc_id, "title": d.title, "date": d.date, "source": Path(d.source).name, "record": d.record,
+            "chunks": d.n_chunks,
+            "ingested_at": dt.datetime.fromtimestamp(d.ingested_at).isoformat(timespec="seconds")}  # fmt: skip
+
+
 def documents(pool: Pool, kb: str | None = None) -> list[dict[str, Any]]:
     base = pool.assistant(kb).res.kb
     with pool.lock(kb).reading():
         infos = base.documents()
-    return [
-        {"doc_id": d.doc_id, "title": d.title, "date": d.date, "source": Path(d.source).name, "record": d.record,
-         "chunks": d.n_chunks, "ingested_at": dt.datetime.fromtimestamp(d.ingested_at).isoformat(timespec="seconds")}
-        for d in infos
-    ]  # fmt: skip
+    return [_row(d) for d in infos]
+
+
+def _stored(pool: Pool, doc_id: str, kb: str | None) -> tuple[DocInfo, Document]:
+    base = pool.assistant(kb).res.kb
+    with pool.lock(kb).reading():
+        info, doc = base.doc_infos([doc_id]).get(doc_id), base.document(doc_id)
+    if info is None or doc is None:
+        raise NotFoundError(f"知识库“{base.name}”中没有 doc_id 为“{doc_id[:80]}”的文档：可用 GET /api/documents 查看"
+                            "已有文档。")  # fmt: skip
+    return info, doc
+
+
+def document(pool: Pool, doc_id: str, kb: str | None = None) -> dict[str, Any]:
+    """One document: its catalogue row, its sections (heading path and offsets) and its whole stored text, which
+    every citation's offsets point into."""
+    info, doc = _stored(pool, doc_id, kb)
+    sections = [{"heading": list(x.heading_path), "start": x.start, "end": x.end, "page": x.page}
+                for x in doc.sections]  # fmt: skip
+    return {**_row(info), "kb": pool.name(kb), "sections": sections, "text": doc.text}
+
+
+def passage_view(pool: Pool, doc_id: str, start: int, end: int, kb: str | None = None) -> dict[str, Any]:
+    """What a passage page shows of ``doc_id`` at [start, end): the document's title and date, the section the
+    quote stands in, and the quote inside its paragraph (``before`` + ``quote`` + ``after``, the paragraph cut
+    to ``CONTEXT`` characters each side)."""
+    _, doc = _stored(pool, doc_id, kb)
+    if not 0 <= start < end <= len(doc.text) or end - start > MAX_PASSAGE:
+        raise RequestError(f"位置无效：应满足 0 ≤ start < end ≤ {len(doc.text)}，且一次最多 {MAX_PASSAGE} 个字符。")
+    para_start = doc.text.rfind("\n", max(0, start - CONTEXT), start) + 1 or max(0, start - CONTEXT)
+    found = doc.text.find("\n", end, end + CONTEXT)
+    para_end = found if found >= 0 else min(len(doc.text), end + CONTEXT)
+    section = next((x for x in doc.sections if x.start <= start < x.end), None)
+    return {"kb": pool.name(kb), "doc_id": doc_id, "title": doc.title, "date": doc.date,
+            "section": " › ".join(section.heading_path) if section else "", "page": section.page if section else None,
+            "before": doc.text[para_start:start], "quote": doc.text[start:end], "after": doc.text[end:para_end],
+            "start": start, "end": end}  # fmt: skip
 
 
 def upload(pool: Pool, files: Sequence[tuple[str, bytes]], kb: str | None = None) -> dict[str, Any]:
@@ -134,6 +179,7 @@ def upload(pool: Pool, files: Sequence[tuple[str, bytes]], kb: str | None = None
                 summary = ingestor.store(prepared)
         finally:  # a failed file's copy, or every copy when storing failed: nothing refers to them
             uploads.discard(into, paths, {d.source for d in res.kb.documents()})
+    pool.changed(name)
     summary.results += unkept
     results = [
         {"file": r.name, "status": r.status.value, "label": r.status.label, "doc_id": r.doc_id, "title": r.title,
@@ -155,6 +201,7 @@ def delete(pool: Pool, doc_id: str, kb: str | None = None) -> dict[str, Any]:
                                 "已有文档。")  # fmt: skip
         base.delete_documents([doc_id])
         uploads.discard(uploads.folder(s.home, base.name), [info.source], {d.source for d in base.documents()})
+    pool.changed(base.name)
     return {"deleted": doc_id, "title": info.title, "kb": base.name}
 
 

@@ -3,11 +3,13 @@
 Owns: the segmenter and embedder shared by every knowledge base the service opens, one ``Assistant`` per knowledge
 base (opened on first use, kept; it remembers the vectors of the sentences it ranked by meaning), a readers–writer
 lock per knowledge base (any number of questions at once; an upload or delete alone, so that no question reads an
-index half written: embedded Chroma and the in-memory BM25 index are changed in place), the worker threads
-(``Settings.serve_workers``) that run the blocking work, the one writer thread that runs uploads and deletes one
-at a time (reading and recognising an upload's files takes minutes at worst: the workers keep answering), and the
-one OCR engine of the process (``Ocr`` options from the settings; the engine loads on the first scanned page).
-Does not own: what the work is (``service.ops``) or HTTP (``service.app``).
+index half written: embedded Chroma and the in-memory BM25 index are changed in place), the two lanes the
+blocking work runs on (instant answers; answers a language model reads for, ``service.lanes``) and which lane an
+answer takes, the one writer thread that runs uploads and deletes one at a time (reading and recognising an
+upload's files takes minutes at worst: the lanes keep answering), each knowledge base's starter questions (found
+once, again after a change), sweeping kept uploads no document comes from at start, and the one OCR engine of
+the process (``Ocr`` options from the settings; the engine loads on the first scanned page). Does not own: what
+the work is (``service.ops``) or HTTP (``service.app``).
 """
 
 from __future__ import annotations
@@ -23,14 +25,20 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from assistant.core import Assistant, Resources
+from assistant.starters import starters
+from ingest import uploads
 from ingest.loaders.ocr import Ocr
 from kb import store
+from kb.errors import PilotQAError
+from kb.lock import writer
 from kb.segment import Segmenter
-from kb.settings import Settings, check_kb_name
+from kb.settings import KB_NAME, Settings, check_kb_name
 from models.embed import Embedder
+from service.lanes import Lane
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+STARTERS = 5  # starter questions kept per knowledge base, for clients' follow-up suggestions
 
 
 class Remembering(Assistant):
@@ -103,13 +111,16 @@ class Pool:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.executor = ThreadPoolExecutor(settings.serve_workers, thread_name_prefix="pilotqa-worker")
+        self.instant = Lane("instant", "即时回答", settings.serve_workers, settings.serve_queue)
+        self.model = Lane("model", "模型阅读", settings.serve_model_workers, settings.serve_model_queue,
+                          "，或改用 pilotqa-extractive 即时回答")  # fmt: skip
         self.writes = ThreadPoolExecutor(1, thread_name_prefix="pilotqa-writer")
         self.ocr = Ocr.of(settings)  # no progress callback: it is shared by every upload
         self.segmenter = Segmenter(settings.cache_dir)
         self.embedder = Embedder(settings)
         self._assistants: dict[str, Assistant] = {}
         self._locks: dict[str, ReadWriteLock] = {}
+        self._starters: dict[str, list[str]] = {}
         self._guard = threading.Lock()
 
     def name(self, kb: str | None) -> str:
@@ -142,17 +153,67 @@ class Pool:
         return store.list_names(self.settings)
 
     def warm(self) -> None:
-        """Load the embedder and open the default knowledge base (when it exists) before the first request."""
+        """Before the first request: remove what uploads killed midway left, load the embedder, open the default
+        knowledge base (when it exists) and find its starter questions."""
+        self.sweep_uploads()
         self.embedder.load()
         if self.settings.kb in self.known():
             assistant = self.assistant(None)
             with self.lock(None).reading():
                 assistant.ask("试点项目有多少个？")  # loads jieba's dictionary and the rankers once
+            self.starters(None)
+
+    def starters(self, kb: str | None) -> list[str]:
+        """Questions knowledge base ``kb`` answers with a figure (``assistant.starters``), found once and again
+        after each upload or delete: a client's request for follow-up suggestions is answered from them at once."""
+        name = self.name(kb)
+        with self._guard:
+            found = self._starters.get(name)
+        if found is None:
+            assistant = self.assistant(name)
+            with self.lock(name).reading():
+                found = starters(assistant, STARTERS)
+            with self._guard:
+                self._starters[name] = found
+        return found
+
+    def found_starters(self, kb: str | None) -> list[str] | None:
+        """Knowledge base ``kb``'s starter questions when they have been found, else None (never waits)."""
+        with self._guard:
+            return self._starters.get(self.name(kb))
+
+    def changed(self, kb: str) -> None:
+        """Knowledge base ``kb`` was written: what was found from its documents is found again when next asked."""
+        with self._guard:
+            self._starters.pop(kb, None)
+
+    def sweep_uploads(self) -> None:
+        """Kept uploads no document comes from (a process killed mid-upload leaves them), removed from each
+        knowledge base's uploads folder; one that another process is writing is left for its next start."""
+        root, now = uploads.root(self.settings.home), self.settings.model_copy(update={"lock_timeout_s": 0})
+        names = [p.name for p in root.iterdir() if p.is_dir() and KB_NAME.fullmatch(p.name)] if root.is_dir() else []
+        known = set(self.known())
+        for name in names:
+            try:
+                with writer(now, name):
+                    used = {d.source for d in self.assistant(name).res.kb.documents()} if name in known else set()
+                    removed = uploads.sweep(root / name, used)
+            except PilotQAError as exc:
+                log.warning("uploads of %s not swept: %s", name, exc)
+                continue
+            if removed:
+                log.warning("removed %d kept upload(s) of %s that no document comes from", len(removed), name)
+
+    def lane(self, mode: str | None) -> Lane:
+        """Where an answer in ``mode`` runs: the model lane when a language model reads (reader, llm, or the
+        default mode where an endpoint is configured: ``Assistant.llm_available``), the instant lane otherwise."""
+        if mode in ("reader", "llm") or (mode is None and self.settings.llm_base_url and self.settings.llm_model):
+            return self.model
+        return self.instant
 
     async def run(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
-        """``fn(*args, **kwargs)`` on a worker thread; the caller awaits its result."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
+        """``fn(*args, **kwargs)`` on an instant-lane thread; the caller awaits its result."""
+        return await self.instant.run(fn, *args, **kwargs)
 
     async def run_write(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
         """``fn(*args, **kwargs)`` on the writer thread (an upload or delete), after those queued before it."""
@@ -160,5 +221,6 @@ class Pool:
         return await loop.run_in_executor(self.writes, functools.partial(fn, *args, **kwargs))
 
     def close(self) -> None:
-        self.executor.shutdown(wait=False, cancel_futures=True)
+        self.instant.close()
+        self.model.close()
         self.writes.shutdown(wait=False, cancel_futures=True)
