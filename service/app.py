@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from importlib import resources
 from pathlib import Path
@@ -44,7 +45,7 @@ from kb.errors import (
     TooLongError,
 )
 from kb.settings import Settings
-from service import auth, body, chat, mcp_server, openai_api, ops, pages, schema
+from service import auth, body, chat, mcp_server, openai_api, ops, pages, responses_api, schema
 from service.guard import Guard
 from service.pool import Pool
 
@@ -54,6 +55,7 @@ STATUS: list[tuple[type[PilotQAError], int]] = [
     (TooLongError, 413), (RequestError, 400), (ConfigError, 400), (InputError, 400), (NotFoundError, 404),
     (MissingKBError, 404), (OverloadedError, 429), (BusyError, 503), (StoreError, 503), (EndpointError, 502),
 ]  # fmt: skip
+STREAMED = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 NO_PASSAGE = "此链接无效或已被改动：请从答案的引用重新打开原文（或带上 Authorization: Bearer <PILOTQA_API_KEY>）。"
 PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 NOT_JSON = "请求体应是 JSON：请发送 Content-Type: application/json（收到的是“{kind}”）。"
@@ -175,20 +177,34 @@ def _openai_routes(app: FastAPI, pool: Pool) -> None:
         except MissingKBError as exc:
             raise RequestError(f"模型“{req.model}”指向的知识库不存在：{exc} {openai_api.MODEL_HELP}") from exc
         cid, created = openai_api.new_id()
-        stream_headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
         chore = chat.chore(pool, req)
         if chore is not None:  # a client's title, tags or follow-ups: at once, no model
             if req.stream:
                 events = chat.chore_events(pool, req, chore, cid, created)
-                return StreamingResponse(events, media_type="text/event-stream", headers=stream_headers)
+                return StreamingResponse(events, media_type="text/event-stream", headers=STREAMED)
             return JSONResponse(chat.chore_reply(pool, req, chore, cid, created))
         body.question(pool.settings, req.question, req.history)  # too long: 413 before any work
         link = pages.link_maker(pool.settings, str(request.base_url), pool.name(req.kb))
         if req.stream:
-            events = chat.events(pool, req, cid, created, link)
-            return StreamingResponse(events, media_type="text/event-stream", headers=stream_headers)
+            events = chat.events(pool, req, chat.ChatFormat(req, cid, created, link))
+            return StreamingResponse(events, media_type="text/event-stream", headers=STREAMED)
         done = await chat.complete(pool, req, cid, created, link, request.is_disconnected)
         return JSONResponse(done) if done is not None else Response(status_code=204)
+
+    @app.post("/v1/responses", summary="OpenAI Responses API 的问答（引用为 output_text 的 annotations）",
+              openapi_extra=schema.RESPONSES_BODY)  # fmt: skip
+    async def responses(request: Request) -> Any:
+        req = responses_api.parse(await _json(request))
+        await pool.run(pool.assistant, req.kb)
+        body.question(pool.settings, req.question, req.history)
+        link, created = pages.link_maker(pool.settings, str(request.base_url), pool.name(req.kb)), int(time.time())
+        if req.stream:
+            fmt = responses_api.ResponsesFormat(req, created, link)
+            return StreamingResponse(chat.events(pool, req, fmt), media_type="text/event-stream", headers=STREAMED)
+        done = await chat.answer(pool, req, request.is_disconnected)
+        if done is None:
+            return Response(status_code=204)
+        return JSONResponse(responses_api.completed(req, done[0], *responses_api.new_ids(), created, link, done[1]))
 
 
 def _api_routes(app: FastAPI, pool: Pool) -> None:

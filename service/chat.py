@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from assistant.llm import Generation
 from kb.errors import OverloadedError, PilotQAError
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 _END = object()
 POLL_S = 0.25  # how often a whole answer's connection is checked while the answer is worked out
 Gone = Callable[[], Awaitable[bool]]
+Tokens = Callable[[str], dict[str, int]]  # the usage, given the text shown
 
 
 def options(pool: Pool, req: ChatRequest) -> Generation:
@@ -68,10 +71,19 @@ def chore_reply(pool: Pool, req: ChatRequest, text: str, cid: str, created: int)
     return openai_api.reply(req, message, cid, created, tokens(pool, Generation(), req, text))
 
 
-async def complete(pool: Pool, req: ChatRequest, cid: str, created: int, link: Link,
-                   gone: Gone) -> dict[str, Any] | None:  # fmt: skip
-    """The whole completion; None when the client hung up first (its answer abandoned at the next step, a model's
-    reply being written closed with it)."""
+class Format(Protocol):
+    """How a stream's steps are written (chat chunks, or the Responses API's events): each a list of SSE lines."""
+
+    def start(self) -> list[str]: ...
+    def progress(self, p: Progress) -> list[str]: ...
+    def answer(self, a: Answer, used: Tokens) -> list[str]: ...
+    def error(self, message: str) -> list[str]: ...
+    def end(self) -> list[str]: ...
+
+
+async def answer(pool: Pool, req: ChatRequest, gone: Gone) -> tuple[Answer, Tokens] | None:
+    """The whole answer and its usage (given the text shown); None when the client hung up first (its answer
+    abandoned at the next step, a model's reply being written closed with it)."""
     stop, gen = threading.Event(), options(pool, req)
     future = pool.lane(req.mode).submit(ops.ask, pool, req.question, req.history, req.kb, req.mode, stop, gen)
     waiting = asyncio.wrap_future(future)
@@ -81,16 +93,23 @@ async def complete(pool: Pool, req: ChatRequest, cid: str, created: int, link: L
             future.cancel()
             log.info("client went away while its answer was worked out: %r", req.question[:60])
             return None
-    answer = waiting.result()
-    if answer is None:
+    found = waiting.result()
+    return None if found is None else (found, functools.partial(tokens, pool, gen, req))
+
+
+async def complete(pool: Pool, req: ChatRequest, cid: str, created: int, link: Link,
+                   gone: Gone) -> dict[str, Any] | None:  # fmt: skip
+    """The whole chat completion; None when the client hung up first."""
+    done = await answer(pool, req, gone)
+    if done is None:
         return None
-    text = openai_api.content(answer, req.sources_in_content)
-    return openai_api.completion(req, answer, cid, created, link, tokens(pool, gen, req, text))
+    text = openai_api.content(done[0], req.sources_in_content)
+    return openai_api.completion(req, done[0], cid, created, link, done[1](text))
 
 
-def events(pool: Pool, req: ChatRequest, cid: str, created: int, link: Link) -> AsyncIterator[str]:
-    """The answer's stream, its work already queued on its lane (so that a full lane is a 429, not a broken
-    stream); a client that leaves stops it at the next step."""
+def events(pool: Pool, req: ChatRequest, fmt: Format) -> AsyncIterator[str]:
+    """The answer's stream written by ``fmt``, its work already queued on its lane (so that a full lane is a 429,
+    not a broken stream); a client that leaves stops it at the next step."""
     loop, queue, stop, gen = asyncio.get_running_loop(), asyncio.Queue[object](), threading.Event(), options(pool, req)
 
     def put(item: object) -> None:
@@ -107,33 +126,64 @@ def events(pool: Pool, req: ChatRequest, cid: str, created: int, link: Link) -> 
             put(_END)
 
     pool.lane(req.mode).submit(work)
-    return _events(pool, req, cid, created, link, queue, stop, gen)
+    return _events(fmt, queue, stop, functools.partial(tokens, pool, gen, req))
 
 
-async def _events(pool: Pool, req: ChatRequest, cid: str, created: int, link: Link, queue: asyncio.Queue[object],
-                  stop: threading.Event, gen: Generation) -> AsyncIterator[str]:  # fmt: skip
-    def event(delta: dict[str, Any], finish: str | None = None) -> str:
-        return sse(openai_api.chunk(req, cid, created, delta, finish))
-
+async def _events(fmt: Format, queue: asyncio.Queue[object], stop: threading.Event,
+                  used: Tokens) -> AsyncIterator[str]:  # fmt: skip
     try:
-        yield event({"role": "assistant", "content": ""})
+        for line in fmt.start():
+            yield line
         while (item := await queue.get()) is not _END:
             if isinstance(item, Progress):
-                yield event({"reasoning_content": item.message + "\n"})
+                lines = fmt.progress(item)
             elif isinstance(item, Answer):
-                text = openai_api.content(item, req.sources_in_content)
-                yield event({"content": text})
-                yield event(openai_api.extras(item, link), "stop")
-                if req.include_usage:
-                    yield sse(openai_api.usage_chunk(req, cid, created, tokens(pool, gen, req, text)))
+                lines = fmt.answer(item, used)
             elif isinstance(item, Exception):
                 if not isinstance(item, PilotQAError):
                     log.error("answer failed", exc_info=item)
-                message = str(item) if isinstance(item, PilotQAError) else "服务内部错误（已记入服务日志）。"
-                yield sse(openai_api.error(message, 500))
-        yield "data: [DONE]\n\n"
+                lines = fmt.error(str(item) if isinstance(item, PilotQAError) else "服务内部错误（已记入服务日志）。")
+            else:
+                lines = []
+            for line in lines:
+                yield line
+        for line in fmt.end():
+            yield line
     finally:
         stop.set()
+
+
+@dataclass(frozen=True)
+class ChatFormat:
+    """Chat-completion chunks: the role, what a model reads (``reasoning_content``), the content, the citations
+    on the last chunk, the usage chunk when asked, ``[DONE]``."""
+
+    req: ChatRequest
+    cid: str
+    created: int
+    link: Link
+
+    def _event(self, delta: dict[str, Any], finish: str | None = None) -> str:
+        return sse(openai_api.chunk(self.req, self.cid, self.created, delta, finish))
+
+    def start(self) -> list[str]:
+        return [self._event({"role": "assistant", "content": ""})]
+
+    def progress(self, p: Progress) -> list[str]:
+        return [self._event({"reasoning_content": p.message + "\n"})]
+
+    def answer(self, a: Answer, used: Tokens) -> list[str]:
+        text = openai_api.content(a, self.req.sources_in_content)
+        lines = [self._event({"content": text}), self._event(openai_api.extras(a, self.link), "stop")]
+        if self.req.include_usage:
+            lines.append(sse(openai_api.usage_chunk(self.req, self.cid, self.created, used(text))))
+        return lines
+
+    def error(self, message: str) -> list[str]:
+        return [sse(openai_api.error(message, 500))]
+
+    def end(self) -> list[str]:
+        return ["data: [DONE]\n\n"]
 
 
 async def chore_events(pool: Pool, req: ChatRequest, text: str, cid: str, created: int) -> AsyncIterator[str]:

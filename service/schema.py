@@ -29,3 +29,11 @@ ASK_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {"appli
     "properties": {"question": {"type": "string"}, "kb": {"type": "string"},
                    "mode": {"type": "string", "enum": list(ops.MODES)},
                    "history": {"type": "array", "items": {"type": "string"}}}}}}}}  # fmt: skip
+RESPONSES_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["model", "input"],
+    "properties": {
+        "model": {"type": "string", "example": "pilotqa", "description": MODEL_HELP},
+        "input": {"description": "问题文字，或消息列表（最后一条为 user）", "example": "刷脸付受理终端布放了多少台？"},
+        "stream": {"type": "boolean", "default": False},
+        "max_output_tokens": {"type": "integer", "description": "模型写答案（llm 方式）时最多的 token 数"},
+    }}}}}}  # fmt: skip
