@@ -8,7 +8,7 @@ guard every request passes first (``service.guard``), JSON bodies sent as JSON o
 safely (``service.body``), errors as OpenAI-style JSON bodies (never a traceback or a server path; 429 with
 Retry-After when a lane is full), running work on the pool's lanes (uploads and deletes on its writer thread),
 and the app's lifespan (resources loaded before the first request, MCP's session manager running). Does not own:
-answering a chat (``service.chat``), the work (``service.ops``), the schema mapping (``service.openai_api``) or
+answering a chat (``service.chat``), the work (``ops.api``), the schema mapping (``service.openai_api``) or
 the key rule (``service.auth``).
 """
 
@@ -45,7 +45,9 @@ from kb.errors import (
     TooLongError,
 )
 from kb.settings import Settings
-from service import auth, body, chat, mcp_server, openai_api, ops, pages, responses_api, schema
+from ops import api as ops
+from ops import limits
+from service import auth, body, chat, mcp_server, openai_api, pages, responses_api, schema
 from service.guard import Guard
 from service.pool import Pool
 
@@ -183,7 +185,7 @@ def _openai_routes(app: FastAPI, pool: Pool) -> None:
                 events = chat.chore_events(pool, req, chore, cid, created)
                 return StreamingResponse(events, media_type="text/event-stream", headers=STREAMED)
             return JSONResponse(chat.chore_reply(pool, req, chore, cid, created))
-        body.question(pool.settings, req.question, req.history)  # too long: 413 before any work
+        limits.question(pool.settings, req.question, req.history)  # too long: 413 before any work
         link = pages.link_maker(pool.settings, str(request.base_url), pool.name(req.kb))
         if req.stream:
             events = chat.events(pool, req, chat.ChatFormat(req, cid, created, link))
@@ -196,7 +198,7 @@ def _openai_routes(app: FastAPI, pool: Pool) -> None:
     async def responses(request: Request) -> Any:
         req = responses_api.parse(await _json(request))
         await pool.run(pool.assistant, req.kb)
-        body.question(pool.settings, req.question, req.history)
+        limits.question(pool.settings, req.question, req.history)
         link, created = pages.link_maker(pool.settings, str(request.base_url), pool.name(req.kb)), int(time.time())
         if req.stream:
             fmt = responses_api.ResponsesFormat(req, created, link)
@@ -218,7 +220,7 @@ def _api_routes(app: FastAPI, pool: Pool) -> None:
             raise RequestError("kb 和 mode 应是字符串（知识库名、答案方式），或不填。")
         if history is not None and not (isinstance(history, list) and all(isinstance(h, str) for h in history)):
             raise RequestError('history 应是此前问过的问题组成的字符串列表，如 ["第一个问题"]，或不填。')
-        question, turns = body.question(pool.settings, sent["question"], history or [])  # too long: 413 at once
+        question, turns = limits.question(pool.settings, sent["question"], history or [])  # too long: 413 at once
         return JSONResponse(await pool.lane(mode).run(ops.ask_dict, pool, question, turns, kb, mode))
 
     @app.get("/api/facts", summary="事实登记表查询（同 pilotqa facts --json）")

@@ -1,26 +1,21 @@
-"""What a request may hold before any work starts: its JSON body read safely, and a question's length.
+"""A request's JSON body read safely, before any work starts.
 
 Owns: decoding a JSON body into plain values, refusing (``RequestError``, a 400) what the rest of the service
 cannot carry: bytes that are not UTF-8, JSON that does not parse, nesting deeper than ``MAX_DEPTH`` (JSON nested
 100,000 deep overflows the parser's recursion), integers too long to convert (Python refuses more than 4,300
-digits), and strings holding a lone UTF-16 surrogate (``"\\ud800"`` parses, then cannot be encoded to answer or
-log); and the question limits (``TooLongError``, a 413): a question over ``PILOTQA_MAX_QUESTION_CHARS``, the
-history kept to its latest ``PILOTQA_MAX_HISTORY_TURNS`` turns, each held to the same length. Does not own: HTTP
-(``service.app``) or what a body means (``service.openai_api``, the routes).
+digits), and strings holding a lone UTF-16 surrogate (``ops.limits.check_text``). Does not own: HTTP
+(``service.app``), what a body means (``service.openai_api``, the routes) or a question's limits (``ops.limits``).
 """
 
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Sequence
 from typing import Any
 
-from kb.errors import RequestError, TooLongError
-from kb.settings import Settings
+from kb.errors import RequestError
+from ops.limits import check_text
 
 MAX_DEPTH = 32  # a chat request nests 5 deep; content parts 7
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
 SEND_JSON = "请发送 Content-Type: application/json 的 JSON 对象。"
 
 
@@ -52,37 +47,10 @@ def check(value: Any) -> None:
         if depth > MAX_DEPTH:
             raise RequestError(f"请求体的 JSON 嵌套过深：最多 {MAX_DEPTH} 层。")
         if isinstance(item, str):
-            _text(item)
+            check_text(item)
         elif isinstance(item, dict):
             for key, v in item.items():
-                _text(key)
+                check_text(key)
                 stack.append((v, depth + 1))
         elif isinstance(item, list):
             stack.extend((v, depth + 1) for v in item)
-
-
-def _text(s: str) -> None:
-    m = _SURROGATE.search(s)
-    if m is not None:
-        raise RequestError(
-            f"请求中的文字含有不成对的 UTF-16 代理字符（第 {m.start() + 1} 个字符，\\u{ord(m.group()):04x}），"
-            "不是合法的 Unicode 文字：请检查客户端的编码。"
-        )
-
-
-def question(settings: Settings, text: str, history: Sequence[str] = ()) -> tuple[str, tuple[str, ...]]:
-    """(``text``, the latest ``max_history_turns`` of ``history``) when each is within
-    ``max_question_chars``; a ``TooLongError`` (413) otherwise."""
-    limit = settings.max_question_chars
-    _text(text)
-    if len(text) > limit:
-        raise TooLongError(
-            f"问题太长：{len(text)} 个字符，最多 {limit} 个。请只写出要问的问题（可分几次问），"
-            "或由管理员调大 PILOTQA_MAX_QUESTION_CHARS。"
-        )
-    kept = tuple(history[-settings.max_history_turns :]) if settings.max_history_turns else ()
-    for turn in kept:
-        _text(turn)
-        if len(turn) > limit:
-            raise TooLongError(f"对话历史中有一个问题太长：{len(turn)} 个字符，最多 {limit} 个。请开始新的对话后再问。")
-    return text, kept

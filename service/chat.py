@@ -6,7 +6,7 @@ generation options, giving up on a client that hung up (a whole answer: the conn
 worked out; a stream: at the next step), the usage (the model's own token counts when a model took part, else
 the question's and the answer's words), and the stream's chunks: the role, what a model reads
 (``reasoning_content``), the content, the citations on the last chunk, the usage chunk when asked, ``[DONE]``.
-Does not own: HTTP (``service.app``), the schema (``service.openai_api``) or the work (``service.ops``).
+Does not own: HTTP (``service.app``), the schema (``service.openai_api``) or the work (``ops.api``).
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from typing import Any, Protocol
 from assistant.llm import Generation
 from kb.errors import OverloadedError, PilotQAError
 from kb.records import Answer, Progress
-from service import housekeeping, openai_api, ops
+from ops import api as ops
+from service import housekeeping, openai_api
 from service.openai_api import ChatRequest, Link
 from service.pool import Pool
 

@@ -10,7 +10,7 @@ follow-ups from the knowledge base's starter questions (``assistant.starters``, 
 asked, a search query that is the question itself.
 
 Owns: recognising such a prompt (``task``), reading the user's questions out of its history, and the JSON reply.
-Does not own: the starter questions (``service.pool`` keeps them), the OpenAI schema or HTTP.
+Does not own: the starter questions (``ops.library`` keeps them), the OpenAI schema or HTTP.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """The MCP server (the official ``mcp`` SDK): PilotQA's tools for agents, over stdio or streamable HTTP.
 
 Owns: the tools ``ask``, ``search_passages``, ``list_documents``, ``get_passage`` and ``search_facts`` (each runs
-``service.ops`` on the pool's worker threads), the streamable-HTTP ASGI app served at ``/mcp`` (stateless, JSON
+``ops.api`` on the pool's worker threads), the streamable-HTTP ASGI app served at ``/mcp`` (stateless, JSON
 responses; DNS-rebinding protection when bound to loopback) with the context its session manager must run in,
 and ``pilotqa mcp``'s stdio loop. Every text a tool returns is quoted from documents: data for the caller, never
-instructions to this service. Does not own: the work (``service.ops``) or the rest of HTTP (``service.app``).
+instructions to this service. Does not own: the work (``ops.api``) or the rest of HTTP (``service.app``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 
 from kb.catalog import FactQuery
 from kb.errors import PilotQAError
-from service import ops
+from ops import api as ops
 from service.auth import loopback
 from service.lanes import Lane
 from service.pool import Pool

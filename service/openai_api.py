@@ -8,7 +8,7 @@ returns; reading a chat request (the last user message is the question, earlier 
 message, or on the last chunk's delta), ``grounded`` saying whether it is an answer or a refusal, and the short
 来源 list that ends the content for clients that drop extra fields; usage and its chunk; the OpenAI-style error
 body. Does not own:
-answering (``service.ops``) or HTTP (``service.app``).
+answering (``ops.api``) or HTTP (``service.app``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 from assistant.serialize import place
 from kb.errors import RequestError
 from kb.records import Answer, Citation
-from service.ops import reference
+from ops.api import reference
 
 BASE = "pilotqa"
 Link = Callable[[Citation], str]  # a citation's passage page URL

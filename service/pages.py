@@ -5,7 +5,7 @@ Owns: the passage page's URL (``/passages/<kb>/<doc_id>?start=…&end=…``, sig
 the document's title, date and section, and the quoted sentence highlighted in its paragraph. Every text on the
 page comes from documents or requests and is escaped: nothing in a document can become markup or script, and the
 page loads nothing from anywhere (its style is inline; a Content-Security-Policy in ``service.app`` says so to the
-browser). Does not own: finding the passage (``service.ops``) or HTTP (``service.app``).
+browser). Does not own: finding the passage (``ops.api``) or HTTP (``service.app``).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def link_maker(settings: Settings, base_url: str, kb: str) -> Link:
 
 
 def page(view: dict[str, Any]) -> str:
-    """The HTML page of a passage (``service.ops.passage_view``'s fields), everything escaped."""
+    """The HTML page of a passage (``ops.api.passage_view``'s fields), everything escaped."""
     meta = "，".join(x for x in (view.get("date") or "", view["section"], _page(view["page"])) if x)
     return (
         '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service import ops
+from ops import api as ops
 from service.openai_api import MODEL_HELP
 
 CHAT_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {"application/json": {"schema": {

@@ -13,6 +13,7 @@ import pytest
 from ingest import uploads
 from kb.errors import ConfigError, OverloadedError, RequestError, TooLongError
 from kb.settings import Settings, check_kb_name
+from ops import limits
 from service import auth, body, housekeeping
 from service.lanes import Lane
 
@@ -45,12 +46,12 @@ def test_an_ordinary_body_and_a_paired_surrogate_pass() -> None:
 
 def test_question_and_history_limits(tmp_path: Path) -> None:
     s = Settings(home=tmp_path, max_question_chars=20, max_history_turns=2)
-    assert body.question(s, "问" * 20, ["一", "二", "三"]) == ("问" * 20, ("二", "三"))
+    assert limits.question(s, "问" * 20, ["一", "二", "三"]) == ("问" * 20, ("二", "三"))
     with pytest.raises(TooLongError, match="PILOTQA_MAX_QUESTION_CHARS"):
-        body.question(s, "问" * 21)
+        limits.question(s, "问" * 21)
     with pytest.raises(TooLongError, match="对话历史"):
-        body.question(s, "问", ["长" * 21, "短"])
-    assert body.question(s, "问", ["长" * 21, "一", "二"])[1] == ("一", "二")  # an old turn past the limit is dropped
+        limits.question(s, "问", ["长" * 21, "短"])
+    assert limits.question(s, "问", ["长" * 21, "一", "二"])[1] == ("一", "二")  # an old turn past the limit is dropped
 
 
 def test_a_full_lane_refuses_at_once_and_frees_its_places() -> None:
