@@ -130,25 +130,29 @@ def _browse(webui: str) -> dict[str, Any]:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-        page.goto(webui, wait_until="networkidle", timeout=180_000)
-        page.keyboard.press("Escape")  # a "what's new" dialog, when it shows
-        box = page.locator("#chat-input")
-        box.wait_for(timeout=120_000)
-        box.click()
-        page.keyboard.type(QUESTION)
-        page.keyboard.press("Enter")
-        page.get_by_text(EXPECT).first.wait_for(timeout=180_000)
-        page.wait_for_timeout(4000)  # the stream's end, the source chips, the title
-        page.screenshot(path=str(SHOTS / "openwebui-answer.png"), full_page=True)
-        found["answer_shown"] = page.get_by_text(EXPECT).count() > 0
-        chips = page.locator("button", has_text="央行刘振海")
-        found["source_chips"] = chips.count()
-        if chips.count():
-            chips.first.click()
-            page.wait_for_timeout(1500)
-            page.screenshot(path=str(SHOTS / "openwebui-source.png"), full_page=True)
-        found["title"] = page.title()
-        browser.close()
+        try:
+            page.goto(webui, wait_until="domcontentloaded", timeout=180_000)  # its socket never lets the network idle
+            box = page.locator("#chat-input")
+            box.wait_for(timeout=180_000)
+            page.keyboard.press("Escape")  # a "what's new" dialog, when it shows
+            box.click()
+            page.keyboard.type(QUESTION)
+            page.keyboard.press("Enter")
+            page.get_by_text(EXPECT).first.wait_for(timeout=180_000)
+            page.wait_for_timeout(5000)  # the stream's end, the source chips, the title
+            page.screenshot(path=str(SHOTS / "openwebui-answer.png"), full_page=True)
+            found["answer_shown"] = page.get_by_text(EXPECT).count() > 0
+            chips = page.locator("button", has_text="央行刘振海")
+            found["source_chips"] = chips.count()
+            if chips.count():
+                chips.last.click()
+                page.wait_for_timeout(1500)
+                page.screenshot(path=str(SHOTS / "openwebui-source.png"), full_page=True)
+        except Exception:
+            page.screenshot(path=str(ENVS / "openwebui-failure.png"), full_page=True)  # what it showed, to look at
+            raise
+        finally:
+            browser.close()
     return found
 
 

@@ -2,7 +2,8 @@
 
 Owns: model names (``pilotqa`` / ``pilotqa-<mode>``, each optionally ``/<kb>``) and the list ``GET /v1/models``
 returns; reading a chat request (the last user message is the question, earlier user turns its history, the
-``sources_in_content`` switch) and its options (refusing ``n`` > 1, tools and structured replies; ``stop``,
+``sources_in_content`` switch) and its options (refusing ``n`` > 1, a forced tool call and structured replies
+(tools merely offered are never called); ``stop``,
 ``max_tokens``, ``stream_options``); a completion and its stream chunks with the citations as standard
 ``annotations`` (``url_citation``: a passage page's URL, the label, the quote) and whole in ``reference`` (on the
 message, or on the last chunk's delta), ``grounded`` saying whether it is an answer or a refusal, and the short
@@ -105,14 +106,19 @@ def parse_chat(body: object) -> ChatRequest:
 
 def options(body: dict[str, Any]) -> tuple[tuple[str, ...], int | None, bool]:
     """(stop strings, the token bound, whether a stream ends with a usage chunk) a request asks for; what the
-    service cannot honour (several choices, tools, a structured reply) is a ``RequestError`` saying so, never
-    silently ignored."""
+    service cannot honour (several choices, a forced tool call, a structured reply) is a ``RequestError`` saying
+    so, never silently ignored."""
     n = body.get("n")
     if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n != 1):
         raise RequestError(f"n={str(n)[:20]}：本服务每次只给出一个回答，n 只能为 1（或不填）。")
-    if body.get("tools") or body.get("functions") or body.get("tool_choice") not in (None, "none", "auto"):
-        raise RequestError("本服务不支持工具调用（tools、tool_choice、functions）：请去掉这些字段；"
-                           "要以工具方式使用本服务，请连接它的 MCP 接口 /mcp。")  # fmt: skip
+    # tools merely offered (tool_choice auto or none) leave the choice to the answerer, which answers from the
+    # documents and calls none: a valid reply (Open WebUI offers its built-in tools with every question). A call
+    # that must be made cannot be.
+    forced = body.get("tool_choice") not in (None, "none", "auto") or body.get("function_call") not in (
+        None, "none", "auto")  # fmt: skip
+    if forced:
+        raise RequestError("本服务不调用工具：tool_choice（或 function_call）要求调用工具的请求无法满足，请改为 "
+                           "auto 或去掉它；要以工具方式使用本服务，请连接它的 MCP 接口 /mcp。")  # fmt: skip
     fmt = body.get("response_format")
     if fmt is not None and not (isinstance(fmt, dict) and fmt.get("type") == "text"):
         raise RequestError('本服务只回答文字（response_format 只能为 {"type": "text"} 或不填）：答案与引用的'

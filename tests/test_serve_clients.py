@@ -29,6 +29,7 @@ from tests.test_service_parts import PROMPTS, rendered
 pytestmark = pytest.mark.slow
 QUESTION = GROUNDED[0]["question"]  # 刷脸付受理终端布放了多少台？ → 4821台
 KEY = "clients-key-0123456789abcdef"
+TOOLS = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {}}}}]
 
 
 def page(url: str, headers: dict[str, str] | None = None) -> tuple[int, str, dict[str, str]]:
@@ -74,15 +75,23 @@ def test_openai_client_gets_annotations_usage_and_the_usage_chunk(service: Servi
 
 @pytest.mark.parametrize(
     ("extra", "said"),
-    [({"n": 2}, "n 只能为 1"), ({"tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}]}, "工具"),
-     ({"tool_choice": "required"}, "工具"), ({"response_format": {"type": "json_object"}}, "response_format"),
-     ({"stop": 5}, "stop"), ({"max_tokens": 0}, "max_tokens")],
-    ids=["n=2", "tools", "tool_choice", "response_format", "stop", "max_tokens"],
+    [({"n": 2}, "n 只能为 1"), ({"tools": TOOLS, "tool_choice": "required"}, "工具"),
+     ({"tools": TOOLS, "tool_choice": {"type": "function", "function": {"name": "f"}}}, "工具"),
+     ({"response_format": {"type": "json_object"}}, "response_format"), ({"stop": 5}, "stop"),
+     ({"max_tokens": 0}, "max_tokens")],
+    ids=["n=2", "tool_choice required", "tool_choice named", "response_format", "stop", "max_tokens"],
 )  # fmt: skip
 def test_options_the_service_cannot_honour_get_400_saying_so(service: Service, extra: dict[str, Any],
                                                              said: str) -> None:  # fmt: skip
     with pytest.raises(openai.BadRequestError, match=said):
         client(service.url).chat.completions.create(model="pilotqa", messages=[user(QUESTION)], extra_body=extra)
+
+
+def test_tools_merely_offered_are_not_called_and_the_question_is_answered(service: Service) -> None:
+    """Open WebUI offers its built-in tools with every question (tool_choice auto): the answer comes, no call."""
+    done = client(service.url).chat.completions.create(model="pilotqa", messages=[user(QUESTION)],
+                                                       extra_body={"tools": TOOLS, "tool_choice": "auto"})  # fmt: skip
+    assert "4821台" in (done.choices[0].message.content or "") and not done.choices[0].message.tool_calls
 
 
 def test_langchain_chat_openai_reaches_the_citations(service: Service) -> None:
