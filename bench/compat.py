@@ -18,7 +18,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 import urllib.request
 from pathlib import Path
@@ -175,33 +174,34 @@ def report(results: dict[str, dict[str, Any]]) -> str:
     webui = results["openwebui"]
     shots = "".join(f"\n![{n}](clients/{n}.png)\n" for n in ("openwebui-answer", "openwebui-source")
                     if (SHOTS / f"{n}.png").exists())  # fmt: skip
-    return textwrap.dedent(f"""\
-        # Clients of `pilotqa serve` (`make compat`)
+    text = f"""\
+# Clients of `pilotqa serve` (`make compat`)
 
-        Run {dt.datetime.now().isoformat(timespec="seconds")} on this machine: each client in its own environment
-        under `.compat/` ({", ".join(" ".join(v) for v in CLIENTS.values())}), against a real service over the
-        shipped corpus, asking 「{QUESTION}」 (expected: {EXPECT}).
+Run {dt.datetime.now().isoformat(timespec="seconds")} on this machine: each client in its own environment
+under `.compat/` ({", ".join(" ".join(v) for v in CLIENTS.values())}), against a real service over the
+shipped corpus, asking 「{QUESTION}」 (expected: {EXPECT}).
 
-        ## Open WebUI (headless Chromium)
+## Open WebUI (headless Chromium)
 
-        Started offline (`OFFLINE_MODE=true WEBUI_AUTH=False ENABLE_OLLAMA_API=False RAG_EMBEDDING_ENGINE=openai
-        OPENAI_API_BASE_URL=<service>/v1 DEFAULT_MODELS=pilotqa`); the question typed into its chat box.
+Started offline (`OFFLINE_MODE=true WEBUI_AUTH=False ENABLE_OLLAMA_API=False RAG_EMBEDDING_ENGINE=openai
+OPENAI_API_BASE_URL=<service>/v1 DEFAULT_MODELS=pilotqa`); the question typed into its chat box.
 
-        - answer shown: {webui.get("answer_shown")}
-        - source chips (buttons naming the cited report): {webui.get("source_chips")}
-        - error: {webui.get("error", "none")}
-        {shots}
-        ## openai (official client)
+- answer shown: {webui.get("answer_shown")}
+- source chips (buttons naming the cited report): {webui.get("source_chips")}
+- error: {webui.get("error", "none")}
+{shots}
+## openai (official client)
 
-        {block(results["openai"])}
+{block(results["openai"])}
 
-        ## langchain-openai (`ChatOpenAI(use_responses_api=True)`)
+## langchain-openai (`ChatOpenAI(use_responses_api=True)`)
 
-        Citations in `message.content[0]["annotations"]` (invoke) and in the summed stream chunks; a plain
-        chat-completions `ChatOpenAI` keeps only these `additional_kwargs`: see `chat_completions_kwargs`.
+Citations in `message.content[0]["annotations"]` (invoke) and in the summed stream chunks; a plain
+chat-completions `ChatOpenAI` keeps only these `additional_kwargs`: see `chat_completions_kwargs`.
 
-        {block(results["langchain"])}
-        """)
+{block(results["langchain"])}
+"""
+    return text
 
 
 def main() -> int:
