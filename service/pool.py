@@ -1,10 +1,10 @@
 """The service's threads and queues over the open knowledge bases.
 
 Owns: the two lanes the blocking work runs on (instant answers; answers a language model reads for,
-``service.lanes``) and which lane an answer takes, the one writer thread that runs uploads and deletes one at a
-time (reading and recognising an upload's files takes minutes at worst: the lanes keep answering), and warming
-up before the first request. Does not own: the open knowledge bases and their locks (``ops.library``), the work
-(``ops.api``) or HTTP (``service.app``).
+``service.lanes``) and which lane an answer takes, and the one writer thread that runs uploads and deletes one at
+a time (reading and recognising an upload's files takes minutes at worst: the lanes keep answering). Does not
+own: the open knowledge bases and their locks (``ops.library``), the work (``ops.api``) or HTTP
+(``service.app``).
 """
 
 from __future__ import annotations
