@@ -33,7 +33,7 @@ from ingest.summary import Status
 from kb.catalog import FactQuery
 from kb.errors import NotFoundError, RequestError
 from kb.lock import Waiting, writer
-from kb.records import Answer, Citation, DocInfo, Document, Progress
+from kb.records import Answer, Citation, DocInfo, Document, Progress, SourcedFact
 from ops import limits
 from ops.library import Library
 
@@ -210,14 +210,21 @@ def delete(lib: Library, doc_id: str, kb: str | None = None) -> dict[str, Any]:
     return {"deleted": doc_id, "title": info.title, "kb": base.name}
 
 
-def facts(lib: Library, query: FactQuery, kb: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
-    """The registry's facts matching ``query``, newest first (the ``pilotqa facts --json`` rows)."""
+def fact_rows(lib: Library, query: FactQuery, kb: str | None = None, limit: int | None = None) -> list[SourcedFact]:
+    """The registry's facts matching ``query`` (its dates checked), newest first, each with its source and quote;
+    the first ``limit`` when given."""
     query = replace(query, since=date(query.since, "since"), until=date(query.until, "until"))
     if query.since and query.until and query.since > query.until:
         raise RequestError(f"since {query.since} 晚于 until {query.until}：请调换两个日期。")
     base = lib.assistant(kb).res.kb
     with lib.lock(kb).reading():
-        rows = lookup(base, query, max(1, min(limit, MAX_FACTS)))
+        return lookup(base, query, limit)
+
+
+def facts(lib: Library, query: FactQuery, kb: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    """The registry's facts matching ``query``, newest first (the ``pilotqa facts --json`` rows, each ``source``
+    the file's name)."""
+    rows = fact_rows(lib, query, kb, max(1, min(limit, MAX_FACTS)))
     return [{**record(r), "source": Path(r.source).name} for r in rows]
 
 
