@@ -185,6 +185,11 @@ class Assistant:
             rules = match.check(q, at_row or from_facts or self.extractor.answer(q, cands))
         return Evidence(q, found.hits, hits, cands, rules, timings)
 
+    def search(self, query: str, k: int) -> list[Hit]:
+        """The ``k`` chunks retrieval ranks best for ``query`` (hybrid: vectors and BM25), no answer made."""
+        q = qn.parse(query.strip(), self.res.segmenter)
+        return self.retriever.search(q.text, k, NO_FILTERS, list(q.terms)).hits
+
     def similarity(self, question: str, sentences: list[str]) -> list[float]:
         """Cosine similarity of ``question`` to each sentence (the embedder's vectors are unit length)."""
         embedder = self.res.embedder

@@ -16,7 +16,7 @@ from kb.records import Answer, Progress
 from kb.settings import Settings
 
 if TYPE_CHECKING:
-    from assistant.core import Assistant
+    from ops.library import Library
 
 MODES = ["extractive", "reader", "llm"]
 MODE_HELP = (
@@ -78,16 +78,16 @@ def _questions(path: Path) -> list[str]:
 
 
 def run_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.core import Assistant
+    from ops.library import Library
 
     if bool(args.question) == bool(args.questions):
         print("错误：请给出一个问题，或用 --questions 指定问题文件（二者选一）。", file=sys.stderr)
         return 2
     questions = _questions(args.questions) if args.questions else [terminal.question(args.question, "问题")]
     _require_kb(settings)
-    assistant = Assistant(settings)
+    lib = Library(settings)
     for q in questions:
-        _print(_answer(assistant, q, [], args.mode), args.json)
+        _print(_answer(lib, q, [], args.mode), args.json)
     return 0
 
 
@@ -99,10 +99,15 @@ def _require_kb(settings: Settings) -> None:
     require(settings, settings.kb)
 
 
-def _answer(assistant: Assistant, question: str, history: list[Answer], mode: str | None) -> Answer:
-    """The checked answer; what it waits on (a language model reading) is said on stderr as it starts."""
+def _answer(lib: Library, question: str, history: list[Answer], mode: str | None) -> Answer:
+    """The checked answer, asked as every front end asks (``ops.api``); what it waits on (a language model
+    reading) is said on stderr as it starts."""
+    import threading
+
+    from ops import api as ops
+
     answer = None
-    for item in assistant.stream(question, history, mode=mode):
+    for item in ops.stream(lib, question, history, None, mode, threading.Event()):
         if isinstance(item, Progress):
             print(terminal.lines(item.message), file=sys.stderr, flush=True)
         elif isinstance(item, Answer):
@@ -112,16 +117,16 @@ def _answer(assistant: Assistant, question: str, history: list[Answer], mode: st
 
 
 def run_chat(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.core import Assistant
+    from ops.library import Library
 
     _require_kb(settings)
-    assistant = Assistant(settings)
+    lib = Library(settings)
     history: list[Answer] = []
     for number, raw in enumerate(sys.stdin.buffer, start=1):  # bytes: a line that is not UTF-8 is replaced, said
         q = terminal.question(raw, f"标准输入第 {number} 行").strip()
         if not q:
             continue
-        answer = _answer(assistant, q, history, args.mode)
+        answer = _answer(lib, q, history, args.mode)
         history.append(answer)
         _print(answer, args.json)
     return 0
