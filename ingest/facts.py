@@ -33,6 +33,7 @@ _NOUN_END = re.compile(
 )
 # what follows a measure word that is no noun it counts (3.94万户增加0.82万户, 30人以上, 5家其中)
 _NOT_COUNTED = ("以", "左右", "增加", "增长", "减少", "下降", "提高", "较", "比", "同比", "环比", "占", "其中")
+_WITHIN = re.compile(r"(?:当中|之中|中|里|内)(?:有|共有)?$")  # 试点项目中有21个: the metric is 试点项目
 _DATE_UNITS = ("年", "月", "日", "时", "季")
 MAX_METRIC = 16
 
@@ -231,7 +232,7 @@ def _metric(sentence: str, q: Quantity, stop: int) -> str:
     before = before.split(" ")[-1]
     before = _TAIL_VERBS.sub("", _LEAD.sub("", before.strip()))
     before = _VERBS.sub("", before)
-    return _tidy(before[-MAX_METRIC:])
+    return _tidy(_WITHIN.sub("", before[-MAX_METRIC:]))
 
 
 def _tidy(text: str) -> str:
