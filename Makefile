@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: run serve test lint bench bench-quick setup model ingest browser-deps office-deps clean
+.PHONY: run serve test lint bench bench-quick compat setup model ingest browser-deps office-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -41,13 +41,16 @@ test: model browser-deps office-deps
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy kb models ingest assistant service cli ui app.py bench tests
+	$(BIN)/mypy kb models ingest assistant ops service cli ui app.py bench tests
 
 bench: model
 	$(BIN)/python -m bench
 
 bench-quick: model
 	$(BIN)/python -m bench --quick
+
+compat: model browser-deps  ## Open WebUI, langchain-openai and openai (own venvs in .compat/) against the service
+	$(BIN)/python -m bench.compat
 
 clean:
 	rm -rf $(VENV) .pilotqa

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from assistant import cite, followup, parts, reader, rows
+from assistant import cite, followup, match, parts, reader, rows
 from assistant import question as qn
 from assistant.extract import Candidate, Draft, Extractor, quoted_span
 from assistant.facts import FactAnswerer
@@ -182,8 +182,13 @@ class Assistant:
         else:
             # a row asked by its position (第三名) is the table's to answer; else a fact, else the sentences
             at_row = rows.answer(self.res.kb, q, hits)
-            rules = at_row or from_facts or self.extractor.answer(q, cands)
+            rules = match.check(q, at_row or from_facts or self.extractor.answer(q, cands))
         return Evidence(q, found.hits, hits, cands, rules, timings)
+
+    def search(self, query: str, k: int) -> list[Hit]:
+        """The ``k`` chunks retrieval ranks best for ``query`` (hybrid: vectors and BM25), no answer made."""
+        q = qn.parse(query.strip(), self.res.segmenter)
+        return self.retriever.search(q.text, k, NO_FILTERS, list(q.terms)).hits
 
     def similarity(self, question: str, sentences: list[str]) -> list[float]:
         """Cosine similarity of ``question`` to each sentence (the embedder's vectors are unit length)."""

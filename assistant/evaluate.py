@@ -10,6 +10,7 @@ passes in).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import statistics
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from assistant.core import Assistant
+from kb.records import Answer
 
 _SPACE = re.compile(r"\s+")
 
@@ -50,6 +52,19 @@ def scored(row: dict[str, Any]) -> bool:
     return row.get("answer_mode") != "free_text"
 
 
+def half(row: dict[str, Any]) -> str:
+    """The half of its set a question belongs to, by a stable hash of its id (of its text when it has none):
+    ``design`` (rules are shaped on it) or ``check`` (only measured)."""
+    key = str(row.get("id") or row["question"]).encode("utf-8")
+    return "design" if hashlib.sha256(key).digest()[0] % 2 == 0 else "check"
+
+
+def lead(answer: Answer) -> str:
+    """What a reader sees first: the answer's text before its first citation marker (all of it when none)."""
+    first = min((m.start for m in answer.markers), default=len(answer.text))
+    return answer.text[:first]
+
+
 def load_questions(set_dir: Path, limit: int | None, every: int = 1) -> list[dict[str, Any]]:
     """The set's questions: every ``every``-th one (a spread-out sample of a sorted file), at most ``limit``."""
     path = set_dir / "questions.jsonl"
@@ -78,20 +93,39 @@ class Outcome:
 
 
 def evaluate(assistant: Assistant, set_dir: Path, limit: int | None = None, mode: str | None = None,
-             every: int = 1, details: IO[str] | None = None) -> dict[str, Any]:  # fmt: skip
-    """The figures for the set's questions; with ``details``, a JSON line per question written as it is answered."""
+             every: int = 1, details: IO[str] | None = None, lead_only: bool = False) -> dict[str, Any]:  # fmt: skip
+    """The figures for the set's questions, over all and for each half (design, check); with ``details``, a JSON
+    line per question written as it is answered. With ``lead_only`` an answer is judged by what stands before its
+    first citation marker (the later-report sets' rule)."""
     rows = load_questions(set_dir, limit, every)
     outcomes = []
     for row in rows:
         answer = assistant.ask(row["question"], mode=mode)
         docs = list(dict.fromkeys(h.chunk.doc_id for h in answer.trace.hits))
-        out = Outcome(answer.text, answer.grounded, docs, answer.trace.timings.get("total_ms", 0.0),
-                      answer.trace.refusal, str(answer.mode), answer.trace.judged)  # fmt: skip
+        out = Outcome(lead(answer) if lead_only else answer.text, answer.grounded, docs,
+                      answer.trace.timings.get("total_ms", 0.0), answer.trace.refusal, str(answer.mode),
+                      answer.trace.judged)  # fmt: skip
         outcomes.append(out)
         if details is not None:
-            details.write(json.dumps(detail(row, out), ensure_ascii=False) + "\n")
+            details.write(json.dumps({**detail(row, out), "full": answer.text}, ensure_ascii=False) + "\n")
             details.flush()
-    return {"set": set_dir.name, **score(rows, outcomes)}
+    result = {"set": set_dir.name, **score(rows, outcomes)}
+    for name in ("design", "check"):
+        pairs = [(r, o) for r, o in zip(rows, outcomes, strict=True) if half(r) == name]
+        if pairs:
+            result[f"half:{name}"] = brief(score([r for r, _ in pairs], [o for _, o in pairs]))
+    return result
+
+
+def brief(figures: dict[str, Any]) -> str:
+    """One half's figures on a line: questions, answers right, absent facts refused, per type."""
+    right = figures["containment"]
+    refused = figures["refusal_accuracy"]
+    said = [f"{figures['questions']} questions"]
+    said.append(f"right {right:.3f}" if right is not None else "")
+    said.append(f"refused {refused:.3f} of {figures['unanswerable']}" if refused is not None else "")
+    said += [f"{k[5:]} {v}" for k, v in figures.items() if k.startswith("type:")]
+    return "; ".join(x for x in said if x)
 
 
 def detail(row: dict[str, Any], out: Outcome) -> dict[str, Any]:
@@ -101,7 +135,7 @@ def detail(row: dict[str, Any], out: Outcome) -> dict[str, Any]:
     return {"id": row.get("id"), "question": row["question"], "answers": row["answers"], "answerable": answerable,
             "answer": out.text, "grounded": out.grounded, "mode": out.mode, "refusal": out.refusal,
             "correct": bool(out.grounded and ok) if answerable else ok, "ms": round(out.ms, 1),
-            "judged": out.judged, "type": row.get("type")}  # fmt: skip
+            "judged": out.judged, "type": row.get("type"), "half": half(row)}  # fmt: skip
 
 
 def score(rows: list[dict[str, Any]], outcomes: list[Outcome]) -> dict[str, Any]:

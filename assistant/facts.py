@@ -17,9 +17,10 @@ from dataclasses import dataclass, replace
 from assistant import question as qn
 from assistant.extract import Candidate, Draft
 from kb.catalog import FactQuery
+from kb.corrections import supersede
 from kb.dates import TimeAsked
-from kb.entities import named
-from kb.quantity import same_count, scaled, with_qualifier
+from kb.entities import PLACE, named, other_place, same_place
+from kb.quantity import CHANGE_ASKED, MEASURE_WORDS, change, same_count, scaled, with_qualifier
 from kb.records import Fact, Hit
 from kb.segment import aliases, bigrams, normalize
 from kb.settings import AnswerKnobs
@@ -58,7 +59,7 @@ class FactAnswerer:
             return []
         grams = set(bigrams(q.text)) - _NOT_CONTENT
         out = []
-        for f in self.kb.facts(FactQuery(doc_ids=tuple(of_doc))):
+        for f in supersede(list(self.kb.facts(FactQuery(doc_ids=tuple(of_doc))))):
             hit = of_doc[f.doc_id]
             score, subject = self._score(q, grams, f, hit.title, asked)
             if score >= self.knobs.fact_min_score:
@@ -81,13 +82,23 @@ class FactAnswerer:
         # subject is its row's
         owner = _share(title, grams) if f.source_kind == "text" else 0.0
         named_whole = f.subject and (
-            normalize(f.subject) in normalize(q.text) or any(a in q.terms for a in aliases().get(f.subject, ()))
-        )  # 工行 for 省工行
+            normalize(f.subject) in normalize(q.text)
+            or any(a in q.terms for a in aliases().get(f.subject, ()))
+            or any(same_place(p.group(0), f.subject) for p in PLACE.finditer(q.text))
+        )  # 工行 for 省工行; 深圳 for 深圳市
         subject = 1.0 if named_whole else max(_share(f.subject, grams), owner)
         score = metric + self.knobs.fact_w_subject * subject
         context = f"{f.subject} {f.caption} {f.header} {title} {f.metric}"
         if any(not qn.mentions(e, context) for e in q.entities):
             return 0.0, 0.0  # a place, institution or year the question names is not this fact's
+        if other_place(f.subject, q.text):
+            return 0.0, 0.0  # 深圳市's figure does not answer for 广东 (nor 广东省's for 深圳)
+        if bool(CHANGE_ASKED.search(q.text)) != is_change(f):
+            return 0.0, 0.0  # a change (较上年末增加75.8亿元) answers only a question about a change, and only it does
+        if qn.RATE_ASKED.search(q.text) and not ("%" in f.text or "百分点" in f.unit or "%" in f.unit):
+            return 0.0, 0.0  # 同比增长百分之几 is answered by 36.4%, not by 75.8亿元
+        if not _heads_agree(counted(q.text), bare(f.metric)):
+            return 0.0, 0.0  # 多少家定点医疗机构 is not answered by a count of 项目
         if q.unit and not _same_unit(q.unit, f.unit) and not (f.source_kind == "cell" and not f.unit):
             return 0.0, 0.0
         if asked is not None and not _in_time(f, context, asked):
@@ -123,9 +134,11 @@ class FactAnswerer:
         cands = [first, *(self._candidate(s) for s in chosen[1:])]
         if any(c is None for c in cands):
             return None
-        said = [_said(lead_fact.fact)]  # the lead is dated whenever any figure is; else no date is said at all
-        said += [f"；{w}" + "、".join(_said(s.fact, True) for s in g) for w, g in zip(_GROUP_WORDS, groups, strict=True)
-                 if g]  # fmt: skip
+        quotes = {id(s): c.text for s, c in zip(chosen, cands, strict=True) if c is not None}
+        # the lead is dated whenever any figure is; else no date is said at all
+        said = [_said(lead_fact.fact, quote=quotes[id(lead_fact)])]
+        said += [f"；{w}" + "、".join(_said(s.fact, True, quotes[id(s)]) for s in g)
+                 for w, g in zip(_GROUP_WORDS, groups, strict=True) if g]  # fmt: skip
         lead = "".join(said)
         return Draft(lead, tuple(c for c in cands if c is not None), True, reason="fact")
 
@@ -159,6 +172,31 @@ def _measured(f: Fact) -> str:
     the metric 华沙大 names 华沙, which measures nothing)."""
     metric = bare(f.metric)
     return metric.replace(f.subject, "") if f.subject and f.subject != metric else metric
+
+
+def is_change(f: Fact) -> bool:
+    """The figure is a change against a base (较上年末增加75.8亿元; a cell under 同比增长), not a level."""
+    return bool(change(f.qualifier, len(f.qualifier))) or (
+        f.source_kind == "cell" and bool(CHANGE_ASKED.search(f.metric))
+    )
+
+
+_COUNTED = re.compile(rf"(?:多少|(?<!哪)几)[万亿]?[{MEASURE_WORDS}]([\u4e00-\u9fff]{{2,10}})")
+_NOT_NOUN = re.compile(r"[？?，,。的了是在有被]|通过|纳入|参与")
+
+
+def counted(question: str) -> str:
+    """What a how-many question counts, when it names it after the measure word (多少家定点医疗机构 → 定点医疗机构)."""
+    m = _COUNTED.search(question)
+    return _NOT_NOUN.split(m.group(1))[0] if m else ""
+
+
+def _heads_agree(asked: str, metric: str) -> bool:
+    """The noun counted and the fact's metric name one kind of thing: the last two characters (the head of a
+    Chinese noun phrase) of one stand in the other (试点项目 and 项目 agree; 定点医疗机构 and 项目 do not)."""
+    if len(asked) < 2 or len(metric) < 2:
+        return True
+    return asked[-2:] in metric or metric[-2:] in asked
 
 
 def _share(phrase: str, grams: set[str]) -> float:
@@ -241,7 +279,7 @@ def amount(f: Fact) -> float | None:
     return round(scaled(f.value, f.unit), 6) if f.value is not None else None
 
 
-def _said(f: Fact, beside_dated: bool = False) -> str:
+def _said(f: Fact, beside_dated: bool = False, quote: str = "") -> str:
     """A figure as the answer states it: 4821台（截至2020年9月3日）, 652（文史/历史类最低 · 法学）; one of no known
     date said beside dated ones as 超过100万张（日期不详）."""
     if f.source_kind == "cell":
@@ -251,7 +289,9 @@ def _said(f: Fact, beside_dated: bool = False) -> str:
                 return f"{f.text}（{unit}，{f.as_of_text}）"
             return f"{f.text}{unit}（{f.as_of_text}）"
         return f"{f.text}（{f.metric} · {f.subject}）" if f.metric else f"{f.text}（{f.subject}）"
-    when = f.as_of_text.removeprefix("截止").removeprefix("截至").strip() if f.as_of_text else ""
+    # a date stated earlier in its section (not in the quote) is the fact's, but the answer says only what it quotes
+    stated = f.as_of_text and (not quote or f.as_of_text in quote)
+    when = f.as_of_text.removeprefix("截止").removeprefix("截至").strip() if stated else ""
     text = with_qualifier(f.text, f.qualifier)
     if when:
         return f"{text}（截至{when}）"

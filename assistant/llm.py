@@ -3,15 +3,20 @@
 Owns: the only LangChain imports, the chat client (vLLM, Ollama or a hosted service
 named by ``PILOTQA_LLM_*``), the Chinese prompts (answer from numbered passages,
 rewrite a follow-up), streaming, and converting LangChain messages to plain strings
-at this boundary, and a yes/no judgement's probability read from the reply's log-probabilities.
+at this boundary, and a yes/no judgement's probability read from the reply's log-probabilities; a request's
+generation options (stop strings, a token bound for the answer a model writes) and the endpoint's own token
+counts, carried for the calls one request makes (``generation``).
 Does not own: checking the output (``assistant.core`` runs the
 citation and number checks) or the fallback decision.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -47,6 +52,7 @@ def build_chat_model(settings: Settings, local_url: str | None = None) -> BaseCh
         "timeout": settings.llm_timeout_s,
         "max_retries": 1,
         "streaming": True,
+        "stream_usage": True,  # the endpoint's own token counts on the stream's last chunk
         "temperature": 0,
         "max_tokens": settings.llm_max_tokens,  # bounded: a small model can generate thousands of tokens
     }
@@ -86,6 +92,46 @@ def yes_probability(token: str, logprobs: Any) -> float:
     return yes / (yes + no)
 
 
+@dataclass
+class Generation:
+    """One request's options for what a model writes (``stop`` strings, at most ``max_tokens``; an answer's text
+    only: a constrained reply or a yes/no judgement keeps its own bounds), and the tokens the model counted for
+    every call made meanwhile (``calls`` 0: no model took part)."""
+
+    stop: tuple[str, ...] = ()
+    max_tokens: int | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    calls: int = 0
+
+    def count(self, usage: Any) -> None:
+        """Add a reply's ``usage_metadata`` (LangChain's record of the endpoint's own counts)."""
+        self.calls += 1
+        if usage:
+            self.prompt_tokens += int(usage.get("input_tokens", 0))
+            self.completion_tokens += int(usage.get("output_tokens", 0))
+
+
+_GENERATION: ContextVar[Generation | None] = ContextVar("pilotqa_generation", default=None)
+
+
+@contextlib.contextmanager
+def generation(options: Generation) -> Iterator[Generation]:
+    """Within this block (on this thread), model calls follow ``options`` and add their token counts to it."""
+    token = _GENERATION.set(options)
+    try:
+        yield options
+    finally:
+        _GENERATION.reset(token)
+
+
+def _counted(reply: Any) -> Any:
+    gen = _GENERATION.get()
+    if gen is not None:
+        gen.count(getattr(reply, "usage_metadata", None))
+    return reply
+
+
 class LLM:
     """Plain-string wrapper around a LangChain chat model."""
 
@@ -95,23 +141,34 @@ class LLM:
     def answer_stream(self, question: str, passages: Sequence[str]) -> Iterator[str]:
         numbered = "\n".join(f"[{i}] {p}" for i, p in enumerate(passages, start=1))
         messages = [SystemMessage(SYSTEM), HumanMessage(f"资料：\n{numbered}\n\n问题：{question}")]
-        stream = self.model.stream(messages)
-        while True:
-            try:
-                chunk = next(stream)
-            except StopIteration:
-                return
-            except Exception as exc:  # only the endpoint call is guarded: whatever it raised, it failed
-                raise endpoint_error(exc) from exc
-            piece = _text(chunk.content)
-            if piece:
-                yield piece
+        gen, options = _GENERATION.get(), dict[str, Any]()
+        if gen is not None and gen.stop:
+            options["stop"] = list(gen.stop)
+        if gen is not None and gen.max_tokens:
+            options["max_tokens"] = gen.max_tokens
+        stream: Any = self.model.stream(messages, **options)
+        usage: Any = None
+        with contextlib.closing(stream):  # closed early (the client left): the endpoint's request is closed too
+            while True:
+                try:
+                    chunk = next(stream)
+                except StopIteration:
+                    break
+                except Exception as exc:  # only the endpoint call is guarded: whatever it raised, it failed
+                    raise endpoint_error(exc) from exc
+                usage = getattr(chunk, "usage_metadata", None) or usage
+                piece = _text(chunk.content)
+                if piece:
+                    yield piece
+        if gen is not None:
+            gen.count(usage)
 
     def read(self, system: str, user: str, schema: dict[str, Any]) -> str:
         """One constrained reply (the JSON the schema allows), as raw text."""
         response_format = {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema, "strict": True}}
         try:
-            reply = self.model.invoke([SystemMessage(system), HumanMessage(user)], response_format=response_format)
+            reply = _counted(self.model.invoke([SystemMessage(system), HumanMessage(user)],
+                                               response_format=response_format))  # fmt: skip
         except Exception as exc:  # only the endpoint call is guarded
             raise endpoint_error(exc) from exc
         return _text(reply.content)
@@ -120,8 +177,8 @@ class LLM:
         """The model's probability that its one-token answer to a yes/no prompt is 是, from that token's
         log-probabilities (where an endpoint gives none, 1.0 or 0.0 by the token it chose)."""
         try:
-            reply = self.model.invoke([SystemMessage(system), HumanMessage(user)], max_tokens=1, logprobs=True,
-                                      top_logprobs=10)  # fmt: skip
+            reply = _counted(self.model.invoke([SystemMessage(system), HumanMessage(user)], max_tokens=1,
+                                               logprobs=True, top_logprobs=10))  # fmt: skip
         except Exception as exc:  # only the endpoint call is guarded
             raise endpoint_error(exc) from exc
         return yes_probability(_text(reply.content), reply.response_metadata.get("logprobs"))
@@ -129,7 +186,7 @@ class LLM:
     def rewrite(self, question: str, history: Sequence[str]) -> str:
         turns = "\n".join(f"用户：{h}" for h in history[-4:])
         try:
-            reply = self.model.invoke([SystemMessage(REWRITE), HumanMessage(f"{turns}\n用户：{question}")])
+            reply = _counted(self.model.invoke([SystemMessage(REWRITE), HumanMessage(f"{turns}\n用户：{question}")]))
         except Exception as exc:  # only the endpoint call is guarded
             raise endpoint_error(exc) from exc
         text = _text(reply.content).strip()

@@ -19,7 +19,9 @@ from kb.entities import named
 
 _JOIN = re.compile(r"\s*(?:以及|和|与|及|跟|同|、|，|,)\s*")
 _EACH = re.compile(r"分别|各自|各")
-_TOGETHER = re.compile(r"之间|关系|区别|差距|差别|相比|比较|一共|合计|总共|共计|共有|两地|加起来|哪个(?:更|多|少)")
+_TOGETHER = re.compile(
+    r"之间|关系|区别|差距|差别|相比|比较|一共|合计|总共|共计|共有|两地|加起来|加在一起|相加|之和|总和|哪个(?:更|多|少)"
+)
 _EACH_WORD = re.compile(r"分别|各自|各(?=[有是为])")  # the word that asks of each (各有, 各是; not 各区, 各类)
 _CLAUSE_START = re.compile(r".*[，,；;：:？?。]")
 MAX_PARTS = 5

@@ -40,13 +40,21 @@ _RULES: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         INSTITUTION,
         re.compile(r"哪[一几]?家|哪些(?:银行|机构|单位|部门|企业|公司)|哪个(?:银行|机构|单位|部门)|什么(?:银行|机构)"),
     ),
-    (QUANTITY, re.compile(rf"多少|(?<!哪)几[{MEASURE_WORDS}]|数量|规模|比例|百分之几|多大|多长|多高|多重")),
+    (QUANTITY, re.compile(rf"多少|(?<!哪)几[万亿]?[{MEASURE_WORDS}]|数量|规模|比例|百分之几|多大|多长|多高|多重")),
     (LIST, re.compile(r"哪些|哪几|有什么|包括什么|包含什么|分别")),
     (REASON, re.compile(r"如何|怎样|怎么|为什么|为何|原因|方式|措施|办法|目的")),
     (YESNO, re.compile(r"是否|有没有|是不是|能否|可否|吗[？?]?$")),
 )
 _UNIT = re.compile(rf"(?:多少|(?<!哪)几)(万|亿)?({MEASURES}|[{MEASURE_WORDS}元])")
 _YEAR = re.compile(r"((?:19|20)\d{2})年")
+# a question asking for a rate or share: 不良贷款率, 占比多少, 百分之几, 线上化率提高了多少
+RATE_ASKED = re.compile(
+    r"率(?:是|为|有|达|在)?(?:多少|几)|率.{0,8}(?:提高|下降|上升|降低|增加|减少)|比例|占比|比重|百分之几|百分比|几成|增幅|增速|降幅"
+)
+# what a how-many question counts by its noun when it names no measure word: 放款笔数 → 笔, 贷款户数 → 户
+_COUNT_NOUN = re.compile(rf"([{MEASURE_WORDS}])数(?!字|据|量)")
+# an amount of money asked without 元: 放了多少贷款, 金额合计多大, 带动了多少消费
+_MONEY_ASKED = re.compile(r"贷款|放贷|放款|投放|金额|资金|融资|授信|消费|收入|费用|多少钱|[额费]")
 _PEOPLE = re.compile(r"多少(?:名|位|个)?(?:学生|员工|教师|老师|职工|考生|人员|毕业生|新生|本科生|研究生)")
 # Institutions the alias table does not know (招商银行, 某某农商行): a name, not a question word.
 _ORG_NAME = re.compile(r"[\u4e00-\u9fff]{2,8}?(?:银行|农商行|农商银行|信用社|证券|保险公司)")
@@ -85,7 +93,9 @@ def entities(text: str) -> tuple[str, ...]:
         if name in rest:
             found.append(name)
             rest = rest.replace(name, " ")
-    found += [m.group(0) for m in _ORG_NAME.finditer(rest) if not NOT_A_NAME.search(m.group(0))]
+    found += [
+        m.group(0) for m in _ORG_NAME.finditer(rest) if not NOT_A_NAME.search(m.group(0)) and "的" not in m.group(0)
+    ]
     found += [s for s in (_school(rest, m.start()) for m in _SCHOOL.finditer(rest)) if s]
     found += [m.group(0) for m in _YEAR.finditer(text)]
     return tuple(dict.fromkeys(found))
@@ -107,12 +117,26 @@ def _school(text: str, at: int) -> str:
 
 def parse(text: str, segmenter: Segmenter) -> Question:
     """The question with everything the answer steps read, segmented once."""
-    m = _UNIT.search(text)
-    unit = m.group(2) if m else ("元" if "多少钱" in text else "")  # a price is counted in 元, not in 台
-    if _PEOPLE.search(text):  # 多少(个)学生: a head count (359人, 30名), not a pass rate
-        unit = "人"
+    kind = classify(text)
     terms = tuple(segmenter.query_terms(text))
-    return Question(text=text, kind=classify(text), unit=unit, entities=entities(text), terms=terms)
+    return Question(text=text, kind=kind, unit=_unit(text, kind), entities=entities(text), terms=terms)
+
+
+def _unit(text: str, kind: Kind) -> str:
+    """The measure word or unit the answer's figure must have: the one asked for (多少台, 几万户), a head count
+    (多少学生: 人), the noun counted (放款笔数: 笔), an amount of money (放了多少贷款: 元), or "" (a rate, or
+    nothing said)."""
+    m = _UNIT.search(text)
+    if m:
+        return m.group(2)
+    if _PEOPLE.search(text):  # 多少(个)学生: a head count (359人, 30名), not a pass rate
+        return "人"
+    if kind is not QUANTITY or RATE_ASKED.search(text):
+        return "元" if "多少钱" in text else ""  # a price is counted in 元, not in 台
+    counted = _COUNT_NOUN.search(text)
+    if counted:
+        return counted.group(1)
+    return "元" if _MONEY_ASKED.search(text) else ""
 
 
 def mentions(entity: str, text: str) -> bool:

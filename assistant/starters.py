@@ -10,7 +10,7 @@ them (``ui.chat``).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import chain
 
 from assistant.core import Assistant
@@ -29,17 +29,17 @@ SCANNED = 400  # chunks (and facts) looked at: enough for a few questions, cheap
 MAX_METRIC = 12  # a longer metric reads as a clause, not a question's subject
 
 
-def candidates(chunks: list[Chunk]) -> Iterator[tuple[str, str]]:
+def candidates(chunks: list[Chunk], noun_head: Callable[[str], bool] = lambda _: True) -> Iterator[tuple[str, str]]:
     """(question, the number it should be answered with), in document order."""
     for chunk in chunks:
         for clause in _CLAUSE.findall(chunk.text):
             m = _COUNT.match(_AS_OF.sub("", clause.strip()))
-            if m is None or _BAD_START.match(m["what"]) or m["what"][-1].isdigit():
+            if m is None or _BAD_START.match(m["what"]) or m["what"][-1].isdigit() or not noun_head(m["what"]):
                 continue
             yield f"{m['what']}多少{m['unit']}？", m["n"] + (m["scale"] or "") + m["unit"]
 
 
-def from_facts(facts: list[Fact]) -> Iterator[tuple[str, str]]:
+def from_facts(facts: list[Fact], noun_head: Callable[[str], bool] = lambda _: True) -> Iterator[tuple[str, str]]:
     """(question, the figure it should be answered with) for facts whose subject is a named place or institution,
     newest first, one per subject."""
     subjects: set[str] = set()
@@ -50,6 +50,8 @@ def from_facts(facts: list[Fact]) -> Iterator[tuple[str, str]]:
         if not whole or f.source_kind != "text" or f.value is None or f.subject in subjects:
             continue
         if not unit or unit[-1] not in COUNTERS + "元" or not 2 <= len(f.metric) <= MAX_METRIC or f.subject in f.metric:
+            continue
+        if f.qualifier or not noun_head(f.metric):  # staff ask for a level named by a noun (not 可复制推广, 误将)
             continue
         subjects.add(f.subject)
         yield f"{f.subject}{f.metric}有多少{unit}？", f.text
@@ -62,7 +64,8 @@ def starters(assistant: Assistant, n: int = 3) -> list[str]:
     ids = kb.chunk_ids()[:SCANNED]
     chunks = sorted(kb.chunks(ids).values(), key=lambda c: (c.doc_id, c.ordinal))
     found: list[str] = []
-    for question, number in chain(from_facts(kb.facts(FactQuery(limit=SCANNED))), candidates(chunks)):
+    head = assistant.res.segmenter.noun_head
+    for question, number in chain(from_facts(kb.facts(FactQuery(limit=SCANNED)), head), candidates(chunks, head)):
         answer = assistant.ask(question, mode=Mode.EXTRACTIVE)  # the rules alone: a starter never calls a model
         if answer.grounded and number in answer.text.split("。")[0] and question not in found:
             found.append(question)

@@ -16,7 +16,7 @@ from kb.records import Answer, Progress
 from kb.settings import Settings
 
 if TYPE_CHECKING:
-    from assistant.core import Assistant
+    from ops.library import Library
 
 MODES = ["extractive", "reader", "llm"]
 MODE_HELP = (
@@ -38,7 +38,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     chat.add_argument("--json", action="store_true", help="每个答案输出一行 JSON")
     chat.add_argument("--mode", choices=MODES, help=MODE_HELP)
     chat.set_defaults(func=run_chat)
-    ev = sub.add_parser("eval", help="在问答数据集上评测（corpus.jsonl + questions.jsonl）")
+    ev = sub.add_parser("eval", help="在问答数据集上评测（questions.jsonl，加 corpus.jsonl 或报告文件夹 docs/）")
     ev.add_argument("set_dir", type=Path, metavar="SET_DIR")
     ev.add_argument("--json", action="store_true")
     ev.add_argument("--limit", type=int, help="只评测前 N 个问题")
@@ -78,16 +78,16 @@ def _questions(path: Path) -> list[str]:
 
 
 def run_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.core import Assistant
+    from ops.library import Library
 
     if bool(args.question) == bool(args.questions):
         print("错误：请给出一个问题，或用 --questions 指定问题文件（二者选一）。", file=sys.stderr)
         return 2
     questions = _questions(args.questions) if args.questions else [terminal.question(args.question, "问题")]
     _require_kb(settings)
-    assistant = Assistant(settings)
+    lib = Library(settings)
     for q in questions:
-        _print(_answer(assistant, q, [], args.mode), args.json)
+        _print(_answer(lib, q, [], args.mode), args.json)
     return 0
 
 
@@ -99,10 +99,15 @@ def _require_kb(settings: Settings) -> None:
     require(settings, settings.kb)
 
 
-def _answer(assistant: Assistant, question: str, history: list[Answer], mode: str | None) -> Answer:
-    """The checked answer; what it waits on (a language model reading) is said on stderr as it starts."""
+def _answer(lib: Library, question: str, history: list[Answer], mode: str | None) -> Answer:
+    """The checked answer, asked as every front end asks (``ops.api``); what it waits on (a language model
+    reading) is said on stderr as it starts."""
+    import threading
+
+    from ops import api as ops
+
     answer = None
-    for item in assistant.stream(question, history, mode=mode):
+    for item in ops.stream(lib, question, history, None, mode, threading.Event()):
         if isinstance(item, Progress):
             print(terminal.lines(item.message), file=sys.stderr, flush=True)
         elif isinstance(item, Answer):
@@ -112,19 +117,30 @@ def _answer(assistant: Assistant, question: str, history: list[Answer], mode: st
 
 
 def run_chat(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.core import Assistant
+    from ops.library import Library
 
     _require_kb(settings)
-    assistant = Assistant(settings)
+    lib = Library(settings)
     history: list[Answer] = []
     for number, raw in enumerate(sys.stdin.buffer, start=1):  # bytes: a line that is not UTF-8 is replaced, said
         q = terminal.question(raw, f"标准输入第 {number} 行").strip()
         if not q:
             continue
-        answer = _answer(assistant, q, history, args.mode)
+        answer = _answer(lib, q, history, args.mode)
         history.append(answer)
         _print(answer, args.json)
     return 0
+
+
+SHIPPED_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+def _set_sources(set_dir: Path) -> list[Path]:
+    """What a set's knowledge base is built from: a set of report files (``docs/``) is read together with the
+    shipped report in corpus/ (as the set's README asks); a set of passages is its ``corpus.jsonl``."""
+    if (set_dir / "docs").is_dir():
+        return [set_dir / "docs", *([SHIPPED_CORPUS] if SHIPPED_CORPUS.is_dir() else [])]
+    return [set_dir / "corpus.jsonl"] if (set_dir / "corpus.jsonl").is_file() else []
 
 
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
@@ -134,15 +150,16 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.evaluate import evaluate, report
     from ingest.pipeline import Ingestor
 
-    corpus = args.set_dir / "corpus.jsonl"
-    if not corpus.is_file() or not (args.set_dir / "questions.jsonl").is_file():
-        print(f"错误：{args.set_dir} 中应有 corpus.jsonl 和 questions.jsonl", file=sys.stderr)
+    sources = _set_sources(args.set_dir)
+    if not sources or not (args.set_dir / "questions.jsonl").is_file():
+        print(f"错误：{args.set_dir} 中应有 questions.jsonl，以及 corpus.jsonl 或 docs/ 文件夹", file=sys.stderr)
         return 2
     name = "eval-" + re.sub(r"[^a-z0-9_-]+", "-", args.set_dir.resolve().name.lower()).strip("-")[:40]
     res = Resources.build(settings, name)
-    summary = Ingestor(res.kb, res.embedder, settings.chunk_chars, settings.max_file_mb).run([corpus])
+    summary = Ingestor(res.kb, res.embedder, settings.chunk_chars, settings.max_file_mb).run(sources, prune=True)
     print(f"知识库 {name}：{summary.line()}", file=sys.stderr)
+    lead_only = sources[0].name == "docs"
     with open(args.details, "w", encoding="utf-8") if args.details else contextlib.nullcontext() as details:
-        result = evaluate(Assistant(settings, res), args.set_dir, args.limit, args.mode, args.every, details)
+        result = evaluate(Assistant(settings, res), args.set_dir, args.limit, args.mode, args.every, details, lead_only)
     print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else report(result))
     return 0

@@ -41,17 +41,17 @@ def _date(text: str) -> str:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.factsheet import RECORD_KEYS, lookup, record
+    from assistant.factsheet import RECORD_KEYS, record
     from kb import store
     from kb.catalog import FactQuery
-    from kb.segment import Segmenter
+    from ops import api as ops
+    from ops.library import Library
 
-    name = store.require(settings, settings.kb)
-    kb = store.KnowledgeBase.open(settings, name, Segmenter(settings.cache_dir), None)
+    store.require(settings, settings.kb)
     if args.since and args.until and args.since > args.until:
         raise PilotQAError(f"--since {args.since} 晚于 --until {args.until}：请调换两个日期。")
     query = FactQuery(subject=args.subject, metric=args.metric, text=args.query, since=args.since, until=args.until)
-    rows = lookup(kb, query)
+    rows = ops.fact_rows(Library(settings), query)  # as every front end looks facts up
     if args.json:
         print(json.dumps([record(r) for r in rows], ensure_ascii=False, indent=1))
     elif args.csv:

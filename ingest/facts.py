@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from kb import dates
-from kb.entities import Named, named
-from kb.quantity import COUNTERS, Quantity, qualifier, quantities, unit_end
+from kb import corrections, dates
+from kb.entities import PLACE, SELF_REFERENCE, Named, named
+from kb.quantity import COUNTERS, Quantity, change, qualifier, quantities, unit_end
 from kb.records import Document, Fact, Table
 from kb.segment import sentence_spans
 
@@ -25,12 +25,15 @@ _TAIL_VERBS = re.compile(rf"(?:{_LINKING})+$")
 # … and those, with the actions a figure counts, stripped from its start (共计布放“刷脸付”受理终端 → 刷脸付受理终端)
 _VERBS = re.compile(rf"^(?:{_LINKING}|已达|完成|发放|布放|发行|推送|服务|提供|上线|投放)+")
 _LEAD = re.compile(r"^(?:其中|此外|同时|另外|截至目前|目前|如|例如|该|本|此|这)+")
-_REFERS = re.compile(r"(?:该|本|此|上述)(?:方向|项目|行|机构|单位|平台|领域|地区|市|省)")
+_REFERS = re.compile(r"(?:该|本|此|上述)(?:方向|项目|行|机构|单位|平台|领域|地区|市|省|应用|产品|业务)")
 _NOUN_AFTER = re.compile(r"[\u4e00-\u9fff“”\"A-Za-z]{1,10}")
 # where the noun after a measure word ends: a particle, an adverb or a verb (33项金融科技试点项目已全部上线)
 _NOUN_END = re.compile(
     r"[的和与及等已均都将正在为是达由被从于共]|全部|累计|建立|开展|实现|提升|推动|完成|上线|涉及|分析"
 )
+# what follows a measure word that is no noun it counts (3.94万户增加0.82万户, 30人以上, 5家其中)
+_NOT_COUNTED = ("以", "左右", "增加", "增长", "减少", "下降", "提高", "较", "比", "同比", "环比", "占", "其中")
+_WITHIN = re.compile(r"(?:当中|之中|中|里|内)(?:有|共有)?$")  # 试点项目中有21个: the metric is 试点项目
 _DATE_UNITS = ("年", "月", "日", "时", "季")
 MAX_METRIC = 16
 
@@ -81,9 +84,16 @@ def _row_key(texts: list[str], columns: list[str]) -> int | None:
     return None
 
 
+# a header's words that say "the figure" and nothing of what it counts (2023年3月末 数值)
+_VALUE_WORDS = re.compile(r"数值|数据|数量|指标值|金额|合计|总计|累计")
+
+
 def _is_date(column: str, when: list[dates.DateMention]) -> bool:
     """The column header is a date or period and little else (2021年末, 截至2021年3月31日)."""
-    return len(column) - sum(m.end - m.start for m in when) <= 2
+    rest = column
+    for m in when:
+        rest = rest.replace(m.text, "")
+    return len(_VALUE_WORDS.sub("", rest).strip()) <= 2
 
 
 def _owner(caption: str, title: str) -> str:
@@ -140,20 +150,30 @@ def _unit_in(text: str) -> str:
 # -- running text -------------------------------------------------------------------------------------------
 def _text_facts(doc: Document) -> Iterator[Fact]:
     in_table = [(t.start, t.end) for t in doc.tables]
-    in_title = named(doc.title)
+    in_title = _owners(doc.title)
     for section in doc.sections:
         heading = section.heading_path[-1] if section.heading_path else ""
         # whose figures a section's sentences give when they name no one: its heading's place or institution, else
         # the document title's (山东省…一季度进展 › 总体进展: 山东省), else the heading's words
-        owner = next((n.name for n in sorted([*named(heading), *in_title], key=_place_first) if n.kind != "project"),
-                     heading)  # fmt: skip
+        owner = next((n.name for n in sorted([*_owners(heading), *in_title], key=_place_first)), heading)
         previous = ""  # the subject of the sentence before (该项目 refers to it)
+        carried: dates.DateMention | None = None  # the date the section's figures are counted at so far
         for a, b in sentence_spans(doc.text, section.start, section.end):
             if any(s <= a < e for s, e in in_table):
                 continue
             names = named(doc.text[a:b])
-            yield from _sentence_facts(doc, a, b, names, (heading, owner), previous)
+            yield from _sentence_facts(doc, a, b, names, (heading, owner), previous, carried)
             previous = names[0].name if names else previous
+            sentence = doc.text[a:b]
+            stated = [m for m in dates.mentions(sentence, doc.date) if _counted_at(sentence, m)]
+            carried = stated[-1] if stated else carried
+
+
+def _owners(text: str) -> list[Named]:
+    """The places and institutions ``text`` names that can own a figure: a place inside a longer name counts too
+    (陕西省 in 陕西省金融科技应用试点项目…进展情况)."""
+    found = [n for n in named(text) if n.kind != "project"]
+    return found + [Named(m.group(0), m.start(), m.end(), "place") for m in PLACE.finditer(text)]
 
 
 def _place_first(n: Named) -> int:
@@ -161,7 +181,7 @@ def _place_first(n: Named) -> int:
 
 
 def _sentence_facts(doc: Document, start: int, end: int, names: list[Named], context: tuple[str, str],
-                    previous: str) -> Iterator[Fact]:  # fmt: skip
+                    previous: str, carried: dates.DateMention | None = None) -> Iterator[Fact]:  # fmt: skip
     """The figures of the sentence ``doc.text[start:end]``, which names ``names``; ``context``: its section's
     heading and the owner of figures no name claims."""
     sentence = doc.text[start:end]
@@ -172,15 +192,18 @@ def _sentence_facts(doc: Document, start: int, end: int, names: list[Named], con
         stop = unit_end(sentence, q.end)
         if stop == q.end or any(s <= q.start < e for s, e in in_dates) or sentence[q.end : q.end + 1] in _DATE_UNITS:
             continue  # a figure has a unit; a year or a day is no figure
-        metric = _metric(sentence, q, stop) or last_metric
+        moved = change(sentence, q.start)  # 较上年末增加75.8亿元: a change of the figure before it
+        metric = (last_metric if moved else "") or _metric(sentence, q, stop) or last_metric
         if not metric:
             continue
         last_metric = metric
-        as_of = _as_of(when, q.start)
+        as_of = _as_of(sentence, when, q.start) or carried
         yield Fact(
             doc_id=doc.doc_id, subject=_subject(sentence, q.start, names, context, previous, doc.title), metric=metric,
             value=q.value, text=sentence[q.start : stop], unit=sentence[q.end : stop].lstrip("余"),
-            qualifier=qualifier(sentence, q.start, stop), as_of=as_of.iso if as_of else doc.date,
+            # 更正后 and 较上年末增加 may both hold (应更正为“…比年初增加79.4亿元”)
+            qualifier=corrections.qualifier(sentence, q.start) + (moved or qualifier(sentence, q.start, stop)),
+            as_of=as_of.iso if as_of else doc.date,
             as_of_text=as_of.text if as_of else "", start=start, end=end, value_start=start + q.start,
             value_end=start + stop,
         )  # fmt: skip
@@ -193,7 +216,7 @@ def _metric(sentence: str, q: Quantity, stop: int) -> str:
     if unit and unit[-1] in COUNTERS:
         after = _NOUN_AFTER.match(sentence, stop)
         noun = _NOUN_END.split(after.group(0))[0] if after else ""
-        if noun and not noun.startswith(("以", "左右")):
+        if noun and not noun.startswith(_NOT_COUNTED):
             return _tidy(noun)
     clause_start = max((m.end() for m in _CLAUSE.finditer(sentence, 0, q.start)), default=0)
     before = sentence[clause_start : q.start]
@@ -209,11 +232,11 @@ def _metric(sentence: str, q: Quantity, stop: int) -> str:
     before = before.split(" ")[-1]
     before = _TAIL_VERBS.sub("", _LEAD.sub("", before.strip()))
     before = _VERBS.sub("", before)
-    return _tidy(before[-MAX_METRIC:])
+    return _tidy(_WITHIN.sub("", before[-MAX_METRIC:]))
 
 
 def _tidy(text: str) -> str:
-    return text.replace("“", "").replace("”", "").replace('"', "").strip(" 的了")
+    return text.replace("“", "").replace("”", "").replace('"', "").strip(" 的了、")
 
 
 def _subject(sentence: str, at: int, names: list[Named], context: tuple[str, str], previous: str, title: str
@@ -223,6 +246,9 @@ def _subject(sentence: str, at: int, names: list[Named], context: tuple[str, str
     place or institution its heading or the document's title names, else the heading or the title."""
     heading, owner = context
     before = [n for n in names if n.end <= at]
+    own = [m for m in SELF_REFERENCE.finditer(sentence, 0, at) if all(m.start() >= n.end for n in before)]
+    if own and owner:  # 我市17个试点项目…912.7亿元: the document's own place, not a name before 我市
+        return owner
     if before:
         return _listed(sentence, before) or before[-1].name
     refer = _REFERS.search(sentence, 0, at)
@@ -248,9 +274,27 @@ def _listed(sentence: str, before: list[Named]) -> str:
 _LIST_END = re.compile(r"等")
 
 
-def _as_of(when: list[dates.DateMention], at: int) -> dates.DateMention | None:
+def _counted_at(sentence: str, m: dates.DateMention) -> bool:
+    """The date is worded as the day figures are counted at (截至2021年3月末, 2021年末), not a day something was
+    published or happened (发布时间：2021-10-20), nor a change's base: the figures after it in its section are as of
+    it until another is stated."""
+    worded = m.text.startswith(("截至", "截止")) or m.text.endswith(("末", "底"))
+    return worded and not _is_base(sentence, m, len(sentence))
+
+
+def _is_base(sentence: str, m: dates.DateMention, at: int) -> bool:
+    """The date is what a change is measured against (较上年末, 比年初, 与2020年末相比), not the date of the figure at
+    ``at`` — unless that figure is the base's own (较2021年末的367.5亿元)."""
+    base = sentence[max(0, m.start - 2) : m.start].endswith(("较", "比", "与", "同")) or sentence.startswith(
+        "相比", m.end
+    )
+    return base and not (m.end <= at and sentence[m.end : at] in ("", "的"))
+
+
+def _as_of(sentence: str, when: list[dates.DateMention], at: int) -> dates.DateMention | None:
     """The date a figure at ``at`` is counted at: the last point-in-time date before it in its sentence, else
-    any date before it, else the first after it."""
+    any date before it, else the first after it (never a change's base date)."""
+    when = [m for m in when if not _is_base(sentence, m, at)]
     before = [m for m in when if m.end <= at]
     points = [m for m in before if m.as_of]
     if points or before:

@@ -22,7 +22,8 @@ _LOOK_ALIKE = re.compile(
     "[\u2e80-\u2eff\u2f00-\u2fdf\uf900-\ufaff\U0002f800-\U0002fa1f\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\ufb00-\ufb06]"
 )
 _WIDE_POINT = re.compile(r"(?<=\d)．(?=\d)")  # a full-width point inside a number (２９．９８ → 29.98)
-_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")  # soft hyphen, zero-width (no-)joiners, BOM
+# control characters (a PDF font map that writes NUL between characters), soft hyphen, zero-width (no-)joiners, BOM
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 
 
 def text(value: str) -> str:

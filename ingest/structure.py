@@ -135,6 +135,9 @@ def find_title(blocks: list[Block], fallback: str) -> str:
         if b.kind == "heading":
             return b.text
     for b in blocks[:3]:
-        if len(b.text) <= 80 and not b.text.endswith("。"):
+        if len(b.text) <= 80 and not b.text.endswith("。") and not _NOTE.match(b.text):
             return b.text
     return fallback
+
+
+_NOTE = re.compile(r"^[（(【\[].*[）)】\]]$")  # a line wholly in brackets is a note (（本文为虚构材料）), not a title

@@ -8,7 +8,8 @@ the first free ``名称（2）.txt``, ``名称（3）.txt`` … (or the one that
 uploads at once never share a path, and nobody reads a half-written file; fsynced first, after the disk is
 checked for room: a full disk stops the upload with one line, ``DiskFullError``, the files it kept removed);
 removing the temporary files a failed upload left; and removing kept files no document comes from any more (a
-failed upload, a deleted document), only ever inside the uploads folder. Does not own:
+failed upload, a deleted document; at a service's start, what a killed upload left), only ever inside the
+uploads folder. Does not own:
 ingesting them (``ingest.pipeline``).
 """
 
@@ -27,6 +28,7 @@ from pathlib import Path
 from ingest.summary import Result, Status
 from kb import disk
 from kb.errors import DiskFullError
+from kb.settings import check_kb_name
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +46,9 @@ def root(home: Path) -> Path:
 
 
 def folder(home: Path, kb: str) -> Path:
-    """Where the files uploaded to knowledge base ``kb`` are kept (made when missing)."""
-    path = root(home) / kb
+    """Where the files uploaded to knowledge base ``kb`` are kept (made when missing; a name that cannot name a
+    knowledge base is a ``ConfigError`` before anything is made)."""
+    path = root(home) / check_kb_name(kb)
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -156,4 +159,18 @@ def discard(within: Path, files: Iterable[str | Path], still_used: set[str]) -> 
             if real.is_relative_to(top) and real != top and str(real) not in still_used and real.is_file():
                 real.unlink()
                 removed.append(real)
+    return removed
+
+
+def sweep(within: Path, still_used: set[str]) -> list[Path]:
+    """Every kept file under the uploads folder ``within`` that no stored document comes from, and any temporary
+    file a writer left (a process killed mid-upload leaves both), removed; the paths removed. Call it holding the
+    knowledge base's writer lock (at a service's start: no upload of its own is under way)."""
+    if not within.is_dir():
+        return []
+    removed = discard(within, [p for p in within.iterdir() if not p.name.startswith(".upload-")], still_used)
+    for part in within.glob(".upload-*.part"):
+        with contextlib.suppress(OSError):
+            part.unlink()
+            removed.append(part)
     return removed

@@ -18,13 +18,15 @@ Precision = Literal["day", "month", "quarter", "half", "year"]
 
 # a day written out whole, as a line of its own states it (2021年12月20日, 2014 - 07 - 16, 2020/11/10)
 FULL_DAY = re.compile(r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*[日号]?")
+# a year named relative to the text's own date (its document's, or today for a question)
+_RELATIVE_YEAR = {"去年": -1, "上年": -1, "上一年": -1, "今年": 0, "本年": 0, "当年": 0, "前年": -2}
 _CN_DIGIT = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 _YEAR = r"(?P<y>(?:19|20)\d{2})\s*年"
 _EXPR = re.compile(
     r"(?P<lead>截至|截止|截止到|到|至)?\s*"
     r"(?:"
     r"(?P<iso>(?P<iy>(?:19|20)\d{2})[-/.](?P<im>\d{1,2})[-/.](?P<id>\d{1,2}))"
-    r"|(?:" + _YEAR + r")?(?:"
+    r"|(?:" + _YEAR + r"|(?P<rel>去年|上年|上一年|今年|本年|当年|前年))?(?:"
     r"(?P<m>\d{1,2})\s*月(?:(?P<d>\d{1,2})\s*日|(?P<mend>末|底|份))?"
     r"|(?:第?(?P<q>[一二三四1-4])\s*季度)(?P<qend>末|底)?"
     r"|(?P<h>[上下])半年(?P<hend>末|底)?"
@@ -83,6 +85,8 @@ def _read(m: re.Match[str], ref_year: int | None) -> tuple[str, Precision, bool]
     if g["yo"]:
         return f"{int(g['yo']):04d}-12-31", "year", False
     year = int(g["y"]) if g["y"] else ref_year
+    if g["rel"] and ref_year is not None:  # 去年底 in a document of 2023 is 2022年末
+        year = ref_year + _RELATIVE_YEAR[g["rel"]]
     if year is None:
         return None
     if g["m"]:
@@ -94,7 +98,7 @@ def _read(m: re.Match[str], ref_year: int | None) -> tuple[str, Precision, bool]
         return _iso(year, 3 * _CN_DIGIT[g["q"]]) or "", "quarter", bool(g["qend"])
     if g["h"]:
         return _iso(year, 6 if g["h"] == "上" else 12) or "", "half", bool(g["hend"])
-    if g["yend"] and g["y"]:  # 2021年末 (年初 is the start of a year: dated by its first day)
+    if g["yend"] and (g["y"] or g["rel"]):  # 2021年末 (年初 is the start of a year: dated by its first day)
         return (f"{year:04d}-01-01", "day", True) if g["yend"] == "初" else (f"{year:04d}-12-31", "year", True)
     return None
 
@@ -129,6 +133,7 @@ class TimeAsked:
 
 
 _RELATIVE = {"今年": 0, "去年": -1, "前年": -2}
+_PERIOD_END = re.compile(r"[末底]$")
 
 
 def asked(question: str, today: str) -> TimeAsked | None:
@@ -146,6 +151,8 @@ def asked(question: str, today: str) -> TimeAsked | None:
     since = "0000-01-01" if lead and m.precision == "day" else first_day(m)
     if m.as_of and m.precision != "year" and not lead:  # 一季度末, 8月末: that point in time
         since = first_day(m) if m.precision == "month" else until
+    if _PERIOD_END.search(m.text):  # 2020年末, 截至2021年3月底: figures of that day, not of 2020年8月末
+        since = until
     start, end = _original_span(question, text, m)
     return TimeAsked(since, until, question[start:end], start, end)
 

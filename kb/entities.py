@@ -9,17 +9,79 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from importlib import resources
 
 from kb.segment import aliases
 
-PLACE = re.compile(
-    r"(北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|四川|贵州|"
-    r"云南|陕西|甘肃|青海|台湾|内蒙古|广西|西藏|宁夏|新疆|香港|澳门|济南|青岛|威海|临沂|泰安|东营|日照|烟台|潍坊|淄博|"
-    r"深圳|广州|杭州|南京|苏州|成都|武汉|西安|雄安)(省|市|自治区)?"
-)
+_SUFFIX = "省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区"
+
+
+def _gazetteer() -> tuple[dict[str, str], set[str]]:
+    """Every province and prefecture-level city by its short name (广西, 汉中) → its province's full name, and the
+    names that are common words too (白银, 大同), places only when written with 市."""
+    text = resources.files("kb").joinpath("data/places.txt").read_text("utf-8")
+    province_of: dict[str, str] = {}
+    word_too: set[str] = set()
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        province, cities = (part.strip() for part in line.split("|"))
+        province_of[core(province)] = province
+        for city in cities.split():
+            province_of.setdefault(city.rstrip("*"), province)
+            if city.endswith("*"):
+                word_too.add(city.rstrip("*"))
+    return province_of, word_too
+
+
+def core(place: str) -> str:
+    """A place's name without its administrative suffix (广西壮族自治区 → 广西, 深圳市 → 深圳)."""
+    return re.sub(rf"(?:{_SUFFIX})$", "", place) or place
+
+
+_PROVINCE_OF, _WORD_TOO = _gazetteer()
+_NAMES = sorted(_PROVINCE_OF, key=len, reverse=True)
+# a place: a province or city by name, with or without its suffix (a name that is a common word too only with 市)
+PLACE = re.compile("(" + "|".join(n if n not in _WORD_TOO else f"{n}(?=市)" for n in _NAMES) + f")({_SUFFIX})?")
+
+
+# a question that asks which of a province's cities (广西哪个城市…最大): each city of it is a subject asked
+_WHICH_CITY = re.compile(r"哪[个座一几些]?(?:城市|市|地市)|各市|各地市")
+
+
+def other_place(subject: str, asked: str) -> bool:
+    """``subject`` names a place and none of the places ``asked`` names (a province's or another city's figure
+    does not answer a question about a city); False when either names no place. A question asking which city
+    of a province is asked about each of its cities."""
+    own = [m.group(0) for m in PLACE.finditer(subject)]
+    wanted = [m.group(0) for m in PLACE.finditer(asked)]
+    if _WHICH_CITY.search(asked):
+        wanted += [c for c in _PROVINCE_OF if any(same_place(_PROVINCE_OF[c], w) for w in wanted)]
+    return bool(own and wanted) and not any(same_place(a, b) for a in own for b in wanted)
+
+
+def same_place(a: str, b: str) -> bool:
+    """Two names of one place (深圳, 深圳市)."""
+    return core(a) == core(b)
+
+
+def province_of(place: str) -> str:
+    """The province a place lies in (汉中 → 陕西省; a province is its own), or "" when the gazetteer lacks it."""
+    return _PROVINCE_OF.get(core(place), "")
+
+
 # Institutions the alias table does not know (招商银行, 某某农商行): a name, not a question word.
 ORG = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,10}?(?:银行|农商行|农商银行|信用社|农联社|证券|保险公司|分行|支行|分公司)")
-PROJECT = re.compile(r"[\u4e00-\u9fffA-Za-z“”\"]{4,24}?项目(?!组)")
+# a project's name: words, or a name in quotes, before 项目 (a quote closed and another opened — “…”中“… — is two
+# quotations, no name)
+PROJECT = re.compile(r"(?:[\u4e00-\u9fffA-Za-z]|“[^“”]{1,20}”|\"[^\"]{1,20}\"){2,24}?项目(?!组)")
+# a document speaking of its own place (我市, 全省, 本区): whose figures they are is the document's to say
+SELF_REFERENCE = re.compile(r"(?:我|本|全)(?:省|市|区|县|自治区)(?!域|间|场)")
+# a project named only by what every pilot is (金融科技应用试点项目, 首批试点项目, 深圳市试点项目): no name of a
+# project (the place in it is named on its own)
+_GENERIC_PROJECT = re.compile(
+    rf"(?:{PLACE.pattern})?[个项家批]?(?:[我本全][省市区县]|金融科技|科技|金融|应用|创新|试点|示范|重点|相关|各类|首批|第.批|[的等])*项目"
+)
 # what makes a would-be name a question word or a reference (哪家银行, 该行), not a name
 NOT_A_NAME = re.compile(r"[哪几些各该这那其每多]|什么")
 _NOT_A_START = "与和及、由在对向从被把将为的"  # joining words and prepositions, never a name's first character
@@ -49,8 +111,9 @@ def named(text: str) -> list[Named]:
         while at >= 0:
             found.append(Named(name, at, at + len(name), "org"))
             at = text.find(name, at + len(name))
-    found += [_trimmed(m.group(0), m.start(), "org") for m in ORG.finditer(text)]
-    found += [Named(m.group(0), m.start(), m.end(), "project") for m in PROJECT.finditer(text)]
+    found += [_trimmed(m.group(0), m.start(), "org") for m in ORG.finditer(text) if "的" not in m.group(0)]
+    found += [Named(m.group(0), m.start(), m.end(), "project") for m in PROJECT.finditer(text)
+              if not _GENERIC_PROJECT.fullmatch(m.group(0))]  # fmt: skip
     found = [n for n in found if not NOT_A_NAME.search(n.name)]
     kept: list[Named] = []
     for n in sorted(found, key=lambda n: (-(n.end - n.start), n.start)):

@@ -59,3 +59,15 @@ class RequestError(PilotQAError):
 
 class NotFoundError(PilotQAError):
     """A document or passage asked for by its id is not in the knowledge base."""
+
+
+class TooLongError(RequestError):
+    """A question, or a conversation's history, is longer than the service answers."""
+
+
+class OverloadedError(PilotQAError):
+    """The service's queue for this kind of answer is full: try again after ``retry_after`` seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)

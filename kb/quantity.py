@@ -87,7 +87,7 @@ def quantities(text: str) -> list[Quantity]:
 
 # the unit or measure word right after a number (余 and 万/亿 included): 台, 万户, 亿元, 平方公里, % …
 UNIT_AFTER = re.compile(
-    r"余?(?:[万亿]?(?:分钟|小时|个月|平方公里|平方米|公里|公斤|千克|公分|公尺|厘米|毫米|公顷|英尺|英里|"
+    r"余?(?:个?百分点|[万亿]?(?:分钟|小时|个月|平方公里|平方米|公里|公斤|千克|公分|公尺|厘米|毫米|公顷|英尺|英里|"
     r"[美港日欧]?元|[台张户人笔项家条份个件次所名批类位天周倍米克吨岁亩座分门本篇])|%|％|"
     r" ?(?:GHz|MHz|km²|km|m²|cm|mm|kg|m)(?![A-Za-z]))"
 )
@@ -107,6 +107,21 @@ def qualifier(text: str, start: int, end: int) -> str:
     before = _BEFORE.search(text[max(0, start - 2) : start])
     after = _AFTER.match(text[end : end + 2])
     return (before.group(1) if before else "") or (after.group(1) if after else "")
+
+
+# a figure that is a change against a base (较上年末增加75.8亿元, 同比增长36.4%, 比年初提高3.6个百分点), not a level
+_CHANGE = re.compile(
+    r"(?:较|比|同比|环比|相比)[^，,；;。：:]{0,20}?(?:增加|增长|提高|上升|下降|减少|降低|回落|扩大|缩小|新增|多|少)了?$|"
+    r"(?:同比|环比)$"
+)
+CHANGE_ASKED = re.compile(r"增加|增长|提高|上升|下降|减少|降低|新增|同比|环比|增幅|增速|降幅|比.{1,8}[多少]了?")
+
+
+def change(text: str, start: int) -> str:
+    """The words that make the figure at ``text[start:]`` a change against a base (较上年末增加), or ""."""
+    clause = re.split(r"[，,；;。：:]", text[:start])[-1]
+    m = _CHANGE.search(clause)
+    return m.group(0) if m else ""
 
 
 def values(text: str) -> set[tuple[float, bool]]:

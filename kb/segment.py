@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 import jieba
+import jieba.posseg
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,14 @@ class Segmenter:
         for names in aliases().values():
             for name in names:
                 self._jieba.add_word(name, freq=20000)
+        self._pos = jieba.posseg.POSTokenizer(self._jieba)
+
+    def noun_head(self, text: str) -> bool:
+        """The phrase ends in a noun (受理终端, 发放贷款, 推进会; not 可复制推广, 误将): it can name what a figure
+        counts."""
+        with self._lock:
+            pairs = [p for p in self._pos.lcut(normalize(text)) if _WORD_CHAR.search(p.word)]
+        return bool(pairs) and (pairs[-1].flag.startswith("n") or pairs[-1].flag in ("vn", "j", "nz"))
 
     def words(self, text: str) -> list[str]:
         """jieba words of ``text`` (precise mode), punctuation and spaces dropped."""

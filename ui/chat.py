@@ -10,6 +10,7 @@ streamed answer. Does not own: answering.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from assistant.serialize import answer_text, place
 from assistant.starters import starters
 from kb.errors import PilotQAError
 from kb.records import CELL_SEP, Answer, Chunk, Citation, Mode, Progress
+from ops import api as ops
 from ui import state
 from ui.text import highlight, md_escape, title_escape
 
@@ -152,7 +154,8 @@ def ask(assistant: Assistant, question: str, mode: str) -> None:
         waiting.caption("正在查找相关资料…")
 
         def pieces() -> Iterator[str]:
-            for item in assistant.stream(question, history, mode=mode):
+            steps = ops.stream(state.library(), question, history, assistant.res.kb.name, mode, threading.Event())
+            for item in steps:  # as every front end asks (ops.api): its limits, its locks
                 if isinstance(item, Answer):
                     final.append(item)
                 elif isinstance(item, Progress):

@@ -1,8 +1,8 @@
 """检查知识库 on the 文档 page: ``pilotqa kb check`` in the app.
 
 Owns: the check and repair buttons, showing each part's line (agreeing, repaired, disagreeing; escaped, never
-HTML) until the next check, and reopening the knowledge base after a repair (its vector collection may be new).
-Does not own: the check itself (``kb.health``) or where the uploads folder and the OCR cache are (``ingest``).
+HTML) until the next check. Does not own: the check itself (``ops.api.check`` on the app's library, which opens
+the knowledge base afresh after a repair: its vector collection may be new).
 """
 
 from __future__ import annotations
@@ -10,10 +10,9 @@ from __future__ import annotations
 import streamlit as st
 
 from assistant.core import Assistant
-from ingest import uploads
-from ingest.loaders.ocr import cache_folder
 from kb import health
 from kb.errors import PilotQAError
+from ops import api as ops
 from ui import state
 from ui.text import md_escape
 
@@ -21,9 +20,8 @@ REPORT = "kb_check_report"
 
 
 def _run(name: str, repair: bool) -> health.Report | None:
-    s = state.settings()
     try:
-        return health.check(s, name, uploads.root(s.home) / name, cache_folder(s), repair=repair)
+        return ops.check(state.library(), name, repair=repair)
     except PilotQAError as exc:
         st.error(md_escape(str(exc)))
         return None
@@ -49,5 +47,4 @@ def section(assistant: Assistant) -> None:
     (box.success if report.ok else box.error)(md_escape(report.summary()))
     if not report.ok and box.button("修复", key="kb-repair", type="primary"):
         st.session_state[REPORT] = _run(name, repair=True)
-        state.assistant.clear()  # reopened: a rebuilt index is a new collection
         st.rerun()

@@ -14,10 +14,9 @@ import streamlit as st
 
 from assistant.core import Assistant
 from assistant.serialize import OCR_MARK
-from ingest import uploads
 from ingest.loaders import TYPES
-from kb.lock import writer
 from kb.records import DocInfo, Document
+from ops import api as ops
 from ui import check, state
 from ui.text import find_all, highlight, md_escape
 
@@ -84,10 +83,8 @@ def delete(assistant: Assistant, doc: Document) -> None:
     st.warning(f"确定要从知识库删除《{md_escape(doc.title)}》吗？删除后需重新导入才能再查询。")
     yes, no = st.columns(2)
     if yes.button("确认删除", type="primary", key=f"confirm-{doc.doc_id}"):
-        kb, home = assistant.res.kb, state.settings().home
-        with writer(state.settings(), kb.name):  # the uploaded copy goes too, once no other document comes from it
-            kb.delete_documents([doc.doc_id])
-            uploads.discard(uploads.folder(home, kb.name), [doc.source], {d.source for d in kb.documents()})
+        # as every front end deletes (ops.api): the uploaded copy goes too, once no other document comes from it
+        ops.delete(state.library(), doc.doc_id, assistant.res.kb.name)
         st.session_state[DELETED] = f"已删除：{md_escape(doc.title)}"
         st.session_state[CONFIRM] = None
         st.rerun()

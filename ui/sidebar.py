@@ -1,26 +1,23 @@
 """The sidebar: which knowledge base, what is in it, uploads, answer mode, clearing.
 
-Owns: switching knowledge bases, the counts and model line, ingesting uploaded files (kept by
-``ingest.uploads``: none replaces another) with a progress bar and one result line per file (kept until
-dismissed; file names and messages escaped), the answer-mode choice and the clear-conversation button. Does
-not own: ingestion itself (``ingest``).
+Owns: switching knowledge bases, the counts and model line, uploading files (through ``ops.api.upload``, as every
+front end does) with a progress bar and one result line per file (kept until dismissed; file names and messages
+escaped), the answer-mode choice and the clear-conversation button. Does not own: uploading itself (``ops``).
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
 from assistant.core import Assistant
-from ingest import uploads
-from ingest.loaders import TYPES, Limits
-from ingest.loaders.ocr import Ocr
-from ingest.pipeline import Ingestor
-from ingest.summary import Status, Summary
+from ingest.loaders import TYPES
+from ingest.summary import Status
 from kb import store
-from kb.lock import writer
+from ops import api as ops
 from ui import state
 from ui.text import md_escape
 
@@ -57,7 +54,6 @@ def about(assistant: Assistant) -> None:
 
 
 def upload(assistant: Assistant) -> None:
-    s = state.settings()
     shown_results()
     files = st.sidebar.file_uploader(
         "上传文档", accept_multiple_files=True,
@@ -66,7 +62,6 @@ def upload(assistant: Assistant) -> None:
     )  # fmt: skip
     if not files or not st.sidebar.button("导入上传的文档", type="primary"):
         return
-    into = uploads.folder(s.home, assistant.res.kb.name)
     bar = st.sidebar.progress(0.0, text="正在导入……")
 
     at = [0.0, 1.0]  # the file being read: its share of the bar, and the share of one file
@@ -79,38 +74,28 @@ def upload(assistant: Assistant) -> None:
         share = at[0] + at[1] * (number - 1) / max(pages, 1)
         bar.progress(min(share, 1.0), text=md_escape(f"正在识别文字 {Path(name).name}：第 {number}/{pages} 页"))
 
-    res = assistant.res
-
-    # another process writing this knowledge base (an ingest): say so while waiting for it, then import
-    def waiting(message: str) -> None:
+    def waiting(message: str) -> None:  # another process writing this knowledge base (an ingest): said, then on
         bar.progress(0.0, text=message)
 
-    # held from keeping the files to removing the copies no document came from: no other upload or delete of this
-    # knowledge base removes one meanwhile. A same-named file with other content is kept beside it (名称（2）.txt);
-    # the same content twice is one file
-    with writer(s, res.kb.name, on_wait=waiting):
-        paths, unkept = uploads.keep_all(into, ((f.name, f.getvalue()) for f in files), s.min_free_mb)
-        try:
-            summary = Ingestor(
-                res.kb, res.embedder, s.chunk_chars, s.max_file_mb, Limits.of(s), Ocr.of(s, on_page=page)
-            ).run(paths, progress=progress)
-        finally:
-            uploads.discard(into, paths, {d.source for d in res.kb.documents()})
-    summary.results += unkept
-    st.session_state[RESULTS] = result_lines(summary)
+    # as every front end uploads (ops.api): kept (none replaces another; the same content twice is one file), read
+    # without holding the knowledge base, stored under its locks, the copies no document came from removed
+    result = ops.upload(state.library(), [(f.name, f.getvalue()) for f in files], assistant.res.kb.name,
+                        progress=progress, on_page=page, on_wait=waiting)  # fmt: skip
+    st.session_state[RESULTS] = result_lines(result)
     st.session_state[UPLOADER] = st.session_state.get(UPLOADER, 0) + 1  # a fresh, empty uploader
     st.rerun()  # the counts above and the document list now include what was imported
 
 
-def result_lines(summary: Summary) -> list[tuple[str, str]]:
-    """(kind, escaped line) per file: the file's name, never a server path, and the problem in Chinese; kind is
-    error (failed), warning (read, with something to check: pages recognised with low confidence) or success."""
+def result_lines(result: dict[str, Any]) -> list[tuple[str, str]]:
+    """(kind, escaped line) per file of an upload's result (``ops.api.upload``): the file's name, never a server
+    path, and the problem in Chinese; kind is error (failed), warning (read, with something to check: pages
+    recognised with low confidence) or success."""
     lines = []
-    for r in summary.results:
-        line = f"{r.status.label}：{r.name}" + (f"（{r.message}）" if r.message else "")
-        kind = "error" if r.status is Status.FAILED else "warning" if r.message else "success"
+    for r in result["results"]:
+        line = f"{r['label']}：{r['file']}" + (f"（{r['message']}）" if r["message"] else "")
+        kind = "error" if r["status"] == Status.FAILED.value else "warning" if r["message"] else "success"
         lines.append((kind, md_escape(line)))
-    return [*lines, ("success", md_escape(summary.line()))]
+    return [*lines, ("success", md_escape(result["summary"]))]
 
 
 def shown_results() -> None:

@@ -1,8 +1,8 @@
 """Resources shared by all sessions of one Streamlit server, and per-session state.
 
 Owns: building the settings, the segmenter and embedder once per process
-(``st.cache_resource``), one ``Assistant`` per knowledge base, the feedback file,
-and the names of session-state keys. Does not own: any widget.
+(``st.cache_resource``), the one ``ops.library.Library`` (an ``Assistant`` per knowledge base, their locks), the
+feedback file, and the names of session-state keys. Does not own: any widget.
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from typing import Any
 
 import streamlit as st
 
-from assistant.core import Assistant, Resources
+from assistant.core import Assistant
 from kb import disk
 from kb.records import Answer
 from kb.segment import Segmenter
 from kb.settings import Settings
-from kb.store import KnowledgeBase
 from models.embed import Embedder
+from ops.library import Library
 
 HISTORY, KB, MODE = "history", "kb_name", "mode"
 _FEEDBACK_LOCK = threading.Lock()
@@ -42,12 +42,17 @@ def shared() -> tuple[Segmenter, Embedder]:
     return Segmenter(s.cache_dir), embedder
 
 
-@st.cache_resource(show_spinner="正在打开知识库……")
-def assistant(kb_name: str) -> Assistant:
-    s = settings()
+@st.cache_resource(show_spinner=False)
+def library() -> Library:
+    """The knowledge bases every session shares, and their locks (``ops.library``): the app asks, uploads and
+    deletes through ``ops.api`` on it, as the CLI and the service do."""
     segmenter, embedder = shared()
-    kb = KnowledgeBase.open(s, kb_name, segmenter, embedder.name)
-    return Assistant(s, Resources(s, segmenter, embedder, kb))
+    return Library(settings(), segmenter, embedder)
+
+
+def assistant(kb_name: str) -> Assistant:
+    """The assistant of knowledge base ``kb_name`` (opened, or made empty, on first use)."""
+    return library().assistant(kb_name, create=True)
 
 
 def history() -> list[Answer]:

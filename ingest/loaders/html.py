@@ -45,11 +45,19 @@ def _main(soup: BeautifulSoup) -> Tag:
 
 def _blocks(root: Tag) -> list[Block]:
     blocks: list[Block] = []
+    spans: dict[int, dict[int, tuple[str, int]]] = {}  # per table: column → (text, rows still covered) of rowspans
     for el in root.find_all(_BLOCK_TAGS):
         if el.find_parent(_BLOCK_TAGS) is not None and el.name != "tr":
             continue  # nested: the outer block already holds this text
         if el.name == "tr":
-            row = _row(el)
+            table = el.find_parent("table")
+            key = id(table)
+            if key not in spans and isinstance(table, Tag):  # the table's caption says what its figures are
+                spans[key] = {}
+                caption = table.find("caption")
+                if isinstance(caption, Tag) and caption.get_text(strip=True):
+                    blocks.append(Block(" ".join(caption.get_text(" ", strip=True).split())))
+            row = _row(el, spans.setdefault(key, {}))
             if row is not None:
                 blocks.append(row)
             continue
@@ -66,19 +74,41 @@ def _blocks(root: Tag) -> list[Block]:
     return blocks
 
 
-def _row(tr: Tag) -> Block | None:
-    """A table row with its cells (empty ones kept, a cell spanning columns repeated so columns line up); a
-    header row when all its cells are <th> or it sits in <thead>."""
+def _span(c: Tag, name: str) -> int:
+    value = str(c.get(name) or "1")
+    return max(1, min(int(value) if value.isdigit() else 1, 20))
+
+
+def _row(tr: Tag, pending: dict[int, tuple[str, int]]) -> Block | None:
+    """A table row with its cells (empty ones kept; a cell spanning columns repeated so columns line up, and one
+    spanning rows repeated in the rows below, from ``pending``); a header row when all its cells are <th> or it
+    sits in <thead>."""
     found = [c for c in tr.find_all(["td", "th"]) if c.find_parent("tr") is tr]
     cells: list[str] = []
     for c in found:
+        while len(cells) in pending:  # a cell of a row above that spans down into this one
+            cells.append(_take(pending, len(cells)))
         text = " ".join(c.get_text(" ", strip=True).split())
-        span = str(c.get("colspan") or "1")
-        cells.extend([text] * max(1, min(int(span) if span.isdigit() else 1, 20)))
+        for _ in range(_span(c, "colspan")):
+            if _span(c, "rowspan") > 1:
+                pending[len(cells)] = (text, _span(c, "rowspan") - 1)
+            cells.append(text)
+    while len(cells) in pending:
+        cells.append(_take(pending, len(cells)))
     if not any(cells):
         return None
     header = tr.find_parent("thead") is not None or all(c.name == "th" for c in found)
     return Block(CELL_SEP.join(cells), kind="row", cells=tuple(cells), header=header)
+
+
+def _take(pending: dict[int, tuple[str, int]], column: int) -> str:
+    """The text a rowspan carries into this row's ``column``, one row of its span used."""
+    text, left = pending[column]
+    if left > 1:
+        pending[column] = (text, left - 1)
+    else:
+        del pending[column]
+    return text
 
 
 def _date(soup: BeautifulSoup) -> str | None:

@@ -1,0 +1,107 @@
+"""The last check every rules answer passes before it is given: does what it leads with answer what was asked?
+
+Owns: the checks of a draft's lead against the question's type (a rate asked is answered by a rate, a how-many
+question by a figure), its restriction (几个项目通过了评估 needs a sentence that says 通过评估) and, for a
+when-question, that the evidence says the event asked (哪一年停止运行 is not answered by a date of 签约用户).
+Does not own: choosing the lead (``assistant.facts``, ``assistant.extract``, ``assistant.rows``) or the subject
+and time checks the fact registry already applies to each fact (``assistant.facts``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from assistant import question as qn
+from assistant.extract import Draft
+from kb.quantity import MEASURE_WORDS, quantities, unit_end
+from kb.segment import bigrams
+
+# a question asking to add up figures of several subjects (深圳和广州加在一起): no document states such a total
+SUM_ASKED = re.compile(r"加在一起|加起来|相加|之和|总和")
+RATE_SAID = re.compile(r"\d\s*[%％]|百分点|百分之|[一二三四五六七八九十\d]成|\d\s*[:：]\s*\d|率(?:为|是|达到?)?约?\d")
+# what a how-many question counts, named after its measure word, with what it says of it: 几个试点项目通过了评估
+_RESTRICTION = re.compile(rf"(?:多少|(?<!哪)几)[万亿]?[{MEASURE_WORDS}]([\u4e00-\u9fff]{{2,16}})[？?。]?$")
+_FILLER = re.compile(r"[了的呢吗啊]")
+# what a when-question asks the date of, said after its question word (哪一年停止运行的 → 停止运行)
+_EVENT = re.compile(r"(?:何时|什么时候|什么时间|哪一?年|哪一?天|哪个月|几月)([\u4e00-\u9fff]{2,12})[？?。]?$")
+
+
+def check(q: qn.Question, draft: Draft) -> Draft:
+    """``draft`` when its lead answers ``q`` by type and restriction, else a refusal saying which check failed."""
+    if not draft.grounded or not draft.sentences:
+        return draft
+    lead = draft.lead or draft.sentences[0].text
+    # what the evidence says: its sentences or rows, with the header and caption a row is read under
+    said = " ".join(f"{c.hit.chunk.caption} {c.hit.chunk.header} {c.text}" for c in draft.sentences)
+    if SUM_ASKED.search(q.text) and len(q.entities) > 1:
+        return Draft("", (), False, "a total of several subjects no document states")
+    if q.kind is qn.QUANTITY and qn.RATE_ASKED.search(q.text) and not RATE_SAID.search(lead):
+        rate = _rate_in(q.text, draft.sentences[0].text)
+        if not rate:
+            return Draft("", (), False, "type: a rate asked, the lead states none")
+        draft = replace(draft, lead=rate)  # 其中专精特新企业占比43.6%: the rate its sentence gives, not 3184家
+    if q.kind is qn.QUANTITY and not any(_answering(q.text, s.text) for s in draft.sentences):
+        return Draft("", (), False, "type: a figure asked, the evidence states none")
+    if q.unit == "元" and draft.lead and "元" not in draft.lead:
+        return Draft("", (), False, "type: an amount of money asked, the lead is not one")
+    restriction = _unsaid_restriction(_restriction(q.text), draft.sentences[0].text)
+    if restriction:
+        return Draft("", (), False, f"restriction not in evidence: {restriction}")
+    event = _event(q.text) if q.kind is qn.TIME and draft.lead else ""
+    if event and _counting_day(draft.lead, said) and not (event[:2] in said or event[-2:] in said):
+        return Draft("", (), False, f"event not in evidence: {event}")
+    return draft
+
+
+def _answering(question: str, text: str) -> bool:
+    """``text`` states a figure that could answer: not an ordinal (第二批) nor a figure the question itself says."""
+    return any(text[max(0, x.start - 1) : x.start] != "第" and x.text not in question for x in quantities(text))
+
+
+def _restriction(question: str) -> str:
+    """What a how-many question counts and requires of it, said after its measure word (试点项目通过评估), or
+    ""; the evidence must hold most of it."""
+    m = _RESTRICTION.search(question)
+    words = _FILLER.sub("", m.group(1)) if m else ""
+    return words if len(words) >= 2 else ""
+
+
+_RATE = re.compile(r"\d[\d.]*\s*[%％]|\d[\d.]*个?百分点")
+
+
+def _rate_in(question: str, sentence: str) -> str:
+    """The rate in ``sentence`` whose preceding words share most with ``question`` (其中专精特新企业占比43.6% for
+    专精特新企业占比多少), or ""."""
+    asked = set(bigrams(question))
+    found = [(len(asked & set(bigrams(sentence[max(0, m.start() - 12) : m.start()]))), m.group(0))
+             for m in _RATE.finditer(sentence)]  # fmt: skip
+    return max(found)[1] if found and max(found)[0] > 0 else ""
+
+
+def _unsaid_restriction(tail: str, sentence: str) -> str:
+    """What the question requires of what it counts that the sentence's own count leaves out: where the sentence
+    counts the question's noun (共有20个项目 for 几个试点项目通过了评估), the words after that noun in the question
+    (通过评估) must stand in the sentence by their head; "" when they do, or the sentence counts something else (3名
+    子女 for 几个孩子: a synonym is no restriction)."""
+    for x in quantities(sentence):
+        noun = sentence[unit_end(sentence, x.end) :][:2]
+        at = tail.find(noun) if len(noun) == 2 and noun.isalpha() else -1
+        rest = tail[at + 2 :] if at >= 0 else ""
+        if len(rest) >= 2 and rest[-2:] not in sentence:
+            return rest
+    return ""
+
+
+def _counting_day(lead: str, text: str) -> bool:
+    """The evidence words the lead's date as the day a figure was counted at (截至2020年9月3日)."""
+    at = text.find(lead)
+    return at > 0 and text[max(0, at - 3) : at].endswith(("截至", "截止", "至"))
+
+
+def _event(question: str) -> str:
+    """What a when-question asks the date of (停止运行), or ""; its evidence must say it: its first or last two
+    characters (the verb, or the head of what it does) stand there (a date of 签约用户 does not say 停止)."""
+    m = _EVENT.search(question)
+    words = _FILLER.sub("", m.group(1)).removeprefix("是") if m else ""
+    return words if len(words) >= 2 else ""
