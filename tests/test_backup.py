@@ -76,7 +76,7 @@ def test_a_backup_under_load_restores_elsewhere_answer_for_answer(tmp_path: Path
     assert asker.returncode == 0, asked_err
     assert len(asked_out.splitlines()) == len(asked.read_text("utf-8").splitlines())
     assert writer.wait(timeout=600) == 0
-    assert "11 篇文档" in backup.stdout  # it waited for the ingest: one state, the ingest's whole result
+    assert "12 篇文档" in backup.stdout  # it waited for the ingest: one state, the ingest's whole result
 
     restored = run(other, "kb", "restore", str(tmp_path / "kb.tar"), "--as", "copy")
     assert restored.returncode == 0, restored.stderr
