@@ -1,7 +1,9 @@
 """``pilotqa kb check [--repair]`` through the real command line: a knowledge base whose Chroma index file is
 broken (``index_metadata.pickle`` truncated to 0 bytes, as a full disk left it) fails with one line saying what to
 run, the check names the damage, the repair rebuilds the index from the vectors the catalogue keeps (no document
-read or embedded again), and every question answers as before. Real Chroma, real ingest, real model."""
+read or embedded again), and every question answers as before; and the same check through ``ops.api`` on a library
+that holds the knowledge base open (the app's, the service's), which opens it afresh after a repair. Real Chroma,
+real ingest, real model."""
 
 from __future__ import annotations
 
@@ -11,7 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CORPUS
+from ingest.pipeline import Ingestor
+from kb import vectors
+from kb.errors import DamagedIndexError
+from kb.segment import Segmenter
+from kb.store import KnowledgeBase
+from models.embed import Embedder
+from ops import api as ops
+from ops.library import Library
+from tests.conftest import CORPUS, make_settings
 from tests.test_ingest import cli
 
 pytestmark = pytest.mark.slow
@@ -92,3 +102,35 @@ def test_check_reports_each_disagreement_and_repairs_them(tmp_path: Path) -> Non
     assert not (uploads / "孤立.txt").exists() and not (uploads / ".upload-x.part").exists()
     assert run(home, "kb", "check", "default").returncode == 0
     assert answers(home)[:1] == before
+
+
+def test_the_library_checks_repairs_and_opens_the_knowledge_base_afresh(
+    tmp_path: Path, segmenter: Segmenter, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``ops.api.check`` on a library holding the knowledge base open (the app's, the service's): a damaged index is
+    named and a check alone changes nothing; the repair drops the collection and rebuilds it from the catalogue's
+    vectors, and the library opens the knowledge base afresh, answering as before. The damage is Chroma's query
+    failing as a damaged index does (``DamagedIndexError``); everything else is real."""
+    settings = make_settings(tmp_path / "home")
+    base = KnowledgeBase.open(settings, "default", segmenter, embedder.name)
+    Ingestor(base, embedder, settings.chunk_chars, settings.max_file_mb).run([CORPUS])
+    lib = Library(settings, segmenter, embedder)
+    opened = lib.assistant(None)
+    before = ops.ask(lib, QUESTIONS[0])
+    assert before is not None and before.grounded
+
+    def damaged(self: vectors.VectorStore, *args: object, **kw: object) -> list[tuple[str, float]]:
+        raise DamagedIndexError("向量索引已损坏（测试）")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(vectors.VectorStore, "search", damaged)
+        found = ops.check(lib)
+        assert not found.ok and any("向量索引无法读取" in p for p in found.problems), found.problems
+        assert lib.assistant(None) is opened  # a check alone changes nothing
+        repaired = ops.check(lib, repair=True)
+    assert repaired.ok and any("已从保存的向量重建索引" in r for r in repaired.repaired), repaired.repaired
+    assert lib.assistant(None) is not opened  # opened afresh on the rebuilt collection
+    assert ops.check(lib).ok
+    after = ops.ask(lib, QUESTIONS[0])
+    assert after is not None and after.text == before.text
+    assert [c.chunk_id for c in after.citations] == [c.chunk_id for c in before.citations]
