@@ -11,7 +11,7 @@ names, limits and refusals: tools and a structured ``text.format`` are refused, 
 a model writes), the response object (one message whose ``output_text`` carries the citations as ``url_citation``
 annotations, plus ``reference`` and ``grounded`` as in a chat completion) and its stream of events (created, the
 message added, text deltas, each annotation added, text done, message done, completed with the usage). Does not
-own: answering (``service.chat``, ``service.ops``) or HTTP (``service.app``).
+own: answering (``service.chat``, ``ops.api``) or HTTP (``service.app``).
 """
 
 from __future__ import annotations
