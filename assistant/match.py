@@ -36,10 +36,10 @@ def check(q: qn.Question, draft: Draft) -> Draft:
     said = " ".join(f"{c.hit.chunk.caption} {c.hit.chunk.header} {c.text}" for c in draft.sentences)
     if SUM_ASKED.search(q.text) and len(q.entities) > 1:
         return Draft("", (), False, "a total of several subjects no document states")
-    if q.kind is qn.QUANTITY and qn.RATE_ASKED.search(q.text) and not RATE_SAID.search(lead):
+    if q.kind is qn.QUANTITY and qn.RATE_ASKED.search(q.text) and draft.lead and not RATE_SAID.search(lead):
         rate = _rate_in(q.text, draft.sentences[0].text)
-        if not rate:
-            return Draft("", (), False, "type: a rate asked, the lead states none")
+        if not rate:  # a figure of another kind (42.3亿元 for 不良贷款率); a sentence that says 高 may answer
+            return Draft("", (), False, "type: a rate asked, the lead is a figure of another kind")
         draft = replace(draft, lead=rate)  # 其中专精特新企业占比43.6%: the rate its sentence gives, not 3184家
     if q.kind is qn.QUANTITY and not any(_answering(q.text, s.text) for s in draft.sentences):
         return Draft("", (), False, "type: a figure asked, the evidence states none")
