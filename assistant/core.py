@@ -24,7 +24,8 @@ from assistant.retrieve import NO_FILTERS, Filters, Retriever
 from assistant.when import in_time, without_time_words
 from kb import dates
 from kb.errors import EndpointError, PilotQAError
-from kb.records import Answer, Citation, Hit, Mode, Progress, Trace
+from kb.quantity import MEASURE_WORDS
+from kb.records import Answer, Citation, Hit, Marker, Mode, Progress, Trace
 from kb.segment import Segmenter
 from kb.settings import Settings
 from kb.store import KnowledgeBase
@@ -65,6 +66,15 @@ class Resources:
         embedder = Embedder(settings)
         kb = KnowledgeBase.open(settings, kb_name or settings.kb, segmenter, embedder.name)
         return cls(settings, segmenter, embedder, kb)
+
+
+_ASKING = re.compile(rf"(?:了|有|是|为)?(?:多少|(?<!哪)几)[万亿]?[{MEASURE_WORDS}元]?.*$")
+
+
+def without_words(question: str, words: str) -> str:
+    """The question without the words of the time it asks and what asks for the figure (2022年末电子社保卡线上发行了
+    多少万张 → 电子社保卡线上发行)."""
+    return _ASKING.sub("", question.replace(words, "")).strip("，,、 的") or question
 
 
 def topic(question: str) -> str:
@@ -183,12 +193,24 @@ class Assistant:
             # a row asked by its position (第三名) is the table's to answer; else a fact, else the sentences
             at_row = rows.answer(self.res.kb, q, hits)
             rules = match.check(q, at_row or from_facts or self.extractor.answer(q, cands))
+        if asked and not rules.grounded:  # say what the documents hold instead: the newest figure of another date
+            rules = self._instead(q, found.hits, asked, rules)
         return Evidence(q, found.hits, hits, cands, rules, timings)
 
     def search(self, query: str, k: int) -> list[Hit]:
         """The ``k`` chunks retrieval ranks best for ``query`` (hybrid: vectors and BM25), no answer made."""
         q = qn.parse(query.strip(), self.res.segmenter)
         return self.retriever.search(q.text, k, NO_FILTERS, list(q.terms)).hits
+
+    def _instead(self, q: qn.Question, found: list[Hit], asked: dates.TimeAsked, refused: Draft) -> Draft:
+        """The refusal of a time no document covers, with the newest figure of the same subject and metric that
+        the documents do hold (资料中没有2022年末的“电子社保卡线上发行”；最新为132.5（万张，2021年末）)."""
+        newest = self.facts.answer(q, found, None, whole_metric=True)
+        if newest is None or not newest.grounded or not newest.sentences:
+            return refused
+        what = topic(without_words(q.text, asked.text))
+        said = f"资料中没有{asked.text.removesuffix('时')}的“{what}”；最新为{newest.lead.split('；')[0]}"
+        return replace(refused, sentences=newest.sentences[:1], instead=said)
 
     def similarity(self, question: str, sentences: list[str]) -> list[float]:
         """Cosine similarity of ``question`` to each sentence (the embedder's vectors are unit length)."""
@@ -228,6 +250,10 @@ class Assistant:
         """A draft (the extractor's or the reader's) as a checked answer with numbered citations, or the refusal."""
         if not draft.grounded:
             refusal = self._refusal(question, standalone, hits, mode, draft.reason)
+            if draft.instead and draft.sentences:  # what the documents hold instead, cited
+                held = cite.citation(1, draft.sentences[0].hit, *quoted_span(draft.sentences[0]))
+                text, markers = f"{draft.instead}[1]。", (Marker(len(draft.instead), len(draft.instead) + 3, 1),)
+                refusal = replace(refusal, text=text, citations=(held,), markers=markers)
             return replace(refusal, trace=replace(refusal.trace, judged=draft.judged))
         spans = merge_adjacent(draft.sentences) + merge_adjacent(draft.also)  # the lead's own sentences first
         cites = [cite.citation(i, hit, a, b) for i, (hit, a, b) in enumerate(spans, start=1)]

@@ -45,6 +45,7 @@ class Draft:
     reason: str = ""
     judged: float | None = None  # a language model's probability that the first sentence answers (reader mode)
     also: tuple[Candidate, ...] = ()  # quoted after the sentences above: the rules' own where the reader differs
+    instead: str = ""  # a refusal's word on what the documents hold instead (the newest figure), quoting sentences
 
 
 IdfOf = Callable[[str], float]

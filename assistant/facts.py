@@ -19,7 +19,7 @@ from assistant.extract import Candidate, Draft
 from kb.catalog import FactQuery
 from kb.corrections import supersede
 from kb.dates import TimeAsked
-from kb.entities import PLACE, named, other_place, same_place
+from kb.entities import PLACE, core, named, other_place, same_place
 from kb.quantity import CHANGE_ASKED, MEASURE_WORDS, change, same_count, scaled, with_qualifier
 from kb.records import Fact, Hit
 from kb.segment import aliases, bigrams, normalize
@@ -106,17 +106,24 @@ class FactAnswerer:
         return score, subject
 
     def answer(self, q: qn.Question, hits: Sequence[Hit], asked: TimeAsked | None,
-               ranked: Sequence[Candidate] = ()) -> Draft | None:  # fmt: skip
+               ranked: Sequence[Candidate] = (), whole_metric: bool = False) -> Draft | None:  # fmt: skip
         """The figure that answers ``q`` with its sentence or row quoted, older different figures beside it; None
-        when no fact matches well enough (the sentences take over). ``ranked``: the rules' sentences, best first."""
+        when no fact matches well enough (the sentences take over). ``ranked``: the rules' sentences, best first;
+        ``whole_metric``: a fact whose whole metric the question says may lead too (for saying what the documents
+        hold when the time asked is not among them)."""
         found = self.matches(q, hits, asked, ranked)
         rank = {(c.hit.chunk.doc_id, c.start): i for i, c in enumerate(ranked)}
-        anchored = [s for s in found if self.anchored(s)]
+        anchored = [
+            s
+            for s in found
+            if self.anchored(s) or (whole_metric and s.score - s.subject * self.knobs.fact_w_subject >= 1.0)
+        ]
         if not anchored:
             return None
         # a fact whose subject the question names first, then the best match, then the rules' order
         best = min(anchored, key=lambda s: (s.subject < 1, -s.score, rank.get((s.fact.doc_id, s.fact.start), 99)))
-        same = [s for s in found if _same_series(s.fact, best.fact) and s.score >= best.score - SERIES_GAP]
+        same = [s for s in found if _same_series(s.fact, best.fact)
+                and (s.score >= best.score - SERIES_GAP or _same_head(s.fact, best.fact))]  # fmt: skip
         # newest first; on the same date the later report, a sentence (it reads better than a cell), then the anchor
         dated = sorted(same, key=lambda s: (s.fact.as_of is not None, s.fact.as_of or "", s.hit.date or "",
                                             s.fact.source_kind == "text", s is best), reverse=True)  # fmt: skip
@@ -220,6 +227,14 @@ def _plain_figure(f: Fact) -> bool:
     """A figure written in digits, or a Chinese numeral of more than one character (两个 and 三项 in running text
     are more often wording than figures)."""
     return f.text[:1].isdigit() or len(f.text) - len(f.unit) > 1
+
+
+def _same_head(a: Fact, b: Fact) -> bool:
+    """Two figures of one subject whose metrics name one thing by their head, whatever words stand before it
+    (金融科技应用试点项目累计发放贷款 and 试点项目累计发放贷款: 发放贷款)."""
+    x, y = normalize(bare(a.metric)), normalize(bare(b.metric))
+    same_subject = bool(a.subject) and core(a.subject) == core(b.subject)
+    return same_subject and len(x) >= 4 and len(y) >= 4 and x[-4:] == y[-4:] and is_change(a) == is_change(b)
 
 
 def _same_series(a: Fact, b: Fact) -> bool:

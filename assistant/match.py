@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from assistant import question as qn
 from assistant.extract import Draft
-from kb.quantity import MEASURE_WORDS, quantities, unit_end
+from kb.quantity import CHANGE_ASKED, MEASURE_WORDS, change, quantities, unit_end
 from kb.segment import bigrams
 
 # a question asking to add up figures of several subjects (深圳和广州加在一起): no document states such a total
@@ -36,15 +36,20 @@ def check(q: qn.Question, draft: Draft) -> Draft:
     said = " ".join(f"{c.hit.chunk.caption} {c.hit.chunk.header} {c.text}" for c in draft.sentences)
     if SUM_ASKED.search(q.text) and len(q.entities) > 1:
         return Draft("", (), False, "a total of several subjects no document states")
-    if q.kind is qn.QUANTITY and qn.RATE_ASKED.search(q.text) and not RATE_SAID.search(lead):
+    if q.kind is qn.QUANTITY and qn.RATE_ASKED.search(q.text) and draft.lead and not RATE_SAID.search(lead):
         rate = _rate_in(q.text, draft.sentences[0].text)
-        if not rate:
-            return Draft("", (), False, "type: a rate asked, the lead states none")
+        if not rate:  # a figure of another kind (42.3亿元 for 不良贷款率); a sentence that says 高 may answer
+            return Draft("", (), False, "type: a rate asked, the lead is a figure of another kind")
         draft = replace(draft, lead=rate)  # 其中专精特新企业占比43.6%: the rate its sentence gives, not 3184家
     if q.kind is qn.QUANTITY and not any(_answering(q.text, s.text) for s in draft.sentences):
         return Draft("", (), False, "type: a figure asked, the evidence states none")
     if q.unit == "元" and draft.lead and "元" not in draft.lead:
         return Draft("", (), False, "type: an amount of money asked, the lead is not one")
+    if CHANGE_ASKED.search(q.text) and draft.lead and not change(lead, len(lead)):
+        moved = _change_in(draft.sentences[0].text)
+        if not moved:
+            return Draft("", (), False, "type: a change asked, the lead is a level")
+        draft = replace(draft, lead=moved)  # 较上年末增加18.2亿元: the change its sentence gives, not the level
     restriction = _unsaid_restriction(_restriction(q.text), draft.sentences[0].text)
     if restriction:
         return Draft("", (), False, f"restriction not in evidence: {restriction}")
@@ -70,6 +75,15 @@ def _restriction(question: str) -> str:
 _RATE = re.compile(r"\d[\d.]*\s*[%％]|\d[\d.]*个?百分点")
 
 
+def _change_in(sentence: str) -> str:
+    """The first change against a base the sentence states, with its words (较上年末增加18.2亿元), or ""."""
+    for x in quantities(sentence):
+        words = change(sentence, x.start)
+        if words:
+            return words + sentence[x.start : unit_end(sentence, x.end)]
+    return ""
+
+
 def _rate_in(question: str, sentence: str) -> str:
     """The rate in ``sentence`` whose preceding words share most with ``question`` (其中专精特新企业占比43.6% for
     专精特新企业占比多少), or ""."""
@@ -79,13 +93,21 @@ def _rate_in(question: str, sentence: str) -> str:
     return max(found)[1] if found and max(found)[0] > 0 else ""
 
 
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
 def _unsaid_restriction(tail: str, sentence: str) -> str:
     """What the question requires of what it counts that the sentence's own count leaves out: where the sentence
     counts the question's noun (共有20个项目 for 几个试点项目通过了评估), the words after that noun in the question
     (通过评估) must stand in the sentence by their head; "" when they do, or the sentence counts something else (3名
     子女 for 几个孩子: a synonym is no restriction)."""
     for x in quantities(sentence):
-        noun = sentence[unit_end(sentence, x.end) :][:2]
+        stop = unit_end(sentence, x.end)
+        noun = sentence[stop:][:2]
+        if stop > x.end and not _CJK.fullmatch(noun[:1] or "。"):  # 洛阳市5个。: the noun counted is left out
+            if len(tail) >= 4 and tail[-2:] not in sentence:
+                return tail
+            continue
         at = tail.find(noun) if len(noun) == 2 and noun.isalpha() else -1
         rest = tail[at + 2 :] if at >= 0 else ""
         if len(rest) >= 2 and rest[-2:] not in sentence:

@@ -49,12 +49,13 @@ _UNIT = re.compile(rf"(?:多少|(?<!哪)几)(万|亿)?({MEASURES}|[{MEASURE_WORD
 _YEAR = re.compile(r"((?:19|20)\d{2})年")
 # a question asking for a rate or share: 不良贷款率, 占比多少, 百分之几, 线上化率提高了多少
 RATE_ASKED = re.compile(
-    r"率(?:是|为|有|达|在)?(?:多少|几)|率.{0,8}(?:提高|下降|上升|降低|增加|减少)|比例|占比|比重|百分之几|百分比|几成|增幅|增速|降幅"
+    r"(?:率|比例|占比|比重|百分比)(?:是|为|有|达|约|大约)?(?:多少|几)|百分之几|几成|增幅|增速|降幅"
+    r"|(?:率|比例|占比|比重).{0,8}(?:提高|下降|上升|降低|增加|减少)了?(?:多少|几)"
 )
 # what a how-many question counts by its noun when it names no measure word: 放款笔数 → 笔, 贷款户数 → 户
 _COUNT_NOUN = re.compile(rf"([{MEASURE_WORDS}])数(?!字|据|量)")
 # an amount of money asked without 元: 放了多少贷款, 金额合计多大, 带动了多少消费
-_MONEY_ASKED = re.compile(r"贷款|放贷|放款|投放|金额|资金|融资|授信|消费|收入|费用|多少钱|[额费]")
+_MONEY_ASKED = re.compile(r"贷款|放贷|放款|投放|金额|资金|融资|授信|多少钱|额")
 _PEOPLE = re.compile(r"多少(?:名|位|个)?(?:学生|员工|教师|老师|职工|考生|人员|毕业生|新生|本科生|研究生)")
 # Institutions the alias table does not know (招商银行, 某某农商行): a name, not a question word.
 _ORG_NAME = re.compile(r"[\u4e00-\u9fff]{2,8}?(?:银行|农商行|农商银行|信用社|证券|保险公司)")

@@ -112,9 +112,10 @@ def qualifier(text: str, start: int, end: int) -> str:
 # a figure that is a change against a base (较上年末增加75.8亿元, 同比增长36.4%, 比年初提高3.6个百分点), not a level
 _CHANGE = re.compile(
     r"(?:较|比|同比|环比|相比)[^，,；;。：:]{0,20}?(?:增加|增长|提高|上升|下降|减少|降低|回落|扩大|缩小|新增|多|少)了?$|"
-    r"(?:同比|环比)$"
+    r"(?:同比|环比)$|"
+    r"(?:增加|增长|提高|上升|下降|减少|降低|回落|新增)了?$"  # 效率提高83%, 一季度新增放款8.36亿元 (增长至: a level)
 )
-CHANGE_ASKED = re.compile(r"增加|增长|提高|上升|下降|减少|降低|新增|同比|环比|增幅|增速|降幅|比.{1,8}[多少]了?")
+CHANGE_ASKED = re.compile(r"增加|增长|提高|上升|下降|减少|降低|新增|同比|环比|增幅|增速|降幅|(?<!占)比.{1,8}?[多少]了")
 
 
 def change(text: str, start: int) -> str:
