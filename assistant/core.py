@@ -252,8 +252,8 @@ class Assistant:
             refusal = self._refusal(question, standalone, hits, mode, draft.reason)
             if draft.instead and draft.sentences:  # what the documents hold instead, cited
                 held = cite.citation(1, draft.sentences[0].hit, *quoted_span(draft.sentences[0]))
-                text, markers = f"{draft.instead}[1]。", (Marker(len(draft.instead), len(draft.instead) + 3, 1),)
-                refusal = replace(refusal, text=text, citations=(held,), markers=markers)
+                marker = Marker(len(draft.instead), len(draft.instead) + 3, 1)
+                refusal = replace(refusal, text=f"{draft.instead}[1]。", citations=(held,), markers=(marker,))
             return replace(refusal, trace=replace(refusal.trace, judged=draft.judged))
         spans = merge_adjacent(draft.sentences) + merge_adjacent(draft.also)  # the lead's own sentences first
         cites = [cite.citation(i, hit, a, b) for i, (hit, a, b) in enumerate(spans, start=1)]
