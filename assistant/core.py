@@ -74,7 +74,10 @@ _ASKING = re.compile(rf"(?:了|有|是|为)?(?:多少|(?<!哪)几)[万亿]?[{MEA
 def without_words(question: str, words: str) -> str:
     """The question without the words of the time it asks and what asks for the figure (2022年末电子社保卡线上发行了
     多少万张 → 电子社保卡线上发行)."""
-    return _ASKING.sub("", question.replace(words, "")).strip("，,、 的") or question
+    framed = re.sub(
+        rf"(?:以|按|截至|截止|到|在)?{re.escape(words)}(?:为时点|的口径|那天|的时候|时)?[，,的]?", "", question
+    )
+    return _ASKING.sub("", framed).strip("，,、 的") or question
 
 
 def topic(question: str) -> str:
@@ -203,11 +206,15 @@ class Assistant:
         return self.retriever.search(q.text, k, NO_FILTERS, list(q.terms)).hits
 
     def _instead(self, q: qn.Question, found: list[Hit], asked: dates.TimeAsked, refused: Draft) -> Draft:
-        """The refusal of a time no document covers, with the newest figure of the same subject and metric that
-        the documents do hold (资料中没有2022年末的“电子社保卡线上发行”；最新为132.5（万张，2021年末）)."""
+        """For a question whose time the rules could not answer: a fact of that time that names the whole metric
+        asked, else the refusal with the newest figure of the same subject and metric the documents do hold
+        (资料中没有2022年末的“电子社保卡线上发行”；最新为132.5（万张，2021年末）)."""
+        dated = self.facts.answer(q, found, asked, whole_metric=True)  # a fact of that time whose whole metric is asked
+        if dated is not None and dated.grounded and match.check(q, dated).grounded:
+            return match.check(q, dated)
         newest = self.facts.answer(q, found, None, whole_metric=True)
-        if newest is None or not newest.grounded or not newest.sentences:
-            return refused
+        if newest is None or not newest.grounded or not newest.sentences or not dates.mentions(newest.lead):
+            return refused  # no figure, or one of no stated date: nothing to say against the time asked
         what = topic(without_words(q.text, asked.text))
         said = f"资料中没有{asked.text.removesuffix('时')}的“{what}”；最新为{newest.lead.split('；')[0]}"
         return replace(refused, sentences=newest.sentences[:1], instead=said)

@@ -36,7 +36,9 @@ def check(q: qn.Question, draft: Draft) -> Draft:
     said = " ".join(f"{c.hit.chunk.caption} {c.hit.chunk.header} {c.text}" for c in draft.sentences)
     if SUM_ASKED.search(q.text) and len(q.entities) > 1:
         return Draft("", (), False, "a total of several subjects no document states")
-    if q.kind is qn.QUANTITY and qn.RATE_ASKED.search(q.text) and draft.lead and not RATE_SAID.search(lead):
+    registry = draft.reason == "fact"  # the registry matched the fact's kind (a rate, a change) to the question's
+    if q.kind is qn.QUANTITY and qn.RATE_ASKED.search(q.text) and draft.lead and not registry \
+            and not RATE_SAID.search(lead):  # fmt: skip
         rate = _rate_in(q.text, draft.sentences[0].text)
         if not rate:  # a figure of another kind (42.3亿元 for 不良贷款率); a sentence that says 高 may answer
             return Draft("", (), False, "type: a rate asked, the lead is a figure of another kind")
@@ -45,11 +47,15 @@ def check(q: qn.Question, draft: Draft) -> Draft:
         return Draft("", (), False, "type: a figure asked, the evidence states none")
     if q.unit == "元" and draft.lead and "元" not in draft.lead:
         return Draft("", (), False, "type: an amount of money asked, the lead is not one")
-    if CHANGE_ASKED.search(q.text) and draft.lead and not change(lead, len(lead)):
+    if CHANGE_ASKED.search(q.text) and draft.lead and not registry and not change(lead, len(lead)):
         moved = _change_in(draft.sentences[0].text)
         if not moved:
             return Draft("", (), False, "type: a change asked, the lead is a level")
         draft = replace(draft, lead=moved)  # 较上年末增加18.2亿元: the change its sentence gives, not the level
+    if RANGE_ASKED.search(q.text) and not _RANGE.search(draft.lead or ""):
+        span = max((_range_in(q.text, c.text) for c in draft.sentences), key=lambda r: r[0], default=(0, ""))
+        if span[1]:  # 利率区间3.45%至4.15%: the range its evidence states leads
+            draft = replace(draft, lead=span[1])
     restriction = _unsaid_restriction(_restriction(q.text), draft.sentences[0].text)
     if restriction:
         return Draft("", (), False, f"restriction not in evidence: {restriction}")
@@ -70,6 +76,21 @@ def _restriction(question: str) -> str:
     m = _RESTRICTION.search(question)
     words = _FILLER.sub("", m.group(1)) if m else ""
     return words if len(words) >= 2 else ""
+
+
+RANGE_ASKED = re.compile(r"区间|范围|上下限|幅度|从多少到多少")
+_FIGURE = r"\d[\d,.]*\s*(?:[%％]|[万亿]?[元户人家笔个项台张]|个百分点)?"
+_RANGE = re.compile(rf"{_FIGURE}\s*(?:至|到|~|～|—|－|-)\s*{_FIGURE}")
+
+
+def _range_in(question: str, sentence: str) -> tuple[int, str]:
+    """The range in ``sentence`` whose preceding words share most with ``question`` (利率区间3.45%至4.15% for
+    利率在什么区间), with how many bigrams they share; (0, "") when it states none."""
+    asked = set(bigrams(question))
+    found = [(len(asked & set(bigrams(sentence[max(0, m.start() - 12) : m.start()]))), m.group(0).strip())
+             for m in _RANGE.finditer(sentence)]  # fmt: skip
+    best = max(found, default=(0, ""))
+    return best if best[0] > 0 else (0, "")
 
 
 _RATE = re.compile(r"\d[\d.]*\s*[%％]|\d[\d.]*个?百分点")

@@ -137,7 +137,7 @@ def _unit(text: str, kind: Kind) -> str:
     counted = _COUNT_NOUN.search(text)
     if counted:
         return counted.group(1)
-    return "元" if _MONEY_ASKED.search(text) else ""
+    return "元" if _MONEY_ASKED.search(text) and "率" not in text else ""  # 贷款利率 asks a rate, not an amount
 
 
 def mentions(entity: str, text: str) -> bool:
