@@ -28,7 +28,7 @@ from kb.segment import Segmenter
         ("郑州市和济宁市、宁波的试点", ["郑州市", "济宁市", "宁波"]),
         ("白银价格上涨", []),  # a common word, a place only with 市
         ("白银市的试点", ["白银市"]),
-        ("广西壮族自治区南宁市", ["广西壮族自治区", "南宁市"]),
+        ("宁夏回族自治区银川市", ["宁夏回族自治区", "银川市"]),
     ],
 )
 def test_places_come_from_the_gazetteer(text: str, places: list[str]) -> None:
