@@ -369,6 +369,6 @@ def test_facts_page_filters_opens_a_source_and_compares(facts_app: AppTest) -> N
     ]
     compare = next(m.value for m in at.markdown if m.value.startswith("| 截至 |"))
     assert "2021\\-03\\-31" in compare and '](#fact-sources "' in compare  # each figure links to its source
-    assert any("“人脸支付线下安全应用继续推广" in m.value for m in at.markdown)  # the sources listed below it
+    assert any("“人脸支付线下安全应用稳步推进" in m.value for m in at.markdown)  # the sources listed below it
     at.text_input(key="facts_subject").set_value("广东省").run()
     assert any("没有找到符合条件的事实" in i.value for i in at.info)

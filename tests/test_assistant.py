@@ -254,9 +254,8 @@ def test_starter_questions_never_call_a_model(res: Resources) -> None:
 
 
 def test_llm_rewrites_follow_ups(res: Resources) -> None:
-    a = Assistant(
-        res.settings, res, chat_model=fake("齐鲁银行分散密钥项目的签约用户有多少？", "签约用户已达10.29万户[1]。")
-    )
+    rewritten = "齐鲁银行分散密钥线上身份认证服务项目有多少签约用户？"
+    a = Assistant(res.settings, res, chat_model=fake(rewritten, "签约用户已达10.29万户[1]。"))
     first = Answer("齐鲁银行的分散密钥项目是做什么的？", "…", grounded=True, mode=Mode.EXTRACTIVE)
     answer = a.ask("它的签约用户有多少？", [first], mode="llm")
     assert "10.29万户" in answer.text and answer.grounded

@@ -110,14 +110,15 @@ def check(answer: Answer, assistant: Assistant) -> None:
     check_quotes((*answer.citations, *answer.related), assistant)
 
 
-def test_llm_mode_answers_through_the_real_local_server(assistant: Assistant) -> None:
-    answer = assistant.ask("刷脸付受理终端布放了多少台？", mode="llm")
+def test_llm_mode_on_the_real_local_server_refuses_what_no_document_says(assistant: Assistant) -> None:
+    """No document counts 海南's projects: whatever the real model writes, only a refusal with the nearest passages
+    may come back (a sentence it wrote without a quote that holds it is removed, and nothing is left)."""
+    answer = assistant.ask("海南省有几个金融科技试点项目？", mode="llm")
     assert answer.mode is Mode.LLM and "语言模型接口" not in answer.notice  # the real server answered
+    assert answer.trace.model == f"{Path(assistant.settings.reader_model).name}（本机）"  # the model took part
     check(answer, assistant)
-    if answer.grounded:  # every number it kept is in a quote: an unsupported sentence is removed
-        assert cite.number_problems(answer.text, answer.citations) == []
-    else:
-        assert answer.text.startswith("资料中没有找到") and answer.related
+    assert not answer.grounded and not answer.citations, answer.text
+    assert answer.text.startswith("资料中没有找到") and answer.related
 
 
 def test_server_killed_mid_answer_gives_the_extractive_answer_with_a_notice(
@@ -159,20 +160,26 @@ def test_cli_llm_status_and_stop(llm_settings: Settings) -> None:
     assert after.returncode == 1 and "未运行" in after.stdout
 
 
-def test_reader_mode_on_the_real_server_answers_only_what_it_can_locate(assistant: Assistant) -> None:
-    for question in ("刷脸付受理终端布放了多少台？", "山东省一共有多少个试点项目？"):
-        answer = assistant.ask(question, mode="reader")
+def test_reader_mode_on_the_real_server_answers_only_what_it_can_locate(
+    assistant: Assistant, llm_settings: Settings
+) -> None:
+    """The 0.5B is no judge of its own answers (it rates 4821台 for 多少台 at 0.29: the check after reading is
+    tested with the bundled 1.5B below), so here it reads without that check: what it finds is located in its
+    sentence and answered, and what no document says is refused all the same."""
+    unjudged = llm_settings.model_copy(update={"answer": llm_settings.answer.model_copy(update={"reader_min_yes": 0})})
+    reading = Assistant(unjudged, assistant.res)
+    for question, figure in (("刷脸付受理终端布放了多少台？", "4821台"), ("山东省一共有多少个试点项目？", "33")):
+        answer = reading.ask(question, mode="reader")
         assert answer.mode is Mode.READER and "语言模型" not in answer.notice  # the real server answered
-        assert answer.trace.model == f"{Path(assistant.settings.reader_model).name}（本机）"  # named with the answer
-        check(answer, assistant)
-        if answer.grounded:  # the lead is a span of the quoted sentence, every number in a quote
-            lead = answer.text.split("。", 1)[0]
-            assert lead in answer.citations[0].quote or answer.text.startswith(answer.citations[0].quote)
-            assert cite.number_problems(answer.text, answer.citations) == []
-        else:
-            assert answer.trace.refusal and answer.related
-    refused = assistant.ask("广东省试点项目数量是多少？", mode="reader")  # whatever the model says, 广东 is not there
-    assert refused.mode is Mode.READER and not refused.grounded
+        assert answer.trace.model == f"{Path(unjudged.reader_model).name}（本机）"  # named with the answer
+        check(answer, reading)
+        assert answer.grounded and figure in answer.text, answer.text
+        lead = answer.text.split("。", 1)[0]  # the lead is a span of the quoted sentence, every number in a quote
+        assert lead in answer.citations[0].quote or answer.text.startswith(answer.citations[0].quote)
+        assert cite.number_problems(answer.text, answer.citations) == []
+    refused = reading.ask("广东省试点项目数量是多少？", mode="reader")  # whatever the model says, 广东 is not there
+    assert refused.mode is Mode.READER and not refused.grounded and not refused.citations, refused.text
+    assert refused.text.startswith("资料中没有找到") and refused.trace.refusal and refused.related
 
 
 def test_the_default_model_judges_whether_its_sentence_answers(tmp_path_factory: pytest.TempPathFactory) -> None:

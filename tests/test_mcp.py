@@ -14,7 +14,7 @@ from tests.conftest import ROOT, Service, service_env
 
 pytestmark = pytest.mark.slow
 TOOLS = {"ask", "search_passages", "list_documents", "get_passage", "search_facts"}
-QUESTION = "齐鲁银行分散密钥项目的签约用户有多少？"
+QUESTION = "齐鲁银行分散密钥线上身份认证服务项目有多少签约用户？"
 
 
 async def session_checks(client: Client) -> dict[str, Any]:

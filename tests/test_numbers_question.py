@@ -69,11 +69,11 @@ def test_entities_and_aliases() -> None:
 
 
 SCHOOLS = [
-    ("2022年的合格生中，富平中学有几名学生上榜？", ("富平中学", "2022年")),
-    ("在2014年的四川名单中，第二所推荐资格中学是哪所？", ("四川", "推荐资格中学", "2014年")),  # not 第二所…
-    ("推荐资格名单中，福建省的第一个中学名称是什么?", ("福建",)),
-    ("推荐资格的山西中学中，排在第二位的是哪所中学？", ("山西",)),  # the province's schools, none named
-    ("渠成小学就读于哪所小学？", ()),  # his primary school years, not a school named 渠成小学
+    ("2023年的合格生中，清溪中学有几人入选？", ("清溪中学", "2023年")),
+    ("在2016年的江西名单中，第三所重点中学是哪所？", ("江西", "重点中学", "2016年")),  # not 第三所…
+    ("获奖名单中，浙江省排首位的中学叫什么?", ("浙江",)),
+    ("竞赛获奖的河北中学中，名列第三的是哪所中学？", ("河北",)),  # the province's schools, none named
+    ("周书远小学时在哪所学校就读？", ()),  # his primary school years, not a school named 书远小学
     ("北京市第一中学有多少学生？", ("北京", "北京市第一中学")),
     ("实验中学毕业生有多少人？", ("实验中学",)),
 ]
@@ -89,9 +89,9 @@ def test_school_names_are_entities(text: str, expected: tuple[str, ...]) -> None
     [
         ("省工行、农行、中行、邮储银行、农联社等5家银行合作。", ["省工行", "农行", "中行", "邮储银行", "农联社"]),
         # the list starts mid-clause: keep what follows 于
-        ("蔡敏曾就学于台北市空军子弟学校、台北市古亭国小。", ["台北市空军子弟学校", "台北市古亭国小"]),
+        ("林晓曾就学于杭州市西湖实验学校、杭州市文澜小学。", ["杭州市西湖实验学校", "杭州市文澜小学"]),
         # never an item cut out of a number (1989 → 89) or running on into the clause after the list
-        ("1989年海峡两岸声乐精英徐林强、蔡敏、詹曼华、孙禹于美国华府演出。", ["蔡敏", "詹曼华", "孙禹"]),
+        ("1995年全省青年书法新秀王立群、陈思、赵一鸣、刘畅于市美术馆展出作品。", ["陈思", "赵一鸣", "刘畅"]),
         # names keep the characters that elsewhere mark a clause (有限公司, 华为, 在线)
         ("参与单位包括中国银联股份有限公司、济南农商银行等。", ["中国银联股份有限公司", "济南农商银行"]),
         ("据悉，合作方为在线支付公司、浪潮、华为等。", ["在线支付公司", "浪潮", "华为"]),
@@ -107,14 +107,14 @@ def test_enumeration_items(text: str, items: list[str]) -> None:
     [
         ("刷脸付终端布放了多少台？", "截至2020年9月3日共计布放“刷脸付”受理终端4821台,绑卡29.98万张。", (), "4821台"),
         # a range is one answer; the unit asked for may follow its far end
-        ("果实的长度约是多少厘米？", "非洲猴面包树的果实长约15至20厘米。", (), "15至20厘米"),
-        ("生长的地区海拔约是多少米？", "生长于海拔100米至2,800米的地区。", (), "100米至2,800米"),
-        ("中性粒细胞占白细胞的比例是多少？", "通常占循环白细胞总数的50%至60%。", (), "50%至60%"),
+        ("叶片长约多少厘米？", "这种灌木的叶片长约8至12厘米。", (), "8至12厘米"),
+        ("分布的区域海拔约是多少米？", "分布于海拔300米至1,500米的区域。", (), "300米至1,500米"),
+        ("青年读者占读者的比例是多少？", "通常占图书馆读者总数的30%至45%。", (), "30%至45%"),
         # the unit asked for is not there: no key fact rather than a wrong one (一个 is not a length)
-        ("体长约是多少公分？", "本鱼是其中一个种。", (), ""),
+        ("身高约是多少公分？", "该犬是其中一个品种。", (), ""),
         # a number the question itself states is not the answer
-        ("男子100米跑共有多少国家参赛？", "男子100米跑比赛共有来自64个国家及地区的84名运动员参与。", (), "64个"),
-        ("处理器速度是多少？", "处理器的速度为4.7 GHz。", (), "4.7 GHz"),
+        ("女子200米游泳有多少国家参赛？", "女子200米游泳比赛共有来自31个国家及地区的52名运动员参与。", (), "31个"),
+        ("芯片主频是多少？", "芯片的主频为3.2 GHz。", (), "3.2 GHz"),
         # the date whose clause names what is asked, not the first date
         ("他是何时入党的？", "1981年7月参加工作，1982年7月入党。", ("入党",), "1982年7月"),
         ("节目是何时停播的？", "1993年（民国82年）1月24日起，节目停播。", ("停播",), "1993年（民国82年）1月24日"),
@@ -122,13 +122,13 @@ def test_enumeration_items(text: str, items: list[str]) -> None:
         ("山东省一共有多少个试点项目？", "精心组织了涉及4个方向的33个项目(含青岛市9项)作为试点内容。", (), "33个"),
         ("青岛有几项试点项目？", "精心组织了涉及4个方向的33个项目(含青岛市9项)作为试点内容。", (), "9项"),
         ("一台刷脸付终端的采购价格是多少钱？", "共计布放“刷脸付”受理终端4821台。", (), ""),  # a price is not a count
-        ("泰森共斥资多少钱收购希尔夏？", "每股63美元现金，斥资77亿美元收购希尔夏品牌。", (), "77亿美元"),  # money
+        ("远航集团斥资多少钱收购蓝湾食品？", "每股21美元现金，斥资35亿美元收购蓝湾食品品牌。", (), "35亿美元"),  # money
         # a count of something the question does not name is no answer (3个层次 for 多少个试点项目)
         ("试点项目一共有多少个？", "按照年、季、周3个层次建立项目跟踪机制。", (), ""),
         ("该区有多少个乡镇？", "全区辖3个镇、5个乡。", (), "3个"),
         # courses and books are counted in 门 and 本: the count of the kind asked, not the first count in that unit
-        ("学院有多少门国家级精品课程？", "现有1门国家级一流本科课程、5门国家级精品课程、7门市级精品课程。", (), "5门"),
-        ("有几本教材入选规划教材？", "3本教材获得全国优秀教材奖，12本教材入选国家级规划教材。", (), "12本"),
+        ("学院有多少门省级精品课程？", "现有2门国家级一流课程、6门省级精品课程、9门校级精品课程。", (), "6门"),
+        ("有几本教材入选重点教材？", "4本教材获得省级优秀教材奖，15本教材入选省级重点教材。", (), "15本"),
     ],
 )
 def test_key_fact(question: str, text: str, anchors: tuple[str, ...], lead: str, segmenter: Segmenter) -> None:
@@ -137,10 +137,10 @@ def test_key_fact(question: str, text: str, anchors: tuple[str, ...], lead: str,
 
 def test_enumeration_named_by_the_question() -> None:
     """Of two enumerations, the one whose clause names the question's words is the answer's list."""
-    text = "南方多用来布置庭院、窗前、塘边，分布在亚洲、欧洲、美洲。"
-    assert enum_items(text, ("分布", "地区")) == ["亚洲", "欧洲", "美洲"]
+    text = "北方多用来点缀公园、路旁、湖畔，分布在非洲、亚洲、大洋洲。"
+    assert enum_items(text, ("分布", "地区")) == ["非洲", "亚洲", "大洋洲"]
     assert enum_items(text, ("毒性",)) == []
-    assert enum_items(text) == ["南方多用来布置庭院", "窗前", "塘边"]
+    assert enum_items(text) == ["北方多用来点缀公园", "路旁", "湖畔"]
 
 
 def test_list_lead_takes_items_from_the_listing_sentence_only(segmenter: Segmenter) -> None:
@@ -172,9 +172,9 @@ def test_a_found_key_fact_is_quoted_with_its_one_sentence(segmenter: Segmenter) 
 
 DAYS = [
     # a day asked: the day the sentence states; the end of a period when the question asks until when
-    ("网上报名的时间到几月几号？", "网上报名时间为2013年11月20日至11月30日。", "11月30日"),
+    ("现场确认到几月几号结束？", "现场确认时间为2015年3月2日至3月9日。", "3月9日"),
     ("网上报名从哪一天开始？", "网上报名时间为2013年11月20日至11月30日。", "2013年11月20日"),
-    ("报名截止时间是哪一天？", "报名工作于2020年开展。", ""),  # a year is no day
+    ("申请的最后期限是哪一天？", "申请工作于2020年开展。", ""),  # a year is no day
     ("报名截止到哪一天？", "报名时间为11月20日—11月30日。", "11月30日"),
     ("报名截止到哪一天？", "报名时间为11月20日至30日。", "11月30日"),
     ("考试在哪一天举行？", "考试定于2021年6月7号举行。", "2021年6月7号"),

@@ -169,8 +169,8 @@ def test_the_rules_sentence_is_quoted_beside_the_models_when_they_differ(segment
             "五项指标分别为：外观Appearance",
             "五个指标分别为：外观Appearance",
         ),
-        ("冰雪皇后店铺遍布12个国家和地区", "店铺遍布10个国家和地区", None),  # one change, but in a number
-        ("高英是北魏宣武帝元恪的第二任皇后", "高英是北魏宣武帝的第二任皇后", None),  # two left out of 14: too many
+        ("云朵甜品店铺遍布12个国家和地区", "店铺遍布10个国家和地区", None),  # one change, but in a number
+        ("林秀是南安县令陈远的第二任妻子", "林秀是南安县令的第二任妻子", None),  # two left out of 13: too many
         ("共有三项", "两项", None),  # a short answer must be copied exactly
     ],
 )

@@ -11,9 +11,9 @@ CASES = [
      ["（一）网上报名：即日起至2022年12月20日", "11 : 00"]),
     (["（三）初复试：", "2023", "年", "1", "月", "具体测试时间以准考证为准。"],
      ["（三）初复试：2023年1月", "具体测试时间以准考证为准。"]),
-    (["教育部公示", "2023", "年保送生资格名单"], ["教育部公示2023年保送生资格名单"]),
+    (["学院公布", "2023", "年奖学金获得者名单"], ["学院公布2023年奖学金获得者名单"]),
     # a line that starts with a closing mark continues the line before it
-    (["外语类保送生入校后不得转专业", "。"], ["外语类保送生入校后不得转专业。"]),
+    (["获奖学生须按时提交材料", "。"], ["获奖学生须按时提交材料。"]),
     (["不良率为15.6", "%", "，同比下降。"], ["不良率为15.6%，同比下降。"]),
     # a column of figures stays a column; a number is not a date unless a unit stands by it
     (["序号", "1", "2", "3"], ["序号", "1", "2", "3"]),
@@ -40,5 +40,5 @@ def test_rows_headings_and_pages_are_never_joined() -> None:
 
 
 def test_a_stated_date_keeps_its_line() -> None:
-    lines = ["日期：2016-03-04", "，其余学生选择直接就业。"]
+    lines = ["日期：2016-03-04", "，其余项目按原计划推进。"]
     assert [b.text for b in join_broken([Block(t) for t in lines])] == lines

@@ -82,7 +82,7 @@ def test_extractive_answers_stay_instant_while_the_model_lane_is_full(busy: Serv
 
 def test_a_client_that_hangs_up_cancels_its_model_request(busy: Service) -> None:
     log = busy.home.parent / "serve.log"
-    body = {"model": "pilotqa-llm", "messages": [user("齐鲁银行分散密钥项目的签约用户有多少？")]}
+    body = {"model": "pilotqa-llm", "messages": [user("齐鲁银行分散密钥线上身份认证服务项目有多少签约用户？")]}
     with pytest.raises(httpx.ReadTimeout):
         httpx.post(busy.url + "/v1/chat/completions", json=body, timeout=1.5)
     deadline = time.monotonic() + 120
