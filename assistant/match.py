@@ -139,7 +139,7 @@ def _unsaid_restriction(tail: str, sentence: str) -> str:
 def _counting_day(lead: str, text: str) -> bool:
     """The evidence words the lead's date as the day a figure was counted at (截至2020年9月3日)."""
     at = text.find(lead)
-    return at > 0 and text[max(0, at - 3) : at].endswith(("截至", "截止", "至"))
+    return at > 0 and text[max(0, at - 3) : at].endswith(("截至", "截止"))  # 11月20日至11月30日 is a period
 
 
 def _event(question: str) -> str:
@@ -147,4 +147,4 @@ def _event(question: str) -> str:
     characters (the verb, or the head of what it does) stand there (a date of 签约用户 does not say 停止)."""
     m = _EVENT.search(question)
     words = _FILLER.sub("", m.group(1)).removeprefix("是") if m else ""
-    return words if len(words) >= 2 else ""
+    return words if len(words) >= 2 and not re.search(r"[几哪]|多少", words) else ""  # 几月几号 asks a day
