@@ -72,8 +72,8 @@ _ASKING = re.compile(rf"(?:了|有|是|为)?(?:多少|(?<!哪)几)[万亿]?[{MEA
 
 
 def without_words(question: str, words: str) -> str:
-    """The question without the words of the time it asks and what asks for the figure (2022年末电子社保卡线上发行了
-    多少万张 → 电子社保卡线上发行)."""
+    """The question without the words of the time it asks and what asks for the figure (2019年末移动支付终端布放了
+    多少台 → 移动支付终端布放)."""
     framed = re.sub(
         rf"(?:以|按|截至|截止|到|在)?{re.escape(words)}(?:为时点|的口径|那天|的时候|时)?[，,的]?", "", question
     )
@@ -208,7 +208,7 @@ class Assistant:
     def _instead(self, q: qn.Question, found: list[Hit], asked: dates.TimeAsked, refused: Draft) -> Draft:
         """For a question whose time the rules could not answer: a fact of that time that names the whole metric
         asked, else the refusal with the newest figure of the same subject and metric the documents do hold
-        (资料中没有2022年末的“电子社保卡线上发行”；最新为132.5（万张，2021年末）)."""
+        (资料中没有2019年末的“移动支付终端布放”；最新为3200台（2018年末）)."""
         dated = self.facts.answer(q, found, asked, whole_metric=True)  # a fact of that time whose whole metric is asked
         if dated is not None and dated.grounded and match.check(q, dated).grounded:
             return match.check(q, dated)

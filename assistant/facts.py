@@ -96,9 +96,9 @@ class FactAnswerer:
         if bool(CHANGE_ASKED.search(q.text)) != is_change(f):
             return 0.0, 0.0  # a change (较上年末增加75.8亿元) answers only a question about a change, and only it does
         if qn.RATE_ASKED.search(q.text) and not ("%" in f.text or "百分点" in f.unit or "%" in f.unit):
-            return 0.0, 0.0  # 同比增长百分之几 is answered by 36.4%, not by 75.8亿元
+            return 0.0, 0.0  # 增长了百分之几 is answered by 12.5%, not by 5.5亿元
         if not _heads_agree(counted(q.text), bare(f.metric)):
-            return 0.0, 0.0  # 多少家定点医疗机构 is not answered by a count of 项目
+            return 0.0, 0.0  # 多少家合作药店 is not answered by a count of 项目
         if q.unit and not _same_unit(q.unit, f.unit) and not (f.source_kind == "cell" and not f.unit):
             return 0.0, 0.0
         if asked is not None and not _in_time(f, context, asked):
@@ -193,14 +193,14 @@ _NOT_NOUN = re.compile(r"[？?，,。的了是在有被]|通过|纳入|参与")
 
 
 def counted(question: str) -> str:
-    """What a how-many question counts, when it names it after the measure word (多少家定点医疗机构 → 定点医疗机构)."""
+    """What a how-many question counts, when it names it after the measure word (多少家合作药店 → 合作药店)."""
     m = _COUNTED.search(question)
     return _NOT_NOUN.split(m.group(1))[0] if m else ""
 
 
 def _heads_agree(asked: str, metric: str) -> bool:
     """The noun counted and the fact's metric name one kind of thing: the last two characters (the head of a
-    Chinese noun phrase) of one stand in the other (试点项目 and 项目 agree; 定点医疗机构 and 项目 do not)."""
+    Chinese noun phrase) of one stand in the other (试点项目 and 项目 agree; 合作药店 and 项目 do not)."""
     if len(asked) < 2 or len(metric) < 2:
         return True
     return asked[-2:] in metric or metric[-2:] in asked
@@ -231,7 +231,7 @@ def _plain_figure(f: Fact) -> bool:
 
 def _same_head(a: Fact, b: Fact) -> bool:
     """Two figures of one subject whose metrics name one thing by their head, whatever words stand before it
-    (金融科技应用试点项目累计发放贷款 and 试点项目累计发放贷款: 发放贷款)."""
+    (全市普惠贷款项目累计放款 and 项目累计放款: 累计放款)."""
     x, y = normalize(bare(a.metric)), normalize(bare(b.metric))
     same_subject = bool(a.subject) and core(a.subject) == core(b.subject)
     return same_subject and len(x) >= 4 and len(y) >= 4 and x[-4:] == y[-4:] and is_change(a) == is_change(b)

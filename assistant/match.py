@@ -1,8 +1,8 @@
 """The last check every rules answer passes before it is given: does what it leads with answer what was asked?
 
 Owns: the checks of a draft's lead against the question's type (a rate asked is answered by a rate, a how-many
-question by a figure), its restriction (几个项目通过了评估 needs a sentence that says 通过评估) and, for a
-when-question, that the evidence says the event asked (哪一年停止运行 is not answered by a date of 签约用户).
+question by a figure), its restriction (几个项目通过了验收 needs a sentence that says 通过验收) and, for a
+when-question, that the evidence says the event asked (哪一年退出试点 is not answered by a date of 签约用户).
 Does not own: choosing the lead (``assistant.facts``, ``assistant.extract``, ``assistant.rows``) or the subject
 and time checks the fact registry already applies to each fact (``assistant.facts``).
 """
@@ -20,10 +20,10 @@ from kb.segment import bigrams
 # a question asking to add up figures of several subjects (深圳和广州加在一起): no document states such a total
 SUM_ASKED = re.compile(r"加在一起|加起来|相加|之和|总和")
 RATE_SAID = re.compile(r"\d\s*[%％]|百分点|百分之|[一二三四五六七八九十\d]成|\d\s*[:：]\s*\d|率(?:为|是|达到?)?约?\d")
-# what a how-many question counts, named after its measure word, with what it says of it: 几个试点项目通过了评估
+# what a how-many question counts, named after its measure word, with what it says of it: 几个试点项目通过了验收
 _RESTRICTION = re.compile(rf"(?:多少|(?<!哪)几)[万亿]?[{MEASURE_WORDS}]([\u4e00-\u9fff]{{2,16}})[？?。]?$")
 _FILLER = re.compile(r"[了的呢吗啊]")
-# what a when-question asks the date of, said after its question word (哪一年停止运行的 → 停止运行)
+# what a when-question asks the date of, said after its question word (哪一年退出试点的 → 退出试点)
 _EVENT = re.compile(r"(?:何时|什么时候|什么时间|哪一?年|哪一?天|哪个月|几月)([\u4e00-\u9fff]{2,12})[？?。]?$")
 
 
@@ -42,7 +42,7 @@ def check(q: qn.Question, draft: Draft) -> Draft:
         rate = _rate_in(q.text, draft.sentences[0].text)
         if not rate:  # a figure of another kind (42.3亿元 for 不良贷款率); a sentence that says 高 may answer
             return Draft("", (), False, "type: a rate asked, the lead is a figure of another kind")
-        draft = replace(draft, lead=rate)  # 其中专精特新企业占比43.6%: the rate its sentence gives, not 3184家
+        draft = replace(draft, lead=rate)  # 其中小微企业占比61.5%: the rate its sentence gives, not 300家
     if q.kind is qn.QUANTITY and not any(_answering(q.text, s.text) for s in draft.sentences):
         return Draft("", (), False, "type: a figure asked, the evidence states none")
     if q.unit == "元" and draft.lead and "元" not in draft.lead:
@@ -51,10 +51,10 @@ def check(q: qn.Question, draft: Draft) -> Draft:
         moved = _change_in(draft.sentences[0].text)
         if not moved:
             return Draft("", (), False, "type: a change asked, the lead is a level")
-        draft = replace(draft, lead=moved)  # 较上年末增加18.2亿元: the change its sentence gives, not the level
+        draft = replace(draft, lead=moved)  # 较上年末增加6.5亿元: the change its sentence gives, not the level
     if RANGE_ASKED.search(q.text) and not _RANGE.search(draft.lead or ""):
         span = max((_range_in(q.text, c.text) for c in draft.sentences), key=lambda r: r[0], default=(0, ""))
-        if span[1]:  # 利率区间3.45%至4.15%: the range its evidence states leads
+        if span[1]:  # 利率区间3.1%至4.2%: the range its evidence states leads
             draft = replace(draft, lead=span[1])
     restriction = _unsaid_restriction(_restriction(q.text), draft.sentences[0].text)
     if restriction:
@@ -71,7 +71,7 @@ def _answering(question: str, text: str) -> bool:
 
 
 def _restriction(question: str) -> str:
-    """What a how-many question counts and requires of it, said after its measure word (试点项目通过评估), or
+    """What a how-many question counts and requires of it, said after its measure word (试点项目通过验收), or
     ""; the evidence must hold most of it."""
     m = _RESTRICTION.search(question)
     words = _FILLER.sub("", m.group(1)) if m else ""
@@ -84,8 +84,8 @@ _RANGE = re.compile(rf"{_FIGURE}\s*(?:至|到|~|～|—|－|-)\s*{_FIGURE}")
 
 
 def _range_in(question: str, sentence: str) -> tuple[int, str]:
-    """The range in ``sentence`` whose preceding words share most with ``question`` (利率区间3.45%至4.15% for
-    利率在什么区间), with how many bigrams they share; (0, "") when it states none."""
+    """The range in ``sentence`` whose preceding words share most with ``question`` (利率区间3.1%至4.2% for
+    利率在什么范围), with how many bigrams they share; (0, "") when it states none."""
     asked = set(bigrams(question))
     found = [(len(asked & set(bigrams(sentence[max(0, m.start() - 12) : m.start()]))), m.group(0).strip())
              for m in _RANGE.finditer(sentence)]  # fmt: skip
@@ -97,7 +97,7 @@ _RATE = re.compile(r"\d[\d.]*\s*[%％]|\d[\d.]*个?百分点")
 
 
 def _change_in(sentence: str) -> str:
-    """The first change against a base the sentence states, with its words (较上年末增加18.2亿元), or ""."""
+    """The first change against a base the sentence states, with its words (较上年末增加6.5亿元), or ""."""
     for x in quantities(sentence):
         words = change(sentence, x.start)
         if words:
@@ -106,8 +106,8 @@ def _change_in(sentence: str) -> str:
 
 
 def _rate_in(question: str, sentence: str) -> str:
-    """The rate in ``sentence`` whose preceding words share most with ``question`` (其中专精特新企业占比43.6% for
-    专精特新企业占比多少), or ""."""
+    """The rate in ``sentence`` whose preceding words share most with ``question`` (其中小微企业占比61.5% for
+    小微企业占比多少), or ""."""
     asked = set(bigrams(question))
     found = [(len(asked & set(bigrams(sentence[max(0, m.start() - 12) : m.start()]))), m.group(0))
              for m in _RATE.finditer(sentence)]  # fmt: skip
@@ -119,8 +119,8 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 def _unsaid_restriction(tail: str, sentence: str) -> str:
     """What the question requires of what it counts that the sentence's own count leaves out: where the sentence
-    counts the question's noun (共有20个项目 for 几个试点项目通过了评估), the words after that noun in the question
-    (通过评估) must stand in the sentence by their head; "" when they do, or the sentence counts something else (3名
+    counts the question's noun (共有8个项目 for 几个试点项目通过了验收), the words after that noun in the question
+    (通过验收) must stand in the sentence by their head; "" when they do, or the sentence counts something else (3名
     子女 for 几个孩子: a synonym is no restriction)."""
     for x in quantities(sentence):
         stop = unit_end(sentence, x.end)
@@ -143,7 +143,7 @@ def _counting_day(lead: str, text: str) -> bool:
 
 
 def _event(question: str) -> str:
-    """What a when-question asks the date of (停止运行), or ""; its evidence must say it: its first or last two
+    """What a when-question asks the date of (退出试点), or ""; its evidence must say it: its first or last two
     characters (the verb, or the head of what it does) stand there (a date of 签约用户 does not say 停止)."""
     m = _EVENT.search(question)
     words = _FILLER.sub("", m.group(1)).removeprefix("是") if m else ""

@@ -171,7 +171,7 @@ def _text_facts(doc: Document) -> Iterator[Fact]:
 
 def _owners(text: str) -> list[Named]:
     """The places and institutions ``text`` names that can own a figure: a place inside a longer name counts too
-    (陕西省 in 陕西省金融科技应用试点项目…进展情况)."""
+    (甘肃省 in 甘肃省试点项目…进展情况)."""
     found = [n for n in named(text) if n.kind != "project"]
     return found + [Named(m.group(0), m.start(), m.end(), "place") for m in PLACE.finditer(text)]
 

@@ -35,7 +35,7 @@ def _gazetteer() -> tuple[dict[str, str], set[str]]:
 
 
 def core(place: str) -> str:
-    """A place's name without its administrative suffix (广西壮族自治区 → 广西, 深圳市 → 深圳)."""
+    """A place's name without its administrative suffix (新疆维吾尔自治区 → 新疆, 深圳市 → 深圳)."""
     return re.sub(rf"(?:{_SUFFIX})$", "", place) or place
 
 
@@ -45,7 +45,7 @@ _NAMES = sorted(_PROVINCE_OF, key=len, reverse=True)
 PLACE = re.compile("(" + "|".join(n if n not in _WORD_TOO else f"{n}(?=市)" for n in _NAMES) + f")({_SUFFIX})?")
 
 
-# a question that asks which of a province's cities (广西哪个城市…最大): each city of it is a subject asked
+# a question that asks which of a province's cities (河南哪个城市…最多): each city of it is a subject asked
 _WHICH_CITY = re.compile(r"哪[个座一几些]?(?:城市|市|地市)|各市|各地市")
 
 
@@ -77,7 +77,7 @@ ORG = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,10}?(?:银行|农商行|农商银行|
 PROJECT = re.compile(r"(?:[\u4e00-\u9fffA-Za-z]|“[^“”]{1,20}”|\"[^\"]{1,20}\"){2,24}?项目(?!组)")
 # a document speaking of its own place (我市, 全省, 本区): whose figures they are is the document's to say
 SELF_REFERENCE = re.compile(r"(?:我|本|全)(?:省|市|区|县|自治区)(?!域|间|场)")
-# a project named only by what every pilot is (金融科技应用试点项目, 首批试点项目, 深圳市试点项目): no name of a
+# a project named only by what every pilot is (金融科技试点项目, 首批试点项目, 洛阳市试点项目): no name of a
 # project (the place in it is named on its own)
 _GENERIC_PROJECT = re.compile(
     rf"(?:{PLACE.pattern})?[个项家批]?(?:[我本全][省市区县]|金融科技|科技|金融|应用|创新|试点|示范|重点|相关|各类|首批|第.批|[的等])*项目"
