@@ -38,7 +38,7 @@ def check(q: qn.Question, draft: Draft) -> Draft:
         return Draft("", (), False, "a total of several subjects no document states")
     registry = draft.reason == "fact"  # the registry matched the fact's kind (a rate, a change) to the question's
     if q.kind is qn.QUANTITY and qn.RATE_ASKED.search(q.text) and draft.lead and not registry \
-            and not RATE_SAID.search(lead):  # fmt: skip
+            and not _rate_stated(draft.lead, draft):  # fmt: skip
         rate = _rate_in(q.text, draft.sentences[0].text)
         if not rate:  # a figure of another kind (42.3亿元 for 不良贷款率); a sentence that says 高 may answer
             return Draft("", (), False, "type: a rate asked, the lead is a figure of another kind")
@@ -65,9 +65,26 @@ def check(q: qn.Question, draft: Draft) -> Draft:
     return draft
 
 
+_NUMERAL = re.compile(r"\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万亿半]+")
+
+
 def _answering(question: str, text: str) -> bool:
-    """``text`` states a figure that could answer: not an ordinal (第二批) nor a figure the question itself says."""
-    return any(text[max(0, x.start - 1) : x.start] != "第" and x.text not in question for x in quantities(text))
+    """``text`` states a number that could answer (年仅两岁, 一半以上 count): not an ordinal (第二批) unless the
+    question asks one (第几张), nor a number the question itself says."""
+    ordinal = "第几" in question
+    return any((ordinal or text[max(0, m.start() - 1) : m.start()] != "第") and m.group(0) not in question
+               for m in _NUMERAL.finditer(text))  # fmt: skip
+
+
+def _rate_stated(lead: str, draft: Draft) -> bool:
+    """The lead is a rate, or its evidence states it as one (收视率为7.07, 比例约为1：7)."""
+    if RATE_SAID.search(lead):
+        return True
+    for c in draft.sentences:
+        at = c.text.find(lead)
+        if at >= 0 and RATE_SAID.search(c.text[max(0, at - 6) : at + len(lead) + 3]):
+            return True
+    return False
 
 
 def _restriction(question: str) -> str:
