@@ -47,7 +47,9 @@ def check(q: qn.Question, draft: Draft) -> Draft:
         return Draft("", (), False, "type: a figure asked, the evidence states none")
     if q.unit == "元" and draft.lead and "元" not in draft.lead:
         return Draft("", (), False, "type: an amount of money asked, the lead is not one")
-    if CHANGE_ASKED.search(q.text) and draft.lead and not registry and not change(lead, len(lead)):
+    moved = CHANGE_ASKED.search(q.text)
+    own = moved is not None and moved.group(0) in _clause_before(draft.lead, draft.sentences[0].text)
+    if moved and not own and draft.lead and not registry and not change(lead, len(lead)):
         moved = _change_in(draft.sentences[0].text)
         if not moved:
             return Draft("", (), False, "type: a change asked, the lead is a level")
@@ -111,6 +113,12 @@ def _range_in(question: str, sentence: str) -> tuple[int, str]:
 
 
 _RATE = re.compile(r"\d[\d.]*\s*[%％]|\d[\d.]*个?百分点")
+
+
+def _clause_before(lead: str, sentence: str) -> str:
+    """The words of ``sentence`` before the lead's figure in its clause (计划新增授信 before 3.2亿元)."""
+    at = sentence.find(lead)
+    return re.split(r"[，,；;。：:]", sentence[:at])[-1] if at > 0 else ""
 
 
 def _change_in(sentence: str) -> str:
