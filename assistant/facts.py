@@ -94,7 +94,8 @@ class FactAnswerer:
         if other_place(f.subject, q.text):
             return 0.0, 0.0  # 深圳市's figure does not answer for 广东 (nor 广东省's for 深圳)
         moved = CHANGE_ASKED.search(q.text)
-        if bool(moved and moved.group(0) not in f.metric) != is_change(f):  # 新增授信 may be the metric's own name
+        own = moved is not None and moved.group(0) in f.metric  # 新增授信 may be the metric's own name
+        if bool(moved) != is_change(f) and not own:
             return 0.0, 0.0  # a change (较上年末增加75.8亿元) answers only a question about a change, and only it does
         if qn.RATE_ASKED.search(q.text) and not ("%" in f.text or "百分点" in f.unit or "%" in f.unit):
             return 0.0, 0.0  # 增长了百分之几 is answered by 12.5%, not by 5.5亿元
