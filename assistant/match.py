@@ -28,42 +28,52 @@ _EVENT = re.compile(r"(?:何时|什么时候|什么时间|哪一?年|哪一?天|
 
 
 def check(q: qn.Question, draft: Draft) -> Draft:
-    """``draft`` when its lead answers ``q`` by type and restriction, else a refusal saying which check failed."""
+    """``draft`` when its lead answers ``q`` by type and restriction (its lead replaced by the figure of the kind
+    asked that its own sentence states, where it led with another), else a refusal saying which check failed."""
     if not draft.grounded or not draft.sentences:
         return draft
-    lead = draft.lead or draft.sentences[0].text
-    # what the evidence says: its sentences or rows, with the header and caption a row is read under
-    said = " ".join(f"{c.hit.chunk.caption} {c.hit.chunk.header} {c.text}" for c in draft.sentences)
     if SUM_ASKED.search(q.text) and len(q.entities) > 1:
         return Draft("", (), False, "a total of several subjects no document states")
-    registry = draft.reason == "fact"  # the registry matched the fact's kind (a rate, a change) to the question's
-    if q.kind is qn.QUANTITY and qn.RATE_ASKED.search(q.text) and draft.lead and not registry \
-            and not _rate_stated(draft.lead, draft):  # fmt: skip
-        rate = _rate_in(q.text, draft.sentences[0].text)
-        if not rate:  # a figure of another kind (42.3亿元 for 不良贷款率); a sentence that says 高 may answer
-            return Draft("", (), False, "type: a rate asked, the lead is a figure of another kind")
-        draft = replace(draft, lead=rate)  # 其中小微企业占比61.5%: the rate its sentence gives, not 300家
+    draft = _of_the_kind_asked(q, draft)
+    if not draft.grounded:
+        return draft
     if q.kind is qn.QUANTITY and not any(_answering(q.text, s.text) for s in draft.sentences):
         return Draft("", (), False, "type: a figure asked, the evidence states none")
     if q.unit == "元" and draft.lead and "元" not in draft.lead:
         return Draft("", (), False, "type: an amount of money asked, the lead is not one")
-    moved = CHANGE_ASKED.search(q.text)
-    own = moved is not None and moved.group(0) in _clause_before(draft.lead, draft.sentences[0].text)
-    if moved and not own and draft.lead and not registry and not change(lead, len(lead)):
-        moved = _change_in(draft.sentences[0].text)
-        if not moved:
-            return Draft("", (), False, "type: a change asked, the lead is a level")
-        draft = replace(draft, lead=moved)  # 较上年末增加6.5亿元: the change its sentence gives, not the level
-    if RANGE_ASKED.search(q.text) and not _RANGE.search(draft.lead or ""):
-        span = max((_range_in(q.text, c.text) for c in draft.sentences), key=lambda r: r[0], default=(0, ""))
-        if span[1]:  # 利率区间3.1%至4.2%: the range its evidence states leads
-            draft = replace(draft, lead=span[1])
     restriction = _unsaid_restriction(_restriction(q.text), draft.sentences[0].text)
     if restriction:
         return Draft("", (), False, f"restriction not in evidence: {restriction}")
+    # what the evidence says: its sentences or rows, with the header and caption a row is read under
+    said = " ".join(f"{c.hit.chunk.caption} {c.hit.chunk.header} {c.text}" for c in draft.sentences)
     event = _event(q.text) if q.kind is qn.TIME and draft.lead else ""
     if event and _counting_day(draft.lead, said) and not (event[:2] in said or event[-2:] in said):
         return Draft("", (), False, f"event not in evidence: {event}")
+    return draft
+
+
+def _of_the_kind_asked(q: qn.Question, draft: Draft) -> Draft:
+    """A rate, a change or a range asked: the draft leading with one (the sentence's own, where the lead is a
+    figure of another kind), or a refusal. A registry fact's kind was matched to the question's already."""
+    if RANGE_ASKED.search(q.text) and not _RANGE.search(draft.lead):
+        span = max((_range_in(q.text, c.text) for c in draft.sentences), key=lambda r: r[0], default=(0, ""))
+        if span[1]:  # 利率区间3.1%至4.2%: the range its evidence states leads
+            draft = replace(draft, lead=span[1])
+    if draft.reason == "fact" or not draft.lead:
+        return draft
+    first = draft.sentences[0].text
+    if q.kind is qn.QUANTITY and qn.RATE_ASKED.search(q.text) and not _rate_stated(draft.lead, draft):
+        rate = _rate_in(q.text, first)
+        if not rate:  # a figure of another kind (42.3亿元 for 不良贷款率); a sentence that says 高 may answer
+            return Draft("", (), False, "type: a rate asked, the lead is a figure of another kind")
+        draft = replace(draft, lead=rate)  # 其中小微企业占比61.5%: the rate its sentence gives, not 300家
+    asked = CHANGE_ASKED.search(q.text)
+    own = asked is not None and asked.group(0) in _clause_before(draft.lead, first)  # 新增授信: the metric's name
+    if asked and not own and not change(draft.lead, len(draft.lead)):
+        moved = _change_in(first)
+        if not moved:
+            return Draft("", (), False, "type: a change asked, the lead is a level")
+        draft = replace(draft, lead=moved)  # 较上年末增加6.5亿元: the change its sentence gives, not the level
     return draft
 
 
