@@ -16,11 +16,12 @@ from dataclasses import dataclass, replace
 
 from assistant import question as qn
 from assistant.extract import Candidate, Draft
+from kb import quantity
 from kb.catalog import FactQuery
 from kb.corrections import supersede
 from kb.dates import TimeAsked
 from kb.entities import PLACE, core, named, other_place, same_place
-from kb.quantity import CHANGE_ASKED, MEASURE_WORDS, change, same_count, scaled, with_qualifier
+from kb.quantity import CHANGE_ASKED, MEASURE_WORDS, change, same_count, with_qualifier
 from kb.records import Fact, Hit
 from kb.segment import aliases, bigrams, normalize
 from kb.settings import AnswerKnobs
@@ -293,7 +294,7 @@ def _differing(lead: Scored, candidates: list[Scored]) -> list[Scored]:
 
 def amount(f: Fact) -> float | None:
     """The fact's figure as a plain value (万/亿 in its unit applied), for telling figures apart."""
-    return round(scaled(f.value, f.unit), 6) if f.value is not None else None
+    return quantity.amount(f.value, f.unit)
 
 
 def _said(f: Fact, beside_dated: bool = False, quote: str = "") -> str:

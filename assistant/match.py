@@ -20,7 +20,7 @@ from kb.segment import bigrams
 # a question asking to add up figures of several subjects (深圳和广州加在一起): no document states such a total
 SUM_ASKED = re.compile(r"加在一起|加起来|相加|之和|总和")
 RATE_SAID = re.compile(r"\d\s*[%％]|百分点|百分之|[一二三四五六七八九十\d]成|\d\s*[:：]\s*\d|率(?:为|是|达到?)?约?\d")
-# what a how-many question counts, named after its measure word, with what it says of it: 几个试点项目通过了验收
+# what a how-many question counts, named after its measure word, with what it says of it: 几家合作社完成了验收
 _RESTRICTION = re.compile(rf"(?:多少|(?<!哪)几)[万亿]?[{MEASURE_WORDS}]([\u4e00-\u9fff]{{2,16}})[？?。]?$")
 _FILLER = re.compile(r"[了的呢吗啊]")
 # what a when-question asks the date of, said after its question word (哪一年退出试点的 → 退出试点)
@@ -56,17 +56,17 @@ def _of_the_kind_asked(q: qn.Question, draft: Draft) -> Draft:
     """A rate, a change or a range asked: the draft leading with one (the sentence's own, where the lead is a
     figure of another kind), or a refusal. A registry fact's kind was matched to the question's already."""
     if RANGE_ASKED.search(q.text) and not _RANGE.search(draft.lead):
-        span = max((_range_in(q.text, c.text) for c in draft.sentences), key=lambda r: r[0], default=(0, ""))
+        span = max((_nearest(_RANGE, q.text, c.text) for c in draft.sentences), key=lambda r: r[0], default=(0, ""))
         if span[1]:  # 利率区间3.1%至4.2%: the range its evidence states leads
             draft = replace(draft, lead=span[1])
     if draft.reason == "fact" or not draft.lead:
         return draft
     first = draft.sentences[0].text
     if q.kind is qn.QUANTITY and qn.RATE_ASKED.search(q.text) and not _rate_stated(draft.lead, draft):
-        rate = _rate_in(q.text, first)
+        rate = _nearest(_RATE, q.text, first)[1]
         if not rate:  # a figure of another kind (42.3亿元 for 不良贷款率); a sentence that says 高 may answer
             return Draft("", (), False, "type: a rate asked, the lead is a figure of another kind")
-        draft = replace(draft, lead=rate)  # 其中小微企业占比61.5%: the rate its sentence gives, not 300家
+        draft = replace(draft, lead=rate)  # 其中个体商户占比61.5%: the rate its sentence gives, not 300家
     asked = CHANGE_ASKED.search(q.text)
     own = asked is not None and asked.group(0) in _clause_before(draft.lead, first)  # 新增授信: the metric's name
     if asked and not own and not change(draft.lead, len(draft.lead)):
@@ -100,7 +100,7 @@ def _rate_stated(lead: str, draft: Draft) -> bool:
 
 
 def _restriction(question: str) -> str:
-    """What a how-many question counts and requires of it, said after its measure word (试点项目通过验收), or
+    """What a how-many question counts and requires of it, said after its measure word (合作社完成验收), or
     ""; the evidence must hold most of it."""
     m = _RESTRICTION.search(question)
     words = _FILLER.sub("", m.group(1)) if m else ""
@@ -112,12 +112,13 @@ _FIGURE = r"\d[\d,.]*\s*(?:[%％]|[万亿]?[元户人家笔个项台张]|个百�
 _RANGE = re.compile(rf"{_FIGURE}\s*(?:至|到|~|～|—|－|-)\s*{_FIGURE}")
 
 
-def _range_in(question: str, sentence: str) -> tuple[int, str]:
-    """The range in ``sentence`` whose preceding words share most with ``question`` (利率区间3.1%至4.2% for
-    利率在什么范围), with how many bigrams they share; (0, "") when it states none."""
+def _nearest(pattern: re.Pattern[str], question: str, sentence: str) -> tuple[int, str]:
+    """The ``pattern`` figure in ``sentence`` whose preceding words share most bigrams with ``question`` (其中个体
+    商户占比61.5% for 个体商户占比多少; 利率区间3.1%至4.2% for 利率在什么范围), with how many they share; (0, "") when
+    none shares any."""
     asked = set(bigrams(question))
     found = [(len(asked & set(bigrams(sentence[max(0, m.start() - 12) : m.start()]))), m.group(0).strip())
-             for m in _RANGE.finditer(sentence)]  # fmt: skip
+             for m in pattern.finditer(sentence)]  # fmt: skip
     best = max(found, default=(0, ""))
     return best if best[0] > 0 else (0, "")
 
@@ -140,21 +141,12 @@ def _change_in(sentence: str) -> str:
     return ""
 
 
-def _rate_in(question: str, sentence: str) -> str:
-    """The rate in ``sentence`` whose preceding words share most with ``question`` (其中小微企业占比61.5% for
-    小微企业占比多少), or ""."""
-    asked = set(bigrams(question))
-    found = [(len(asked & set(bigrams(sentence[max(0, m.start() - 12) : m.start()]))), m.group(0))
-             for m in _RATE.finditer(sentence)]  # fmt: skip
-    return max(found)[1] if found and max(found)[0] > 0 else ""
-
-
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _unsaid_restriction(tail: str, sentence: str) -> str:
     """What the question requires of what it counts that the sentence's own count leaves out: where the sentence
-    counts the question's noun (共有8个项目 for 几个试点项目通过了验收), the words after that noun in the question
+    counts the question's noun (共有8个项目 for 几家合作社完成了验收), the words after that noun in the question
     (通过验收) must stand in the sentence by their head; "" when they do, or the sentence counts something else (3名
     子女 for 几个孩子: a synonym is no restriction)."""
     for x in quantities(sentence):

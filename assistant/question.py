@@ -54,7 +54,7 @@ RATE_ASKED = re.compile(
 )
 # what a how-many question counts by its noun when it names no measure word: 放款笔数 → 笔, 贷款户数 → 户
 _COUNT_NOUN = re.compile(rf"([{MEASURE_WORDS}])数(?!字|据|量)")
-# an amount of money asked without 元: 累计放款多少, 金额合计多大, 带动了多少消费
+# an amount of money asked without 元: 贷出多少资金, 金额合计多大, 带动了多少消费
 _MONEY_ASKED = re.compile(r"贷款|放贷|放款|投放|金额|资金|融资|授信|多少钱|额")
 _PEOPLE = re.compile(r"多少(?:名|位|个)?(?:学生|员工|教师|老师|职工|考生|人员|毕业生|新生|本科生|研究生)")
 # Institutions the alias table does not know (招商银行, 某某农商行): a name, not a question word.
@@ -125,7 +125,7 @@ def parse(text: str, segmenter: Segmenter) -> Question:
 
 def _unit(text: str, kind: Kind) -> str:
     """The measure word or unit the answer's figure must have: the one asked for (多少台, 几万户), a head count
-    (多少学生: 人), the noun counted (放款笔数: 笔), an amount of money (累计放款多少: 元), or "" (a rate, or
+    (多少学生: 人), the noun counted (放款笔数: 笔), an amount of money (贷出多少资金: 元), or "" (a rate, or
     nothing said)."""
     m = _UNIT.search(text)
     if m:

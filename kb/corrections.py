@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from kb.entities import core
-from kb.quantity import scaled
+from kb.quantity import amount
 from kb.records import Fact
 
 CORRECTED = "已更正"  # a figure a correction says was wrong
@@ -29,10 +29,6 @@ def qualifier(sentence: str, at: int) -> str:
     if m is None:
         return ""
     return CORRECTED if at < m.start() else CORRECTION
-
-
-def _value(f: Fact) -> float | None:
-    return round(scaled(f.value, f.unit), 6) if f.value is not None else None
 
 
 def _kind(f: Fact) -> str:
@@ -57,7 +53,7 @@ def _pairs(facts: Iterable[Fact]) -> list[tuple[Fact, Fact]]:
 
 def _names(f: Fact, wrong: Fact) -> bool:
     """``f`` is the figure ``wrong`` quotes: another document's, same value, same subject (by place)."""
-    return (f.doc_id != wrong.doc_id and not _kind(f) and _value(f) == _value(wrong)
+    return (f.doc_id != wrong.doc_id and not _kind(f) and amount(f.value, f.unit) == amount(wrong.value, wrong.unit)
             and bool(f.subject) and core(f.subject) == core(wrong.subject))  # fmt: skip
 
 

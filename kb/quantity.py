@@ -152,6 +152,11 @@ def scaled(value: float, unit: str) -> float:
     return value * _BIG.get(unit[:1], 1)
 
 
+def amount(value: float | None, unit: str) -> float | None:
+    """A figure as a plain value (万/亿 in its unit applied), for telling figures apart; None when it has none."""
+    return round(scaled(value, unit), 6) if value is not None else None
+
+
 def with_qualifier(text: str, qualifier: str) -> str:
     """A figure's words with the qualifier that stood beside it put back (100万张, 超过 → 超过100万张)."""
     if not qualifier or qualifier in text:
