@@ -196,6 +196,7 @@ class Assistant:
             # a row asked by its position (第三名) is the table's to answer; else a fact, else the sentences
             at_row = rows.answer(self.res.kb, q, hits)
             rules = match.check(q, at_row or from_facts or self.extractor.answer(q, cands))
+            rules = self.facts.corrected(rules, retrieved)  # a figure some document corrects: its correction
         if asked and not rules.grounded:  # say what the documents hold instead: the newest figure of another date
             rules = self._instead(q, found.hits, asked, rules)
         return Evidence(q, found.hits, hits, cands, rules, timings)

@@ -18,7 +18,7 @@ from assistant import question as qn
 from assistant.extract import Candidate, Draft
 from kb import quantity
 from kb.catalog import FactQuery
-from kb.corrections import supersede
+from kb.corrections import replacements, supersede
 from kb.dates import TimeAsked
 from kb.entities import PLACE, core, named, other_place, same_place
 from kb.quantity import CHANGE_ASKED, MEASURE_WORDS, change, same_count, with_qualifier
@@ -26,6 +26,7 @@ from kb.records import Fact, Hit
 from kb.segment import aliases, bigrams, normalize
 from kb.settings import AnswerKnobs
 from kb.store import KnowledgeBase
+from kb.wording import canonical, squeezed
 
 _NOT_CONTENT = set(bigrams("多少是什么哪些几个一共总共分别请问有没有"))
 MAX_OLDER = 2  # older different figures mentioned beside the newest
@@ -58,13 +59,13 @@ class FactAnswerer:
         of_doc = {h.chunk.doc_id: h for h in reversed(hits)}  # each document's best hit
         if not of_doc:
             return []
-        grams = set(bigrams(q.text)) - _NOT_CONTENT
+        grams = set(bigrams(squeezed(q.text))) - _NOT_CONTENT
         out = []
         for f in supersede(list(self.kb.facts(FactQuery(doc_ids=tuple(of_doc))))):
             hit = of_doc[f.doc_id]
             score, subject = self._score(q, grams, f, hit.title, asked)
             if score >= self.knobs.fact_min_score:
-                rest = grams - set(bigrams(_measured(f)))
+                rest = grams - set(bigrams(canonical(_measured(f))))
                 owner = f"{f.subject} {hit.title}" if f.source_kind == "text" else f.subject
                 held = len(rest & set(bigrams(owner))) / len(rest) if rest else 0.0
                 out.append(Scored(f, score, hit, subject, held, (f.doc_id, f.start) in near))
@@ -74,7 +75,7 @@ class FactAnswerer:
                ) -> tuple[float, float]:  # fmt: skip
         """How well ``f`` answers ``q`` (metric share + weighted subject share; 0 when it cannot), and how much of
         its subject the question names (1 when all of it)."""
-        metric = _share(_measured(f), grams)
+        metric = _share(canonical(_measured(f)), grams)
         if metric < self.knobs.fact_min_metric:
             return 0.0, 0.0
         if f.source_kind == "text" and (q.kind is not qn.QUANTITY or not _plain_figure(f)):
@@ -151,6 +152,24 @@ class FactAnswerer:
                  for w, g in zip(_GROUP_WORDS, groups, strict=True) if g]  # fmt: skip
         lead = "".join(said)
         return Draft(lead, tuple(c for c in cands if c is not None), True, reason="fact")
+
+    def corrected(self, draft: Draft, hits: Sequence[Hit]) -> Draft:
+        """``draft`` — a sentence's answer — with its lead figure replaced by the figure a correction gives for it
+        (the correcting sentence quoted), when one among the documents of ``hits`` corrects it; else as it is."""
+        if not draft.grounded or not draft.sentences or draft.reason == "fact":
+            return draft
+        first = draft.sentences[0]
+        facts = list(self.kb.facts(FactQuery(doc_ids=tuple(dict.fromkeys(h.chunk.doc_id for h in hits)))))
+        fixes = replacements(facts)
+        for f in facts:
+            right = fixes.get((f.doc_id, f.value_start))
+            if right is None or f.doc_id != first.hit.chunk.doc_id or not first.start <= f.value_start < first.end:
+                continue
+            if with_qualifier(f.text, f.qualifier) in draft.lead or f.text in draft.lead:
+                cand = self._candidate(Scored(right, first.score, first.hit, 1.0, 0.0, False))
+                if cand is not None:
+                    return Draft(_said(right, quote=cand.text), (cand,), True, reason="fact")
+        return draft
 
     def anchored(self, s: Scored) -> bool:
         """A metric's words alone are weak evidence: a fact may lead only when the question names its subject, or

@@ -24,7 +24,8 @@ _LINKING = "已经|已|共计|累计|共|合计|总计|达到|达|为|有|是|�
 _TAIL_VERBS = re.compile(rf"(?:{_LINKING})+$")
 # … and those, with the actions a figure counts, stripped from its start (共计布放“刷脸付”受理终端 → 刷脸付受理终端)
 _VERBS = re.compile(rf"^(?:{_LINKING}|已达|完成|发放|布放|发行|推送|服务|提供|上线|投放)+")
-_LEAD = re.compile(r"^(?:其中|此外|同时|另外|截至目前|目前|如|例如|该|本|此|这)+")
+# … and what a metric's start says of its subject or time, not of what is counted (全市累计开立…, 去年累计办理…)
+_LEAD = re.compile(r"^(?:其中|此外|同时|另外|截至目前|目前|如|例如|[我本全][省市区县]|去年|今年|上年|当年|全年|该|本|此|这)+")
 _REFERS = re.compile(r"(?:该|本|此|上述)(?:方向|项目|行|机构|单位|平台|领域|地区|市|省|应用|产品|业务)")
 _NOUN_AFTER = re.compile(r"[\u4e00-\u9fff“”\"A-Za-z]{1,10}")
 # where the noun after a measure word ends: a particle, an adverb or a verb (33项金融科技试点项目已全部上线)
@@ -36,6 +37,7 @@ _NOT_COUNTED = ("以", "左右", "增加", "增长", "减少", "下降", "提高
 _WITHIN = re.compile(r"(?:当中|之中|中|里|内)(?:有|共有)?$")  # 试点项目中有21个: the metric is 试点项目
 _DATE_UNITS = ("年", "月", "日", "时", "季")
 MAX_METRIC = 16
+OPENING_CHARS = 120  # a document's first lines, where an untitled place or issuer stands
 
 
 def extract(doc: Document) -> list[Fact]:
@@ -150,7 +152,9 @@ def _unit_in(text: str) -> str:
 # -- running text -------------------------------------------------------------------------------------------
 def _text_facts(doc: Document) -> Iterator[Fact]:
     in_table = [(t.start, t.end) for t in doc.tables]
-    in_title = _owners(doc.title)
+    # the document's own place and issuer: its title's, else its first lines' (an official notice names its
+    # issuer above a 关于…的通知 title)
+    in_title = _owners(doc.title) or _owners(doc.text[:OPENING_CHARS])
     for section in doc.sections:
         heading = section.heading_path[-1] if section.heading_path else ""
         # whose figures a section's sentences give when they name no one: its heading's place or institution, else

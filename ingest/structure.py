@@ -31,9 +31,11 @@ _SENTENCE_END = re.compile(r"[。！？!?；;：:]$")
 _DATE = re.compile(
     r"((?:19|20)\d{2})\s*[-/年.]\s*(\d{1,2})\s*[-/月.]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?"
 )
+_DOC_NUMBER = re.compile(r"[〔\[［(（](?:19|20)\d{2}[〕\]］)）]\s*第?\d+\s*号$")
 _PLANNED = re.compile(r"规划|计划|目标|展望|纲要|方案")
 _COMPACT_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(?!\d)")
 MAX_HEADING = 40
+SIGN_OFF_LINES = 4  # an official document ends with its issuer(s) and date, a note or an attachment line after them
 
 
 def heading_level(line: str) -> int:
@@ -67,6 +69,8 @@ def mark_headings(blocks: list[Block]) -> list[Block]:
 def _is_bare_heading(line: str, nxt: Block | None) -> bool:
     """A short unnumbered line with no sentence punctuation, followed by a longer paragraph."""
     if nxt is None or len(line) > 24 or len(line) < 4 or _DATE.search(line) or _SENTENCE_END.search(line):
+        return False
+    if _DOC_NUMBER.search(line):  # 穗金管〔2023〕9号: an official document's number, no heading
         return False
     if any(p in line for p in "。，,？！"):
         return "," in line and len(nxt.text) > 2 * len(line) and not _SENTENCE_END.search(line)
@@ -103,11 +107,16 @@ def assemble(blocks: list[Block]) -> tuple[str, tuple[Section, ...], tuple[Table
 
 def find_date(blocks: list[Block], title: str = "", file_name: str = "") -> str | None:
     """The document's date: a full date stated near its top (``日期：2021年4月12日``, ``2020/11/10 9:24:24``), else
-    one in its file name (``report-2021-04-12.txt``, ``20210412``), else the end of the period its title names
+    the date line an official document signs off with (its issuer, then ``2023年3月14日`` alone on the last lines),
+    else one in its file name (``report-2021-04-12.txt``, ``20210412``), else the end of the period its title names
     (…2021年度报告 → 2021-12-31); None when none says."""
     for b in blocks[:6]:
         m = _DATE.search(b.text)
         if m and len(b.text) <= 60:
+            return normalize_date(m.group(0))
+    for b in blocks[-SIGN_OFF_LINES:]:
+        m = _DATE.fullmatch(b.text.strip())
+        if m and b.kind != "row":
             return normalize_date(m.group(0))
     m = _DATE.search(file_name) or _COMPACT_DATE.search(file_name)
     if m and normalize_date("-".join(m.groups())):
@@ -129,8 +138,12 @@ def normalize_date(raw: str) -> str | None:
 
 
 def find_title(blocks: list[Block], fallback: str) -> str:
-    """The first heading among the first lines (a note above it is not the title), else the first short line that
-    is not a sentence, else ``fallback``."""
+    """An official document's 关于…的通知 line among the first lines (its issuer's line above it is not the title),
+    else the first heading among them (a note above it is not the title), else the first short line that is not a
+    sentence, else ``fallback``."""
+    for b in blocks[:6]:
+        if _OFFICIAL_TITLE.match(b.text) and len(b.text) <= 80:
+            return b.text
     for b in blocks[:3]:
         if b.kind == "heading":
             return b.text
@@ -140,4 +153,6 @@ def find_title(blocks: list[Block], fallback: str) -> str:
     return fallback
 
 
+# the kinds of official document (公文) a 关于… title names at its end
+_OFFICIAL_TITLE = re.compile(r"^关于\S+的(?:通知|通报|意见|决定|报告|说明|函|批复|请示|方案|办法|规定|公告|复函)$")
 _NOTE = re.compile(r"^[（(【\[].*[）)】\]]$")  # a line wholly in brackets is a note (（本文为虚构材料）), not a title

@@ -57,6 +57,19 @@ def _names(f: Fact, wrong: Fact) -> bool:
             and bool(f.subject) and core(f.subject) == core(wrong.subject))  # fmt: skip
 
 
+def replacements(facts: list[Fact]) -> dict[tuple[str, int], Fact]:
+    """Each figure a correction among ``facts`` names, by (document, where its figure stands) → the correcting
+    figure, dated and named as the figure it replaces (for answers that quote the wrong figure's sentence)."""
+    pairs = _pairs(facts)
+    out: dict[tuple[str, int], Fact] = {}
+    for f in facts:
+        hit = next(((w, r) for w, r in pairs if _names(f, w)), None)
+        if hit is not None:
+            out[(f.doc_id, f.value_start)] = replace(hit[1], as_of=f.as_of, as_of_text=f.as_of_text,
+                                                     metric=f.metric or hit[1].metric)  # fmt: skip
+    return out
+
+
 def supersede(facts: list[Fact], keep_wrong: bool = False) -> list[Fact]:
     """``facts`` with every correction among them applied: a figure a correction names is dropped (with
     ``keep_wrong``, kept and marked 已更正) and the correction's figure takes its date and metric; a correction's

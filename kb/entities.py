@@ -71,7 +71,10 @@ def province_of(place: str) -> str:
 
 
 # Institutions the alias table does not know (招商银行, 某某农商行): a name, not a question word.
-ORG = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,10}?(?:银行|农商行|农商银行|信用社|农联社|证券|保险公司|分行|支行|分公司)")
+# 行 that begins the next word (部分行政收费, 银行业金融机构) ends no name
+ORG = re.compile(
+    r"[\u4e00-\u9fffA-Za-z]{2,10}?(?:银行|农商行|农商银行|信用社|农联社|证券|保险公司|分行|支行|分公司)(?![政业为动使列])"
+)
 # a project's name: words, or a name in quotes, before 项目 (a quote closed and another opened — “…”中“… — is two
 # quotations, no name)
 PROJECT = re.compile(r"(?:[\u4e00-\u9fffA-Za-z]|“[^“”]{1,20}”|\"[^\"]{1,20}\"){2,24}?项目(?!组)")
@@ -85,6 +88,7 @@ _GENERIC_PROJECT = re.compile(
 # what makes a would-be name a question word or a reference (哪家银行, 该行), not a name
 NOT_A_NAME = re.compile(r"[哪几些各该这那其每多]|什么")
 _NOT_A_START = "与和及、由在对向从被把将为的"  # joining words and prepositions, never a name's first character
+_JOINING = "与和及、"  # a name never spans one
 
 
 @dataclass(frozen=True)
@@ -99,7 +103,8 @@ class Named:
 
 def _trimmed(name: str, start: int, kind: str) -> Named:
     """A name without the joining word or preposition the pattern took in front of it (与齐鲁银行 → 齐鲁银行)."""
-    cut = len(name) - len(name.lstrip(_NOT_A_START))
+    cut = max((name.rfind(c) + 1 for c in _JOINING), default=0)  # 社保费和部分行: no name across 和
+    cut += len(name[cut:]) - len(name[cut:].lstrip(_NOT_A_START))
     return Named(name[cut:], start + cut, start + len(name), kind)
 
 

@@ -1,0 +1,44 @@
+"""One metric, many wordings: the lexicon (``kb/data/wording.txt``) that rewrites the forms a report or a question
+uses for a metric (放贷, 贷款投放, 放款) into one (发放贷款), so their words can be compared.
+
+Owns: reading the lexicon and rewriting a text with it, and squeezing the interrogative out of a how-many question
+(放了多少贷款 → 放贷款) so a verb meets its object. Does not own: how words are compared (``assistant.facts``).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+
+from kb.quantity import MEASURE_WORDS
+
+# the interrogative between a verb and what it counts, with the aspect particle before it (放了多少贷款)
+_ASKING = re.compile(rf"了?(?:多少|几)[万亿]?[{MEASURE_WORDS}]?(?=[\u4e00-\u9fff])")
+
+
+@lru_cache(maxsize=1)
+def _rules() -> tuple[re.Pattern[str], dict[str, str]]:
+    text = resources.files("kb").joinpath("data/wording.txt").read_text("utf-8")
+    canonical: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        first, rest = (part.strip() for part in line.split("|"))
+        canonical[first] = first  # the first form stays itself (发放贷款 holds 放贷款)
+        for form in rest.split():
+            canonical.setdefault(form, first)
+    forms = sorted(canonical, key=len, reverse=True)  # the longest form first: 放贷款 before 放贷
+    return re.compile("|".join(map(re.escape, forms))), canonical
+
+
+def canonical(text: str) -> str:
+    """``text`` with each other form of a metric's words written in the lexicon's first form."""
+    pattern, forms = _rules()
+    return pattern.sub(lambda m: forms[m.group(0)], text)
+
+
+def squeezed(question: str) -> str:
+    """A question without the interrogative between a verb and its object (一共放了多少贷款 → 一共放贷款), in the
+    lexicon's forms."""
+    return canonical(_ASKING.sub("", question))
