@@ -53,24 +53,48 @@ def _table_facts(doc: Document) -> Iterator[Fact]:
         columns = _column_headers(doc, table)
         header = "\n".join(doc.text[a:b] for a, b in table.rows[: table.header_rows])
         caption_dates = dates.mentions(table.caption, doc.date)
+        parent = ""  # the last row that is no 其中 row: what the rows under it are parts of
         for (row_start, row_end), cells in zip(table.rows[table.header_rows :], table.cells[table.header_rows :],
                                                strict=True):  # fmt: skip
             texts = [doc.text[a:b] for a, b in cells]
             key = _row_key(texts, columns)
             subject = texts[key] if key is not None else ""
+            part = _part_of(subject, parent)
+            parent = parent if part else subject
             for j, (a, b) in enumerate(cells):
                 if j == key or not texts[j] or _is_ordinal_column(columns, j):
                     continue
                 column = columns[j] if j < len(columns) else ""
                 when = dates.mentions(column, doc.date)
                 if when and _is_date(column, when):  # 指标 | 2020年末 | 2021年末: the row names the metric
-                    owner = _owner(table.caption, doc.title)
-                    yield _cell_fact(doc, texts[j], (a, b), (row_start, row_end), owner, subject, when, header, table)
+                    owner, metric = part or (_owner(table.caption, doc.title), _OWN_PLACE.sub("", subject))
+                    yield _cell_fact(doc, texts[j], (a, b), (row_start, row_end), owner, metric, when, header, table)
                     continue
                 when = when or caption_dates
                 yield _cell_fact(doc, texts[j], (a, b), (row_start, row_end), subject, column, when, header, table)
 
 
+_PART = re.compile(r"^其中[:：]?\s*")
+_OWN_PLACE = re.compile(r"^(?:[我本全](?:省|市|区|县|自治区))")
+
+
+def _part_of(label: str, parent: str) -> tuple[str, str] | None:
+    """A 其中 row that names a place or institution (其中：南宁市（亿元） under 全区累计发放贷款（亿元）): that one's
+    figure of the row above's metric, as (subject, metric); None for any other row."""
+    m = _PART.match(label)
+    if not m or not parent:
+        return None
+    rest = label[m.end() :]
+    name = _UNIT_NOTE.sub("", rest).strip()
+    names = named(name)
+    if len(names) != 1 or names[0].name != name:
+        return None
+    metric = _OWN_PLACE.sub("", _UNIT_NOTE.sub("", parent).strip())
+    note = _UNIT_NOTE.search(rest) or _UNIT_NOTE.search(parent)
+    return name, metric + (note.group(0) if note else "")
+
+
+_UNIT_NOTE = re.compile(r"[（(][^（()）]{1,6}[)）]$")
 _ORDINAL = re.compile(r"^(?:序号|编号|序|No\.?|#)$", re.I)
 
 

@@ -1,6 +1,7 @@
 """Dates in Chinese text: stated dates and periods, normalised, with the original words kept.
 
-Owns: finding date expressions (2020年9月3日, 2020/11/10, 截至2020年8月末, 2021年末, 2021年一季度末, 8月末, 上半年),
+Owns: finding date expressions (2020年9月3日, 2020/11/10, 截至2020年8月末, 2021年末, 2021年年末, 2022年年中 (its first
+half's end), 2021年一季度末, 8月末, 上半年),
 completing a missing year from a reference date, normalising each to the ISO date its period ends on
 (2021年末 → 2021-12-31, 8月末 → 2020-08-31) with its precision, and reading the time a question is bound to
 (2014年时, 截至2020年末, 去年) as a date range. Does not own: which date a figure is as of (``ingest.facts``) or
@@ -30,7 +31,8 @@ _EXPR = re.compile(
     r"(?P<m>\d{1,2})\s*月(?:(?P<d>\d{1,2})\s*日|(?P<mend>末|底|份))?"
     r"|(?:第?(?P<q>[一二三四1-4])\s*季度)(?P<qend>末|底)?"
     r"|(?P<h>[上下])半年(?P<hend>末|底)?"
-    r"|(?P<yend>末|底|初)"
+    r"|年?(?P<yend>末|底|初)"
+    r"|年(?P<mid>中)(?!国|央|华|小|期)"
     r")"
     r"|" + _YEAR.replace("<y>", "<yo>") + r"(?!\s*\d{1,2}\s*月|[第一二三四1-4上下]|末|底|初)"
     r")"
@@ -98,6 +100,8 @@ def _read(m: re.Match[str], ref_year: int | None) -> tuple[str, Precision, bool]
         return _iso(year, 3 * _CN_DIGIT[g["q"]]) or "", "quarter", bool(g["qend"])
     if g["h"]:
         return _iso(year, 6 if g["h"] == "上" else 12) or "", "half", bool(g["hend"])
+    if g["mid"] and (g["y"] or g["rel"]):  # 2022年年中: mid-year, the end of its first half
+        return _iso(year, 6) or "", "half", True
     if g["yend"] and (g["y"] or g["rel"]):  # 2021年末 (年初 is the start of a year: dated by its first day)
         return (f"{year:04d}-01-01", "day", True) if g["yend"] == "初" else (f"{year:04d}-12-31", "year", True)
     return None
