@@ -18,7 +18,7 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
-from pypdf import PdfReader
+from pypdf import PageObject, PdfReader
 
 from ingest.loaders import Limits, Parsed, pdf_render, pdf_tables
 from ingest.loaders.ocr import Ocr, Recognised
@@ -70,7 +70,7 @@ def load(path: Path, data: bytes, limits: Limits, ocr: Ocr | None = None) -> Ite
         raise InputError(name, "PDF 文件已损坏或无法解析：请用 PDF 阅读器打开检查，或另存后重试") from exc
     on = ocr is not None and ocr.enabled
     scanned, found = _recognise(name, data, pages, ocr) if ocr is not None and on else ([], Recognised({}))
-    with_tables = pdf_tables.pages_with_tables(data, MAX_TABLE_PAGES)
+    with_tables = pdf_tables.pages_with_tables(data, MAX_TABLE_PAGES, lambda n: _runs(reader.pages[n - 1]))
     blocks = [
         block
         for number, text in enumerate(pages, start=1)
@@ -89,6 +89,24 @@ def load(path: Path, data: bytes, limits: Limits, ocr: Ocr | None = None) -> Ite
                              "（PILOTQA_OCR=on）或先做文字识别再导入")  # fmt: skip
         raise InputError(name, "PDF 中没有可提取的文字（没有文字层，也没有扫描的页面）：请用 PDF 阅读器打开检查")
     yield Parsed(title=title, blocks=blocks, notes=found.notes)
+
+
+def _runs(page: PageObject) -> list[pdf_tables.Run]:
+    """The page's text pieces where they stand (start x, baseline from the top), as pypdf reads them."""
+    height = float(page.mediabox.height)
+    out: list[pdf_tables.Run] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], _font: object, _size: object) -> None:
+        if text.strip(" \x00\n"):  # a font map may write NUL between characters (removed at load)
+            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+            out.append((x, height - y, text.replace("\x00", "")))
+
+    try:
+        page.extract_text(visitor_text=visit)
+    except Exception:  # pypdf raises many types on damaged pages; the page's plain text stands
+        return []
+    return out
 
 
 def _recognise(name: str, data: bytes, pages: list[str], ocr: Ocr) -> tuple[list[int], Recognised]:
