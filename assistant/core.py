@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from assistant import cite, followup, match, parts, reader, rows
+from assistant import cite, compare, followup, match, parts, reader, rows
 from assistant import question as qn
 from assistant.extract import Candidate, Draft, Extractor, quoted_span
 from assistant.facts import FactAnswerer
@@ -195,7 +195,8 @@ class Assistant:
         else:
             # a row asked by its position (第三名) is the table's to answer; else a fact, else the sentences
             at_row = rows.answer(self.res.kb, q, hits)
-            rules = match.check(q, at_row or from_facts or self.extractor.answer(q, cands))
+            compared = compare.answer(self.facts, q, retrieved, asked) if compare.asked(q.text) else None
+            rules = match.check(q, compared or at_row or from_facts or self.extractor.answer(q, cands))
             rules = self.facts.corrected(rules, retrieved)  # a figure some document corrects: its correction
         if asked and not rules.grounded:  # say what the documents hold instead: the newest figure of another date
             rules = self._instead(q, found.hits, asked, rules)

@@ -134,7 +134,7 @@ class FactAnswerer:
         lead_fact = dated[0]  # the newest (within the time asked, when one is)
         # figures of the lead's own date that differ from it (two reports disagree: both shown, each cited), then,
         # with no time asked, older different figures, then different figures of no known date
-        first = self._candidate(lead_fact)
+        first = self.candidate(lead_fact)
         if first is None:
             return None
         # the lead's own sentence states its parts (共有359人…其中280人…): those are no other report's figure
@@ -142,15 +142,15 @@ class FactAnswerer:
         other = asked is None
         groups = [same_day, _older(lead_fact, dated) if other else [], _undated(lead_fact, dated) if other else []]
         chosen = [lead_fact, *(s for g in groups for s in g)]
-        cands = [first, *(self._candidate(s) for s in chosen[1:])]
+        cands = [first, *(self.candidate(s) for s in chosen[1:])]
         if any(c is None for c in cands):
             return None
         quotes = {id(s): c.text for s, c in zip(chosen, cands, strict=True) if c is not None}
         # the lead is dated whenever any figure is; else no date is said at all
-        said = [_said(lead_fact.fact, quote=quotes[id(lead_fact)])]
-        said += [f"；{w}" + "、".join(_said(s.fact, True, quotes[id(s)]) for s in g)
+        words = [said(lead_fact.fact, quote=quotes[id(lead_fact)])]
+        words += [f"；{w}" + "、".join(said(s.fact, True, quotes[id(s)]) for s in g)
                  for w, g in zip(_GROUP_WORDS, groups, strict=True) if g]  # fmt: skip
-        lead = "".join(said)
+        lead = "".join(words)
         return Draft(lead, tuple(c for c in cands if c is not None), True, reason="fact")
 
     def corrected(self, draft: Draft, hits: Sequence[Hit]) -> Draft:
@@ -166,9 +166,9 @@ class FactAnswerer:
             if right is None or f.doc_id != first.hit.chunk.doc_id or not first.start <= f.value_start < first.end:
                 continue
             if with_qualifier(f.text, f.qualifier) in draft.lead or f.text in draft.lead:
-                cand = self._candidate(Scored(right, first.score, first.hit, 1.0, 0.0, False))
+                cand = self.candidate(Scored(right, first.score, first.hit, 1.0, 0.0, False))
                 if cand is not None:
-                    return Draft(_said(right, quote=cand.text), (cand,), True, reason="fact")
+                    return Draft(said(right, quote=cand.text), (cand,), True, reason="fact")
         return draft
 
     def anchored(self, s: Scored) -> bool:
@@ -177,7 +177,7 @@ class FactAnswerer:
         质量), or the rules chose its sentence."""
         return s.subject == 1.0 or s.rest >= self.knobs.fact_min_rest or s.near
 
-    def _candidate(self, s: Scored) -> Candidate | None:
+    def candidate(self, s: Scored) -> Candidate | None:
         """The fact's sentence or row as a candidate sentence of the chunk that holds it."""
         f = s.fact
         chunk = self.kb.chunk_at(f.doc_id, f.start, f.end)
@@ -316,7 +316,7 @@ def amount(f: Fact) -> float | None:
     return quantity.amount(f.value, f.unit)
 
 
-def _said(f: Fact, beside_dated: bool = False, quote: str = "") -> str:
+def said(f: Fact, beside_dated: bool = False, quote: str = "") -> str:
     """A figure as the answer states it: 4821台（截至2020年9月3日）, 652（文史/历史类最低 · 法学）; one of no known
     date said beside dated ones as 超过100万张（日期不详）."""
     if f.source_kind == "cell":

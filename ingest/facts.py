@@ -25,7 +25,9 @@ _TAIL_VERBS = re.compile(rf"(?:{_LINKING})+$")
 # … and those, with the actions a figure counts, stripped from its start (共计布放“刷脸付”受理终端 → 刷脸付受理终端)
 _VERBS = re.compile(rf"^(?:{_LINKING}|已达|完成|发放|布放|发行|推送|服务|提供|上线|投放)+")
 # … and what a metric's start says of its subject or time, not of what is counted (全市累计开立…, 去年累计办理…)
-_LEAD = re.compile(r"^(?:其中|此外|同时|另外|截至目前|目前|如|例如|[我本全][省市区县]|去年|今年|上年|当年|全年|该|本|此|这)+")
+_LEAD = re.compile(
+    r"^(?:其中|此外|同时|另外|截至目前|目前|如|例如|[我本全][省市区县]|去年|今年|上年|当年|全年|该|本|此|这)+"
+)
 _REFERS = re.compile(r"(?:该|本|此|上述)(?:方向|项目|行|机构|单位|平台|领域|地区|市|省|应用|产品|业务)")
 _NOUN_AFTER = re.compile(r"[\u4e00-\u9fff“”\"A-Za-z]{1,10}")
 # where the noun after a measure word ends: a particle, an adverb or a verb (33项金融科技试点项目已全部上线)
@@ -273,7 +275,8 @@ def _subject(sentence: str, at: int, names: list[Named], context: tuple[str, str
     when none is before); what 该方向/该项目 refers to (the heading, or the sentence before's subject); else the
     place or institution its heading or the document's title names, else the heading or the title."""
     heading, owner = context
-    before = [n for n in names if n.end <= at]
+    # a name in a bracketed scope note (全省（含深圳市）…) says what a subject includes; it is no subject itself
+    before = [n for n in names if n.end <= at and not _SCOPE_NOTE.search(sentence, 0, n.start)]
     own = [m for m in SELF_REFERENCE.finditer(sentence, 0, at) if all(m.start() >= n.end for n in before)]
     if own and owner:  # 我市17个试点项目…912.7亿元: the document's own place, not a name before 我市
         return owner
@@ -300,6 +303,7 @@ def _listed(sentence: str, before: list[Named]) -> str:
 
 
 _LIST_END = re.compile(r"等")
+_SCOPE_NOTE = re.compile(r"[（(](?:含|包括|包含|不含|除)$")
 
 
 def _counted_at(sentence: str, m: dates.DateMention) -> bool:

@@ -1,0 +1,94 @@
+"""Comparisons: "which one has the most" (哪个城市的试点项目最多, 哪家银行放款最快) answered from the registry.
+
+Owns: reading a superlative which-question (the kind of subject asked — a place or an institution — and whether
+the most or the least), and answering it by comparing the figures of each subject that match the question's metric
+and time: the subject named, its figure and each other subject's, every one cited. Refuses (None) when fewer than
+two subjects have a comparable figure, or the top two are equal. Does not own: matching a fact to the question
+(``assistant.facts``) or what the figures mean.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+
+from assistant import question as qn
+from assistant.extract import Candidate, Draft
+from assistant.facts import SERIES_GAP, FactAnswerer, Scored, amount, is_change, said
+from kb.dates import TimeAsked
+from kb.entities import PLACE, named, same_place
+from kb.records import Hit
+
+_WHICH = re.compile(r"哪[个家一座些所]?")
+_MOST = re.compile(r"最(多|大|高|快|长|少|小|低|慢|短)")
+_LEAST = "少小低慢短"
+_PLACE_ASKED = re.compile(r"哪[个座一]?(?:城市|市|地市|地区|省|县|区)")
+_ORG_ASKED = re.compile(r"哪[个家一所]?(?:银行|机构|单位|法人|农商行|分行)")
+MAX_SHOWN = 4  # subjects quoted: the one named and the next ones
+
+
+def asked(text: str) -> bool:
+    """``text`` asks which subject has the most or least of something."""
+    which = _WHICH.search(text)
+    most = _MOST.search(text)
+    return bool(which and most and which.start() < most.start())
+
+
+def answer(facts: FactAnswerer, q: qn.Question, hits: Sequence[Hit], asked_time: TimeAsked | None) -> Draft | None:
+    """The subject with the most (or least) of what ``q`` asks, with its figure and the others', each cited; None
+    when the documents give fewer than two comparable figures, or the first two are equal."""
+    most = _MOST.search(q.text)
+    if most is None:
+        return None
+    found = facts.matches(replace(q, kind=qn.QUANTITY), hits, asked_time)
+    best = _each_subject(found, q.text)
+    if len(best) < 2:
+        return None
+    least = most.group(1) in _LEAST
+    ranked = sorted(best.values(), key=lambda s: amount(s.fact) or 0.0, reverse=not least)
+    if amount(ranked[0].fact) == amount(ranked[1].fact):
+        return None
+    cands: list[Candidate] = []
+    for s in ranked[:MAX_SHOWN]:
+        cand = facts.candidate(s)
+        if cand is None:
+            return None
+        cands.append(cand)
+    first = ranked[0].fact
+    shown = zip(ranked[1:], cands[1:], strict=False)  # ranked may hold more subjects than are shown
+    others = "、".join(f"{s.fact.subject}{said(s.fact, quote=c.text)}" for s, c in shown)
+    lead = f"{first.subject}{most.group(0)}：{said(first, quote=cands[0].text)}；{others}"
+    return Draft(lead, tuple(cands), True, reason="fact")
+
+
+def _each_subject(found: list[Scored], question: str) -> dict[str, Scored]:
+    """Each subject's figure (of the kind of subject asked, not the place asked within): the best match, newest
+    of those as good; a subject that lists several (佛山、东莞等市) is no one subject."""
+    kind = "place" if _PLACE_ASKED.search(question) else "org" if _ORG_ASKED.search(question) else ""
+    fit = [s for s in found if _compared(s, kind, question)]
+    if not fit:
+        return {}
+    top = max(s.score for s in fit)
+    out: dict[str, Scored] = {}
+    for s in fit:
+        name = named(s.fact.subject)[0].name
+        held = out.get(name)
+        if s.score >= top - SERIES_GAP and (held is None or (s.fact.as_of or "") > (held.fact.as_of or "")):
+            out[name] = s
+    return out
+
+
+def _compared(s: Scored, kind: str, question: str) -> bool:
+    """The figure is a level of one subject of the kind asked (a city for 哪个城市, not the province asked within)."""
+    f = s.fact
+    names = named(f.subject)
+    if is_change(f) or amount(f) is None or len(names) != 1:
+        return False
+    if kind == "place":
+        return bool(PLACE.fullmatch(f.subject)) and not _named_in(f.subject, question)
+    return kind != "org" or names[0].kind == "org"
+
+
+def _named_in(subject: str, question: str) -> bool:
+    return any(same_place(m.group(0), subject) for m in PLACE.finditer(question))
