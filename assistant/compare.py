@@ -1,9 +1,12 @@
-"""Comparisons: "which one has the most" (哪个城市的试点项目最多, 哪家银行放款最快) answered from the registry.
+"""Comparisons and totals: "which one has the most" (哪个城市的试点项目最多, 哪家银行放款最快) and "the two added
+up" (甲、乙两地的试点项目数相加) answered from the registry.
 
 Owns: reading a superlative which-question (the kind of subject asked — a place or an institution — and whether
 the most or the least), and answering it by comparing the figures of each subject that match the question's metric
 and time: the subject named, its figure and each other subject's, every one cited. Refuses (None) when fewer than
-two subjects have a comparable figure, or the top two are equal. Does not own: matching a fact to the question
+two subjects have a comparable figure, or the top two are equal. A total no document states stays a refusal; where
+every subject named has a figure of the metric on one common date, the refusal shows the sum as computed (计算得出),
+each part cited. Does not own: matching a fact to the question
 (``assistant.facts``) or what the figures mean.
 """
 
@@ -16,8 +19,10 @@ from dataclasses import replace
 from assistant import question as qn
 from assistant.extract import Candidate, Draft
 from assistant.facts import SERIES_GAP, FactAnswerer, Scored, amount, is_change, said
+from assistant.match import SUM_ASKED
 from kb.dates import TimeAsked
 from kb.entities import PLACE, named, same_place
+from kb.quantity import scaled
 from kb.records import Hit
 
 _WHICH = re.compile(r"哪[个家一座些所]?")
@@ -92,3 +97,49 @@ def _compared(s: Scored, kind: str, question: str) -> bool:
 
 def _named_in(subject: str, question: str) -> bool:
     return any(same_place(m.group(0), subject) for m in PLACE.finditer(question))
+
+
+
+def total(facts: FactAnswerer, q: qn.Question, hits: Sequence[Hit], asked_time: TimeAsked | None) -> Draft | None:
+    """For a question adding up the figures of two or more subjects it names: a refusal that says no document
+    states the total, and — when each subject has a figure of the metric on one common date — the sum computed from
+    them, each part cited; None when the question names fewer than two subjects."""
+    names = [m.group(0) for m in PLACE.finditer(q.text)] + [n.name for n in named(q.text) if n.kind == "org"]
+    subjects = list(dict.fromkeys(names))
+    if len(subjects) < 2 or not SUM_ASKED.search(q.text):
+        return None
+    refusal = Draft("", (), False, "a total of several subjects no document states")
+    parts = [_figures(facts, q, name, [o for o in subjects if o != name], hits, asked_time) for name in subjects]
+    common = set.intersection(*({s.fact.as_of for s in p if s.fact.as_of} for p in parts))
+    if not common:
+        return refusal
+    day = max(common)
+    chosen = [next(s for s in p if s.fact.as_of == day) for p in parts]
+    units = {s.fact.unit.lstrip("万亿") for s in chosen}
+    cands = [facts.candidate(s) for s in chosen]
+    if len(units) != 1 or any(c is None for c in cands):
+        return refusal
+    unit = chosen[0].fact.unit
+    whole = sum(scaled(s.fact.value or 0.0, s.fact.unit) for s in chosen) / scaled(1.0, unit)
+    terms = "＋".join(f"{s.fact.subject}{_figure(s)}[{i}]" for i, s in enumerate(chosen, start=1))
+    said_day = chosen[0].fact.as_of_text or day
+    instead = f"资料中没有直接给出{'、'.join(subjects)}的合计；按各自{said_day}的数字计算得出：{terms}＝{whole:g}{unit}"
+    return replace(refusal, sentences=tuple(c for c in cands if c is not None), instead=instead)
+
+
+def _figures(facts: FactAnswerer, q: qn.Question, name: str, others: list[str], hits: Sequence[Hit],
+             asked_time: TimeAsked | None) -> list[Scored]:  # fmt: skip
+    """The levels of ``name``'s metric the question asks, best first: the question read without the other
+    subjects it names."""
+    text = q.text
+    for other in others:
+        text = text.replace(other, "")
+    alone = replace(q, text=text, kind=qn.QUANTITY, entities=tuple(e for e in q.entities if e not in "".join(others)))
+    found = facts.matches(alone, hits, asked_time)
+    return [s for s in found if s.subject == 1.0 and not is_change(s.fact) and amount(s.fact) is not None]
+
+
+def _figure(s: Scored) -> str:
+    """A figure with its unit (a table cell's unit stands in its header: 836.9 → 836.9亿元)."""
+    f = s.fact
+    return f.text if f.text.endswith(f.unit) else f"{f.text}{f.unit}"

@@ -33,6 +33,7 @@ from models import gguf, llama_server
 from models.embed import Embedder, Reranker
 
 log = logging.getLogger(__name__)
+_MARKER = re.compile(r"\[(\d+)\]")
 LLM_PASSAGES = 12  # candidate sentences the LLM mode writes from
 EMPTY_KB = "知识库里还没有文档。请先导入报告（pilotqa ingest 路径，或在界面侧栏上传），再提问。"
 _TRAILING = re.compile(r"(是多少|有多少|是什么|有哪些|是哪些|是谁|是哪[一几]?家|是否|吗|呢|么)?[？?。！!\s]*$")
@@ -196,9 +197,10 @@ class Assistant:
             # a row asked by its position (第三名) is the table's to answer; else a fact, else the sentences
             at_row = rows.answer(self.res.kb, q, hits)
             compared = compare.answer(self.facts, q, retrieved, asked) if compare.asked(q.text) else None
+            compared = compared or compare.total(self.facts, q, retrieved, asked)
             rules = match.check(q, compared or at_row or from_facts or self.extractor.answer(q, cands))
             rules = self.facts.corrected(rules, retrieved)  # a figure some document corrects: its correction
-        if asked and not rules.grounded:  # say what the documents hold instead: the newest figure of another date
+        if asked and not rules.grounded and not rules.instead:  # what the documents hold: the newest figure
             rules = self._instead(q, found.hits, asked, rules)
         return Evidence(q, found.hits, hits, cands, rules, timings)
 
@@ -259,10 +261,12 @@ class Assistant:
         """A draft (the extractor's or the reader's) as a checked answer with numbered citations, or the refusal."""
         if not draft.grounded:
             refusal = self._refusal(question, standalone, hits, mode, draft.reason)
-            if draft.instead and draft.sentences:  # what the documents hold instead, cited
-                held = cite.citation(1, draft.sentences[0].hit, *quoted_span(draft.sentences[0]))
-                marker = Marker(len(draft.instead), len(draft.instead) + 3, 1)
-                refusal = replace(refusal, text=f"{draft.instead}[1]。", citations=(held,), markers=(marker,))
+            if draft.instead and draft.sentences:  # what the documents hold instead, each part cited
+                text = (draft.instead if "[1]" in draft.instead else f"{draft.instead}[1]") + "。"
+                held = tuple(cite.citation(i, c.hit, *quoted_span(c)) for i, c in enumerate(draft.sentences, 1))
+                markers = tuple(Marker(m.start(), m.end(), int(m.group(1))) for m in _MARKER.finditer(text)
+                                if int(m.group(1)) <= len(held))  # fmt: skip
+                refusal = replace(refusal, text=text, citations=held, markers=markers)
             return replace(refusal, trace=replace(refusal.trace, judged=draft.judged))
         spans = merge_adjacent(draft.sentences) + merge_adjacent(draft.also)  # the lead's own sentences first
         cites = [cite.citation(i, hit, a, b) for i, (hit, a, b) in enumerate(spans, start=1)]

@@ -281,13 +281,24 @@ def _subject(sentence: str, at: int, names: list[Named], context: tuple[str, str
     if own and owner:  # 我市17个试点项目…912.7亿元: the document's own place, not a name before 我市
         return owner
     if before:
-        return _listed(sentence, before) or before[-1].name
+        return _listed(sentence, before) or _actor(sentence, before).name
     refer = _REFERS.search(sentence, 0, at)
     if refer:
         return previous if "项目" in refer.group(0) and previous else heading or previous or title
     if names:
         return names[0].name
     return owner or title
+
+
+def _actor(sentence: str, before: list[Named]) -> Named:
+    """The nearest name before a figure, unless it is only where an institution or project named before it acts
+    (广发银行牵头的…项目于2021年9月在广州上线，…累计放款64.28亿元: the project's figure, not 广州's)."""
+    last = before[-1]
+    if last.kind == "place" and sentence[max(0, last.start - 2) : last.start].endswith(("在", "于")):
+        acting = [n for n in before[:-1] if n.kind != "place"]
+        if acting:
+            return acting[-1]
+    return last
 
 
 def _listed(sentence: str, before: list[Named]) -> str:
