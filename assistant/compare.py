@@ -99,7 +99,6 @@ def _named_in(subject: str, question: str) -> bool:
     return any(same_place(m.group(0), subject) for m in PLACE.finditer(question))
 
 
-
 def total(facts: FactAnswerer, q: qn.Question, hits: Sequence[Hit], asked_time: TimeAsked | None) -> Draft | None:
     """For a question adding up the figures of two or more subjects it names: a refusal that says no document
     states the total, and — when each subject has a figure of the metric on one common date — the sum computed from
