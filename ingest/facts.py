@@ -275,8 +275,9 @@ def _subject(sentence: str, at: int, names: list[Named], context: tuple[str, str
     when none is before); what 该方向/该项目 refers to (the heading, or the sentence before's subject); else the
     place or institution its heading or the document's title names, else the heading or the title."""
     heading, owner = context
-    # a name in a bracketed scope note (全省（含深圳市）…) says what a subject includes; it is no subject itself
-    before = [n for n in names if n.end <= at and not _SCOPE_NOTE.search(sentence, 0, n.start)]
+    # a name in a bracketed scope note (全省（含深圳市）…) says what a subject includes: no subject of the figures
+    # after the note (those inside it are its own: 33个项目(含青岛市9项))
+    before = [n for n in names if n.end <= at and not _in_closed_note(sentence, n, at)]
     own = [m for m in SELF_REFERENCE.finditer(sentence, 0, at) if all(m.start() >= n.end for n in before)]
     if own and owner:  # 我市17个试点项目…912.7亿元: the document's own place, not a name before 我市
         return owner
@@ -315,6 +316,10 @@ def _listed(sentence: str, before: list[Named]) -> str:
 
 _LIST_END = re.compile(r"等")
 _SCOPE_NOTE = re.compile(r"[（(](?:含|包括|包含|不含|除)$")
+
+
+def _in_closed_note(sentence: str, n: Named, at: int) -> bool:
+    return bool(_SCOPE_NOTE.search(sentence, 0, n.start)) and any(c in sentence[n.end : at] for c in "）)")
 
 
 def _counted_at(sentence: str, m: dates.DateMention) -> bool:

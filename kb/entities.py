@@ -71,9 +71,10 @@ def province_of(place: str) -> str:
 
 
 # Institutions the alias table does not know (招商银行, 某某农商行): a name, not a question word.
-# 行 that begins the next word (部分行政收费, 银行业金融机构) ends no name
+# 行 that begins the next word (部分行政收费, 分行业看, 银行业金融机构) ends no name; a verb after a name (银行为…) may
 ORG = re.compile(
-    r"[\u4e00-\u9fffA-Za-z]{2,10}?(?:银行|农商行|农商银行|信用社|农联社|证券|保险公司|分行|支行|分公司)(?![政业为动使列])"
+    r"[\u4e00-\u9fffA-Za-z]{2,10}?(?:(?:银行|农商银行)(?!业)|(?:农商行|分行|支行)(?![政业])|信用社|农联社|证券|保险公司"
+    r"|分公司)"
 )
 # a project's name: words, or a name in quotes, before 项目 (a quote closed and another opened — “…”中“… — is two
 # quotations, no name)
@@ -89,6 +90,17 @@ _GENERIC_PROJECT = re.compile(
 NOT_A_NAME = re.compile(r"[哪几些各该这那其每多]|什么")
 _NOT_A_START = "与和及、由在对向从被把将为的"  # joining words and prepositions, never a name's first character
 _JOINING = "与和及、"  # a name never spans one
+
+
+def _unquoted_cut(name: str, start: int) -> Named:
+    """A project's name from after the last joining word outside its quotes (深圳和广州的试点项目 → 广州的试点项目;
+    “数据和模型”项目 keeps its 和)."""
+    cut, depth = 0, 0
+    for i, ch in enumerate(name):
+        depth += ch in '“"' and depth == 0 or -(ch in '”"' and depth > 0)
+        if depth == 0 and ch in _JOINING:
+            cut = i + 1
+    return Named(name[cut:], start + cut, start + len(name), "project")
 
 
 @dataclass(frozen=True)
@@ -117,8 +129,8 @@ def named(text: str) -> list[Named]:
             found.append(Named(name, at, at + len(name), "org"))
             at = text.find(name, at + len(name))
     found += [_trimmed(m.group(0), m.start(), "org") for m in ORG.finditer(text) if "的" not in m.group(0)]
-    found += [Named(m.group(0), m.start(), m.end(), "project") for m in PROJECT.finditer(text)
-              if not _GENERIC_PROJECT.fullmatch(m.group(0))]  # fmt: skip
+    projects = [_unquoted_cut(m.group(0), m.start()) for m in PROJECT.finditer(text)]
+    found += [p for p in projects if not _GENERIC_PROJECT.fullmatch(p.name)]
     found = [n for n in found if not NOT_A_NAME.search(n.name)]
     kept: list[Named] = []
     for n in sorted(found, key=lambda n: (-(n.end - n.start), n.start)):

@@ -14,7 +14,7 @@ from importlib import resources
 from kb.quantity import MEASURE_WORDS
 
 # the interrogative between a verb and what it counts, with the aspect particle before it (放了多少贷款)
-_ASKING = re.compile(rf"了?(?:多少|几)[万亿]?[{MEASURE_WORDS}]?(?=[\u4e00-\u9fff])")
+_ASKING = re.compile(rf"了?(?:多少|几)[万亿]?[{MEASURE_WORDS}元]?(?=[\u4e00-\u9fff])")
 
 
 @lru_cache(maxsize=1)
@@ -25,7 +25,8 @@ def _rules() -> tuple[re.Pattern[str], dict[str, str]]:
         if not line.strip() or line.startswith("#"):
             continue
         first, rest = (part.strip() for part in line.split("|"))
-        canonical[first] = first  # the first form stays itself (发放贷款 holds 放贷款)
+        canonical[first] = first  # the first form stays itself (发放贷款 holds 放贷款); alone on its line, a word
+        # that holds a form but is another word (发放款项 holds 放款)
         for form in rest.split():
             canonical.setdefault(form, first)
     forms = sorted(canonical, key=len, reverse=True)  # the longest form first: 放贷款 before 放贷
