@@ -97,7 +97,10 @@ def _unquoted_cut(name: str, start: int) -> Named:
     “数据和模型”项目 keeps its 和)."""
     cut, depth = 0, 0
     for i, ch in enumerate(name):
-        depth += ch in '“"' and depth == 0 or -(ch in '”"' and depth > 0)
+        if ch in '“"' and depth == 0:
+            depth = 1
+        elif ch in '”"' and depth > 0:
+            depth = 0
         if depth == 0 and ch in _JOINING:
             cut = i + 1
     return Named(name[cut:], start + cut, start + len(name), "project")
