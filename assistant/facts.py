@@ -80,6 +80,8 @@ class FactAnswerer:
             return 0.0, 0.0
         if f.source_kind == "text" and (q.kind is not qn.QUANTITY or not _plain_figure(f)):
             return 0.0, 0.0  # running text answers how-many questions; a table cell answers look-ups too
+        if q.kind in (qn.INSTITUTION, qn.PERSON) and f.value is not None:
+            return 0.0, 0.0  # who or which bank is answered by a name, never by a figure
         # a figure in running text is also its document's (招生计划30人 in …2016年音乐表演专业招生简章); a cell's
         # subject is its row's
         owner = _share(title, grams) if f.source_kind == "text" else 0.0

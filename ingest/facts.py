@@ -55,25 +55,87 @@ def _table_facts(doc: Document) -> Iterator[Fact]:
         columns = _column_headers(doc, table)
         header = "\n".join(doc.text[a:b] for a, b in table.rows[: table.header_rows])
         caption_dates = dates.mentions(table.caption, doc.date)
+        dated = [j for j, c in enumerate(columns) if _is_date(c, dates.mentions(c, doc.date))]
+        context = (_owner(table.caption, doc.title), _table_metric(doc, table))
         parent = ""  # the last row that is no 其中 row: what the rows under it are parts of
         for (row_start, row_end), cells in zip(table.rows[table.header_rows :], table.cells[table.header_rows :],
                                                strict=True):  # fmt: skip
             texts = [doc.text[a:b] for a, b in cells]
             key = _row_key(texts, columns)
-            subject = texts[key] if key is not None else ""
-            part = _part_of(subject, parent)
-            parent = parent if part else subject
+            label = texts[key] if key is not None else ""
+            part = _part_of(label, parent)
+            parent = parent if part else label
+            # text cells between the row's name and the dated columns name the row's metric (地区 | 指标 | 2022年末)
+            named_by = [j for j in range(len(texts)) if j != key and texts[j] and dated and j < dated[0]
+                        and not _is_ordinal_column(columns, j)]  # fmt: skip
+            subject, metric, by_name = _roles(label, part, [texts[j] for j in named_by], context)
             for j, (a, b) in enumerate(cells):
-                if j == key or not texts[j] or _is_ordinal_column(columns, j):
+                if j == key or j in named_by or not texts[j] or _is_ordinal_column(columns, j):
                     continue
                 column = columns[j] if j < len(columns) else ""
                 when = dates.mentions(column, doc.date)
-                if when and _is_date(column, when):  # 指标 | 2020年末 | 2021年末: the row names the metric
-                    owner, metric = part or (_owner(table.caption, doc.title), _OWN_PLACE.sub("", subject))
-                    yield _cell_fact(doc, texts[j], (a, b), (row_start, row_end), owner, metric, when, header, table)
+                if j in dated:  # 指标 | 2020年末 | 2021年末: the row names the metric
+                    yield _cell_fact(doc, texts[j], (a, b), (row_start, row_end), subject, metric, when, header, table)
                     continue
-                when = when or caption_dates
-                yield _cell_fact(doc, texts[j], (a, b), (row_start, row_end), subject, column, when, header, table)
+                measured = _without_dates(column, when)  # 累计授信金额 2023年6月末: its date is the fact's as-of
+                # a change beside dated columns (2022年末 | 2023年3月末 | 比年初增加) is as of the last of them
+                when = when or (_column_dates(columns, dated, doc.date) if dated else []) or caption_dates
+                owner, measured = _undated_roles(label, (subject, metric, by_name), measured, bool(dated))
+                yield _cell_fact(doc, texts[j], (a, b), (row_start, row_end), owner, measured, when, header, table)
+
+
+def _without_dates(column: str, when: list[dates.DateMention]) -> str:
+    for m in when:
+        column = column.replace(m.text, " ")
+    return " ".join(column.split()) or column
+
+
+def _column_dates(columns: list[str], dated: list[int], reference: str | None) -> list[dates.DateMention]:
+    return dates.mentions(columns[dated[-1]], reference) if dated[-1] < len(columns) else []
+
+
+def _undated_roles(label: str, roles: tuple[str, str, bool], column: str, dated: bool) -> tuple[str, str]:
+    """Subject and metric of a cell under a column that is no date: a row named by a subject gives that one's
+    figure of the column; in a table of dated columns a row that names a metric gives the table owner's change or
+    share of it (全区累计发放贷款（亿元） | … | 比年初增加 → 累计发放贷款比年初增加（亿元）); else the row's name and the
+    column (项目 | 牵头机构)."""
+    subject, metric, by_name = roles
+    if dated:
+        note = _UNIT_NOTE.search(metric)
+        return subject, f"{_UNIT_NOTE.sub('', metric).strip()}{column}{note.group(0) if note else ''}"
+    return (subject if by_name else label), column
+
+
+def _roles(label: str, part: tuple[str, str] | None, naming: list[str], context: tuple[str, str]
+           ) -> tuple[str, str, bool]:  # fmt: skip
+    """Whose figures a row's dated cells give and of what: a 其中 row's place and the row above's metric; a row
+    named by a place or institution (绵阳市, 其中：杭州市) or by the table's own place (全省, 全省合计): that one, the
+    metric its other text cells or the table name; else the table's owner, the row's name as the metric."""
+    owner, table_metric = context
+    if part:  # the row above may be the table's own place alone (全省 | …): the table names the metric then
+        return part[0], part[1] if _UNIT_NOTE.sub("", part[1]) else "".join(naming) or table_metric or part[1], True
+    whole = _OWN_PLACE.sub("", _UNIT_NOTE.sub("", label)).strip()
+    names = named(label)
+    if _OWN_PLACE.match(label) and whole in ("", "合计", "总计", "小计"):
+        return owner, "".join(naming) or table_metric or label, True
+    if len(names) == 1 and names[0].name == label and names[0].kind != "project":
+        return label, "".join(naming) or table_metric or label, True
+    return owner, _OWN_PLACE.sub("", label) + "".join(naming), False
+
+
+_NOTE_SAYS = re.compile(r"^注[:：][^。；\n]*?(?:数据|数字|数值|指标)?(?:均为|为|指)([^。；\n]{2,40})")
+_NOT_MEASURED = re.compile(r"^各?[^，,。]*?项目|自[^，,。]{0,8}以来|的$")
+
+
+def _table_metric(doc: Document, table: Table) -> str:
+    """What a table's figures measure when no row or column says: its note (注：表中数据为各项目累计发放贷款金额 →
+    累计发放贷款金额), else its caption when that is more than a unit line; "" when neither says."""
+    after = doc.text[table.rows[-1][1] :].lstrip("\n")
+    m = _NOTE_SAYS.match(after)
+    if m:
+        return _NOT_MEASURED.sub("", m.group(1)).strip()
+    caption = _UNIT_NOTE.sub("", table.caption).strip()
+    return "" if _UNIT_LINE.match(caption) else caption
 
 
 _PART = re.compile(r"^其中[:：]?\s*")
@@ -117,11 +179,15 @@ _VALUE_WORDS = re.compile(r"数值|数据|数量|指标值|金额|合计|总计|
 
 
 def _is_date(column: str, when: list[dates.DateMention]) -> bool:
-    """The column header is a date or period and little else (2021年末, 截至2021年3月31日)."""
+    """The column header is a date or period and little else (2021年末, 截至2021年3月31日 数值), not a metric
+    at a date (累计授信金额 2023年6月末)."""
+    if not when:
+        return False
     rest = column
     for m in when:
         rest = rest.replace(m.text, "")
-    return len(_VALUE_WORDS.sub("", rest).strip()) <= 2
+    rest = rest.strip()
+    return len(rest) <= 2 or not _VALUE_WORDS.sub("", rest).strip()
 
 
 def _owner(caption: str, title: str) -> str:
@@ -166,13 +232,14 @@ def _is_whole_value(text: str, q: Quantity) -> bool:
     return len(re.sub(r"[约近超过逾左右以上多余\s]", "", rest)) <= 1
 
 
-_UNIT_IN = re.compile(r"[（(](?:单位[:：])?([万亿]?[^（()）]{1,4})[)）]")
+_UNIT_IN = re.compile(r"[（(](?:单位[:：])?([万亿]?[^（()）]{1,4})[)）]|^单位[:：]\s*([万亿]?[^\s，,。；（()）]{1,4})")
+_UNIT_LINE = re.compile(r"^单位[:：]")
 
 
 def _unit_in(text: str) -> str:
     """A unit a header or caption states for its figures: 终端（台）, 贷款（亿元）, （单位：万户）."""
-    m = _UNIT_IN.search(text)
-    return m.group(1) if m else ""
+    m = _UNIT_IN.search(text.strip())
+    return (m.group(1) or m.group(2)) if m else ""
 
 
 # -- running text -------------------------------------------------------------------------------------------

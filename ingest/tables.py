@@ -16,7 +16,8 @@ from kb.records import CELL_SEP, Block, Table
 
 _SEPARATOR = re.compile(r"^\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?$")
 MAX_CAPTION = 80  # a longer paragraph before a table is prose, not its caption
-MAX_COLUMNS = 64  # more pipes than this on a line is not a table row
+MAX_COLUMNS = 64
+_FIGURE = re.compile(r"[-+]?[\d,.]+\s*\S{0,3}")  # a cell that is a figure (1,183.5, 27.65亿, 45%), not a date  # more pipes than this on a line is not a table row
 
 
 def pipe_cells(line: str) -> tuple[str, ...] | None:
@@ -85,6 +86,7 @@ class TableBuilder:
         self._headers = 0
         self._caption = ""
         self._before = ""  # the text of the block before the current table
+        self._top = ""  # the first cell of the current table's first row
 
     def add(self, b: Block, start: int) -> None:
         """Note block ``b`` whose text starts at ``start``."""
@@ -95,10 +97,18 @@ class TableBuilder:
             return
         if not self._rows:
             self._caption = self._before
-        if b.header and len(self._rows) == self._headers:
+        if (b.header or self._continues_header(b)) and len(self._rows) == self._headers:
             self._headers += 1
+        if not self._rows:
+            self._top = b.cells[0] if b.cells else ""
         self._rows.append((start, start + len(b.text)))
         self._cells.append(cell_spans(start, b))
+
+    def _continues_header(self, b: Block) -> bool:
+        """A second header row: right under the header, its first cell the header's own (a vertically merged
+        地区 | 地区 over two rows), and no figure in it (地区 | 2023年6月末 | 2023年9月末)."""
+        return (self._headers >= 1 and bool(b.cells) and b.cells[0] == self._top
+                and not any(_FIGURE.fullmatch(c.strip()) for c in b.cells))  # fmt: skip
 
     def close(self) -> None:
         """End the current table, if any (a single row is a table too: it still has cells)."""
