@@ -95,10 +95,9 @@ def _column_dates(columns: list[str], dated: list[int], reference: str | None) -
 
 
 def _undated_roles(label: str, roles: tuple[str, str, bool], column: str, dated: bool) -> tuple[str, str]:
-    """Subject and metric of a cell under a column that is no date: a row named by a subject gives that one's
-    figure of the column; in a table of dated columns a row that names a metric gives the table owner's change or
-    share of it (全区累计发放贷款（亿元） | … | 比年初增加 → 累计发放贷款比年初增加（亿元）); else the row's name and the
-    column (项目 | 牵头机构)."""
+    """Subject and metric of a cell under a column that is no date: in a table of dated columns, the row
+    subject's change or share of the row's metric (全区累计发放贷款（亿元） | … | 比年初增加 → 累计发放贷款比年初增加
+    （亿元）); else the row's subject (or its name) and the column (项目 | 牵头机构)."""
     subject, metric, by_name = roles
     if dated:
         note = _UNIT_NOTE.search(metric)

@@ -17,7 +17,9 @@ from kb.records import CELL_SEP, Block, Table
 _SEPARATOR = re.compile(r"^\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?$")
 MAX_CAPTION = 80  # a longer paragraph before a table is prose, not its caption
 MAX_COLUMNS = 64
-_FIGURE = re.compile(r"[-+]?[\d,.]+\s*\S{0,3}")  # a cell that is a figure (1,183.5, 27.65亿, 45%), not a date  # more pipes than this on a line is not a table row
+_FIGURE = re.compile(
+    r"[-+]?[\d,.]+\s*\S{0,3}"
+)  # a cell that is a figure (1,183.5, 27.65亿, 45%), not a date  # more pipes than this on a line is not a table row
 
 
 def pipe_cells(line: str) -> tuple[str, ...] | None:
