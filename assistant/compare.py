@@ -30,6 +30,7 @@ _MOST = re.compile(r"最(多|大|高|快|长|少|小|低|慢|短)")
 _LEAST = "少小低慢短"
 _PLACE_ASKED = re.compile(r"哪[个座一]?(?:城市|市|地市|地区|省|县|区)")
 _ORG_ASKED = re.compile(r"哪[个家一所]?(?:银行|机构|单位|法人|农商行|分行)")
+_EXCEPT = re.compile(r"除(?:了)?([^，,。？?]{1,16}?)(?:以外|之外|外)[，,]?")
 MAX_SHOWN = 4  # subjects quoted: the one named and the next ones
 
 
@@ -46,8 +47,12 @@ def answer(facts: FactAnswerer, q: qn.Question, hits: Sequence[Hit], asked_time:
     most = _MOST.search(q.text)
     if most is None:
         return None
-    found = facts.matches(replace(q, kind=qn.QUANTITY), hits, asked_time)
-    best = _each_subject(found, q.text)
+    excluded = _EXCEPT.search(q.text)  # 除武汉外，湖北哪个城市…: 武汉 is no candidate, nor a name evidence must hold
+    text = q.text.replace(excluded.group(0), "") if excluded else q.text
+    left_out = {n.name for n in named(excluded.group(1))} if excluded else set()
+    alone = replace(q, text=text, kind=qn.QUANTITY, entities=tuple(e for e in q.entities if e not in left_out))
+    found = facts.matches(alone, hits, asked_time)
+    best = {k: v for k, v in _each_subject(found, text).items() if not any(same_place(k, x) for x in left_out)}
     if len(best) < 2:
         return None
     least = most.group(1) in _LEAST

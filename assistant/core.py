@@ -199,7 +199,7 @@ class Assistant:
             compared = compare.answer(self.facts, q, retrieved, asked) if compare.asked(q.text) else None
             compared = compared or compare.total(self.facts, q, retrieved, asked)
             rules = match.check(q, compared or at_row or from_facts or self.extractor.answer(q, cands))
-            rules = self.facts.corrected(rules, retrieved)  # a figure some document corrects: its correction
+            rules = self.facts.checked(q, rules, retrieved)  # another place's figure, or one a document corrects
         if asked and not rules.grounded and not rules.instead:  # what the documents hold: the newest figure
             rules = self._instead(q, found.hits, asked, rules)
         return Evidence(q, found.hits, hits, cands, rules, timings)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 
 from assistant import question as qn
 from assistant.extract import Candidate, Draft
+from assistant.match import RANGE, RANGE_ASKED
 from kb import quantity
 from kb.catalog import FactQuery
 from kb.corrections import replacements, supersede
@@ -75,7 +76,7 @@ class FactAnswerer:
                ) -> tuple[float, float]:  # fmt: skip
         """How well ``f`` answers ``q`` (metric share + weighted subject share; 0 when it cannot), and how much of
         its subject the question names (1 when all of it)."""
-        metric = _share(canonical(_measured(f)), grams)
+        metric = _metric_share(f, grams)
         if metric < self.knobs.fact_min_metric:
             return 0.0, 0.0
         if f.source_kind == "text" and (q.kind is not qn.QUANTITY or not _plain_figure(f)):
@@ -101,6 +102,8 @@ class FactAnswerer:
         own = moved is not None and moved.group(0) in f.metric  # 新增授信 may be the metric's own name
         if bool(moved) != is_change(f) and not own:
             return 0.0, 0.0  # a change (较上年末增加75.8亿元) answers only a question about a change, and only it does
+        if RANGE_ASKED.search(q.text) and not RANGE.search(f.text):
+            return 0.0, 0.0  # 利率区间 is answered by 3.1%至4.2%, not by one figure
         if qn.RATE_ASKED.search(q.text) and not ("%" in f.text or "百分点" in f.unit or "%" in f.unit):
             return 0.0, 0.0  # 增长了百分之几 is answered by 12.5%, not by 5.5亿元
         if not _heads_agree(counted(q.text), bare(f.metric)):
@@ -155,22 +158,25 @@ class FactAnswerer:
         lead = "".join(words)
         return Draft(lead, tuple(c for c in cands if c is not None), True, reason="fact")
 
-    def corrected(self, draft: Draft, hits: Sequence[Hit]) -> Draft:
-        """``draft`` — a sentence's answer — with its lead figure replaced by the figure a correction gives for it
-        (the correcting sentence quoted), when one among the documents of ``hits`` corrects it; else as it is."""
+    def checked(self, q: qn.Question, draft: Draft, hits: Sequence[Hit]) -> Draft:
+        """``draft`` — a sentence's answer — checked against the registry's reading of its lead figure: refused when
+        that figure is another place's (the province's 23.71万户 for a question about a city), replaced by the
+        figure a correction gives for it (the correcting sentence quoted) when a document among ``hits`` corrects
+        it; else as it is."""
         if not draft.grounded or not draft.sentences or draft.reason == "fact":
             return draft
         first = draft.sentences[0]
         facts = list(self.kb.facts(FactQuery(doc_ids=tuple(dict.fromkeys(h.chunk.doc_id for h in hits)))))
+        led = [f for f in facts if f.doc_id == first.hit.chunk.doc_id and first.start <= f.value_start < first.end
+               and (with_qualifier(f.text, f.qualifier) in draft.lead or f.text in draft.lead)]  # fmt: skip
+        if led and all(other_place(f.subject, q.text) for f in led):
+            return Draft("", (), False, f"subject: the figure is {led[0].subject}'s")
         fixes = replacements(facts)
-        for f in facts:
+        for f in led:
             right = fixes.get((f.doc_id, f.value_start))
-            if right is None or f.doc_id != first.hit.chunk.doc_id or not first.start <= f.value_start < first.end:
-                continue
-            if with_qualifier(f.text, f.qualifier) in draft.lead or f.text in draft.lead:
-                cand = self.candidate(Scored(right, first.score, first.hit, 1.0, 0.0, False))
-                if cand is not None:
-                    return Draft(said(right, quote=cand.text), (cand,), True, reason="fact")
+            cand = self.candidate(Scored(right, first.score, first.hit, 1.0, 0.0, False)) if right else None
+            if right is not None and cand is not None:
+                return Draft(said(right, quote=cand.text), (cand,), True, reason="fact")
         return draft
 
     def anchored(self, s: Scored) -> bool:
@@ -203,6 +209,19 @@ def _measured(f: Fact) -> str:
     the metric 华沙大 names 华沙, which measures nothing)."""
     metric = bare(f.metric)
     return metric.replace(f.subject, "") if f.subject and f.subject != metric else metric
+
+
+def _metric_share(f: Fact, grams: set[str]) -> float:
+    """How much of the fact's metric the question says, in the wording lexicon's forms: of the whole metric, or of
+    what it measures of the projects it names first (金融科技应用试点项目累计发放贷款: the projects' 累计发放贷款),
+    whichever the question says more of."""
+    measured = _measured(f)
+    owned = _OF_PROJECTS.match(measured)
+    return max(_share(canonical(m), grams) for m in (measured, owned.group(1) if owned else measured))
+
+
+# what a metric says its figure is of before what it measures: the projects (试点项目) whose loans are counted
+_OF_PROJECTS = re.compile(r"^[\u4e00-\u9fff]*?项目的?([\u4e00-\u9fff]{2,})$")
 
 
 def is_change(f: Fact) -> bool:
@@ -290,9 +309,9 @@ def _same_day(lead: Scored, dated: list[Scored]) -> list[Scored]:
 
 def _same_metric(a: Fact, b: Fact) -> bool:
     """Two reports count the same thing at a date each states (刷脸付受理终端 and 刷脸付受理终端（台）, both
-    截至2021年末): not a total and a part of it (试点项目, 省级试点项目), nor two figures dated only by their
+    截至2021年末; 服务市场主体 and 累计服务市场主体: the wording lexicon's forms): not a total and a part of it (试点项目, 省级试点项目), nor two figures dated only by their
     documents."""
-    x, y = normalize(bare(a.metric)), normalize(bare(b.metric))
+    x, y = canonical(normalize(bare(a.metric))), canonical(normalize(bare(b.metric)))
     return bool(x) and x == y and bool(a.as_of_text) and bool(b.as_of_text)
 
 

@@ -55,8 +55,8 @@ def check(q: qn.Question, draft: Draft) -> Draft:
 def _of_the_kind_asked(q: qn.Question, draft: Draft) -> Draft:
     """A rate, a change or a range asked: the draft leading with one (the sentence's own, where the lead is a
     figure of another kind), or a refusal. A registry fact's kind was matched to the question's already."""
-    if RANGE_ASKED.search(q.text) and not _RANGE.search(draft.lead):
-        span = max((_nearest(_RANGE, q.text, c.text) for c in draft.sentences), key=lambda r: r[0], default=(0, ""))
+    if RANGE_ASKED.search(q.text) and not RANGE.search(draft.lead):
+        span = max((_nearest(RANGE, q.text, c.text) for c in draft.sentences), key=lambda r: r[0], default=(0, ""))
         if span[1]:  # 利率区间3.1%至4.2%: the range its evidence states leads
             draft = replace(draft, lead=span[1])
     if draft.reason == "fact" or not draft.lead:
@@ -109,7 +109,7 @@ def _restriction(question: str) -> str:
 
 RANGE_ASKED = re.compile(r"区间|范围|上下限|幅度|从多少到多少")
 _FIGURE = r"\d[\d,.]*\s*(?:[%％]|[万亿]?[元户人家笔个项台张]|个百分点)?"
-_RANGE = re.compile(rf"{_FIGURE}\s*(?:至|到|~|～|—|－|-)\s*{_FIGURE}")
+RANGE = re.compile(rf"{_FIGURE}\s*(?:至|到|~|～|—|－|-)\s*{_FIGURE}")
 
 
 def _nearest(pattern: re.Pattern[str], question: str, sentence: str) -> tuple[int, str]:

@@ -215,7 +215,7 @@ def _cell_fact(doc: Document, text: str, cell: tuple[int, int], row: tuple[int, 
     q = found[0] if len(found) == 1 and _is_whole_value(text, found[0]) else None
     unit = text[q.end : unit_end(text, q.end)].lstrip("余") if q else ""
     if q and not unit:
-        unit = _unit_in(metric) or _unit_in(table.caption)
+        unit = _unit_in(metric) or _unit_of(metric, table.caption)
     as_of = when[-1] if when else None
     return Fact(
         doc_id=doc.doc_id, subject=subject, metric=metric, value=q.value if q else None, text=text, unit=unit,
@@ -233,6 +233,18 @@ def _is_whole_value(text: str, q: Quantity) -> bool:
 
 _UNIT_IN = re.compile(r"[（(](?:单位[:：])?([万亿]?[^（()）]{1,4})[)）]|^单位[:：]\s*([万亿]?[^\s，,。；（()）]{1,4})")
 _UNIT_LINE = re.compile(r"^单位[:：]")
+
+
+_UNIT_PAIR = re.compile(r"([\u4e00-\u9fff]{1,8}?)(?:为|以|按)([万亿千]?[\u4e00-\u9fff%]{1,2})(?=[，,；;。\s]|$)")
+
+
+def _unit_of(metric: str, caption: str) -> str:
+    """The unit a caption line states for ``metric``: the one it pairs with a word of the metric (单位：贷款为亿元，
+    市场主体为万户), else the one unit it states for all."""
+    pairs = _UNIT_PAIR.findall(caption)
+    if pairs:
+        return next((unit for word, unit in pairs if word in metric), "")
+    return _unit_in(caption)
 
 
 def _unit_in(text: str) -> str:
@@ -405,10 +417,18 @@ def _is_base(sentence: str, m: dates.DateMention, at: int) -> bool:
     return base and not (m.end <= at and sentence[m.end : at] in ("", "的"))
 
 
+def _bracket(sentence: str, at: int) -> int:
+    """Where the bracket holding ``sentence[at]`` opens, or -1: a date in brackets (6月末为892.16亿元) dates only
+    the figures in them."""
+    opened = max(sentence.rfind("（", 0, at), sentence.rfind("(", 0, at))
+    closed = max(sentence.rfind("）", 0, at), sentence.rfind(")", 0, at))
+    return opened if opened > closed else -1
+
+
 def _as_of(sentence: str, when: list[dates.DateMention], at: int) -> dates.DateMention | None:
     """The date a figure at ``at`` is counted at: the last point-in-time date before it in its sentence, else
     any date before it, else the first after it (never a change's base date)."""
-    when = [m for m in when if not _is_base(sentence, m, at)]
+    when = [m for m in when if not _is_base(sentence, m, at) and _bracket(sentence, m.start) == _bracket(sentence, at)]
     before = [m for m in when if m.end <= at]
     points = [m for m in before if m.as_of]
     if points or before:

@@ -17,6 +17,9 @@ from kb.quantity import MEASURE_WORDS
 _ASKING = re.compile(rf"了?(?:多少|几)[万亿]?[{MEASURE_WORDS}元]?(?=[\u4e00-\u9fff])")
 
 
+DROPPED = "-"  # a line's first form "-": its words say nothing of what is measured (累计) and are dropped
+
+
 @lru_cache(maxsize=1)
 def _rules() -> tuple[re.Pattern[str], dict[str, str]]:
     text = resources.files("kb").joinpath("data/wording.txt").read_text("utf-8")
@@ -25,7 +28,9 @@ def _rules() -> tuple[re.Pattern[str], dict[str, str]]:
         if not line.strip() or line.startswith("#"):
             continue
         first, rest = (part.strip() for part in line.split("|"))
-        canonical[first] = first  # the first form stays itself (发放贷款 holds 放贷款); alone on its line, a word
+        first = "" if first == DROPPED else first
+        if first:
+            canonical[first] = first  # the first form stays itself (发放贷款 holds 放贷款); alone on its line, a word
         # that holds a form but is another word (发放款项 holds 放款)
         for form in rest.split():
             canonical.setdefault(form, first)
@@ -36,7 +41,8 @@ def _rules() -> tuple[re.Pattern[str], dict[str, str]]:
 def canonical(text: str) -> str:
     """``text`` with each other form of a metric's words written in the lexicon's first form."""
     pattern, forms = _rules()
-    return pattern.sub(lambda m: forms[m.group(0)], text)
+    once = pattern.sub(lambda m: forms[m.group(0)], text)
+    return pattern.sub(lambda m: forms[m.group(0)], once)  # a dropped word may have parted a form (贷款累计发放)
 
 
 def squeezed(question: str) -> str:
