@@ -309,8 +309,8 @@ def _same_day(lead: Scored, dated: list[Scored]) -> list[Scored]:
 
 def _same_metric(a: Fact, b: Fact) -> bool:
     """Two reports count the same thing at a date each states (刷脸付受理终端 and 刷脸付受理终端（台）, both
-    截至2021年末; 服务市场主体 and 累计服务市场主体: the wording lexicon's forms): not a total and a part of it (试点项目, 省级试点项目), nor two figures dated only by their
-    documents."""
+    截至2021年末; 服务市场主体 and 累计服务市场主体, in the wording lexicon's forms): not a total and a part of it
+    (试点项目, 省级试点项目), nor two figures dated only by their documents."""
     x, y = canonical(normalize(bare(a.metric))), canonical(normalize(bare(b.metric)))
     return bool(x) and x == y and bool(a.as_of_text) and bool(b.as_of_text)
 
