@@ -11,7 +11,7 @@ quoted from its sentence or table row. Does not own: extracting facts (``ingest.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from assistant import question as qn
@@ -62,8 +62,12 @@ class FactAnswerer:
             return []
         grams = set(bigrams(squeezed(q.text))) - _NOT_CONTENT
         out = []
-        for f in supersede(list(self.kb.facts(FactQuery(doc_ids=tuple(of_doc))))):
-            hit = of_doc[f.doc_id]
+        facts = self._with_corrections(of_doc)
+        of_doc |= self._hits_of([f for f in facts if f.doc_id not in of_doc])
+        for f in supersede(facts):
+            hit = of_doc.get(f.doc_id)
+            if hit is None:
+                continue
             score, subject = self._score(q, grams, f, hit.title, asked)
             if score >= self.knobs.fact_min_score:
                 rest = grams - set(bigrams(canonical(_measured(f))))
@@ -166,7 +170,7 @@ class FactAnswerer:
         if not draft.grounded or not draft.sentences or draft.reason == "fact":
             return draft
         first = draft.sentences[0]
-        facts = list(self.kb.facts(FactQuery(doc_ids=tuple(dict.fromkeys(h.chunk.doc_id for h in hits)))))
+        facts = self._with_corrections(dict.fromkeys(h.chunk.doc_id for h in hits))
         led = [f for f in facts if f.doc_id == first.hit.chunk.doc_id and first.start <= f.value_start < first.end
                and (with_qualifier(f.text, f.qualifier) in draft.lead or f.text in draft.lead)]  # fmt: skip
         if led and all(other_place(f.subject, q.text) for f in led):
@@ -178,6 +182,24 @@ class FactAnswerer:
             if right is not None and cand is not None:
                 return Draft(said(right, quote=cand.text), (cand,), True, reason="fact")
         return draft
+
+    def _with_corrections(self, doc_ids: Iterable[str]) -> list[Fact]:
+        """The facts of ``doc_ids`` and every correcting figure of the knowledge base (a correction applies
+        wherever the figure it corrects is found, whether or not retrieval found the correcting document)."""
+        ids = tuple(doc_ids)
+        own = list(self.kb.facts(FactQuery(doc_ids=ids)))
+        return own + [f for f in self.kb.facts(FactQuery(corrections=True)) if f.doc_id not in ids]
+
+    def _hits_of(self, facts: list[Fact]) -> dict[str, Hit]:
+        """A hit for each document of ``facts`` retrieval did not find (a correcting notice): its fact's chunk."""
+        infos = self.kb.doc_infos(list(dict.fromkeys(f.doc_id for f in facts)))
+        out: dict[str, Hit] = {}
+        for f in facts:
+            chunk = self.kb.chunk_at(f.doc_id, f.start, f.end) if f.doc_id in infos else None
+            if chunk is not None and f.doc_id not in out:
+                info = infos[f.doc_id]
+                out[f.doc_id] = Hit(chunk, 0.0, info.title, info.date, info.source)
+        return out
 
     def anchored(self, s: Scored) -> bool:
         """A metric's words alone are weak evidence: a fact may lead only when the question names its subject, or

@@ -19,6 +19,7 @@ from pathlib import Path
 from assistant.facts import amount, bare
 from assistant.serialize import OCR_MARK
 from kb.catalog import FactQuery
+from kb.corrections import CORRECTED, supersede
 from kb.quantity import with_qualifier
 from kb.records import Fact, SourcedFact
 from kb.segment import normalize
@@ -36,7 +37,9 @@ def lookup(kb: KnowledgeBase, query: FactQuery, limit: int | None = None) -> lis
 
 def sourced(kb: KnowledgeBase, facts: list[Fact], limit: int | None = None) -> list[SourcedFact]:
     """``facts`` (as the registry returned them) with their sources and quotes, the first ``limit`` when given;
-    disagreements judged among all of them."""
+    disagreements judged among all of them. A figure some document corrects stays, marked 已更正, beside the
+    correction's figure in its place."""
+    facts = corrected(kb, facts)
     disagree = conflicts(facts)
     shown = facts[:limit] if limit is not None else facts
     infos = kb.doc_infos([f.doc_id for f in shown]) if shown else {}
@@ -50,11 +53,20 @@ def sourced(kb: KnowledgeBase, facts: list[Fact], limit: int | None = None) -> l
     ]  # fmt: skip
 
 
+def corrected(kb: KnowledgeBase, facts: list[Fact]) -> list[Fact]:
+    """``facts`` with every correction of the knowledge base applied: a corrected figure kept, marked 已更正, and the
+    correcting figure after it with its date and metric; corrections of figures not among ``facts`` left out."""
+    extra = [c for c in kb.facts(FactQuery(corrections=True)) if c not in facts]
+    unchanged = {id(c) for c in extra}
+    return [f for f in supersede(facts + extra, keep_wrong=True) if id(f) not in unchanged]
+
+
 def conflicts(facts: list[Fact]) -> set[int]:
-    """The indices of facts whose subject, metric and stated date another fact shares with a different value."""
+    """The indices of facts whose subject, metric and stated date another fact shares with a different value (a
+    corrected figure disagrees with no one: its correction replaces it)."""
     groups: dict[tuple[str, str, str], list[int]] = defaultdict(list)
     for i, f in enumerate(facts):
-        if f.as_of and f.as_of_text and f.value is not None:
+        if f.as_of and f.as_of_text and f.value is not None and not f.qualifier.startswith(CORRECTED):
             groups[(normalize(f.subject), normalize(bare(f.metric)), f.as_of)].append(i)
     return {i for members in groups.values() if len({amount(facts[i]) for i in members}) > 1 for i in members}
 

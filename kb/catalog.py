@@ -22,6 +22,7 @@ import numpy as np
 
 from kb import catalog_rows as row_io
 from kb import disk
+from kb.corrections import CORRECTED, CORRECTION
 from kb.records import Chunk, DocInfo, Document, Fact
 
 SEP = "\x1f"  # joins lexical terms in one column
@@ -46,6 +47,7 @@ CREATE TABLE IF NOT EXISTS facts (
     end INTEGER NOT NULL, value_start INTEGER NOT NULL, value_end INTEGER NOT NULL, source_kind TEXT NOT NULL,
     header TEXT NOT NULL, caption TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS facts_by_doc ON facts(doc_id);
+CREATE INDEX IF NOT EXISTS facts_corrections ON facts(substr(qualifier, 1, 3));
 """
 # columns added after the first release, with what older rows get
 _ADDED = (
@@ -78,6 +80,7 @@ class FactQuery:
     until: str | None = None
     doc_ids: tuple[str, ...] | None = None
     limit: int | None = None
+    corrections: bool = False  # only the figures of correcting sentences (已更正, 更正后), of any document
 
     def sql(self) -> tuple[str, list[object]]:
         parts: list[str] = []
@@ -99,6 +102,9 @@ class FactQuery:
         if self.doc_ids is not None:
             parts.append(f"doc_id IN ({','.join('?' * len(self.doc_ids))})")
             args += list(self.doc_ids)
+        if self.corrections:
+            parts.append("(substr(qualifier, 1, 3) IN (?, ?))")
+            args += [CORRECTED, CORRECTION]
         return ("WHERE " + " AND ".join(parts)) if parts else "", args
 
 

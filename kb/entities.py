@@ -83,9 +83,12 @@ PROJECT = re.compile(r"(?:[\u4e00-\u9fffA-Za-z]|“[^“”]{1,20}”|\"[^\"]{1,
 SELF_REFERENCE = re.compile(r"(?:我|本|全)(?:省|市|区|县|自治区)(?!域|间|场)")
 # a project named only by what every pilot is (金融科技试点项目, 首批试点项目, 洛阳市试点项目): no name of a
 # project (the place in it is named on its own)
-_GENERIC_PROJECT = re.compile(
-    rf"(?:{PLACE.pattern})?[个项家批]?(?:[我本全][省市区县]|金融科技|科技|金融|应用|创新|试点|示范|重点|相关|各类|首批|第.批|[的等])*项目"
+_PILOTS = (
+    r"[个项家批]?(?:[我本全][省市区县]|金融科技|科技|金融|应用|创新|试点|示范|重点|相关|各类|首批|第.批|[的等])*项目"
 )
+_GENERIC_PROJECT = re.compile(rf"(?:{PLACE.pattern})?{_PILOTS}")
+# a place's pilots named after other words (通报中温州市试点项目): the place's, no project's name
+_PLACE_PROJECTS = re.compile(rf"(?:{PLACE.pattern}){_PILOTS}$")
 # what makes a would-be name a question word or a reference (哪家银行, 该行), not a name
 NOT_A_NAME = re.compile(r"[哪几些各该这那其每多]|什么")
 _NOT_A_START = "与和及、由在对向从被把将为的"  # joining words and prepositions, never a name's first character
@@ -133,7 +136,7 @@ def named(text: str) -> list[Named]:
             at = text.find(name, at + len(name))
     found += [_trimmed(m.group(0), m.start(), "org") for m in ORG.finditer(text) if "的" not in m.group(0)]
     projects = [_unquoted_cut(m.group(0), m.start()) for m in PROJECT.finditer(text)]
-    found += [p for p in projects if not _GENERIC_PROJECT.fullmatch(p.name)]
+    found += [p for p in projects if not _GENERIC_PROJECT.fullmatch(p.name) and not _PLACE_PROJECTS.search(p.name)]
     found = [n for n in found if not NOT_A_NAME.search(n.name)]
     kept: list[Named] = []
     for n in sorted(found, key=lambda n: (-(n.end - n.start), n.start)):

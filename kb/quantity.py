@@ -154,7 +154,7 @@ def scaled(value: float, unit: str) -> float:
 
 def amount(value: float | None, unit: str) -> float | None:
     """A figure as a plain value (万/亿 in its unit applied), for telling figures apart; None when it has none."""
-    return round(scaled(value, unit), 6) if value is not None else None
+    return float(f"{scaled(value, unit):.12g}") if value is not None else None  # 318.4亿 whichever way it is scaled
 
 
 def with_qualifier(text: str, qualifier: str) -> str:
