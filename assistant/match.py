@@ -67,6 +67,8 @@ def _of_the_kind_asked(q: qn.Question, draft: Draft) -> Draft:
         if not rate:  # a figure of another kind (42.3亿元 for 不良贷款率); a sentence that says 高 may answer
             return Draft("", (), False, "type: a rate asked, the lead is a figure of another kind")
         draft = replace(draft, lead=rate)  # 其中个体商户占比61.5%: the rate its sentence gives, not 300家
+    if qn.RATE_ASKED.search(q.text) and not _rate_named(q.text, first, draft.lead):
+        return Draft("", (), False, "type: the rate stated is of another thing than the rate asked")
     asked = CHANGE_ASKED.search(q.text)
     own = asked is not None and asked.group(0) in _clause_before(draft.lead, first)  # 新增授信: the metric's name
     if asked and not own and not change(draft.lead, len(draft.lead)):
@@ -75,6 +77,27 @@ def _of_the_kind_asked(q: qn.Question, draft: Draft) -> Draft:
             return Draft("", (), False, "type: a change asked, the lead is a level")
         draft = replace(draft, lead=moved)  # 较上年末增加6.5亿元: the change its sentence gives, not the level
     return draft
+
+
+_RATE_WORD = re.compile(r"率|占比|比例|比重")
+_PHRASE_START = re.compile(r".*[的，,、中是在为]")
+RATE_NAME_SHARE = 0.5  # of the asked rate's name's bigrams that the words before the figure must hold
+
+
+def _rate_named(question: str, sentence: str, lead: str) -> bool:
+    """The rate the sentence states is the one asked: the words naming it before the figure hold most of the
+    question's name for it (不良贷款率 is not answered by 逾期率0.87%, 专精特新企业占比 not by 首贷企业占比38.2%)."""
+    m = _RATE_WORD.search(question)
+    at = sentence.find(lead)
+    if m is None or at < 0:
+        return True
+    before = question[: m.start()]
+    name = before[_PHRASE_START.match(before).end() if _PHRASE_START.match(before) else 0 :][-8:]
+    own = set(bigrams(name))
+    if len(name) < 2 or not own:
+        return True
+    said = set(bigrams(sentence[max(0, at - 16) : at]))
+    return len(own & said) >= RATE_NAME_SHARE * len(own)
 
 
 _NUMERAL = re.compile(r"\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万亿半]+")
