@@ -23,7 +23,7 @@ from assistant.match import SUM_ASKED
 from kb.dates import TimeAsked
 from kb.entities import PLACE, named, same_place
 from kb.quantity import scaled
-from kb.records import Hit
+from kb.records import Fact, Hit
 
 _WHICH = re.compile(r"哪[个家一座些所]?")
 _MOST = re.compile(r"最(多|大|高|快|长|少|小|低|慢|短)")
@@ -50,7 +50,8 @@ def answer(facts: FactAnswerer, q: qn.Question, hits: Sequence[Hit], asked_time:
     excluded = _EXCEPT.search(q.text)  # 除武汉外，湖北哪个城市…: 武汉 is no candidate, nor a name evidence must hold
     text = q.text.replace(excluded.group(0), "") if excluded else q.text
     left_out = {n.name for n in named(excluded.group(1))} if excluded else set()
-    alone = replace(q, text=text, kind=qn.QUANTITY, entities=tuple(e for e in q.entities if e not in left_out))
+    kept = tuple(e for e in q.entities if not any(e == x or same_place(e, x) for x in left_out))
+    alone = replace(q, text=text, kind=qn.QUANTITY, entities=kept)
     found = facts.matches(alone, hits, asked_time)
     best = {k: v for k, v in _each_subject(found, text).items() if not any(same_place(k, x) for x in left_out)}
     if len(best) < 2:
@@ -123,8 +124,8 @@ def total(facts: FactAnswerer, q: qn.Question, hits: Sequence[Hit], asked_time: 
     cands = [facts.candidate(s) for s in chosen]
     if len(units) != 1 or any(c is None for c in cands):
         return refusal
-    unit = chosen[0].fact.unit
-    whole = sum(scaled(s.fact.value or 0.0, s.fact.unit) for s in chosen) / scaled(1.0, unit)
+    unit = _written_unit(chosen[0].fact)
+    whole = round(sum(scaled(s.fact.value or 0.0, s.fact.unit) for s in chosen) / scaled(1.0, unit), 6)
     terms = "＋".join(f"{s.fact.subject}{_figure(s)}[{i}]" for i, s in enumerate(chosen, start=1))
     said_day = chosen[0].fact.as_of_text or day
     instead = f"资料中没有直接给出{'、'.join(subjects)}的合计；按各自{said_day}的数字计算得出：{terms}＝{whole:g}{unit}"
@@ -147,3 +148,10 @@ def _figure(s: Scored) -> str:
     """A figure with its unit (a table cell's unit stands in its header: 836.9 → 836.9亿元)."""
     f = s.fact
     return f.text if f.text.endswith(f.unit) else f"{f.text}{f.unit}"
+
+
+def _written_unit(f: Fact) -> str:
+    """The unit a figure is written in (72.4亿元: 亿元, though the registry keeps its value in 元)."""
+    text = f.text.strip()
+    digits = len(text) - len(text.lstrip("0123456789.,，"))
+    return text[digits:] if digits and text[digits:] else f.unit

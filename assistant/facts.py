@@ -164,7 +164,8 @@ class FactAnswerer:
 
     def checked(self, q: qn.Question, draft: Draft, hits: Sequence[Hit]) -> Draft:
         """``draft`` — a sentence's answer — checked against the registry's reading of its lead figure: refused when
-        that figure is another place's (the province's 23.71万户 for a question about a city), replaced by the
+        that figure is another place's (the province's 23.71万户 for a question about a city) or counts something
+        the question names no word of (单户授信额度 for 累计发放了多少贷款), replaced by the
         figure a correction gives for it (the correcting sentence quoted) when a document among ``hits`` corrects
         it; else as it is."""
         if not draft.grounded or not draft.sentences or draft.reason == "fact":
@@ -175,6 +176,10 @@ class FactAnswerer:
                and (with_qualifier(f.text, f.qualifier) in draft.lead or f.text in draft.lead)]  # fmt: skip
         if led and all(other_place(f.subject, q.text) for f in led):
             return Draft("", (), False, f"subject: the figure is {led[0].subject}'s")
+        grams = set(bigrams(squeezed(q.text))) - _NOT_CONTENT
+        named_by = [f for f in led if _specific(f.metric)]
+        if q.kind is qn.QUANTITY and named_by and not any(_metric_share(f, grams) for f in named_by):
+            return Draft("", (), False, f"metric: the figure counts {named_by[0].metric}")  # 单户授信额度 for 发放贷款
         fixes = replacements(facts)
         for f in led:
             right = fixes.get((f.doc_id, f.value_start))
@@ -231,6 +236,14 @@ def _measured(f: Fact) -> str:
     the metric 华沙大 names 华沙, which measures nothing)."""
     metric = bare(f.metric)
     return metric.replace(f.subject, "") if f.subject and f.subject != metric else metric
+
+
+_GENERIC_METRIC = re.compile(r"数值|数据|数量|金额|合计|总计|总额|规模|情况|成效|指标|[\s（()）]")
+
+
+def _specific(metric: str) -> bool:
+    """The metric names what it counts (授信额度), not just that it is an amount or a value (金额, 数值)."""
+    return len(_GENERIC_METRIC.sub("", metric)) >= 2
 
 
 def _metric_share(f: Fact, grams: set[str]) -> float:

@@ -92,7 +92,8 @@ def _rate_named(question: str, sentence: str, lead: str) -> bool:
     if m is None or at < 0:
         return True
     before = question[: m.start()]
-    name = before[_PHRASE_START.match(before).end() if _PHRASE_START.match(before) else 0 :][-8:]
+    start = _PHRASE_START.match(before)
+    name = before[start.end() if start else 0 :][-8:]
     own = set(bigrams(name))
     if len(name) < 2 or not own:
         return True

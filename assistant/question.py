@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from kb.entities import NOT_A_NAME, PLACE
+from kb.entities import NOT_A_NAME, PLACE, other_forms
 from kb.quantity import MEASURE_WORDS, MEASURES
 from kb.segment import Segmenter, aliases
 
@@ -144,4 +144,4 @@ def mentions(entity: str, text: str) -> bool:
     """True when ``text`` names ``entity`` or one of its aliases."""
     if entity in text:
         return True
-    return any(alias in text for alias in aliases().get(entity, ()))
+    return any(alias in text for alias in (*aliases().get(entity, ()), *other_forms(entity)))

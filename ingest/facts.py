@@ -38,6 +38,7 @@ _NOUN_END = re.compile(
 _NOT_COUNTED = ("以", "左右", "增加", "增长", "减少", "下降", "提高", "较", "比", "同比", "环比", "占", "其中")
 _WITHIN = re.compile(r"(?:当中|之中|中|里|内)(?:有|共有)?$")  # 试点项目中有21个: the metric is 试点项目
 _DATE_UNITS = ("年", "月", "日", "时", "季")
+_RANGE_TO = re.compile(r"\d[^，,；;。\d]{0,4}(?:至|到|~|～|－|—)\s*$")  # a range's low end just before a figure
 MAX_METRIC = 16
 OPENING_CHARS = 120  # a document's first lines, where an untitled place or issuer stands
 
@@ -70,7 +71,13 @@ def _table_facts(doc: Document) -> Iterator[Fact]:
                         and not _is_ordinal_column(columns, j)]  # fmt: skip
             subject, metric, by_name = _roles(label, part, [texts[j] for j in named_by], context)
             for j, (a, b) in enumerate(cells):
-                if j == key or j in named_by or not texts[j] or _is_ordinal_column(columns, j):
+                if (
+                    j == key
+                    or j in named_by
+                    or not texts[j]
+                    or _is_ordinal_column(columns, j)
+                    or _names_next(columns, j)
+                ):
                     continue
                 column = columns[j] if j < len(columns) else ""
                 when = dates.mentions(column, doc.date)
@@ -78,10 +85,21 @@ def _table_facts(doc: Document) -> Iterator[Fact]:
                     yield _cell_fact(doc, texts[j], (a, b), (row_start, row_end), subject, metric, when, header, table)
                     continue
                 measured = _without_dates(column, when)  # 累计授信金额 2023年6月末: its date is the fact's as-of
+                if j > 0 and _NAMES_METRIC.search(columns[j - 1]) and _VALUE_WORDS.fullmatch(measured.split()[-1]):
+                    measured = texts[j - 1] or measured  # 指标 | 数值: the value's metric is its row's 指标 cell
                 # a change beside dated columns (2022年末 | 2023年3月末 | 比年初增加) is as of the last of them
                 when = when or (_column_dates(columns, dated, doc.date) if dated else []) or caption_dates
                 owner, measured = _undated_roles(label, (subject, metric, by_name), measured, bool(dated))
                 yield _cell_fact(doc, texts[j], (a, b), (row_start, row_end), owner, measured, when, header, table)
+
+
+def _names_next(columns: list[str], j: int) -> bool:
+    """Column ``j`` names the metric of the value column after it (指标 | 数值): no fact of its own."""
+    return (
+        j + 1 < len(columns)
+        and bool(_NAMES_METRIC.search(columns[j]))
+        and bool(_VALUE_WORDS.fullmatch(columns[j + 1].split()[-1] if columns[j + 1].split() else ""))
+    )
 
 
 def _without_dates(column: str, when: list[dates.DateMention]) -> str:
@@ -175,6 +193,7 @@ def _row_key(texts: list[str], columns: list[str]) -> int | None:
 
 # a header's words that say "the figure" and nothing of what it counts (2023年3月末 数值)
 _VALUE_WORDS = re.compile(r"数值|数据|数量|指标值|金额|合计|总计|累计")
+_NAMES_METRIC = re.compile(r"指标(?:名称)?$|^项目$")  # a column that names each row's metric (指标 | 数值)
 
 
 def _is_date(column: str, when: list[dates.DateMention]) -> bool:
@@ -301,7 +320,8 @@ def _sentence_facts(doc: Document, start: int, end: int, names: list[Named], con
         if stop == q.end or any(s <= q.start < e for s, e in in_dates) or sentence[q.end : q.end + 1] in _DATE_UNITS:
             continue  # a figure has a unit; a year or a day is no figure
         moved = change(sentence, q.start)  # 较上年末增加75.8亿元: a change of the figure before it
-        metric = (last_metric if moved else "") or _metric(sentence, q, stop) or last_metric
+        ranged = _RANGE_TO.search(sentence, 0, q.start) is not None  # 5万元至30万元: the range's high end
+        metric = (last_metric if moved or ranged else "") or _metric(sentence, q, stop) or last_metric
         if not metric:
             continue
         last_metric = metric
@@ -417,6 +437,13 @@ def _is_base(sentence: str, m: dates.DateMention, at: int) -> bool:
     return base and not (m.end <= at and sentence[m.end : at] in ("", "的"))
 
 
+def _since(sentence: str, m: dates.DateMention) -> bool:
+    """The date is when something began (自2022年3月投产以来, 从2021年起), not the day figures are counted at."""
+    return sentence[max(0, m.start - 2) : m.start].endswith(("自", "从", "自从", "于")) and bool(
+        re.match(r"[^，,；;。]{0,8}(?:以来|起|开始)", sentence[m.end :])
+    )
+
+
 def _bracket(sentence: str, at: int) -> int:
     """Where the bracket holding ``sentence[at]`` opens, or -1: a date in brackets (6月末为892.16亿元) dates only
     the figures in them."""
@@ -428,7 +455,8 @@ def _bracket(sentence: str, at: int) -> int:
 def _as_of(sentence: str, when: list[dates.DateMention], at: int) -> dates.DateMention | None:
     """The date a figure at ``at`` is counted at: the last point-in-time date before it in its sentence, else
     any date before it, else the first after it (never a change's base date)."""
-    when = [m for m in when if not _is_base(sentence, m, at) and _bracket(sentence, m.start) == _bracket(sentence, at)]
+    when = [m for m in when if not _is_base(sentence, m, at) and not _since(sentence, m)
+            and _bracket(sentence, m.start) == _bracket(sentence, at)]  # fmt: skip
     before = [m for m in when if m.end <= at]
     points = [m for m in before if m.as_of]
     if points or before:

@@ -97,9 +97,15 @@ def _correction_of(f: Fact, pairs: list[tuple[Fact, Fact]], restated: list[tuple
                                                                           None)  # fmt: skip
 
 
+# a correcting sentence's words around its figure, which say nothing of what it measures (…发放贷款正确数据为)
+_NOT_MEASURE = re.compile(
+    r"[（(][^（()）]*[)）]|累计|相应|调整|正确的?(?:数据|数字|数值)?|应?(?:更正|修正|订正)|有误|数据$"
+)
+
+
 def _same_words(a: str, b: str) -> bool:
     """Two metrics that name one thing once their unit notes and counting words are set aside."""
-    x, y = (re.sub(r"[（(][^（()）]*[)）]|累计|相应|调整", "", m) for m in (a, b))
+    x, y = (_NOT_MEASURE.sub("", m) for m in (a, b))
     return bool(x) and (x == y or x.endswith(y) or y.endswith(x)) and min(len(x), len(y)) >= 4
 
 

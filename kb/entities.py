@@ -34,6 +34,22 @@ def _gazetteer() -> tuple[dict[str, str], set[str]]:
     return province_of, word_too
 
 
+# an institution's type said short and in full (涪江农商银行 = 涪江农村商业银行): one institution either way
+_TYPE_FORMS = (("农商银行", "农村商业银行"), ("农商行", "农村商业银行"), ("农信社", "农村信用社"),
+               ("农合行", "农村合作银行"), ("城商行", "城市商业银行"), ("信用联社", "农村信用合作联社"))  # fmt: skip
+
+
+def other_forms(name: str) -> list[str]:
+    """The other ways to write an institution's name by the short or full form of its type."""
+    out = []
+    for short, full in _TYPE_FORMS:
+        if name.endswith(short):
+            out.append(name[: -len(short)] + full)
+        elif name.endswith(full):
+            out.append(name[: -len(full)] + short)
+    return out
+
+
 def core(place: str) -> str:
     """A place's name without its administrative suffix (新疆维吾尔自治区 → 新疆, 深圳市 → 深圳)."""
     return re.sub(rf"(?:{_SUFFIX})$", "", place) or place
@@ -109,6 +125,15 @@ def _unquoted_cut(name: str, start: int) -> Named:
     return Named(name[cut:], start + cut, start + len(name), "project")
 
 
+_DATE_TAIL = re.compile(r"^(?:年|月|日|季度)(?:末|底|初)?")  # what is left of a date before the name (2023年末…)
+
+
+def _after_date(n: Named) -> Named:
+    """A project's name from after the tail of a date run into it (截至2023年末全省…项目 → 全省…项目)."""
+    m = _DATE_TAIL.match(n.name)
+    return Named(n.name[m.end() :], n.start + m.end(), n.end, n.kind) if m and m.end() < len(n.name) else n
+
+
 @dataclass(frozen=True)
 class Named:
     """A subject named in a text, where it stands."""
@@ -135,7 +160,7 @@ def named(text: str) -> list[Named]:
             found.append(Named(name, at, at + len(name), "org"))
             at = text.find(name, at + len(name))
     found += [_trimmed(m.group(0), m.start(), "org") for m in ORG.finditer(text) if "的" not in m.group(0)]
-    projects = [_unquoted_cut(m.group(0), m.start()) for m in PROJECT.finditer(text)]
+    projects = [_after_date(_unquoted_cut(m.group(0), m.start())) for m in PROJECT.finditer(text)]
     found += [p for p in projects if not _GENERIC_PROJECT.fullmatch(p.name) and not _PLACE_PROJECTS.search(p.name)]
     found = [n for n in found if not NOT_A_NAME.search(n.name)]
     kept: list[Named] = []
