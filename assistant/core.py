@@ -16,15 +16,15 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from assistant import cite, compare, followup, match, parts, reader, rows
+from assistant import cite, followup, parts, policy, reader
 from assistant import question as qn
 from assistant.extract import Candidate, Draft, Extractor, quoted_span
 from assistant.facts import FactAnswerer
+from assistant.policy import topic
 from assistant.retrieve import NO_FILTERS, Filters, Retriever
 from assistant.when import in_time, without_time_words
 from kb import dates
 from kb.errors import EndpointError, PilotQAError
-from kb.quantity import MEASURE_WORDS
 from kb.records import Answer, Citation, Hit, Marker, Mode, Progress, Trace
 from kb.segment import Segmenter
 from kb.settings import Settings
@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 _MARKER = re.compile(r"\[(\d+)\]")
 LLM_PASSAGES = 12  # candidate sentences the LLM mode writes from
 EMPTY_KB = "知识库里还没有文档。请先导入报告（pilotqa ingest 路径，或在界面侧栏上传），再提问。"
-_TRAILING = re.compile(r"(是多少|有多少|是什么|有哪些|是哪些|是谁|是哪[一几]?家|是否|吗|呢|么)?[？?。！!\s]*$")
 
 
 @dataclass(frozen=True)
@@ -67,23 +66,6 @@ class Resources:
         embedder = Embedder(settings)
         kb = KnowledgeBase.open(settings, kb_name or settings.kb, segmenter, embedder.name)
         return cls(settings, segmenter, embedder, kb)
-
-
-_ASKING = re.compile(rf"(?:了|有|是|为)?(?:多少|(?<!哪)几)[万亿]?[{MEASURE_WORDS}元]?.*$")
-
-
-def without_words(question: str, words: str) -> str:
-    """The question without the words of the time it asks and what asks for the figure (2019年末移动支付终端布放了
-    多少台 → 移动支付终端布放)."""
-    framed = re.sub(
-        rf"(?:以|按|截至|截止|到|在)?{re.escape(words)}(?:为时点|的口径|那天|的时候|时)?[，,的]?", "", question
-    )
-    return _ASKING.sub("", framed).strip("，,、 的") or question
-
-
-def topic(question: str) -> str:
-    """The subject of a question, for the refusal sentence (广东省试点项目数量是多少？ → 广东省试点项目数量)."""
-    return _TRAILING.sub("", question.strip()) or question.strip()
 
 
 class Assistant:
@@ -191,37 +173,14 @@ class Assistant:
         t = time.perf_counter()
         from_facts = self.facts.answer(q, retrieved, asked, cands) if retrieved else None
         timings = {"retrieve_ms": retrieve_ms, **found.timings, "facts_ms": (time.perf_counter() - t) * 1e3}
-        if asked and not retrieved:
-            rules = Draft("", (), False, f"no evidence dated {asked.text}")
-        else:
-            # a row asked by its position (第三名) is the table's to answer; else a fact, else the sentences
-            at_row = rows.answer(self.res.kb, q, hits)
-            compared = compare.answer(self.facts, q, retrieved, asked) if compare.asked(q.text) else None
-            compared = compared or compare.total(self.facts, q, retrieved, asked)
-            rules = match.check(q, compared or at_row or from_facts or self.extractor.answer(q, cands))
-            rules = self.facts.checked(q, rules, retrieved)  # another place's figure, or one a document corrects
-        if asked and not rules.grounded and not rules.instead:  # what the documents hold: the newest figure
-            rules = self._instead(q, found.hits, asked, rules)
+        strategies = policy.Strategies(self.facts, self.extractor, self.res.kb)
+        rules = policy.decide(strategies, q, policy.Found(found.hits, retrieved, hits, cands), asked, from_facts)
         return Evidence(q, found.hits, hits, cands, rules, timings)
 
     def search(self, query: str, k: int) -> list[Hit]:
         """The ``k`` chunks retrieval ranks best for ``query`` (hybrid: vectors and BM25), no answer made."""
         q = qn.parse(query.strip(), self.res.segmenter)
         return self.retriever.search(q.text, k, NO_FILTERS, list(q.terms)).hits
-
-    def _instead(self, q: qn.Question, found: list[Hit], asked: dates.TimeAsked, refused: Draft) -> Draft:
-        """For a question whose time the rules could not answer: a fact of that time that names the whole metric
-        asked, else the refusal with the newest figure of the same subject and metric the documents do hold
-        (资料中没有2019年末的“移动支付终端布放”；最新为3200台（2018年末）)."""
-        dated = self.facts.answer(q, found, asked, whole_metric=True)  # a fact of that time whose whole metric is asked
-        if dated is not None and dated.grounded and match.check(q, dated).grounded:
-            return match.check(q, dated)
-        newest = self.facts.answer(q, found, None, whole_metric=True)
-        if newest is None or not newest.grounded or not newest.sentences or not dates.mentions(newest.lead):
-            return refused  # no figure, or one of no stated date: nothing to say against the time asked
-        what = topic(without_words(q.text, asked.text))
-        said = f"资料中没有{asked.text.removesuffix('时')}的“{what}”；最新为{newest.lead.split('；')[0]}"
-        return replace(refused, sentences=newest.sentences[:1], instead=said)
 
     def similarity(self, question: str, sentences: list[str]) -> list[float]:
         """Cosine similarity of ``question`` to each sentence (the embedder's vectors are unit length)."""
