@@ -251,8 +251,7 @@ def _metric_share(f: Fact, grams: set[str]) -> float:
     what it measures of the projects it names first (金融科技应用试点项目累计发放贷款: the projects' 累计发放贷款),
     whichever the question says more of."""
     measured = _measured(f)
-    owned = _OF_PROJECTS.match(measured)
-    return max(_share(canonical(m), grams) for m in (measured, owned.group(1) if owned else measured))
+    return max(_share(canonical(m), grams) for m in (measured, _of_projects(measured)))
 
 
 # what a metric says its figure is of before what it measures: the projects (试点项目) whose loans are counted
@@ -346,8 +345,16 @@ def _same_metric(a: Fact, b: Fact) -> bool:
     """Two reports count the same thing at a date each states (刷脸付受理终端 and 刷脸付受理终端（台）, both
     截至2021年末; 服务市场主体 and 累计服务市场主体, in the wording lexicon's forms): not a total and a part of it
     (试点项目, 省级试点项目), nor two figures dated only by their documents."""
-    x, y = canonical(normalize(bare(a.metric))), canonical(normalize(bare(b.metric)))
+    x, y = (_ACTION.sub("", _of_projects(canonical(normalize(bare(m.metric))))) for m in (a, b))
     return bool(x) and x == y and bool(a.as_of_text) and bool(b.as_of_text)
+
+
+def _of_projects(metric: str) -> str:
+    owned = _OF_PROJECTS.match(metric)
+    return owned.group(1) if owned else metric
+
+
+_ACTION = re.compile(r"^(?:服务|发放|布放|发行|办理|开立)(?=[\u4e00-\u9fff]{2})")  # 服务市场主体 = 市场主体
 
 
 def _undated(lead: Scored, dated: list[Scored]) -> list[Scored]:

@@ -37,6 +37,8 @@ def check(q: qn.Question, draft: Draft) -> Draft:
     draft = _of_the_kind_asked(q, draft)
     if not draft.grounded:
         return draft
+    if qn.RATE_ASKED.search(q.text) and draft.lead and not _rate_named(q.text, draft.sentences[0].text, draft.lead):
+        return Draft("", (), False, "type: the rate stated is of another thing than the rate asked")
     if q.kind is qn.QUANTITY and not any(_answering(q.text, s.text) for s in draft.sentences):
         return Draft("", (), False, "type: a figure asked, the evidence states none")
     if q.unit == "元" and draft.lead and "元" not in draft.lead:
@@ -67,8 +69,6 @@ def _of_the_kind_asked(q: qn.Question, draft: Draft) -> Draft:
         if not rate:  # a figure of another kind (42.3亿元 for 不良贷款率); a sentence that says 高 may answer
             return Draft("", (), False, "type: a rate asked, the lead is a figure of another kind")
         draft = replace(draft, lead=rate)  # 其中个体商户占比61.5%: the rate its sentence gives, not 300家
-    if qn.RATE_ASKED.search(q.text) and not _rate_named(q.text, first, draft.lead):
-        return Draft("", (), False, "type: the rate stated is of another thing than the rate asked")
     asked = CHANGE_ASKED.search(q.text)
     own = asked is not None and asked.group(0) in _clause_before(draft.lead, first)  # 新增授信: the metric's name
     if asked and not own and not change(draft.lead, len(draft.lead)):

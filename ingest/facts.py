@@ -38,6 +38,9 @@ _NOUN_END = re.compile(
 _NOT_COUNTED = ("以", "左右", "增加", "增长", "减少", "下降", "提高", "较", "比", "同比", "环比", "占", "其中")
 _WITHIN = re.compile(r"(?:当中|之中|中|里|内)(?:有|共有)?$")  # 试点项目中有21个: the metric is 试点项目
 _DATE_UNITS = ("年", "月", "日", "时", "季")
+_ONLY_DATE = re.compile(
+    r"(?:较|比|与|同)?(?:\d{4}年)?(?:\d{1,2}月|[一二三四]季度|[上下]半年|年)?(?:末|底|初)?(?:的|为)?"
+)
 _RANGE_TO = re.compile(r"\d[^，,；;。\d]{0,4}(?:至|到|~|～|－|—)\s*$")  # a range's low end just before a figure
 MAX_METRIC = 16
 OPENING_CHARS = 120  # a document's first lines, where an untitled place or issuer stands
@@ -292,7 +295,8 @@ def _text_facts(doc: Document) -> Iterator[Fact]:
             yield from _sentence_facts(doc, a, b, names, (heading, owner), previous, carried)
             previous = names[0].name if names else previous
             sentence = doc.text[a:b]
-            stated = [m for m in dates.mentions(sentence, doc.date) if _counted_at(sentence, m)]
+            stated = [m for m in dates.mentions(sentence, doc.date)
+                      if _counted_at(sentence, m) and _bracket(sentence, m.start) < 0]  # fmt: skip
             carried = stated[-1] if stated else carried
 
 
@@ -317,18 +321,26 @@ def _sentence_facts(doc: Document, start: int, end: int, names: list[Named], con
     last_metric = ""
     for q in quantities(sentence):
         stop = unit_end(sentence, q.end)
-        if stop == q.end or any(s <= q.start < e for s, e in in_dates) or sentence[q.end : q.end + 1] in _DATE_UNITS:
-            continue  # a figure has a unit; a year or a day is no figure
+        if (
+            (stop == q.end and not q.percent)
+            or any(s <= q.start < e for s, e in in_dates)
+            or sentence[q.end : q.end + 1] in _DATE_UNITS
+        ):
+            continue  # a figure has a unit (a share its %); a year or a day is no figure
         moved = change(sentence, q.start)  # 较上年末增加75.8亿元: a change of the figure before it
         ranged = _RANGE_TO.search(sentence, 0, q.start) is not None  # 5万元至30万元: the range's high end
-        metric = (last_metric if moved or ranged else "") or _metric(sentence, q, stop) or last_metric
+        named_as = _metric(sentence, q, stop)
+        if _ONLY_DATE.fullmatch(named_as) and re.search(r"[年月季]", named_as):  # 较6月末的, （6月末为…）
+            named_as = ""  # the figure before it, restated at another date: its metric
+        metric = (last_metric if moved or ranged else "") or named_as or last_metric
         if not metric:
             continue
         last_metric = metric
         as_of = _as_of(sentence, when, q.start) or carried
         yield Fact(
             doc_id=doc.doc_id, subject=_subject(sentence, q.start, names, context, previous, doc.title), metric=metric,
-            value=q.value, text=sentence[q.start : stop], unit=sentence[q.end : stop].lstrip("余"),
+            value=q.value, text=sentence[q.start : stop],
+            unit="%" if q.percent else sentence[q.end : stop].lstrip("余"),
             # 更正后 and 较上年末增加 may both hold (应更正为“…比年初增加79.4亿元”)
             qualifier=corrections.qualifier(sentence, q.start) + (moved or qualifier(sentence, q.start, stop)),
             as_of=as_of.iso if as_of else doc.date,
