@@ -30,6 +30,7 @@ from kb.store import KnowledgeBase
 from kb.wording import canonical, squeezed
 
 _NOT_CONTENT = set(bigrams("多少是什么哪些几个一共总共分别请问有没有"))
+OPENING_CHARS = 160  # a document's first lines: its title, issuer and date
 MAX_OLDER = 2  # older different figures mentioned beside the newest
 SERIES_GAP = 0.2  # facts of the lead's series within this much of its score are its newer and older figures
 
@@ -64,11 +65,12 @@ class FactAnswerer:
         out = []
         facts = self._with_corrections(of_doc)
         of_doc |= self._hits_of([f for f in facts if f.doc_id not in of_doc])
+        openings = self._openings(list(of_doc))
         for f in supersede(facts):
             hit = of_doc.get(f.doc_id)
             if hit is None:
                 continue
-            score, subject = self._score(q, grams, f, hit.title, asked)
+            score, subject = self._score(q, grams, f, hit.title, asked, openings.get(f.doc_id, ""))
             if score >= self.knobs.fact_min_score:
                 rest = grams - set(bigrams(canonical(_measured(f))))
                 owner = f"{f.subject} {hit.title}" if f.source_kind == "text" else f.subject
@@ -76,10 +78,15 @@ class FactAnswerer:
                 out.append(Scored(f, score, hit, subject, held, (f.doc_id, f.start) in near))
         return sorted(out, key=lambda s: -s.score)
 
-    def _score(self, q: qn.Question, grams: set[str], f: Fact, title: str, asked: TimeAsked | None
-               ) -> tuple[float, float]:  # fmt: skip
+    def _openings(self, doc_ids: list[str]) -> dict[str, str]:
+        """Each document's first lines (its issuer: 人民银行南京分行), which name whose report it is."""
+        return dict(zip(doc_ids, self.kb.quotes([(d, 0, OPENING_CHARS) for d in doc_ids]), strict=True))
+
+    def _score(self, q: qn.Question, grams: set[str], f: Fact, title: str, asked: TimeAsked | None,
+               opening: str = "") -> tuple[float, float]:  # fmt: skip
         """How well ``f`` answers ``q`` (metric share + weighted subject share; 0 when it cannot), and how much of
-        its subject the question names (1 when all of it)."""
+        its subject the question names (1 when all of it); ``opening``: its document's first lines, where an
+        institution the question names (the report's issuer) may stand."""
         metric = _metric_share(f, grams)
         if metric < self.knobs.fact_min_metric:
             return 0.0, 0.0
@@ -98,7 +105,8 @@ class FactAnswerer:
         subject = 1.0 if named_whole else max(_share(f.subject, grams), owner)
         score = metric + self.knobs.fact_w_subject * subject
         context = f"{f.subject} {f.caption} {f.header} {title} {f.metric}"
-        if any(not qn.mentions(e, context) for e in q.entities):
+        # a place must be the figure's own; an institution may be the report's issuer, named in its first lines
+        if any(not qn.mentions(e, context if PLACE.fullmatch(e) else f"{context} {opening}") for e in q.entities):
             return 0.0, 0.0  # a place, institution or year the question names is not this fact's
         if other_place(f.subject, q.text):
             return 0.0, 0.0  # 深圳市's figure does not answer for 广东 (nor 广东省's for 深圳)
@@ -108,7 +116,10 @@ class FactAnswerer:
             return 0.0, 0.0  # a change (较上年末增加75.8亿元) answers only a question about a change, and only it does
         if RANGE_ASKED.search(q.text) and not RANGE.search(f.text):
             return 0.0, 0.0  # 利率区间 is answered by 3.1%至4.2%, not by one figure
-        if qn.RATE_ASKED.search(q.text) and not ("%" in f.text or "百分点" in f.unit or "%" in f.unit):
+        shared = "%" in f.text or "百分点" in f.unit or "%" in f.unit
+        if shared and not (qn.RATE_ASKED.search(q.text) or qn.GROWTH.search(q.text)):
+            return 0.0, 0.0  # a share answers a question about a rate or a growth, not 减少了多少股份
+        if qn.RATE_ASKED.search(q.text) and not shared:
             return 0.0, 0.0  # 增长了百分之几 is answered by 12.5%, not by 5.5亿元
         if not _heads_agree(counted(q.text), bare(f.metric)):
             return 0.0, 0.0  # 多少家合作药店 is not answered by a count of 项目
@@ -164,8 +175,7 @@ class FactAnswerer:
 
     def checked(self, q: qn.Question, draft: Draft, hits: Sequence[Hit]) -> Draft:
         """``draft`` — a sentence's answer — checked against the registry's reading of its lead figure: refused when
-        that figure is another place's (the province's 23.71万户 for a question about a city) or counts something
-        the question names no word of (单户授信额度 for 累计发放了多少贷款), replaced by the
+        that figure is another place's (the province's 23.71万户 for a question about a city), replaced by the
         figure a correction gives for it (the correcting sentence quoted) when a document among ``hits`` corrects
         it; else as it is."""
         if not draft.grounded or not draft.sentences or draft.reason == "fact":
@@ -176,10 +186,6 @@ class FactAnswerer:
                and (with_qualifier(f.text, f.qualifier) in draft.lead or f.text in draft.lead)]  # fmt: skip
         if led and all(other_place(f.subject, q.text) for f in led):
             return Draft("", (), False, f"subject: the figure is {led[0].subject}'s")
-        grams = set(bigrams(squeezed(q.text))) - _NOT_CONTENT
-        named_by = [f for f in led if _specific(f.metric)]
-        if q.kind is qn.QUANTITY and named_by and not any(_metric_share(f, grams) for f in named_by):
-            return Draft("", (), False, f"metric: the figure counts {named_by[0].metric}")  # 单户授信额度 for 发放贷款
         fixes = replacements(facts)
         for f in led:
             right = fixes.get((f.doc_id, f.value_start))
@@ -236,14 +242,6 @@ def _measured(f: Fact) -> str:
     the metric 华沙大 names 华沙, which measures nothing)."""
     metric = bare(f.metric)
     return metric.replace(f.subject, "") if f.subject and f.subject != metric else metric
-
-
-_GENERIC_METRIC = re.compile(r"数值|数据|数量|金额|合计|总计|总额|规模|情况|成效|指标|[\s（()）]")
-
-
-def _specific(metric: str) -> bool:
-    """The metric names what it counts (授信额度), not just that it is an amount or a value (金额, 数值)."""
-    return len(_GENERIC_METRIC.sub("", metric)) >= 2
 
 
 def _metric_share(f: Fact, grams: set[str]) -> float:

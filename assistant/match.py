@@ -85,19 +85,20 @@ RATE_NAME_SHARE = 0.5  # of the asked rate's name's bigrams that the words befor
 
 
 def _rate_named(question: str, sentence: str, lead: str) -> bool:
-    """The rate the sentence states is the one asked: the words naming it before the figure hold most of the
+    """The rate the sentence states is the one asked: the words naming it around the figure hold most of the
     question's name for it (不良贷款率 is not answered by 逾期率0.87%, 专精特新企业占比 not by 首贷企业占比38.2%)."""
     m = _RATE_WORD.search(question)
     at = sentence.find(lead)
     if m is None or at < 0:
         return True
+    end = at + len(lead)
     before = question[: m.start()]
     start = _PHRASE_START.match(before)
     name = before[start.end() if start else 0 :][-8:]
     own = set(bigrams(name))
     if len(name) < 2 or not own:
         return True
-    said = set(bigrams(sentence[max(0, at - 16) : at]))
+    said = set(bigrams(sentence[max(0, at - 16) : at])) | set(bigrams(sentence[end : end + 12]))  # 61.1％的…基督徒
     return len(own & said) >= RATE_NAME_SHARE * len(own)
 
 

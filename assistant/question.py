@@ -56,7 +56,7 @@ RATE_ASKED = re.compile(
 _COUNT_NOUN = re.compile(rf"([{MEASURE_WORDS}])数(?!字|据|量)")
 # an amount of money asked without 元: 贷出多少资金, 金额合计多大, 带动了多少消费
 _MONEY_ASKED = re.compile(r"贷款|放贷|放款|投放|金额|资金|融资|授信|多少钱|额")
-_GROWTH = re.compile(r"(?:同比|环比)(?:增长|增加|下降|减少)")
+GROWTH = re.compile(r"(?:同比|环比)(?:增长|增加|下降|减少)")
 _PEOPLE = re.compile(r"多少(?:名|位|个)?(?:学生|员工|教师|老师|职工|考生|人员|毕业生|新生|本科生|研究生)")
 # Institutions the alias table does not know (招商银行, 某某农商行): a name, not a question word.
 _ORG_NAME = re.compile(r"[\u4e00-\u9fff]{2,8}?(?:银行|农商行|农商银行|信用社|证券|保险公司)")
@@ -138,7 +138,7 @@ def _unit(text: str, kind: Kind) -> str:
     counted = _COUNT_NOUN.search(text)
     if counted:
         return counted.group(1)
-    if _GROWTH.search(text):  # 贷款环比增长了多少: a growth is said as a share (6.0%) as often as in 元
+    if GROWTH.search(text):  # 贷款环比增长了多少: a growth is said as a share (6.0%) as often as in 元
         return ""
     return "元" if _MONEY_ASKED.search(text) and "率" not in text else ""  # 贷款利率 asks a rate, not an amount
 

@@ -36,7 +36,9 @@ _NOUN_END = re.compile(
 )
 # what follows a measure word that is no noun it counts (3.94万户增加0.82万户, 30人以上, 5家其中)
 _NOT_COUNTED = ("以", "左右", "增加", "增长", "减少", "下降", "提高", "较", "比", "同比", "环比", "占", "其中")
-_WITHIN = re.compile(r"(?:当中|之中|中|里|内)(?:有|共有)?$")  # 试点项目中有21个: the metric is 试点项目
+_WITHIN = re.compile(
+    r"(?:当中|之中|中|里|内)(?:有|共有)?$|之一$"
+)  # 试点项目中有21个; 十二个项目之一  # 试点项目中有21个: the metric is 试点项目
 _DATE_UNITS = ("年", "月", "日", "时", "季")
 _ONLY_DATE = re.compile(
     r"(?:较|比|与|同)?(?:\d{4}年)?(?:\d{1,2}月|[一二三四]季度|[上下]半年|年)?(?:末|底|初)?(?:的|为)?"
@@ -357,7 +359,7 @@ def _metric(sentence: str, q: Quantity, stop: int) -> str:
         after = _NOUN_AFTER.match(sentence, stop)
         noun = _NOUN_END.split(after.group(0))[0] if after else ""
         if noun and not noun.startswith(_NOT_COUNTED):
-            return _tidy(noun)
+            return _tidy(_WITHIN.sub("", noun))  # 三十四个项目中，31个…: 项目
     clause_start = max((m.end() for m in _CLAUSE.finditer(sentence, 0, q.start)), default=0)
     before = sentence[clause_start : q.start]
     earlier = [x for x in quantities(before) if unit_end(before, x.end) > x.end]
@@ -456,6 +458,14 @@ def _since(sentence: str, m: dates.DateMention) -> bool:
     )
 
 
+_EVENT = re.compile(r"[^，,；;。\d]{0,10}?(?:上线|投产|开通|成立|启动|签约|发布|落地|推出)")
+
+
+def _event_day(sentence: str, m: dates.DateMention) -> bool:
+    """The date is when something happened (于2023年9月在昆明上线), not a day figures are counted at."""
+    return not m.as_of and bool(_EVENT.match(sentence, m.end))
+
+
 def _bracket(sentence: str, at: int) -> int:
     """Where the bracket holding ``sentence[at]`` opens, or -1: a date in brackets (6月末为892.16亿元) dates only
     the figures in them."""
@@ -467,7 +477,7 @@ def _bracket(sentence: str, at: int) -> int:
 def _as_of(sentence: str, when: list[dates.DateMention], at: int) -> dates.DateMention | None:
     """The date a figure at ``at`` is counted at: the last point-in-time date before it in its sentence, else
     any date before it, else the first after it (never a change's base date)."""
-    when = [m for m in when if not _is_base(sentence, m, at) and not _since(sentence, m)
+    when = [m for m in when if not _is_base(sentence, m, at) and not _since(sentence, m) and not _event_day(sentence, m)
             and _bracket(sentence, m.start) == _bracket(sentence, at)]  # fmt: skip
     before = [m for m in when if m.end <= at]
     points = [m for m in before if m.as_of]

@@ -125,6 +125,7 @@ def _unquoted_cut(name: str, start: int) -> Named:
     return Named(name[cut:], start + cut, start + len(name), "project")
 
 
+_COUNTED = re.compile(r"[一二三四五六七八九十百千两\d]+[个项家批]项目$")  # 三十四个项目: a count, no name
 _DATE_TAIL = re.compile(r"^(?:年|月|日|季度)(?:末|底|初)?")  # what is left of a date before the name (2023年末…)
 
 
@@ -161,7 +162,8 @@ def named(text: str) -> list[Named]:
             at = text.find(name, at + len(name))
     found += [_trimmed(m.group(0), m.start(), "org") for m in ORG.finditer(text) if "的" not in m.group(0)]
     projects = [_after_date(_unquoted_cut(m.group(0), m.start())) for m in PROJECT.finditer(text)]
-    found += [p for p in projects if not _GENERIC_PROJECT.fullmatch(p.name) and not _PLACE_PROJECTS.search(p.name)]
+    found += [p for p in projects if not _GENERIC_PROJECT.fullmatch(p.name) and not _PLACE_PROJECTS.search(p.name)
+              and not _COUNTED.search(p.name)]  # fmt: skip
     found = [n for n in found if not NOT_A_NAME.search(n.name)]
     kept: list[Named] = []
     for n in sorted(found, key=lambda n: (-(n.end - n.start), n.start)):
