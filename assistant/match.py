@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from assistant import question as qn
 from assistant.extract import Draft
-from kb.quantity import CHANGE_ASKED, MEASURE_WORDS, change, quantities, unit_end
+from kb.quantity import CHANGE_ASKED, MEASURE_WORDS, change, quantities, same_count, unit_end
 from kb.segment import bigrams
 
 # a question asking to add up figures of several subjects (深圳和广州加在一起): no document states such a total
@@ -43,6 +43,14 @@ def check(q: qn.Question, draft: Draft) -> Draft:
         return Draft("", (), False, "type: a figure asked, the evidence states none")
     if q.unit == "元" and draft.lead and "元" not in draft.lead:
         return Draft("", (), False, "type: an amount of money asked, the lead is not one")
+    if (
+        draft.lead
+        and _AVERAGE.search(_clause_before(draft.lead, draft.sentences[0].text))
+        and not _AVERAGE.search(q.text)
+    ):
+        return Draft("", (), False, "type: an average (户均) does not answer a total")
+    if not draft.lead and q.unit in COUNTED_UNITS and not _counts_in(q.unit, draft.sentences[0].text):
+        return Draft("", (), False, f"type: a count in {q.unit} asked, the evidence states none")
     restriction = _unsaid_restriction(_restriction(q.text), draft.sentences[0].text)
     if restriction:
         return Draft("", (), False, f"restriction not in evidence: {restriction}")
@@ -100,6 +108,16 @@ def _rate_named(question: str, sentence: str, lead: str) -> bool:
         return True
     said = set(bigrams(sentence[max(0, at - 16) : at])) | set(bigrams(sentence[end : end + 12]))  # 61.1％的…基督徒
     return len(own & said) >= RATE_NAME_SHARE * len(own)
+
+
+_AVERAGE = re.compile(r"户均|人均|笔均|平均|单户|单笔|每户|每笔|每人|均值")
+COUNTED_UNITS = ("户", "笔", "家", "台", "张")  # the counts reports state (a sentence answering 多少户 states 户)
+
+
+def _counts_in(unit: str, text: str) -> bool:
+    """``text`` states a figure counted in ``unit`` (8,412户, 2.17万户)."""
+    return any(unit_end(text, q.end) > q.end and same_count(unit, text[q.end : unit_end(text, q.end)].lstrip("万亿"))
+               for q in quantities(text))  # fmt: skip
 
 
 _NUMERAL = re.compile(r"\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万亿半]+")

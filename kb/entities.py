@@ -73,7 +73,14 @@ def other_place(subject: str, asked: str) -> bool:
     wanted = [m.group(0) for m in PLACE.finditer(asked)]
     if _WHICH_CITY.search(asked):
         wanted += [c for c in _PROVINCE_OF if any(same_place(_PROVINCE_OF[c], w) for w in wanted)]
+    else:  # 昆明在云南的试点里分到几个: a city named with its province is asked, the province is where it lies
+        wanted = [w for w in wanted if not any(_lies_in(v, w) for v in wanted)] or wanted
     return bool(own and wanted) and not any(same_place(a, b) for a in own for b in wanted)
+
+
+def _lies_in(city: str, province: str) -> bool:
+    """``city`` is a city of ``province`` (昆明, 云南), not the province itself."""
+    return not same_place(city, province) and same_place(province_of(city), province)
 
 
 def same_place(a: str, b: str) -> bool:
