@@ -67,8 +67,9 @@ def _of_the_kind_asked(q: qn.Question, draft: Draft) -> Draft:
     figure of another kind), or a refusal. A registry fact's kind was matched to the question's already."""
     if RANGE_ASKED.search(q.text) and not RANGE.search(draft.lead):
         span = max((_nearest(RANGE, q.text, c.text) for c in draft.sentences), key=lambda r: r[0], default=(0, ""))
-        if span[1]:  # 利率区间3.1%至4.2%: the range its evidence states leads
-            draft = replace(draft, lead=span[1])
+        if not span[1]:  # 利率区间是多少 is not answered by 96户
+            return Draft("", (), False, "type: a range asked, the evidence states none")
+        draft = replace(draft, lead=span[1])  # 利率区间3.1%至4.2%: the range its evidence states leads
     if draft.reason == "fact" or not draft.lead:
         return draft
     first = draft.sentences[0].text
@@ -150,7 +151,7 @@ def _restriction(question: str) -> str:
     return words if len(words) >= 2 else ""
 
 
-RANGE_ASKED = re.compile(r"区间|范围|上下限|幅度|从多少到多少")
+RANGE_ASKED = re.compile(r"区间|范围|上下限|从多少到多少")  # 增长幅度 asks a magnitude, not a range
 _FIGURE = r"\d[\d,.]*\s*(?:[%％]|[万亿]?[元户人家笔个项台张]|个百分点)?"
 RANGE = re.compile(rf"{_FIGURE}\s*(?:至|到|~|～|—|－|-)\s*{_FIGURE}")
 
