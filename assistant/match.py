@@ -49,7 +49,7 @@ def check(q: qn.Question, draft: Draft) -> Draft:
         and not _AVERAGE.search(q.text)
     ):
         return Draft("", (), False, "type: an average (户均) does not answer a total")
-    if not draft.lead and q.unit in COUNTED_UNITS and not _counts_in(q.unit, draft.sentences[0].text):
+    if not draft.lead and q.unit in COUNTED_UNITS and not any(_counts_in(q.unit, c.text) for c in draft.sentences):
         return Draft("", (), False, f"type: a count in {q.unit} asked, the evidence states none")
     restriction = _unsaid_restriction(_restriction(q.text), draft.sentences[0].text)
     if restriction:
