@@ -67,9 +67,10 @@ def _of_the_kind_asked(q: qn.Question, draft: Draft) -> Draft:
     figure of another kind), or a refusal. A registry fact's kind was matched to the question's already."""
     if RANGE_ASKED.search(q.text) and not RANGE.search(draft.lead):
         span = max((_nearest(RANGE, q.text, c.text) for c in draft.sentences), key=lambda r: r[0], default=(0, ""))
-        if not span[1]:  # 利率区间是多少 is not answered by 96户
+        if not span[1] and (q.kind is qn.QUANTITY or "区间" in q.text):  # 利率区间是多少 is not answered by 96户
             return Draft("", (), False, "type: a range asked, the evidence states none")
-        draft = replace(draft, lead=span[1])  # 利率区间3.1%至4.2%: the range its evidence states leads
+        if span[1]:
+            draft = replace(draft, lead=span[1])  # 利率区间3.1%至4.2%: the range its evidence states leads
     if draft.reason == "fact" or not draft.lead:
         return draft
     first = draft.sentences[0].text
@@ -112,7 +113,8 @@ def _rate_named(question: str, sentence: str, lead: str) -> bool:
 
 
 _AVERAGE = re.compile(r"户均|人均|笔均|平均|单户|单笔|每户|每笔|每人|均值")
-COUNTED_UNITS = ("户", "笔", "家", "台", "张")  # the counts reports state (a sentence answering 多少户 states 户)
+# the counts reports state in figures (a sentence answering 多少户 states 户); 几家 is often answered by naming them
+COUNTED_UNITS = ("户", "笔", "台", "张")
 
 
 def _counts_in(unit: str, text: str) -> bool:
