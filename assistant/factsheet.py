@@ -56,7 +56,11 @@ def sourced(kb: KnowledgeBase, facts: list[Fact], limit: int | None = None) -> l
 def corrected(kb: KnowledgeBase, facts: list[Fact]) -> list[Fact]:
     """``facts`` with every correction of the knowledge base applied: a corrected figure kept, marked 已更正, and the
     correcting figure after it with its date and metric; corrections of figures not among ``facts`` left out."""
-    extra = [c for c in kb.facts(FactQuery(corrections=True)) if c not in facts]
+    every = kb.facts(FactQuery(corrections=True))
+    if not every:
+        return facts  # nothing corrects anything: the common case costs one indexed query
+    have = set(facts)
+    extra = [c for c in every if c not in have]
     unchanged = {id(c) for c in extra}
     return [f for f in supersede(facts + extra, keep_wrong=True) if id(f) not in unchanged]
 

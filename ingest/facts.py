@@ -58,6 +58,7 @@ def extract(doc: Document) -> list[Fact]:
 # -- running text -------------------------------------------------------------------------------------------
 def _text_facts(doc: Document) -> Iterator[Fact]:
     in_table = [(t.start, t.end) for t in doc.tables]
+    notice = corrections.corrects(doc.title, doc.text)  # 相应调整为 corrects only in a document that corrects
     # the document's own place and issuer: its title's, else its first lines' (an official notice names its
     # issuer above a 关于…的通知 title)
     in_title = _owners(doc.title) or _owners(doc.text[:OPENING_CHARS])
@@ -72,7 +73,7 @@ def _text_facts(doc: Document) -> Iterator[Fact]:
             if any(s <= a < e for s, e in in_table):
                 continue
             names = named(doc.text[a:b])
-            yield from _sentence_facts(doc, a, b, names, (heading, owner), previous, carried)
+            yield from _sentence_facts(doc, a, b, names, (heading, owner), previous, carried, notice)
             previous = names[0].name if names else previous
             sentence = doc.text[a:b]
             stated = [m for m in dates.mentions(sentence, doc.date)
@@ -92,9 +93,10 @@ def _place_first(n: Named) -> int:
 
 
 def _sentence_facts(doc: Document, start: int, end: int, names: list[Named], context: tuple[str, str],
-                    previous: str, carried: dates.DateMention | None = None) -> Iterator[Fact]:  # fmt: skip
+                    previous: str, carried: dates.DateMention | None = None, notice: bool = False
+                    ) -> Iterator[Fact]:  # fmt: skip
     """The figures of the sentence ``doc.text[start:end]``, which names ``names``; ``context``: its section's
-    heading and the owner of figures no name claims."""
+    heading and the owner of figures no name claims; ``notice``: the document corrects figures."""
     sentence = doc.text[start:end]
     when = dates.mentions(sentence, doc.date)
     in_dates = [(m.start, m.end) for m in when]
@@ -122,7 +124,7 @@ def _sentence_facts(doc: Document, start: int, end: int, names: list[Named], con
             value=q.value, text=sentence[q.start : stop],
             unit="%" if q.percent else sentence[q.end : stop].lstrip("余"),
             # 更正后 and 较上年末增加 may both hold (应更正为“…比年初增加79.4亿元”)
-            qualifier=corrections.qualifier(sentence, q.start) + (moved or qualifier(sentence, q.start, stop)),
+            qualifier=corrections.qualifier(sentence, q.start, notice) + (moved or qualifier(sentence, q.start, stop)),
             as_of=as_of.iso if as_of else doc.date,
             as_of_text=as_of.text if as_of else "", start=start, end=end, value_start=start + q.start,
             value_end=start + stop,

@@ -30,7 +30,7 @@ from ingest.structure import assemble, find_date, find_title, mark_headings, nor
 from ingest.summary import Result, Status, Summary
 from ingest.tables import mark_rows
 from kb.errors import InputError
-from kb.records import Chunk, DocInfo, Document
+from kb.records import Chunk, DocInfo, Document, Fact
 from kb.store import Entry, KnowledgeBase
 from models.embed import Embedder
 
@@ -253,7 +253,7 @@ class Ingestor:
         vectors = self.embedder.passages(texts)
         entries, pos = [], 0
         for doc, chunks, _ in batch:
-            entries.append(Entry(doc, tuple(chunks), vectors[pos : pos + len(chunks)], tuple(extract_facts(doc))))
+            entries.append(Entry(doc, tuple(chunks), vectors[pos : pos + len(chunks)], _facts_of(doc)))
             pos += len(chunks)
         self.kb.write(entries)
         run.summary.results += [Result(d.source, s, d.doc_id, d.title, len(c), run.notes.get(d.doc_id, ""), d.record)
@@ -277,6 +277,16 @@ class Ingestor:
 
 
 EMPTY_FOLDER = "文件夹是空的（未挂载？）：其中已入库的 {n} 篇文档保留，未移除；确需移除，请在界面的“文档”页删除"
+
+
+def _facts_of(doc: Document) -> tuple[Fact, ...]:
+    """The document's facts; a reading rule that fails on an odd layout costs its facts, never the document or the
+    run (the failure is logged for a fix)."""
+    try:
+        return tuple(extract_facts(doc))
+    except Exception:  # a bug in a reading rule must not stop an ingest
+        log.exception("fact extraction failed for %s; the document is stored without facts", doc.source)
+        return ()
 
 
 def _same_file(a: str, b: str) -> bool:

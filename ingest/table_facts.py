@@ -55,7 +55,7 @@ def facts(doc: Document) -> Iterator[Fact]:
                     yield _cell_fact(doc, texts[j], (a, b), (row_start, row_end), subject, metric, when, header, table)
                     continue
                 measured = _without_dates(column, when)  # 累计授信金额 2023年6月末: its date is the fact's as-of
-                if j > 0 and _NAMES_METRIC.search(columns[j - 1]) and _VALUE_WORDS.fullmatch(measured.split()[-1]):
+                if j > 0 and _NAMES_METRIC.search(columns[j - 1]) and _VALUE_WORDS.fullmatch(_last_word(measured)):
                     measured = texts[j - 1] or measured  # 指标 | 数值: the value's metric is its row's 指标 cell
                 # a change beside dated columns (2022年末 | 2023年3月末 | 比年初增加) is as of the last of them
                 when = when or (_column_dates(columns, dated, doc.date) if dated else []) or caption_dates
@@ -68,8 +68,13 @@ def _names_next(columns: list[str], j: int) -> bool:
     return (
         j + 1 < len(columns)
         and bool(_NAMES_METRIC.search(columns[j]))
-        and bool(_VALUE_WORDS.fullmatch(columns[j + 1].split()[-1] if columns[j + 1].split() else ""))
+        and bool(_VALUE_WORDS.fullmatch(_last_word(columns[j + 1])))
     )
+
+
+def _last_word(header: str) -> str:
+    words = header.split()
+    return words[-1] if words else ""
 
 
 def _without_dates(column: str, when: list[dates.DateMention]) -> str:

@@ -16,20 +16,29 @@ from dataclasses import replace
 from kb.entities import core
 from kb.quantity import amount
 from kb.records import Fact
+from kb.wording import canonical
 
 CORRECTED = "已更正"  # a figure a correction says was wrong
 CORRECTION = "更正后"  # the figure that replaces it
-MARKER = re.compile(
-    r"(?:应|已)?(?:更正|修正|订正|修改)为|应为|正确的?(?:数据|数字|数值)?应?为|相应调整为|有误[，,]?(?:应|实际)为"
-)
+MARKER = re.compile(r"(?:应|已)?(?:更正|修正|订正)为|应为|正确的?(?:数据|数字|数值)?应?为|有误[，,]?(?:应|实际)为")
+_NOTICE_TITLE = re.compile(r"更正|勘误|修正|订正|有误")
+MIN_TAIL = 6  # a metric cut short (…技应用试点项目发放贷款) matches the whole one it ends; 发放贷款 alone is too short
+# words that correct only in a document that corrects (修改为 and 调整为 are ordinary policy wording elsewhere)
+_IN_A_NOTICE = re.compile(r"相应调整为|修改为")
 # a figure the correcting sentence quotes as what was published (原通报所列336.2亿元), wherever it stands
 _PUBLISHED = re.compile(r"原(?:通报|文|数据|报告|简报|文件|公告)?(?:中|所列|所载|所述|列|为|的)*$")
 
 
-def qualifier(sentence: str, at: int) -> str:
-    """The figure at ``sentence[at:]`` is the wrong one a correction quotes (before its marker), the right one
-    (after it), or neither ("")."""
-    m = MARKER.search(sentence)
+def corrects(title: str, text: str) -> bool:
+    """The document corrects figures: its title says so (…更正说明, 勘误), or a sentence does (应更正为, 正确数据为)."""
+    return _NOTICE_TITLE.search(title) is not None or MARKER.search(text) is not None
+
+
+def qualifier(sentence: str, at: int, notice: bool = False) -> str:
+    """The figure at ``sentence[at:]`` is the wrong one a correction quotes (before its marker, or quoted as
+    published: 原通报所列…), the right one (after it), or neither (""); ``notice``: the sentence's document corrects
+    figures, where 相应调整为 corrects too."""
+    m = MARKER.search(sentence) or (_IN_A_NOTICE.search(sentence) if notice else None)
     if m is None:
         return ""
     if _PUBLISHED.search(sentence[max(0, at - 8) : at]):
@@ -66,71 +75,98 @@ def _names(f: Fact, wrong: Fact) -> bool:
 def replacements(facts: list[Fact]) -> dict[tuple[str, int], Fact]:
     """Each figure a correction among ``facts`` names, by (document, where its figure stands) → the correcting
     figure, dated and named as the figure it replaces (for answers that quote the wrong figure's sentence)."""
-    pairs = _pairs(facts)
-    restated = _restated(facts, {id(r) for _, r in pairs})
+    index = _Index(facts)
     out: dict[tuple[str, int], Fact] = {}
     for f in facts:
-        hit = _correction_of(f, pairs, restated)
+        hit = index.correction_of(f)
         if hit is not None:
-            out[(f.doc_id, f.value_start)] = replace(hit[1], as_of=f.as_of, as_of_text=f.as_of_text,
-                                                     metric=f.metric or hit[1].metric)  # fmt: skip
+            out[(f.doc_id, f.value_start)] = _placed(hit[1], f)
     return out
 
 
-def _restated(facts: Iterable[Fact], paired: set[int]) -> list[tuple[Fact, Fact]]:
+def _placed(right: Fact, published: Fact) -> Fact:
+    """The correcting figure standing where ``published`` stood: its date and metric."""
+    return replace(right, as_of=published.as_of, as_of_text=published.as_of_text,
+                   metric=published.metric or right.metric)  # fmt: skip
+
+
+class _Index:
+    """The corrections among some facts, found by the figure they name: (value, place) → (wrong quote, right), and
+    the published figures a correction restates without quoting them."""
+
+    def __init__(self, facts: list[Fact]) -> None:
+        self.pairs = _pairs(facts)
+        self.by_figure: dict[tuple[float | None, str], list[tuple[Fact, Fact]]] = {}
+        for w, r in self.pairs:
+            self.by_figure.setdefault((amount(w.value, w.unit), core(w.subject)), []).append((w, r))
+        self.restated = {id(p): (p, r) for p, r in _restated(facts, {id(r) for _, r in self.pairs})}
+
+    def correction_of(self, f: Fact) -> tuple[Fact, Fact] | None:
+        """(the wrong figure a correction quotes, or ``f`` itself when restated, the correction) for ``f``."""
+        if f.subject:
+            for w, r in self.by_figure.get((amount(f.value, f.unit), core(f.subject)), ()):
+                if _names(f, w):
+                    return w, r
+        return self.restated.get(id(f))
+
+
+def _restated(facts: list[Fact], paired: set[int]) -> list[tuple[Fact, Fact]]:
     """(published, right) for each correcting figure that quotes no wrong one (全省…相应调整为2,378.9亿元): the other
-    documents' figure of the same subject, metric and stated date it restates."""
-    out: list[tuple[Fact, Fact]] = []
+    documents' different figure of the same subject, metric and stated date."""
     rights = [f for f in facts if _kind(f) == CORRECTION and id(f) not in paired and f.as_of_text]
+    if not rights:
+        return []
+    by_day: dict[tuple[str | None, str], list[Fact]] = {}
     for right in rights:
-        for f in facts:
-            if (not _kind(f) and f.doc_id != right.doc_id and f.as_of == right.as_of and bool(f.subject)
-                    and core(f.subject) == core(right.subject) and _same_words(f.metric, right.metric)):  # fmt: skip
+        by_day.setdefault((right.as_of, core(right.subject)), []).append(right)
+    days = {day for day, _ in by_day}
+    out: list[tuple[Fact, Fact]] = []
+    for f in facts:
+        if f.as_of not in days or _kind(f) or not f.subject:
+            continue
+        for right in by_day.get((f.as_of, core(f.subject)), ()):
+            if (f.doc_id != right.doc_id and amount(f.value, f.unit) != amount(right.value, right.unit)
+                    and _same_words(f.metric, right.metric)):  # fmt: skip
                 out.append((f, right))
     return out
 
 
-def _correction_of(f: Fact, pairs: list[tuple[Fact, Fact]], restated: list[tuple[Fact, Fact]]
-                   ) -> tuple[Fact, Fact] | None:  # fmt: skip
-    """(the wrong figure a correction quotes, or ``f`` itself when restated, the correction) for ``f``, or None."""
-    return next(((w, r) for w, r in pairs if _names(f, w)), None) or next(((f, r) for p, r in restated if p is f),
-                                                                          None)  # fmt: skip
-
-
-# a correcting sentence's words around its figure, which say nothing of what it measures (…发放贷款正确数据为)
+# a correcting sentence's words around its figure, which say nothing of what it measures (…发放贷款正确数据为), and a
+# metric's own-place start (全省)
 _NOT_MEASURE = re.compile(
-    r"[（(][^（()）]*[)）]|累计|相应|调整|正确的?(?:数据|数字|数值)?|应?(?:更正|修正|订正)|有误|数据$"
+    r"[（(][^（()）]*[)）]|累计|相应|调整|正确的?(?:数据|数字|数值)?|应?(?:更正|修正|订正)|有误|数据$|^[我本全][省市区县]"
 )
 
 
 def _same_words(a: str, b: str) -> bool:
-    """Two metrics that name one thing once their unit notes and counting words are set aside."""
-    x, y = (_NOT_MEASURE.sub("", m) for m in (a, b))
-    return bool(x) and (x == y or x.endswith(y) or y.endswith(x)) and min(len(x), len(y)) >= 4
+    """Two metrics that name one thing once their unit notes and counting words are set aside (never a total
+    and a part of it: 发放贷款 and 小微企业发放贷款 differ)."""
+    x, y = (_NOT_MEASURE.sub("", canonical(m)) for m in (a, b))
+    short, long = sorted((x, y), key=len)
+    return len(short) >= 2 and (x == y or (len(short) >= MIN_TAIL and long.endswith(short)))
 
 
 def supersede(facts: list[Fact], keep_wrong: bool = False) -> list[Fact]:
     """``facts`` with every correction among them applied: a figure a correction names is dropped (with
-    ``keep_wrong``, kept and marked 已更正) and the correction's figure stands in its place, with its date and
-    metric — once for each place the figure was stated (a sentence and a table row); a correction's own quote of
-    the wrong figure is dropped once the figure it names is found."""
-    pairs = _pairs(facts)
-    restated = _restated(facts, {id(r) for _, r in pairs})
+    ``keep_wrong``, kept, marked 已更正, with the correction right after it) and the correction's figure stands in
+    its place, with its date and metric — once for each place the figure was stated (a sentence and a table row);
+    a correction's own quote of the wrong figure is dropped once the figure it names is found."""
+    index = _Index(facts)
     out: list[Fact] = []
     placed: dict[int, list[Fact]] = {}
     found: set[int] = set()
     for f in facts:
-        hit = _correction_of(f, pairs, restated)
+        hit = index.correction_of(f)
         if hit is None:
             out.append(f)
             continue
         wrong, right = hit
         found.add(id(wrong))
-        placed.setdefault(id(right), []).append(
-            replace(right, as_of=f.as_of, as_of_text=f.as_of_text, metric=f.metric or right.metric)
-        )
         if keep_wrong:
-            out.append(replace(f, qualifier=CORRECTED + f.qualifier))
-    wrong_ids = {id(w) for w, _ in pairs}
+            out += [replace(f, qualifier=CORRECTED + f.qualifier), _placed(right, f)]
+            placed.setdefault(id(right), [])
+        else:
+            placed.setdefault(id(right), []).append(_placed(right, f))
+    wrong_ids = {id(w) for w, _ in index.pairs}
     kept = [f for f in out if id(f) not in found and (keep_wrong or id(f) not in wrong_ids)]
     return [g for f in kept for g in placed.get(id(f), [f])]

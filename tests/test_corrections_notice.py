@@ -21,9 +21,10 @@ from kb.quantity import amount, quantities
 from kb.records import Document, Fact, Section
 
 
-def _marks(sentence: str) -> dict[str, str]:
-    """Each figure of ``sentence`` (as written, 亿 included) → the qualifier a correction gives it."""
-    return {sentence[q.start : q.end]: qualifier(sentence, q.start) for q in quantities(sentence)}
+def _marks(sentence: str, notice: bool = True) -> dict[str, str]:
+    """Each figure of ``sentence`` (as written, 亿 included) → the qualifier a correction gives it, in a document
+    that corrects figures (``notice``) or not."""
+    return {sentence[q.start : q.end]: qualifier(sentence, q.start, notice) for q in quantities(sentence)}
 
 
 # -- qualifier ----------------------------------------------------------------------------------------------
@@ -51,6 +52,13 @@ def test_a_correction_quoting_no_wrong_figure(sentence: str) -> None:
     # rule: 相应调整为 / 正确数据为 / 应更正为 mark the figure after them 更正后
     figures = [m for m in _marks(sentence).items() if "亿" in m[0]]
     assert len(figures) == 1 and figures[0][1] == CORRECTION, figures
+
+
+@pytest.mark.parametrize("sentence", ["额度相应调整为30万元。", "将贷款期限修改为3年，利率调整为3.5%。"])
+def test_policy_wording_corrects_only_in_a_document_that_corrects(sentence: str) -> None:
+    # rule: 相应调整为 and 修改为 are ordinary policy wording; they mark a correction only in a correcting document
+    assert set(_marks(sentence, notice=False).values()) == {""}
+    assert CORRECTION in _marks(sentence.split("，")[0], notice=True).values()
 
 
 def test_a_sentence_without_a_marker_corrects_nothing() -> None:
