@@ -25,7 +25,8 @@ from kb.entities import PLACE, named, same_place
 from kb.quantity import scaled
 from kb.records import Fact, Hit
 
-_WHICH = re.compile(r"哪[个家一座些所]?")
+# which subject: a kind of place or institution asked (哪个城市, 哪家银行), not which year or quarter
+_WHICH = re.compile(r"哪家|哪[个一座些所]?(?:城市|市|地市|地区|省|县|区|银行|机构|单位|项目|农商行|分行|企业|公司)")
 _MOST = re.compile(r"最(多|大|高|快|长|少|小|低|慢|短)")
 _LEAST = "少小低慢短"
 _PLACE_ASKED = re.compile(r"哪[个座一]?(?:城市|市|地市|地区|省|县|区)")
@@ -36,9 +37,7 @@ MAX_SHOWN = 4  # subjects quoted: the one named and the next ones
 
 def asked(text: str) -> bool:
     """``text`` asks which subject has the most or least of something."""
-    which = _WHICH.search(text)
-    most = _MOST.search(text)
-    return bool(which and most and which.start() < most.start())
+    return bool(_WHICH.search(text) and _MOST.search(text))  # 哪个城市…最多, or 最多的是哪个城市
 
 
 def answer(facts: FactAnswerer, q: qn.Question, hits: Sequence[Hit], asked_time: TimeAsked | None) -> Draft | None:
@@ -109,7 +108,9 @@ def total(facts: FactAnswerer, q: qn.Question, hits: Sequence[Hit], asked_time: 
     """For a question adding up the figures of two or more subjects it names: a refusal that says no document
     states the total, and — when each subject has a figure of the metric on one common date — the sum computed from
     them, each part cited; None when the question names fewer than two subjects."""
-    names = [m.group(0) for m in PLACE.finditer(q.text)] + [n.name for n in named(q.text) if n.kind == "org"]
+    orgs = [n for n in named(q.text) if n.kind == "org"]
+    places = [m.group(0) for m in PLACE.finditer(q.text) if not any(o.start <= m.start() < o.end for o in orgs)]
+    names = places + [o.name for o in orgs]  # 杭州银行 is one bank, not 杭州 too
     subjects = list(dict.fromkeys(names))
     if len(subjects) < 2 or not SUM_ASKED.search(q.text):
         return None
@@ -125,10 +126,12 @@ def total(facts: FactAnswerer, q: qn.Question, hits: Sequence[Hit], asked_time: 
     if len(units) != 1 or any(c is None for c in cands):
         return refusal
     unit = _written_unit(chosen[0].fact)
-    whole = round(sum(scaled(s.fact.value or 0.0, s.fact.unit) for s in chosen) / scaled(1.0, unit), 6)
+    whole = sum(scaled(s.fact.value or 0.0, s.fact.unit) for s in chosen) / scaled(1.0, unit)
     terms = "＋".join(f"{s.fact.subject}{_figure(s)}[{i}]" for i, s in enumerate(chosen, start=1))
     said_day = chosen[0].fact.as_of_text or day
-    instead = f"资料中没有直接给出{'、'.join(subjects)}的合计；按各自{said_day}的数字计算得出：{terms}＝{whole:g}{unit}"
+    instead = (
+        f"资料中没有直接给出{'、'.join(subjects)}的合计；按各自{said_day}的数字计算得出：{terms}＝{_plain(whole)}{unit}"
+    )
     return replace(refusal, sentences=tuple(c for c in cands if c is not None), instead=instead)
 
 
@@ -155,3 +158,8 @@ def _written_unit(f: Fact) -> str:
     text = f.text.strip()
     digits = len(text) - len(text.lstrip("0123456789.,，"))
     return text[digits:] if digits and text[digits:] else f.unit
+
+
+def _plain(x: float) -> str:
+    """A sum written as figures are (1354.2, 1046720, not 1.04672e+06)."""
+    return f"{x:.4f}".rstrip("0").rstrip(".")

@@ -106,7 +106,7 @@ class FactAnswerer:
         score = metric + self.knobs.fact_w_subject * subject
         context = f"{f.subject} {f.caption} {f.header} {title} {f.metric}"
         # a place must be the figure's own; an institution may be the report's issuer, named in its first lines
-        if any(not qn.mentions(e, context if PLACE.fullmatch(e) else f"{context} {opening}") for e in q.entities):
+        if any(not qn.mentions(e, f"{context} {opening}" if _institution(e) else context) for e in q.entities):
             return 0.0, 0.0  # a place, institution or year the question names is not this fact's
         if other_place(f.subject, q.text):
             return 0.0, 0.0  # 深圳市's figure does not answer for 广东 (nor 广东省's for 深圳)
@@ -242,6 +242,15 @@ def _measured(f: Fact) -> str:
     the metric 华沙大 names 华沙, which measures nothing)."""
     metric = bare(f.metric)
     return metric.replace(f.subject, "") if f.subject and f.subject != metric else metric
+
+
+def _institution(entity: str) -> bool:
+    """A name the question gives that is neither a place nor a year: an institution (人民银行), which may be a
+    report's issuer."""
+    return not PLACE.fullmatch(entity) and not _A_YEAR.fullmatch(entity)
+
+
+_A_YEAR = re.compile(r"(?:19|20)\d{2}年")
 
 
 def _metric_share(f: Fact, grams: set[str]) -> float:

@@ -43,11 +43,7 @@ def check(q: qn.Question, draft: Draft) -> Draft:
         return Draft("", (), False, "type: a figure asked, the evidence states none")
     if q.unit == "元" and draft.lead and "元" not in draft.lead:
         return Draft("", (), False, "type: an amount of money asked, the lead is not one")
-    if (
-        draft.lead
-        and _AVERAGE.search(_clause_before(draft.lead, draft.sentences[0].text))
-        and not _AVERAGE_ASKED.search(q.text)
-    ):
+    if draft.lead and _per_account(draft.lead, draft.sentences[0].text) and not _AVERAGE_ASKED.search(q.text):
         return Draft("", (), False, "type: an average (户均) does not answer a total")
     if not draft.lead and q.unit in COUNTED_UNITS and not any(_counts_in(q.unit, c.text) for c in draft.sentences):
         return Draft("", (), False, f"type: a count in {q.unit} asked, the evidence states none")
@@ -114,7 +110,18 @@ def _rate_named(question: str, sentence: str, lead: str) -> bool:
 
 # a per-account figure (户均贷款23.6万元), never a total; 平均 and 人均 are left alone: in general text they name rates
 # and shares as often (素数的密度平均为…, 人均国民收入的305.1％)
-_AVERAGE = re.compile(r"户均|笔均|件均|单户|单笔|每户|每笔")
+_AVERAGE = re.compile(r"户均|笔均|件均|每户|每笔|单户|单笔")
+_BOUND = re.compile(r"(?:及)?(?:以下|以内|以上)")  # 单户授信1000万元以下: a bound defining a kind of loan
+
+
+def _per_account(lead: str, sentence: str) -> bool:
+    """The lead is a per-account figure (户均贷款23.6万元, 单户授信额度5万元至30万元), not a bound that defines a
+    kind of loan (单户授信1000万元以下的普惠小微贷款)."""
+    at = sentence.find(lead)
+    before = re.split(r"\d[\d,.]*\s*[万亿]?[^\d\s]{0,2}", _clause_before(lead, sentence))[-1]  # after its last figure
+    return bool(_AVERAGE.search(before)) and not (at >= 0 and _BOUND.match(sentence, at + len(lead)))
+
+
 _AVERAGE_ASKED = re.compile(r"均|每|单户|单笔")
 # the counts reports state in figures (a sentence answering 多少户 states 户); 几家 is often answered by naming them
 COUNTED_UNITS = ("户", "笔", "台", "张")
@@ -156,7 +163,8 @@ def _restriction(question: str) -> str:
     return words if len(words) >= 2 else ""
 
 
-RANGE_ASKED = re.compile(r"区间|范围|上下限|从多少到多少")  # 增长幅度 asks a magnitude, not a range
+# 增长幅度 asks a magnitude and 在全省范围内 a scope, not a range
+RANGE_ASKED = re.compile(r"区间|上下限|从多少到多少|范围(?:是|为|在)?(?:多少|多大|怎样|如何|哪里)|什么范围|哪个范围")
 _FIGURE = r"\d[\d,.]*\s*(?:[%％]|[万亿]?[元户人家笔个项台张]|个百分点)?"
 RANGE = re.compile(rf"{_FIGURE}\s*(?:至|到|~|～|—|－|-)\s*{_FIGURE}")
 

@@ -49,7 +49,7 @@ _UNIT = re.compile(rf"(?:多少|(?<!哪)几)(万|亿)?({MEASURES}|[{MEASURE_WORD
 _YEAR = re.compile(r"((?:19|20)\d{2})年")
 # a question asking for a rate or share: 不良贷款率, 占比多少, 百分之几, 线上化率提高了多少
 RATE_ASKED = re.compile(
-    r"(?:率|比例|占比|比重|百分比)(?:是|为|有|达|约|大约)?(?:多少|几)|百分之几|几成|增幅|增速|降幅"
+    r"(?:率|比例|占比|比重|百分比)(?:是|为|有|达到?|约|大约)?(?:多少|几|多高|多大)|百分之几|百分之多少|几成|增幅|增速|降幅"
     r"|(?:率|比例|占比|比重).{0,8}(?:提高|提升|下降|上升|降低|增加|减少)了?(?:多少|几)"
 )
 # what a how-many question counts by its noun when it names no measure word: 放款笔数 → 笔, 贷款户数 → 户

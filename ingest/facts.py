@@ -239,11 +239,15 @@ def _since(sentence: str, m: dates.DateMention) -> bool:
 
 
 _EVENT = re.compile(r"[^，,；;。\d]{0,10}?(?:上线|投产|开通|成立|启动|签约|发布|落地|推出)")
+_EVENT_NEAR = re.compile(r"(?:正式)?(?:上线|投产|开通|成立|启动|签约|发布|落地|推出)")
 
 
 def _event_day(sentence: str, m: dates.DateMention) -> bool:
     """The date is when something happened (于2023年9月在昆明上线), not a day figures are counted at."""
-    return not m.as_of and bool(_EVENT.match(sentence, m.end))
+    if m.as_of:
+        return False
+    after_at = sentence[max(0, m.start - 1) : m.start] in ("于", "在")  # 于2023年9月在昆明上线
+    return bool(_EVENT.match(sentence, m.end) if after_at else _EVENT_NEAR.match(sentence, m.end))
 
 
 def _bracket(sentence: str, at: int) -> int:

@@ -16,10 +16,9 @@ from kb.records import CELL_SEP, Block, Table
 
 _SEPARATOR = re.compile(r"^\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?$")
 MAX_CAPTION = 80  # a longer paragraph before a table is prose, not its caption
-MAX_COLUMNS = 64
-_FIGURE = re.compile(
-    r"[-+]?[\d,.]+\s*\S{0,3}"
-)  # a cell that is a figure (1,183.5, 27.65亿, 45%), not a date  # more pipes than this on a line is not a table row
+MAX_COLUMNS = 64  # more pipes than this on a line is not a table row
+# a cell that is a figure (1,183.5, 27.65亿, 45%); a date (2022年末, 6月末, 2023-06-30) is none
+_FIGURE = re.compile(r"[-+]?[\d,.]+\s*(?:[%％]|[万亿千百]?[^\s\d年月日季末底初号-]{0,2})")
 
 
 def pipe_cells(line: str) -> tuple[str, ...] | None:
