@@ -1,5 +1,5 @@
-"""Comparisons and totals: "which one has the most" (哪个城市的试点项目最多, 哪家银行放款最快) and "the two added
-up" (甲、乙两地的试点项目数相加) answered from the registry.
+"""Comparisons and totals: "which one has the most" (哪座城市承担的项目最多, 哪家银行放款最快) and "the two added
+up" (甲市和乙市的贷款加起来) answered from the registry.
 
 Owns: reading a superlative which-question (the kind of subject asked — a place or an institution — and whether
 the most or the least), and answering it by comparing the figures of each subject that match the question's metric

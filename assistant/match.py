@@ -63,7 +63,7 @@ def _of_the_kind_asked(q: qn.Question, draft: Draft) -> Draft:
     figure of another kind), or a refusal. A registry fact's kind was matched to the question's already."""
     if RANGE_ASKED.search(q.text) and not RANGE.search(draft.lead):
         span = max((_nearest(RANGE, q.text, c.text) for c in draft.sentences), key=lambda r: r[0], default=(0, ""))
-        if not span[1] and (q.kind is qn.QUANTITY or "区间" in q.text):  # 利率区间是多少 is not answered by 96户
+        if not span[1] and (q.kind is qn.QUANTITY or "区间" in q.text):  # a rate range asked is not answered by 96户
             return Draft("", (), False, "type: a range asked, the evidence states none")
         if span[1]:
             draft = replace(draft, lead=span[1])  # 利率区间3.1%至4.2%: the range its evidence states leads
@@ -92,7 +92,7 @@ RATE_NAME_SHARE = 0.5  # of the asked rate's name's bigrams that the words befor
 
 def _rate_named(question: str, sentence: str, lead: str) -> bool:
     """The rate the sentence states is the one asked: the words naming it around the figure hold most of the
-    question's name for it (不良贷款率 is not answered by 逾期率0.87%, 专精特新企业占比 not by 首贷企业占比38.2%)."""
+    question's name for it (不良贷款率 is not answered by 逾期率0.9%, 女性客户占比 not by 新客户占比40%)."""
     m = _RATE_WORD.search(question)
     at = sentence.find(lead)
     if m is None or at < 0:
@@ -115,7 +115,7 @@ _BOUND = re.compile(r"(?:及)?(?:以下|以内|以上)")  # 单户授信1000万�
 
 
 def _per_account(lead: str, sentence: str) -> bool:
-    """The lead is a per-account figure (户均贷款23.6万元, 单户授信额度5万元至30万元), not a bound that defines a
+    """The lead is a per-account figure (户均贷款20万元, 单户额度3万元至50万元), not a bound that defines a
     kind of loan (单户授信1000万元以下的普惠小微贷款)."""
     at = sentence.find(lead)
     before = re.split(r"\d[\d,.]*\s*[万亿]?[^\d\s]{0,2}", _clause_before(lead, sentence))[-1]  # after its last figure
