@@ -22,8 +22,7 @@ import numpy as np
 
 from kb import catalog_rows as row_io
 from kb import disk
-from kb.corrections import CORRECTED, CORRECTION
-from kb.records import Chunk, DocInfo, Document, Fact
+from kb.records import CORRECTED, CORRECTION, Chunk, DocInfo, Document, Fact
 
 SEP = "\x1f"  # joins lexical terms in one column
 # what one document is stored as: itself, its chunks, their jieba terms and bigrams, its facts, the chunks' vectors

@@ -15,11 +15,9 @@ from dataclasses import replace
 
 from kb.entities import core
 from kb.quantity import amount
-from kb.records import Fact
+from kb.records import CORRECTED, CORRECTION, Fact
 from kb.wording import canonical
 
-CORRECTED = "已更正"  # a figure a correction says was wrong
-CORRECTION = "更正后"  # the figure that replaces it
 MARKER = re.compile(r"(?:应|已)?(?:更正|修正|订正)为|应为|正确的?(?:数据|数字|数值)?应?为|有误[，,]?(?:应|实际)为")
 _NOTICE_TITLE = re.compile(r"更正|勘误|修正|订正|有误")
 MIN_TAIL = 6  # a metric cut short (…技应用试点项目发放贷款) matches the whole one it ends; 发放贷款 alone is too short

@@ -13,6 +13,8 @@ from typing import Literal
 
 BlockKind = Literal["heading", "paragraph", "row"]
 CELL_SEP = " | "  # how a table row's cells are joined in the stored text
+CORRECTED = "已更正"  # a fact's qualifier: a figure a correction says was wrong (kb.corrections reads them)
+CORRECTION = "更正后"  # a fact's qualifier: the figure that replaces it
 
 
 class Mode(StrEnum):
