@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 
 from kb import dates
-from kb.entities import named
+from kb.entities import SELF_REFERENCE, named
 from kb.quantity import Quantity, qualifier, quantities, unit_end
 from kb.records import Document, Fact, Table
 
@@ -89,7 +89,7 @@ def _column_dates(columns: list[str], dated: list[int], reference: str | None) -
 
 def _undated_roles(label: str, roles: tuple[str, str, bool], column: str, dated: bool) -> tuple[str, str]:
     """Subject and metric of a cell under a column that is no date: in a table of dated columns, the row
-    subject's change or share of the row's metric (全区累计发放贷款（亿元） | … | 比年初增加 → 累计发放贷款比年初增加
+    subject's change or share of the row's metric (全市授信余额（亿元） | … | 比年初增加 → 授信余额比年初增加
     （亿元）); else the row's subject (or its name) and the column (项目 | 牵头机构)."""
     subject, metric, by_name = roles
     if dated:
@@ -120,8 +120,8 @@ _NOT_MEASURED = re.compile(r"^各?[^，,。]*?项目|自[^，,。]{0,8}以来|�
 
 
 def _table_metric(doc: Document, table: Table) -> str:
-    """What a table's figures measure when no row or column says: its note (注：表中数据为各项目累计发放贷款金额 →
-    累计发放贷款金额), else its caption when that is more than a unit line; "" when neither says."""
+    """What a table's figures measure when no row or column says: its note (注：表中数据为各项目授信余额 →
+    授信余额), else its caption when that is more than a unit line; "" when neither says."""
     after = doc.text[table.rows[-1][1] :].lstrip("\n")
     m = _NOTE_SAYS.match(after)
     if m:
@@ -131,11 +131,11 @@ def _table_metric(doc: Document, table: Table) -> str:
 
 
 _PART = re.compile(r"^其中[:：]?\s*")
-_OWN_PLACE = re.compile(r"^(?:[我本全](?:省|市|区|县|自治区))")
+_OWN_PLACE = re.compile("^" + SELF_REFERENCE.pattern)  # 全省 | …: the table's own place (one home: kb.entities)
 
 
 def _part_of(label: str, parent: str) -> tuple[str, str] | None:
-    """A 其中 row that names a place or institution (其中：南宁市（亿元） under 全区累计发放贷款（亿元）): that one's
+    """A 其中 row that names a place or institution (其中：某市（万户） under 全省服务农户（万户）): that one's
     figure of the row above's metric, as (subject, metric); None for any other row."""
     m = _PART.match(label)
     if not m or not parent:

@@ -20,7 +20,7 @@ from kb.wording import canonical
 
 MARKER = re.compile(r"(?:应|已)?(?:更正|修正|订正)为|应为|正确的?(?:数据|数字|数值)?应?为|有误[，,]?(?:应|实际)为")
 _NOTICE_TITLE = re.compile(r"更正|勘误|修正|订正|有误")
-MIN_TAIL = 6  # a metric cut short (…技应用试点项目发放贷款) matches the whole one it ends; 发放贷款 alone is too short
+MIN_TAIL = 6  # a metric cut short (…用示范项目授信额度) matches the whole one it ends; 授信额度 alone is too short
 # words that correct only in a document that corrects (修改为 and 调整为 are ordinary policy wording elsewhere)
 _IN_A_NOTICE = re.compile(r"相应调整为|修改为")
 # a figure the correcting sentence quotes as what was published (原通报所列336.2亿元), wherever it stands
@@ -138,7 +138,7 @@ _NOT_MEASURE = re.compile(
 
 def _same_words(a: str, b: str) -> bool:
     """Two metrics that name one thing once their unit notes and counting words are set aside (never a total
-    and a part of it: 发放贷款 and 小微企业发放贷款 differ)."""
+    and a part of it: 授信额度 and 涉农授信额度 differ)."""
     x, y = (_NOT_MEASURE.sub("", canonical(m)) for m in (a, b))
     short, long = sorted((x, y), key=len)
     return len(short) >= 2 and (x == y or (len(short) >= MIN_TAIL and long.endswith(short)))

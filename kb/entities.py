@@ -110,7 +110,7 @@ _PILOTS = (
     r"[个项家批]?(?:[我本全][省市区县]|金融科技|科技|金融|应用|创新|试点|示范|重点|相关|各类|首批|第.批|[的等])*项目"
 )
 _GENERIC_PROJECT = re.compile(rf"(?:{PLACE.pattern})?{_PILOTS}")
-# a place's pilots named after other words (通报中温州市试点项目): the place's, no project's name
+# a place's pilots named after other words (简报中某市示范项目): the place's, no project's name
 _PLACE_PROJECTS = re.compile(rf"(?:{PLACE.pattern}){_PILOTS}$")
 # what makes a would-be name a question word or a reference (哪家银行, 该行), not a name
 NOT_A_NAME = re.compile(r"[哪几些各该这那其每多]|什么")
@@ -119,7 +119,7 @@ _JOINING = "与和及、"  # a name never spans one
 
 
 def _unquoted_cut(name: str, start: int) -> Named:
-    """A project's name from after the last joining word outside its quotes (深圳和广州的试点项目 → 广州的试点项目;
+    """A project's name from after the last joining word outside its quotes (甲市和乙市的示范项目 → 乙市的示范项目;
     “数据和模型”项目 keeps its 和)."""
     cut, depth = 0, 0
     for i, ch in enumerate(name):

@@ -2,7 +2,7 @@
 uses for a metric (放贷, 贷款投放, 放款) into one (发放贷款), so their words can be compared.
 
 Owns: reading the lexicon and rewriting a text with it, and squeezing the interrogative out of a how-many question
-(放了多少贷款 → 放贷款) so a verb meets its object. Does not own: how words are compared (``assistant.facts``).
+(投了多少资金 → 投资金) so a verb meets its object. Does not own: how words are compared (``assistant.facts``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from importlib import resources
 
 from kb.quantity import MEASURE_WORDS
 
-# the interrogative between a verb and what it counts, with the aspect particle before it (放了多少贷款)
+# the interrogative between a verb and what it counts, with the aspect particle before it (投了多少资金)
 _ASKING = re.compile(rf"了?(?:多少|几)[万亿]?[{MEASURE_WORDS}元]?(?=[\u4e00-\u9fff])")
 
 
@@ -46,6 +46,6 @@ def canonical(text: str) -> str:
 
 
 def squeezed(question: str) -> str:
-    """A question without the interrogative between a verb and its object (一共放了多少贷款 → 一共放贷款), in the
+    """A question without the interrogative between a verb and its object (共投了多少资金 → 共投资金), in the
     lexicon's forms."""
     return canonical(_ASKING.sub("", question))
