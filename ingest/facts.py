@@ -20,6 +20,7 @@ from kb.quantity import COUNTERS, Quantity, change, qualifier, quantities, unit_
 from kb.records import Document, Fact
 from kb.segment import sentence_spans
 
+_PARTS_OPEN = re.compile(r"^\s*(?:其中|分地区看|分地市看|从地区看|分城市看)")
 _CLAUSE = re.compile(r"[，,；;。：:（()）\n]")
 # the verbs between what is counted and its figure (签约用户数量已达10.29万户), stripped from a metric's end …
 _LINKING = "已经|已|共计|累计|共|合计|总计|达到|达|为|有|是|约|超过|突破|近|逾|计|实现"
@@ -34,7 +35,8 @@ _REFERS = re.compile(r"(?:该|本|此|上述)(?:方向|项目|行|机构|单位|
 _NOUN_AFTER = re.compile(r"[\u4e00-\u9fff“”\"A-Za-z]{1,10}")
 # where the noun after a measure word ends: a particle, an adverb or a verb (33项金融科技试点项目已全部上线)
 _NOUN_END = re.compile(
-    r"[的和与及等已均都将正在为是达由被从于共]|全部|累计|建立|开展|实现|提升|推动|完成|上线|涉及|分析"
+    r"[的和与及等已均都将正在为是达由被从于共]|全部|累计|建立|开展|实现|提升|推动|完成|上线|涉及|分析|发放"
+    r"|(?<!之)分?[一二两三四五六七八九十\d]"  # 六家运营机构分两批发放…: the noun ends before the next count
 )
 # what follows a measure word that is no noun it counts (3.94万户增加0.82万户, 30人以上, 5家其中)
 _NOT_COUNTED = ("以", "左右", "增加", "增长", "减少", "下降", "提高", "较", "比", "同比", "环比", "占", "其中")
@@ -69,12 +71,17 @@ def _text_facts(doc: Document) -> Iterator[Fact]:
         owner = next((n.name for n in sorted([*_owners(heading), *in_title], key=_place_first)), heading)
         previous = ""  # the subject of the sentence before (该项目 refers to it)
         carried: dates.DateMention | None = None  # the date the section's figures are counted at so far
+        whole: dict[str, str] = {}  # the metric of the last level so far in each unit (其中，甲市…亿元 divides it)
         for a, b in sentence_spans(doc.text, section.start, section.end):
             if any(s <= a < e for s, e in in_table):
                 continue
             names = named(doc.text[a:b])
-            yield from _sentence_facts(doc, a, b, names, (heading, owner), previous, carried, notice)
-            previous = names[0].name if names else previous
+            for fact in _sentence_facts(doc, a, b, names, (heading, owner), previous, carried, notice, whole):
+                if not change(fact.qualifier, len(fact.qualifier)):  # a level, not 较年初增加…
+                    whole[fact.unit] = fact.metric
+                yield fact
+            # 该项目 refers to the project or institution named last, not to a place it was carried out in
+            previous = next((n.name for n in names if n.kind != "place"), previous)
             sentence = doc.text[a:b]
             stated = [m for m in dates.mentions(sentence, doc.date)
                       if _counted_at(sentence, m) and _bracket(sentence, m.start) < 0]  # fmt: skip
@@ -93,13 +100,15 @@ def _place_first(n: Named) -> int:
 
 
 def _sentence_facts(doc: Document, start: int, end: int, names: list[Named], context: tuple[str, str],
-                    previous: str, carried: dates.DateMention | None = None, notice: bool = False
-                    ) -> Iterator[Fact]:  # fmt: skip
+                    previous: str, carried: dates.DateMention | None = None, notice: bool = False,
+                    whole: dict[str, str] | None = None) -> Iterator[Fact]:  # fmt: skip
     """The figures of the sentence ``doc.text[start:end]``, which names ``names``; ``context``: its section's
-    heading and the owner of figures no name claims; ``notice``: the document corrects figures."""
+    heading and the owner of figures no name claims; ``notice``: the document corrects figures; ``whole``: the
+    metric of the last level before in each unit, which a sentence opening with 其中 divides."""
     sentence = doc.text[start:end]
     when = dates.mentions(sentence, doc.date)
     in_dates = [(m.start, m.end) for m in when]
+    divides = _PARTS_OPEN.match(sentence) is not None
     last_metric = ""
     for q in quantities(sentence):
         stop = unit_end(sentence, q.end)
@@ -115,6 +124,8 @@ def _sentence_facts(doc: Document, start: int, end: int, names: list[Named], con
         if _ONLY_DATE.fullmatch(named_as) and re.search(r"[年月季]", named_as):  # 较6月末的, （6月末为…）
             named_as = ""  # the figure before it, restated at another date: its metric
         metric = (last_metric if moved or ranged else "") or named_as or last_metric
+        if not metric and divides and whole:  # 其中，甲市96.18亿元: the metric of the whole it divides
+            metric = whole.get(sentence[q.end : stop].lstrip("余"), "")
         if not metric:
             continue
         last_metric = metric
@@ -172,7 +183,7 @@ def _subject(sentence: str, at: int, names: list[Named], context: tuple[str, str
     before = [n for n in names if n.end <= at and not _in_closed_note(sentence, n, at)]
     own = [m for m in SELF_REFERENCE.finditer(sentence, 0, at) if all(m.start() >= n.end for n in before)]
     if own and owner:  # 我市17个试点项目…912.7亿元: the document's own place, not a name before 我市
-        return owner
+        return _own_place(own[-1].group(0), before, owner)
     if before:
         return _listed(sentence, before) or _actor(sentence, before).name
     refer = _REFERS.search(sentence, 0, at)
@@ -181,6 +192,14 @@ def _subject(sentence: str, at: int, names: list[Named], context: tuple[str, str
     if names:
         return names[0].name
     return owner or title
+
+
+def _own_place(word: str, before: list[Named], owner: str) -> str:
+    """The place 全市/本省 means: the nearest place of its level its sentence named before it (据某市统计，全市…:
+    that city, even in a bank's release), else the document's own place or issuer."""
+    level = word[1:]
+    named_before = [n.name for n in before if n.kind == "place" and n.name.endswith(level)]
+    return named_before[-1] if named_before else owner
 
 
 def _actor(sentence: str, before: list[Named]) -> Named:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from kb import dates
 from kb.entities import SELF_REFERENCE, named
-from kb.quantity import Quantity, qualifier, quantities, unit_end
+from kb.quantity import COUNTERS, UNIT_AFTER, Quantity, qualifier, quantities, unit_end
 from kb.records import Document, Fact, Table
 
 
@@ -29,13 +29,14 @@ def facts(doc: Document) -> Iterator[Fact]:
         dated = [j for j, c in enumerate(columns) if _is_date(c, dates.mentions(c, doc.date))]
         context = (_owner(table.caption, doc.title), _table_metric(doc, table))
         parent = ""  # the last row that is no 其中 row: what the rows under it are parts of
+        in_parts = False  # the row before was a part: a bare place or institution under it lists on
         for (row_start, row_end), cells in zip(table.rows[table.header_rows :], table.cells[table.header_rows :],
                                                strict=True):  # fmt: skip
             texts = [doc.text[a:b] for a, b in cells]
             key = _row_key(texts, columns)
             label = texts[key] if key is not None else ""
-            part = _part_of(label, parent)
-            parent = parent if part else label
+            part = _part_of(label, parent) or (_part_of(f"其中{label}", parent) if in_parts else None)
+            parent, in_parts = (parent, True) if part else (label, False)  # 其中：甲市 | 乙市 | 丙市: all parts
             # text cells between the row's name and the dated columns name the row's metric (地区 | 指标 | 2022年末)
             named_by = [j for j in range(len(texts)) if j != key and texts[j] and dated and j < dated[0]
                         and not _is_ordinal_column(columns, j)]  # fmt: skip
@@ -115,7 +116,9 @@ def _roles(label: str, part: tuple[str, str] | None, naming: list[str], context:
     return owner, _OWN_PLACE.sub("", label) + "".join(naming), False
 
 
-_NOTE_SAYS = re.compile(r"^注[:：][^。；\n]*?(?:数据|数字|数值|指标)?(?:均为|为|指)([^。；\n]{2,40})")
+# 注：表中数据为…, 注：以上均为…: what the table's figures are (注：累计发放贷款为… defines one metric, not all)
+_NOTE_SAYS = re.compile(r"^注[:：](?P<what>[^。；\n]*?)(?:均为|为|指)([^。；\n]{2,40})")
+_NOTE_ON_ALL = re.compile(r"^\s*$|数据|数字|数值|指标|表|以上|上述")
 _NOT_MEASURED = re.compile(r"^各?[^，,。]*?项目|自[^，,。]{0,8}以来|的$")
 
 
@@ -124,8 +127,8 @@ def _table_metric(doc: Document, table: Table) -> str:
     授信余额), else its caption when that is more than a unit line; "" when neither says."""
     after = doc.text[table.rows[-1][1] :].lstrip("\n")
     m = _NOTE_SAYS.match(after)
-    if m:
-        return _NOT_MEASURED.sub("", m.group(1)).strip()
+    if m and _NOTE_ON_ALL.search(m.group("what")):
+        return _NOT_MEASURED.sub("", m.group(2)).strip()
     caption = _UNIT_NOTE.sub("", table.caption).strip()
     return "" if _UNIT_LINE.match(caption) else caption
 
@@ -229,16 +232,26 @@ _UNIT_IN = re.compile(r"[（(](?:单位[:：])?([万亿]?[^（()）]{1,4})[)）]
 _UNIT_LINE = re.compile(r"^单位[:：]")
 
 
-_UNIT_PAIR = re.compile(r"([\u4e00-\u9fff]{1,8}?)(?:为|以|按)([万亿千]?[\u4e00-\u9fff%]{1,2})(?=[，,；;。\s]|$)")
+_UNIT_PAIR = re.compile(
+    r"([\u4e00-\u9fff]{1,8}?)(?:为|以|按|[:：])([万亿千]?[\u4e00-\u9fff%]{1,2})(?=[，,；;。\s)）]|$)"
+)
 
 
 def _unit_of(metric: str, caption: str) -> str:
     """The unit a caption line states for ``metric``: the one it pairs with a word of the metric (单位：贷款为亿元，
-    市场主体为万户), else the one unit it states for all."""
-    pairs = _UNIT_PAIR.findall(caption)
-    if pairs:
-        return next((unit for word, unit in pairs if word in metric), "")
-    return _unit_in(caption)
+    市场主体为万户; （存款：亿元；商户：万户）), else the one unit it states for all."""
+    pairs = [(word, unit) for word, unit in _UNIT_PAIR.findall(caption)
+             if word != "单位" and UNIT_AFTER.fullmatch(unit)]  # fmt: skip
+    paired = next((unit for word, unit in pairs if word in metric), "")  # 贷款户数 before 贷款余额's 贷款
+    paired = paired or next((unit for word, unit in pairs if _unit_for(word, unit, metric)), "")
+    # 单位：亿元；服务户数为万户: 亿元 for every figure the pairs do not name
+    return paired or _unit_in(caption.split("；")[0].split(";")[0])
+
+
+def _unit_for(word: str, unit: str, metric: str) -> bool:
+    """A unit line's word names ``metric`` loosely: it begins the metric (服务户数 → 服务…个体工商户), or the
+    metric names what the unit counts (…个体工商户 for 万户)."""
+    return metric.startswith(word[:2]) or (unit[-1] in COUNTERS and metric.endswith(unit[-1]))
 
 
 def _unit_in(text: str) -> str:

@@ -118,6 +118,11 @@ _NOT_A_START = "与和及、由在对向从被把将为的"  # joining words and
 _JOINING = "与和及、"  # a name never spans one
 
 
+def _in_place(name: str, i: int) -> bool:
+    """The character at ``i`` is inside a place's name (the 和 of 呼和浩特 joins nothing)."""
+    return any(m.start() <= i < m.end() for m in PLACE.finditer(name))
+
+
 def _unquoted_cut(name: str, start: int) -> Named:
     """A project's name from after the last joining word outside its quotes (甲市和乙市的示范项目 → 乙市的示范项目;
     “数据和模型”项目 keeps its 和)."""
@@ -127,7 +132,7 @@ def _unquoted_cut(name: str, start: int) -> Named:
             depth = 1
         elif ch in '”"' and depth > 0:
             depth = 0
-        if depth == 0 and ch in _JOINING:
+        if depth == 0 and ch in _JOINING and not _in_place(name, i):
             cut = i + 1
     return Named(name[cut:], start + cut, start + len(name), "project")
 
@@ -154,7 +159,8 @@ class Named:
 
 def _trimmed(name: str, start: int, kind: str) -> Named:
     """A name without the joining word or preposition the pattern took in front of it (与齐鲁银行 → 齐鲁银行)."""
-    cut = max((name.rfind(c) + 1 for c in _JOINING), default=0)  # 社保费和部分行: no name across 和
+    # 社保费和部分行: no name across 和 (the 和 of a place's name joins nothing)
+    cut = max((i + 1 for i, c in enumerate(name) if c in _JOINING and not _in_place(name, i)), default=0)
     cut += len(name[cut:]) - len(name[cut:].lstrip(_NOT_A_START))
     return Named(name[cut:], start + cut, start + len(name), kind)
 
@@ -171,7 +177,7 @@ def named(text: str) -> list[Named]:
     projects = [_after_date(_unquoted_cut(m.group(0), m.start())) for m in PROJECT.finditer(text)]
     found += [p for p in projects if not _GENERIC_PROJECT.fullmatch(p.name) and not _PLACE_PROJECTS.search(p.name)
               and not _COUNTED.search(p.name)]  # fmt: skip
-    found = [n for n in found if not NOT_A_NAME.search(n.name)]
+    found = [n for n in found if n.kind == "place" or not NOT_A_NAME.search(n.name)]  # 鄂尔多斯 asks nothing
     kept: list[Named] = []
     for n in sorted(found, key=lambda n: (-(n.end - n.start), n.start)):
         if all(n.end <= k.start or n.start >= k.end for k in kept):

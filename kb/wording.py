@@ -17,6 +17,10 @@ from kb.quantity import MEASURE_WORDS
 _ASKING = re.compile(rf"了?(?:多少|几)[万亿]?[{MEASURE_WORDS}元]?(?=[\u4e00-\u9fff])")
 
 
+# verbs that say nothing beyond their object in a metric's name: 发放贷款 measures 贷款, 服务市场主体 市场主体
+LIGHT_VERB = re.compile(r"^(?:发放|办理|提供|服务|开展|实现|完成|发行|布放|开立|签约|受理)")
+
+
 DROPPED = "-"  # a line's first form "-": its words say nothing of what is measured (累计) and are dropped
 
 
