@@ -27,7 +27,7 @@ from kb.records import Fact, Hit
 from kb.segment import aliases, bigrams, normalize
 from kb.settings import AnswerKnobs
 from kb.store import KnowledgeBase
-from kb.wording import canonical, squeezed
+from kb.wording import LIGHT_VERB, canonical, squeezed
 
 _NOT_CONTENT = set(bigrams("多少是什么哪些几个一共总共分别请问有没有"))
 OPENING_CHARS = 160  # a document's first lines: its title, issuer and date
@@ -88,6 +88,8 @@ class FactAnswerer:
         its subject the question names (1 when all of it); ``opening``: its document's first lines, where an
         institution the question names (the report's issuer) may stand."""
         metric = _metric_share(f, grams)
+        if metric < self.knobs.fact_min_metric and _object_asked(q.text, f):
+            metric = self.knobs.fact_min_metric  # 试点贷款累计是多少: the 贷款 of 发放贷款 asked by itself
         if metric < self.knobs.fact_min_metric:
             return 0.0, 0.0
         if f.source_kind == "text" and (q.kind is not qn.QUANTITY or not _plain_figure(f)):
@@ -263,6 +265,23 @@ def _metric_share(f: Fact, grams: set[str]) -> float:
 
 # what a metric says its figure is of before what it measures: the projects (试点项目) whose loans are counted
 _OF_PROJECTS = re.compile(r"^[\u4e00-\u9fff]*?项目的?([\u4e00-\u9fff]{2,})$")
+
+
+def _object_asked(question: str, f: Fact) -> bool:
+    """The question asks the object of the fact's metric by itself: the metric is a verb that says nothing beyond
+    its object (发放贷款, 服务市场主体) and the question's metric phrase is that object alone, with nothing but
+    its subject, 试点 and how it is counted before it (辽宁全省试点贷款最新的累计数 → 贷款)."""
+    metric = canonical(_of_projects(_measured(f)) or _measured(f))
+    verb = LIGHT_VERB.match(metric)
+    if not verb or len(metric) - verb.end() < 2:
+        return False
+    asked = qn.asked_phrase(question)
+    obj = metric[verb.end() :]
+    return asked.endswith(obj) and not _MODIFIED.sub("", asked[: -len(obj)])
+
+
+# what may stand before the object asked and still ask it alone: the subject's names and the programme's words
+_MODIFIED = re.compile(rf"(?:{PLACE.pattern})|[我本全][省市区县]|金融科技|应用|试点|项目|的|[\s，,]")
 
 
 def is_change(f: Fact) -> bool:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.facts import amount, bare
+from assistant.facts import amount, bare, is_change
 from assistant.serialize import OCR_MARK
 from kb.catalog import FactQuery
 from kb.corrections import CORRECTED, supersede
@@ -68,10 +68,12 @@ def corrected(kb: KnowledgeBase, facts: list[Fact]) -> list[Fact]:
 def conflicts(facts: list[Fact]) -> set[int]:
     """The indices of facts whose subject, metric and stated date another fact shares with a different value (a
     corrected figure disagrees with no one: its correction replaces it)."""
-    groups: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+    groups: dict[tuple[str, str, str, bool, bool], list[int]] = defaultdict(list)
     for i, f in enumerate(facts):
         if f.as_of and f.as_of_text and f.value is not None and not f.qualifier.startswith(CORRECTED):
-            groups[(normalize(f.subject), normalize(bare(f.metric)), f.as_of)].append(i)
+            # a level and its change (467.92亿元, 环比增长8.6%), or an amount and a share, never disagree
+            kind = (is_change(f), "%" in f.unit or "百分点" in f.unit)
+            groups[(normalize(f.subject), normalize(bare(f.metric)), f.as_of, *kind)].append(i)
     return {i for members in groups.values() if len({amount(facts[i]) for i in members}) > 1 for i in members}
 
 

@@ -143,6 +143,26 @@ def _unit(text: str, kind: Kind) -> str:
     return "元" if _MONEY_ASKED.search(text) and "率" not in text else ""  # 贷款利率 asks a rate, not an amount
 
 
+# what ends a how-much question after its metric: the interrogative, how the figure is counted, a change asked
+_ASKING_TAIL = re.compile(
+    r"(?:(?:最新的?|目前的?|现在的?)?(?:累计)?(?:数|数额|规模|总额|总量|金额)?"
+    r"(?:(?:同比|环比)?(?:增速|增幅|增长率|增长|降幅))?(?:是|有|为|达|达到)?(?:多少|几)[万亿]?\S*)$"
+)
+_TIME_WORDS = re.compile(r"(?:\d{4}年)?(?:[一二三四1-4]季度|[上下]半年|\d{1,2}月)?(?:末|底|初)?")
+
+
+def asked_phrase(text: str) -> str:
+    """The metric phrase a how-much question asks, with its subject still in front: the words before its
+    interrogative, without how the figure is counted, a change asked or the time (辽宁全省试点贷款最新的累计数是多少？
+    → 辽宁全省试点贷款; 某市试点贷款三季度环比增速是多少 → 某市试点贷款)."""
+    body = text.strip().rstrip("？?。！! ")
+    m = _ASKING_TAIL.search(body)
+    if m is None:
+        return ""
+    head = body[: m.start()]
+    return re.sub(rf"(?:{_TIME_WORDS.pattern})$", "", head) if head else ""
+
+
 def mentions(entity: str, text: str) -> bool:
     """True when ``text`` names ``entity`` or one of its aliases."""
     if entity in text:

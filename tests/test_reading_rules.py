@@ -1,0 +1,155 @@
+"""Reading rules of the twelfth session, each with what it must read and what it must not (ingest.facts,
+ingest.table_facts, kb.entities, assistant.question, assistant.facts, assistant.factsheet):
+
+- a unit line or caption that pairs units with metrics (单位：亿元；服务户数为万户, （贷款：亿元；棉企：万户）);
+- rows listed under a 其中 row (其中：甲市 | 乙市) are parts too; a note that defines one metric
+  (注：累计发放贷款为…) is not the table's metric;
+- 全市 after 据某市…统计 is that city, even in a bank's release; 该项目 refers to the project or bank named last,
+  not to a place it runs in;
+- a sentence opening with 其中 lists parts of the figure before it;
+- a place's own characters are no joining word (呼和浩特) nor a question word (鄂尔多斯);
+- a how-much question that names only a metric's object (试点贷款累计数) asks the metric (发放贷款);
+- a level and its change for one date never disagree on the 事实 page.
+
+Fixtures: tests/data/rules/ (fictional; the first line says so).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant import question as qn
+from assistant.facts import _object_asked
+from assistant.factsheet import conflicts
+from ingest import loaders
+from ingest.facts import extract
+from ingest.pipeline import to_document
+from kb.entities import named
+from kb.records import Fact
+
+RULES = Path(__file__).resolve().parent / "data" / "rules"
+NOTE = "（本文为测试用虚构材料，数据不代表真实情况。）"
+SUMMARY = "xinjiang-pilots-2025h1.md"
+RELEASE = "tianshan-bank-release-2025.txt"
+
+
+def _facts(name: str) -> list[Fact]:
+    path = RULES / name
+    parsed = next(iter(loaders.load(path, 10**7)))
+    return extract(to_document(parsed, path, 300))
+
+
+def _one(facts: list[Fact], text: str, kind: str | None = None) -> Fact:
+    found = [f for f in facts if f.text == text and (kind is None or f.source_kind == kind)]
+    assert len(found) == 1, [(f.subject, f.metric, f.text, f.source_kind) for f in found]
+    return found[0]
+
+
+@pytest.mark.parametrize("name", [SUMMARY, RELEASE])
+def test_the_fixtures_say_they_are_fictional(name: str) -> None:
+    assert (RULES / name).read_text("utf-8").splitlines()[0] == NOTE
+
+
+@pytest.fixture(scope="module")
+def summary() -> list[Fact]:
+    return _facts(SUMMARY)
+
+
+@pytest.mark.parametrize(
+    ("text", "subject", "metric", "unit"),
+    [
+        ("240.5", "新疆维吾尔自治区", "累计发放贷款", "亿元"),  # 单位：亿元 holds for every metric no pair names
+        ("3.2", "新疆维吾尔自治区", "服务市场主体", "万户"),  # 服务户数为万户 names 服务…市场主体
+        ("120.3", "乌鲁木齐市", "累计发放贷款", "亿元"),  # 其中：乌鲁木齐市
+        ("60.1", "克拉玛依市", "累计发放贷款", "亿元"),  # listed under it: a part too, not the note's words
+        ("12.6", "哈密市", "发放贷款", "亿元"),  # caption （贷款：亿元；棉企：万户）
+        ("0.35", "哈密市", "服务棉企", "万户"),
+    ],
+)
+def test_table_units_parts_and_metrics(summary: list[Fact], text: str, subject: str, metric: str, unit: str
+                                       ) -> None:  # fmt: skip
+    f = _one(summary, text, "cell")
+    assert (f.subject, f.metric, f.unit) == (subject, metric, unit)
+
+
+def test_a_sentence_opening_with_qizhong_divides_the_figure_before(summary: list[Fact]) -> None:
+    f = _one(summary, "60.1亿元", "text")
+    assert (f.subject, f.metric, f.as_of) == ("克拉玛依市", "试点项目累计发放贷款", "2025-06-30")
+    # the change before it (较年初增加31.2亿元) is not what the parts divide
+    assert _one(summary, "120.3亿元", "text").qualifier == ""
+
+
+def test_a_noun_after_a_count_ends_before_the_next_count(summary: list[Fact]) -> None:
+    assert _one(summary, "七家").metric == "运营机构"
+
+
+def test_the_project_is_the_banks_not_the_place_it_runs_in(summary: list[Fact]) -> None:
+    assert _one(summary, "12.6亿元", "text").subject.startswith("天山示范银行")
+
+
+@pytest.fixture(scope="module")
+def release() -> list[Fact]:
+    return _facts(RELEASE)
+
+
+def test_quanshi_after_a_city_statistics_office_is_that_city(release: list[Fact]) -> None:
+    f = _one(release, "30.8亿元")
+    assert (f.subject, f.as_of) == ("哈密市", "2025-06-30")  # not the bank whose release it is
+
+
+def test_gaixiangmu_refers_to_the_bank_not_to_the_place_named_last(release: list[Fact]) -> None:
+    assert _one(release, "12.6亿元").subject == "天山示范银行"
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("呼和浩特市试点项目累计发放贷款", ["呼和浩特市"]),  # 和 inside a place joins nothing
+        ("其中：鄂尔多斯市（亿元）", ["鄂尔多斯市"]),  # 多 inside a place asks nothing
+        ("甲乙农商行和丙丁银行", ["甲乙农商行", "丙丁银行"]),  # a real joining word still parts two names
+    ],
+)
+def test_place_characters_are_no_joining_or_question_words(text: str, names: list[str]) -> None:
+    assert [n.name for n in named(text)] == names
+
+
+@pytest.mark.parametrize(
+    ("question", "phrase"),
+    [
+        ("新疆全区试点贷款最新的累计数是多少？", "新疆全区试点贷款"),
+        ("哈密试点贷款二季度环比增速是多少？", "哈密试点贷款"),
+        ("哈密试点贷款余额是多少？", "哈密试点贷款余额"),
+        ("哈密市有几个试点项目", "哈密市"),
+    ],
+)
+def test_the_metric_phrase_a_question_asks(question: str, phrase: str) -> None:
+    assert qn.asked_phrase(question) == phrase
+
+
+def _fact(metric: str, text: str = "1亿元", qualifier: str = "", unit: str = "元", value: float = 1e8) -> Fact:
+    return Fact(doc_id="d", subject="哈密市", metric=metric, value=value, text=text, unit=unit, qualifier=qualifier,
+                as_of="2025-06-30", as_of_text="2025年6月末", start=0, end=1)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("question", "metric", "asked"),
+    [
+        ("哈密市试点贷款最新的累计数是多少？", "试点项目累计发放贷款", True),
+        ("哈密全市的贷款累计是多少？", "发放贷款", True),
+        ("哈密市试点贷款余额是多少？", "发放贷款", False),  # a balance is not the amount lent
+        ("哈密市不良贷款是多少？", "发放贷款", False),  # nor a bad loan
+        ("哈密市试点贷款是多少？", "贷款余额", False),  # 贷款余额 is no verb and its object
+    ],
+)
+def test_a_question_may_ask_a_metrics_object_alone(question: str, metric: str, asked: bool) -> None:
+    assert _object_asked(question, _fact(metric)) is asked
+
+
+def test_a_level_and_its_change_never_disagree() -> None:
+    level = _fact("发放贷款", "30.8亿元", value=30.8e8)
+    growth = _fact("发放贷款", "8.6%", qualifier="环比增长", unit="%", value=8.6)
+    other = _fact("发放贷款", "31.5亿元", value=31.5e8)
+    assert conflicts([level, growth]) == set()
+    assert conflicts([level, growth, other]) == {0, 2}
