@@ -349,7 +349,13 @@ def _same_series(a: Fact, b: Fact) -> bool:
     named_a, named_b = named(a.subject), named(b.subject)
     if named_a and named_b:
         return named_a[0].name == named_b[0].name
+    shorter, longer = sorted((a.subject, b.subject), key=len)
+    if len(shorter) >= MIN_NAME and shorter in longer:  # a table's project name, the sentence's 某行牵头的“…”项目
+        return True
     return normalize(bare(a.metric)) == normalize(bare(b.metric))
+
+
+MIN_NAME = 4  # a subject this long inside another names the same project (two characters may be any word's)
 
 
 _GROUP_WORDS = ("同期另一出处为", "此前为", "另一出处为")  # before the same day's, the older and the undated figures

@@ -43,6 +43,9 @@ _NOT_COUNTED = ("以", "左右", "增加", "增长", "减少", "下降", "提高
 _WITHIN = re.compile(
     r"(?:当中|之中|中|里|内)(?:有|共有)?$|之一$"
 )  # 试点项目中有21个; 十二个项目之一  # 试点项目中有21个: the metric is 试点项目
+# what a correction says around a metric: 原简报误为 (the published figure), 应为 / 相应调整为 (the right one)
+_ORIGINAL = re.compile(r"^原(?:通报|文|数据|报告|简报|文件|公告)?(?:中|所列|所载|所述|列|误|的)*$")
+_CORRECTING = re.compile(r"(?:应|相应)?(?:调整|修改|更正|修正|订正)?$")
 _DATE_UNITS = ("年", "月", "日", "时", "季")
 _ONLY_DATE = re.compile(
     r"(?:较|比|与|同)?(?:\d{4}年|上一?年|去年|今年|本年)?(?:\d{1,2}月|[一二三四]季度|[上下]半年|年)?(?:末|底|初)?(?:的|为)?"
@@ -109,7 +112,7 @@ def _sentence_facts(doc: Document, start: int, end: int, names: list[Named], con
     when = dates.mentions(sentence, doc.date)
     in_dates = [(m.start, m.end) for m in when]
     divides = _PARTS_OPEN.match(sentence) is not None
-    last_metric = ""
+    last_metric, last_moved = "", ""
     for q in quantities(sentence):
         stop = unit_end(sentence, q.end)
         if (
@@ -123,12 +126,15 @@ def _sentence_facts(doc: Document, start: int, end: int, names: list[Named], con
         named_as = _metric(sentence, q, stop)
         if _ONLY_DATE.fullmatch(named_as) and re.search(r"[年月季]", named_as):  # 较6月末的, （6月末为…）
             named_as = ""  # the figure before it, restated at another date: its metric
+        if _ORIGINAL.match(named_as):  # …应为91.82亿元，原简报误为86.37亿元: the figure before it, as published
+            named_as, moved = "", moved or last_moved  # （原为3.89亿元） after a corrected change is that change's
+        named_as = _CORRECTING.sub("", named_as)  # 累计发放贷款应为, 贷款相应调整为: the metric
         metric = (last_metric if moved or ranged else "") or named_as or last_metric
         if not metric and divides and whole:  # 其中，甲市96.18亿元: the metric of the whole it divides
             metric = whole.get(sentence[q.end : stop].lstrip("余"), "")
         if not metric:
             continue
-        last_metric = metric
+        last_metric, last_moved = metric, moved
         as_of = _as_of(sentence, when, q.start) or carried
         yield Fact(
             doc_id=doc.doc_id, subject=_subject(sentence, q.start, names, context, previous, doc.title), metric=metric,

@@ -111,7 +111,8 @@ def qualifier(text: str, start: int, end: int) -> str:
 
 # a figure that is a change against a base (较上年末增加75.8亿元, 同比增长36.4%, 比年初提高3.6个百分点), not a level
 _CHANGE = re.compile(
-    r"(?:较|比|同比|环比|相比)[^，,；;。：:]{0,20}?(?:增加|增长|提高|上升|下降|减少|降低|回落|扩大|缩小|新增|多|少)了?$|"
+    r"(?:较|比|同比|环比|相比)[^，,；;。：:]{0,20}?(?:增加|增长|提高|上升|下降|减少|降低|回落|扩大|缩小|新增|多|少)了?"
+    r"(?:额|量)?(?:应?(?:调整|修改|更正|修正)?为)?$|"  # 较年初增加额调整为58.18亿元: a change, corrected
     r"(?:同比|环比)$|"
     r"(?:增加|增长|提高|上升|下降|减少|降低|回落|新增)了?$"  # 效率提高83%, 一季度新增放款8.36亿元 (增长至: a level)
 )
@@ -122,7 +123,10 @@ def change(text: str, start: int) -> str:
     """The words that make the figure at ``text[start:]`` a change against a base (较上年末增加), or ""."""
     clause = re.split(r"[，,；;。：:]", text[:start])[-1]
     m = _CHANGE.search(clause)
-    return m.group(0) if m else ""
+    return _CORRECTED_TO.sub("", m.group(0)) if m else ""
+
+
+_CORRECTED_TO = re.compile(r"(?:额|量)?应?(?:调整|修改|更正|修正)为$")  # 较年初增加额调整为: 较年初增加
 
 
 def values(text: str) -> set[tuple[float, bool]]:

@@ -9,30 +9,35 @@ ingest.table_facts, kb.entities, assistant.question, assistant.facts, assistant.
 - a sentence opening with 其中 lists parts of the figure before it;
 - a place's own characters are no joining word (呼和浩特) nor a question word (鄂尔多斯);
 - a how-much question that names only a metric's object (试点贷款累计数) asks the metric (发放贷款);
-- a level and its change for one date never disagree on the 事实 page.
+- a level and its change for one date never disagree on the 事实 page;
+- a correction worded 应为…，原简报误为… or 较年初增加额调整为…（原为…）: the right figure, the published one, the
+  change kept a change, the metric without the correcting words;
+- a table's project name and a sentence's 某行牵头的“…”项目 are one subject's figures over time.
 
 Fixtures: tests/data/rules/ (fictional; the first line says so).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from assistant import question as qn
-from assistant.facts import _object_asked
+from assistant.facts import _object_asked, _same_series
 from assistant.factsheet import conflicts
 from ingest import loaders
 from ingest.facts import extract
 from ingest.pipeline import to_document
 from kb.entities import named
-from kb.records import Fact
+from kb.records import CORRECTED, CORRECTION, Fact
 
 RULES = Path(__file__).resolve().parent / "data" / "rules"
 NOTE = "（本文为测试用虚构材料，数据不代表真实情况。）"
 SUMMARY = "xinjiang-pilots-2025h1.md"
 RELEASE = "tianshan-bank-release-2025.txt"
+NOTICE = "hami-correction-2025.md"
 
 
 def _facts(name: str) -> list[Fact]:
@@ -47,7 +52,7 @@ def _one(facts: list[Fact], text: str, kind: str | None = None) -> Fact:
     return found[0]
 
 
-@pytest.mark.parametrize("name", [SUMMARY, RELEASE])
+@pytest.mark.parametrize("name", [SUMMARY, RELEASE, NOTICE])
 def test_the_fixtures_say_they_are_fictional(name: str) -> None:
     assert (RULES / name).read_text("utf-8").splitlines()[0] == NOTE
 
@@ -153,3 +158,26 @@ def test_a_level_and_its_change_never_disagree() -> None:
     other = _fact("发放贷款", "31.5亿元", value=31.5e8)
     assert conflicts([level, growth]) == set()
     assert conflicts([level, growth, other]) == {0, 2}
+
+
+@pytest.mark.parametrize(
+    ("text", "subject", "qualifier"),
+    [
+        ("8.42亿元", "伊州区试点项目", CORRECTION),  # 应为 8.42, 原简报误为 7.96
+        ("7.96亿元", "伊州区试点项目", CORRECTED),
+        ("31.26亿元", "哈密市", CORRECTION),  # 全市…相应调整为 31.26（原为30.8亿元）
+        ("30.8亿元", "哈密市", CORRECTED),
+        ("4.35亿元", "哈密市", f"{CORRECTION}较年初增加"),  # 较年初增加额调整为: a change, corrected
+        ("3.89亿元", "哈密市", f"{CORRECTED}较年初增加"),  # （原为3.89亿元） after it: that change as published
+    ],
+)
+def test_corrections_as_notices_word_them(text: str, subject: str, qualifier: str) -> None:
+    f = _one(_facts(NOTICE), text)
+    assert (f.subject, f.qualifier, f.metric, f.as_of) == (subject, qualifier, "贷款", "2025-06-30")
+
+
+def test_a_project_named_in_a_table_and_in_a_sentence_is_one_series() -> None:
+    cell = replace(_fact("累计放款"), subject="棉花仓单数字融资")
+    said = replace(_fact("放款"), subject="天山示范银行牵头的“棉花仓单数字融资”项目")
+    assert _same_series(cell, said)
+    assert not _same_series(replace(cell, subject="仓单"), said)  # two characters may be any word's
