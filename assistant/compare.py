@@ -18,7 +18,7 @@ from dataclasses import replace
 
 from assistant import question as qn
 from assistant.extract import Candidate, Draft
-from assistant.facts import SERIES_GAP, FactAnswerer, Scored, amount, is_change, said
+from assistant.facts import MOST, SERIES_GAP, FactAnswerer, Scored, amount, is_change, said
 from assistant.match import SUM_ASKED
 from kb.dates import TimeAsked
 from kb.entities import PLACE, named, same_place
@@ -27,32 +27,33 @@ from kb.records import Fact, Hit
 
 # which subject: a kind of place or institution asked (哪个城市, 哪家银行), not which year or quarter
 _WHICH = re.compile(r"哪家|哪[个一座些所]?(?:城市|市|地市|地区|省|县|区|银行|机构|单位|项目|农商行|分行|企业|公司)")
-_MOST = re.compile(r"最(多|大|高|快|长|少|小|低|慢|短)")
 _LEAST = "少小低慢短"
 _PLACE_ASKED = re.compile(r"哪[个座一]?(?:城市|市|地市|地区|省|县|区)")
 _ORG_ASKED = re.compile(r"哪[个家一所]?(?:银行|机构|单位|法人|农商行|分行)")
-_EXCEPT = re.compile(r"除(?:了)?([^，,。？?]{1,16}?)(?:以外|之外|外)[，,]?")
+# 除武汉外 / 除了武汉以外 / 除了武汉，: the subject left out
+_EXCEPT = re.compile(r"除(?:了)?([^，,。？?]{1,16}?)(?:以外|之外|外)[，,]?|除了([^，,。？?]{1,16}?)[，,]")
 MAX_SHOWN = 4  # subjects quoted: the one named and the next ones
 
 
 def asked(text: str) -> bool:
     """``text`` asks which subject has the most or least of something."""
-    return bool(_WHICH.search(text) and _MOST.search(text))  # 哪个城市…最多, or 最多的是哪个城市
+    return bool(_WHICH.search(text) and MOST.search(text))  # 哪个城市…最多, or 最多的是哪个城市
 
 
 def answer(facts: FactAnswerer, q: qn.Question, hits: Sequence[Hit], asked_time: TimeAsked | None) -> Draft | None:
     """The subject with the most (or least) of what ``q`` asks, with its figure and the others', each cited; None
     when the documents give fewer than two comparable figures, or the first two are equal."""
-    most = _MOST.search(q.text)
+    most = MOST.search(q.text)
     if most is None:
         return None
     excluded = _EXCEPT.search(q.text)  # 除武汉外，湖北哪个城市…: 武汉 is no candidate, nor a name evidence must hold
     text = q.text.replace(excluded.group(0), "") if excluded else q.text
-    left_out = {n.name for n in named(excluded.group(1))} if excluded else set()
+    left_out = {n.name for n in named(excluded.group(1) or excluded.group(2))} if excluded else set()
     kept = tuple(e for e in q.entities if not any(e == x or same_place(e, x) for x in left_out))
     alone = replace(q, text=text, kind=qn.QUANTITY, entities=kept)
     found = facts.matches(alone, hits, asked_time)
-    best = {k: v for k, v in _each_subject(found, text).items() if not any(same_place(k, x) for x in left_out)}
+    found = [s for s in found if not any(same_place(s.fact.subject, x) or s.fact.subject == x for x in left_out)]
+    best = _each_subject(found, text, facts.knobs.fact_w_subject)
     if len(best) < 2:
         return None
     least = most.group(1) in _LEAST
@@ -72,19 +73,20 @@ def answer(facts: FactAnswerer, q: qn.Question, hits: Sequence[Hit], asked_time:
     return Draft(lead, tuple(cands), True, reason="fact")
 
 
-def _each_subject(found: list[Scored], question: str) -> dict[str, Scored]:
-    """Each subject's figure (of the kind of subject asked, not the place asked within): the best match, newest
-    of those as good; a subject that lists several (佛山、东莞等市) is no one subject."""
+def _each_subject(found: list[Scored], question: str, w_subject: float) -> dict[str, Scored]:
+    """Each subject's figure (of the kind of subject asked, not the place asked within): the best match of the
+    metric (the subjects compared are none the question names), newest of those as good; a subject that lists
+    several (佛山、东莞等市) is no one subject."""
     kind = "place" if _PLACE_ASKED.search(question) else "org" if _ORG_ASKED.search(question) else ""
     fit = [s for s in found if _compared(s, kind, question)]
     if not fit:
         return {}
-    top = max(s.score for s in fit)
+    top = max(s.score - s.subject * w_subject for s in fit)
     out: dict[str, Scored] = {}
     for s in fit:
         name = named(s.fact.subject)[0].name
         held = out.get(name)
-        if s.score >= top - SERIES_GAP and (held is None or (s.fact.as_of or "") > (held.fact.as_of or "")):
+        if s.score - s.subject * w_subject >= top - SERIES_GAP and (held is None or (s.fact.as_of or "") > (held.fact.as_of or "")):
             out[name] = s
     return out
 

@@ -96,6 +96,8 @@ class FactAnswerer:
             return 0.0, 0.0  # running text answers how-many questions; a table cell answers look-ups too
         if q.kind in (qn.INSTITUTION, qn.PERSON) and f.value is not None:
             return 0.0, 0.0  # who or which bank is answered by a name, never by a figure
+        if f.value is None and (MOST.search(q.text) or normalize(f.text) in normalize(q.text)):
+            return 0.0, 0.0  # 放款最多的是哪家: figures compared, not a name; 某行牵头的项目在哪: not 某行 itself
         # a figure in running text is also its document's (招生计划30人 in …2016年音乐表演专业招生简章); a cell's
         # subject is its row's
         owner = _share(title, grams) if f.source_kind == "text" else 0.0
@@ -107,8 +109,7 @@ class FactAnswerer:
         subject = 1.0 if named_whole else max(_share(f.subject, grams), owner)
         score = metric + self.knobs.fact_w_subject * subject
         context = f"{f.subject} {f.caption} {f.header} {title} {f.metric}"
-        # a place must be the figure's own; an institution may be the report's issuer, named in its first lines
-        if any(not qn.mentions(e, f"{context} {opening}" if _institution(e) else context) for e in q.entities):
+        if not self._names_all(q, f, context, opening):
             return 0.0, 0.0  # a place, institution or year the question names is not this fact's
         if other_place(f.subject, q.text):
             return 0.0, 0.0  # 深圳市's figure does not answer for 广东 (nor 广东省's for 深圳)
@@ -130,6 +131,17 @@ class FactAnswerer:
         if asked is not None and not _in_time(f, context, asked):
             return 0.0, 0.0
         return score, subject
+
+    def _names_all(self, q: qn.Question, f: Fact, context: str, opening: str) -> bool:
+        """Every place, institution and year the question names is the fact's: in its subject, table, title or
+        metric, or, for a cell, in its row (新能源汽车产业链项目 | 某银行 | 芜湖); an institution may also be the
+        report's issuer, named in its first lines."""
+        missing = [e for e in q.entities
+                   if not qn.mentions(e, f"{context} {opening}" if _institution(e) else context)]  # fmt: skip
+        if missing and f.source_kind == "cell":
+            row = self.kb.quotes([(f.doc_id, f.start, f.end)])[0]
+            missing = [e for e in missing if not qn.mentions(e, row)]
+        return not missing
 
     def answer(self, q: qn.Question, hits: Sequence[Hit], asked: TimeAsked | None,
                ranked: Sequence[Candidate] = (), whole_metric: bool = False) -> Draft | None:  # fmt: skip
@@ -163,13 +175,16 @@ class FactAnswerer:
         same_day = [s for s in _same_day(lead_fact, dated) if s.fact.text not in first.text]
         other = asked is None
         groups = [same_day, _older(lead_fact, dated) if other else [], _undated(lead_fact, dated) if other else []]
-        chosen = [lead_fact, *(s for g in groups for s in g)]
+        peers = _named_beside(lead_fact, found) if _PLURAL.search(q.text) else []  # 哪几家: every name, each cited
+        chosen = [lead_fact, *peers, *(s for g in groups for s in g)]
         cands = [first, *(self.candidate(s) for s in chosen[1:])]
         if any(c is None for c in cands):
             return None
         quotes = {id(s): c.text for s, c in zip(chosen, cands, strict=True) if c is not None}
         # the lead is dated whenever any figure is; else no date is said at all
         words = [said(lead_fact.fact, quote=quotes[id(lead_fact)])]
+        if peers:  # 甲银行、乙银行（牵头机构 · 某市）
+            words = ["、".join(p.fact.text for p in [lead_fact, *peers]) + words[0].removeprefix(lead_fact.fact.text)]
         words += [f"；{w}" + "、".join(said(s.fact, True, quotes[id(s)]) for s in g)
                  for w, g in zip(_GROUP_WORDS, groups, strict=True) if g]  # fmt: skip
         lead = "".join(words)
@@ -409,6 +424,21 @@ def _differing(lead: Scored, candidates: list[Scored]) -> list[Scored]:
 def amount(f: Fact) -> float | None:
     """The fact's figure as a plain value (万/亿 in its unit applied), for telling figures apart."""
     return quantity.amount(f.value, f.unit)
+
+
+MOST = re.compile(r"最(多|大|高|快|长|少|小|低|慢|短)")  # a superlative asked: figures compare, names do not
+_PLURAL = re.compile(r"哪些|哪几|分别")  # a question asking every one (哪几家银行牵头), not the one
+
+
+def _named_beside(lead: Scored, found: list[Scored]) -> list[Scored]:
+    """The other names its document gives for the lead name's subject and metric, as well matched (a city's
+    projects led by 甲银行 and 乙银行): a list question's other answers."""
+    f = lead.fact
+    if f.value is not None:
+        return []
+    peers = [s for s in found if s.fact.value is None and s.fact.doc_id == f.doc_id and s.fact.subject == f.subject
+             and s.fact.metric == f.metric and s.score >= lead.score]  # fmt: skip
+    return list({s.fact.text: s for s in reversed(peers) if s.fact.text != f.text}.values())[::-1]
 
 
 def said(f: Fact, beside_dated: bool = False, quote: str = "") -> str:

@@ -49,9 +49,11 @@ def decide(s: Strategies, q: qn.Question, found: Found, asked: dates.TimeAsked |
     if asked and not found.in_time:
         rules = Draft("", (), False, f"no evidence dated {asked.text}")
     else:
-        compared = compare.answer(s.facts, q, found.in_time, asked) if compare.asked(q.text) else None
+        which = compare.asked(q.text)
+        compared = compare.answer(s.facts, q, found.in_time, asked) if which else None
         compared = compared or compare.total(s.facts, q, found.in_time, asked)
         at_row = rows.answer(s.kb, q, found.hits)  # a row asked by its position (第三名) is the table's to answer
+        from_facts = None if which else from_facts  # 哪个城市…最大 asks a name of figures compared, not one figure
         rules = match.check(q, compared or at_row or from_facts or s.extractor.answer(q, found.cands))
         rules = s.facts.checked(q, rules, found.in_time)  # another place's figure, or one a document corrects
     if asked and not rules.grounded and not rules.instead:

@@ -5,7 +5,7 @@ when they do not.
 
 The reports in tests/data/compare/ are fictional and written for these tests (first line says so): three cities
 of 湖南省 and the province's total at 2023年9月末 (sentences, and a small table of 万户 figures); 南昌市 and 赣州市 of
-江西省 at different dates only.
+江西省 at different dates only; a table of who leads which city's projects (two in 长沙市).
 """
 
 from __future__ import annotations
@@ -90,6 +90,8 @@ def test_which_city_least_names_the_bottom_city(assistant: Assistant) -> None:
     [
         "除长沙外，湖南省哪个城市的试点项目累计发放贷款最多？",
         "除长沙市外，湖南省哪个城市的试点项目累计发放贷款最多？",
+        "湖南省除了长沙，哪个城市的试点项目累计发放贷款最多？",  # 除了X， without 外
+        "截至2023年9月末，湖南省除了长沙，哪个城市的试点贷款规模最大？",  # a time asked; 贷款规模 = 发放贷款
     ],
 )
 def test_except_a_city_leaves_it_out(assistant: Assistant, res: Resources, question: str) -> None:
@@ -146,3 +148,27 @@ def test_a_total_without_a_common_date_is_a_plain_refusal(assistant: Assistant) 
     assert answer.text.startswith("资料中没有找到关于“"), answer.text
     assert "计算得出" not in answer.text and "＝" not in answer.text
     assert not answer.citations
+
+
+# -- names --------------------------------------------------------------------------------------------------
+def test_which_banks_lists_every_name_each_cited(assistant: Assistant, res: Resources) -> None:
+    # rule: 哪几家 asks every name the document gives for the subject and role, not the first one
+    answer = assistant.ask("长沙有哪几家银行牵头做试点项目？")
+    _quotes_hold(answer, res)
+    lead = _lead(answer)
+    assert answer.grounded and "麓山银行" in lead and "橘洲数智银行" in lead, answer.text
+    assert "炎帝" not in lead  # another city's
+    quoted = "".join(c.quote for c in answer.citations)
+    assert "麓山银行" in quoted and "橘洲数智银行" in quoted  # each name stands in a cited row
+
+
+def test_which_bank_leads_one_names_one(assistant: Assistant) -> None:
+    # rule: a role asked in other words (牵的头 = 牵头机构) is answered by the name in the project's row
+    answer = assistant.ask("株洲的轨道交通装备订单融资项目是哪家银行牵的头？")
+    assert answer.grounded and _lead(answer).startswith("炎帝农村商业银行"), answer.text
+
+
+def test_a_superlative_is_not_answered_by_a_name(assistant: Assistant) -> None:
+    # rule: 最多的是哪家银行 compares figures; with no figure by bank the leader table does not answer it
+    answer = assistant.ask("湖南省哪家银行牵头的试点项目放款最多？")
+    assert not _lead(answer).startswith(("麓山银行", "橘洲数智银行", "炎帝农村商业银行")), answer.text
