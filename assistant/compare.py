@@ -86,7 +86,8 @@ def _each_subject(found: list[Scored], question: str, w_subject: float) -> dict[
     for s in fit:
         name = named(s.fact.subject)[0].name
         held = out.get(name)
-        if s.score - s.subject * w_subject >= top - SERIES_GAP and (held is None or (s.fact.as_of or "") > (held.fact.as_of or "")):
+        newer = held is None or (s.fact.as_of or "") > (held.fact.as_of or "")
+        if s.score - s.subject * w_subject >= top - SERIES_GAP and newer:
             out[name] = s
     return out
 
