@@ -35,7 +35,7 @@ _REFERS = re.compile(r"(?:该|本|此|上述)(?:方向|项目|行|机构|单位|
 _NOUN_AFTER = re.compile(r"[\u4e00-\u9fff“”\"A-Za-z]{1,10}")
 # where the noun after a measure word ends: a particle, an adverb or a verb (33项金融科技试点项目已全部上线)
 _NOUN_END = re.compile(
-    r"[的和与及等已均都将正在为是达由被从于共]|全部|累计|建立|开展|实现|提升|推动|完成|上线|涉及|分析|发放"
+    r"[的和与及等已均都将正在为是达由被从于共]|全部|累计|建立|开展|实现|提升|推动|完成|上线|涉及|分析|发放|提供|办理"
     r"|(?<!之)分?[一二两三四五六七八九十\d]"  # 六家运营机构分两批发放…: the noun ends before the next count
 )
 # what follows a measure word that is no noun it counts (3.94万户增加0.82万户, 30人以上, 5家其中)
@@ -46,6 +46,8 @@ _WITHIN = re.compile(
 # what a correction says around a metric: 原简报误为 (the published figure), 应为 / 相应调整为 (the right one)
 _ORIGINAL = re.compile(r"^原(?:通报|文|数据|报告|简报|文件|公告)?(?:中|所列|所载|所述|列|误|的)*$")
 _CORRECTING = re.compile(r"(?:应|相应)?(?:调整|修改|更正|修正|订正)?$")
+# to whom an action went (向企业和个人发放, 为小微企业办理): the metric is the action and what it moved, not who got it
+_DIRECTED = re.compile(r"(?:向|给|对|为)[^，,。；;]{1,12}?(发放|提供|办理|发行|投放|兑付|拨付|支付|缴纳|结算)")
 _DATE_UNITS = ("年", "月", "日", "时", "季")
 _ONLY_DATE = re.compile(
     r"(?:较|比|与|同)?(?:\d{4}年|上一?年|去年|今年|本年)?(?:\d{1,2}月|[一二三四]季度|[上下]半年|年)?(?:末|底|初)?(?:的|为)?"
@@ -169,6 +171,8 @@ def _metric(sentence: str, q: Quantity, stop: int) -> str:
     for n in named(before):
         before = before.replace(n.name, " ")
     before = before.split(" ")[-1]
+    directed = _DIRECTED.search(before)  # 用数字人民币向企业和个人发放各类补贴1,846.7万元: 发放各类补贴
+    before = before[directed.start(1) :] if directed else before
     before = _TAIL_VERBS.sub("", _LEAD.sub("", before.strip()))
     before = _VERBS.sub("", before)
     return _tidy(_WITHIN.sub("", before[-MAX_METRIC:]))
