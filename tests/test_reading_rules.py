@@ -86,8 +86,14 @@ def test_a_sentence_opening_with_qizhong_divides_the_figure_before(summary: list
     assert _one(summary, "120.3亿元", "text").qualifier == ""
 
 
-def test_a_noun_after_a_count_ends_before_the_next_count(summary: list[Fact]) -> None:
+def test_a_noun_after_a_count_ends_before_the_next_count_or_verb(summary: list[Fact]) -> None:
     assert _one(summary, "七家").metric == "运营机构"
+    assert _one(summary, "1,120家").metric == "棉企"  # 1,120家棉企提供融资
+
+
+def test_an_action_directed_at_someone_is_measured_from_the_action(summary: list[Fact]) -> None:
+    f = _one(summary, "860.5万元")  # 向企业和个人发放各类补贴: not who received them
+    assert (f.subject, f.metric) == ("乌鲁木齐市", "各类补贴")
 
 
 def test_the_project_is_the_banks_not_the_place_it_runs_in(summary: list[Fact]) -> None:
