@@ -53,6 +53,8 @@ def answer(facts: FactAnswerer, q: qn.Question, hits: Sequence[Hit], asked_time:
     alone = replace(q, text=text, kind=qn.QUANTITY, entities=kept)
     found = facts.matches(alone, hits, asked_time)
     found = [s for s in found if not any(same_place(s.fact.subject, x) or s.fact.subject == x for x in left_out)]
+    if _ORG_ASKED.search(text) and not _PLACE_ASKED.search(text):
+        found = _by_institution(facts, found)
     best = _each_subject(found, text, facts.knobs.fact_w_subject)
     if len(best) < 2:
         return None
@@ -71,6 +73,20 @@ def answer(facts: FactAnswerer, q: qn.Question, hits: Sequence[Hit], asked_time:
     others = "、".join(f"{s.fact.subject}{said(s.fact, quote=c.text)}" for s, c in shown)
     lead = f"{first.subject}{most.group(0)}：{said(first, quote=cands[0].text)}；{others}"
     return Draft(lead, tuple(cands), True, reason="fact")
+
+
+def _by_institution(facts: FactAnswerer, found: list[Scored]) -> list[Scored]:
+    """For 哪家银行…最多: a table row's figure of a project is the figure of the one institution its row names
+    (科技成果转化贷 | 某银行 | 合肥 | 累计放款 | 51.06亿元 → 某银行's)."""
+    out = []
+    for s in found:
+        if s.fact.source_kind == "cell" and not any(n.kind == "org" for n in named(s.fact.subject)):
+            orgs = {n.name for n in named(facts.kb.quotes([(s.fact.doc_id, s.fact.start, s.fact.end)])[0])
+                    if n.kind == "org"}  # fmt: skip
+            if len(orgs) == 1:
+                s = replace(s, fact=replace(s.fact, subject=orgs.pop()))
+        out.append(s)
+    return out
 
 
 def _each_subject(found: list[Scored], question: str, w_subject: float) -> dict[str, Scored]:

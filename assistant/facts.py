@@ -109,8 +109,11 @@ class FactAnswerer:
         subject = 1.0 if named_whole else max(_share(f.subject, grams), owner)
         score = metric + self.knobs.fact_w_subject * subject
         context = f"{f.subject} {f.caption} {f.header} {title} {f.metric}"
-        if not self._names_all(q, f, context, opening):
+        names = self._names_all(q, f, context, opening)
+        if names is None:
             return 0.0, 0.0  # a place, institution or year the question names is not this fact's
+        if names == "row" and f.value is None:  # 长沙有哪几家银行牵头: each row of a project in 长沙 answers
+            score, subject = score + self.knobs.fact_w_subject * (1.0 - subject), 1.0  # (its figures stay its own)
         if other_place(f.subject, q.text):
             return 0.0, 0.0  # 深圳市's figure does not answer for 广东 (nor 广东省's for 深圳)
         moved = CHANGE_ASKED.search(q.text)
@@ -132,16 +135,18 @@ class FactAnswerer:
             return 0.0, 0.0
         return score, subject
 
-    def _names_all(self, q: qn.Question, f: Fact, context: str, opening: str) -> bool:
-        """Every place, institution and year the question names is the fact's: in its subject, table, title or
-        metric, or, for a cell, in its row (新能源汽车产业链项目 | 某银行 | 芜湖); an institution may also be the
-        report's issuer, named in its first lines."""
+    def _names_all(self, q: qn.Question, f: Fact, context: str, opening: str) -> str | None:
+        """Whether every place, institution and year the question names is the fact's: in its subject, table,
+        title or metric ("context"), or, for a cell, in its row (新能源汽车产业链项目 | 某银行 | 芜湖: "row"); an
+        institution may also be the report's issuer, named in its first lines. None when one is not."""
         missing = [e for e in q.entities
                    if not qn.mentions(e, f"{context} {opening}" if _institution(e) else context)]  # fmt: skip
-        if missing and f.source_kind == "cell":
-            row = self.kb.quotes([(f.doc_id, f.start, f.end)])[0]
-            missing = [e for e in missing if not qn.mentions(e, row)]
-        return not missing
+        if not missing:
+            return "context"
+        if f.source_kind != "cell":
+            return None
+        row = self.kb.quotes([(f.doc_id, f.start, f.end)])[0]
+        return None if any(not qn.mentions(e, row) for e in missing) else "row"
 
     def answer(self, q: qn.Question, hits: Sequence[Hit], asked: TimeAsked | None,
                ranked: Sequence[Candidate] = (), whole_metric: bool = False) -> Draft | None:  # fmt: skip
@@ -431,13 +436,13 @@ _PLURAL = re.compile(r"哪些|哪几|分别")  # a question asking every one (�
 
 
 def _named_beside(lead: Scored, found: list[Scored]) -> list[Scored]:
-    """The other names its document gives for the lead name's subject and metric, as well matched (a city's
-    projects led by 甲银行 and 乙银行): a list question's other answers."""
+    """The other names its document gives for the lead name's metric, as well matched (the rows of a city's
+    projects led by 甲银行 and 乙银行; the question's place stands in each row): a list question's other answers."""
     f = lead.fact
     if f.value is not None:
         return []
-    peers = [s for s in found if s.fact.value is None and s.fact.doc_id == f.doc_id and s.fact.subject == f.subject
-             and s.fact.metric == f.metric and s.score >= lead.score]  # fmt: skip
+    peers = [s for s in found if s.fact.value is None and s.fact.doc_id == f.doc_id and s.fact.metric == f.metric
+             and s.score >= lead.score]  # fmt: skip
     return list({s.fact.text: s for s in reversed(peers) if s.fact.text != f.text}.values())[::-1]
 
 

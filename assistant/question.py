@@ -54,6 +54,9 @@ RATE_ASKED = re.compile(
 )
 # what a how-many question counts by its noun when it names no measure word: 放款笔数 → 笔, 贷款户数 → 户
 _COUNT_NOUN = re.compile(rf"([{MEASURE_WORDS}])数(?!字|据|量)")
+# a how-many question ending on a noun a counter ends (服务了多少农户, 有多少商户): that counter, whatever the
+# project's name holds (…授信项目服务了多少农户 asks 户, not 元)
+_COUNTED_AT_END = re.compile(r"(?:多少|几)[万亿]?[\u4e00-\u9fff]{1,5}?([户台张笔])[？?。！!\s]*$")
 # an amount of money asked without 元: 贷出多少资金, 金额合计多大, 带动了多少消费
 _MONEY_ASKED = re.compile(r"贷款|放贷|放款|投放|金额|资金|融资|授信|多少钱|额")
 GROWTH = re.compile(r"(?:同比|环比)(?:增长|增加|下降|减少)")
@@ -135,7 +138,7 @@ def _unit(text: str, kind: Kind) -> str:
         return "人"
     if kind is not QUANTITY or RATE_ASKED.search(text):
         return "元" if "多少钱" in text else ""  # a price is counted in 元, not in 台
-    counted = _COUNT_NOUN.search(text)
+    counted = _COUNT_NOUN.search(text) or _COUNTED_AT_END.search(text)
     if counted:
         return counted.group(1)
     if GROWTH.search(text):  # 贷款环比增长了多少: a growth is said as a share (6.0%) as often as in 元

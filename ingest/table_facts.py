@@ -162,13 +162,18 @@ def _is_ordinal_column(columns: list[str], j: int) -> bool:
 
 
 def _row_key(texts: list[str], columns: list[str]) -> int | None:
-    """The cell that names the row: the first non-empty one that is not a row number (序号 1, 2, 3)."""
+    """The cell that names the row: its name column's (项目名称: a project's row, whatever place a 地区 cell before
+    it gives), else the first non-empty one that is not a row number (序号 1, 2, 3)."""
+    named_by = [j for j, c in enumerate(columns) if _NAME_COLUMN.search(c) and j < len(texts) and texts[j]]
+    if named_by:
+        return named_by[0]
     for j, text in enumerate(texts):
         if text and not _is_ordinal_column(columns, j) and not text.isdigit():
             return j
     return None
 
 
+_NAME_COLUMN = re.compile(r"(?:项目|机构|单位|银行|场景)名称$")
 # a header's words that say "the figure" and nothing of what it counts (2023年3月末 数值)
 _VALUE_WORDS = re.compile(r"数值|数据|数量|指标值|金额|合计|总计|累计")
 _NAMES_METRIC = re.compile(r"指标(?:名称)?$|^项目$")  # a column that names each row's metric (指标 | 数值)

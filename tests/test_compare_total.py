@@ -5,7 +5,8 @@ when they do not.
 
 The reports in tests/data/compare/ are fictional and written for these tests (first line says so): three cities
 of 湖南省 and the province's total at 2023年9月末 (sentences, and a small table of 万户 figures); 南昌市 and 赣州市 of
-江西省 at different dates only; a table of who leads which city's projects (two in 长沙市).
+江西省 at different dates only; a table of who leads which city's projects (two in 长沙市) and
+how much each lent.
 """
 
 from __future__ import annotations
@@ -168,7 +169,16 @@ def test_which_bank_leads_one_names_one(assistant: Assistant) -> None:
     assert answer.grounded and _lead(answer).startswith("炎帝农村商业银行"), answer.text
 
 
+def test_which_bank_most_reads_each_rows_institution(assistant: Assistant, res: Resources) -> None:
+    # rule: a table row's figure is the figure of the one institution its row names (哪家银行牵头的…最多)
+    answer = assistant.ask("湖南省哪家银行牵头的试点项目累计放款最多？")
+    _quotes_hold(answer, res)
+    lead = _lead(answer)
+    assert answer.grounded and lead.startswith("麓山银行"), answer.text
+    assert lead.index("22.9") < lead.index("18.6")
+
+
 def test_a_superlative_is_not_answered_by_a_name(assistant: Assistant) -> None:
-    # rule: 最多的是哪家银行 compares figures; with no figure by bank the leader table does not answer it
-    answer = assistant.ask("湖南省哪家银行牵头的试点项目放款最多？")
+    # rule: 最多的是哪家银行 compares figures; with no figure of what is asked the leader table does not answer it
+    answer = assistant.ask("湖南省哪家银行牵头的试点项目服务农户最多？")
     assert not _lead(answer).startswith(("麓山银行", "橘洲数智银行", "炎帝农村商业银行")), answer.text
