@@ -69,13 +69,19 @@ def instead(facts: FactAnswerer, q: qn.Question, found: list[Hit], asked: dates.
     if dated is not None and dated.grounded and match.check(q, dated).grounded:
         return match.check(q, dated)
     newest = facts.answer(q, found, None, whole_metric=True)
-    if newest is None or not newest.grounded or not newest.sentences or not dates.mentions(newest.lead):
-        return refused  # no figure, or one of no stated date: nothing to say against the time asked
+    if newest is None or not newest.grounded or not newest.sentences:
+        return refused
+    if not dates.mentions(newest.lead, newest.sentences[0].hit.date):  # 截至三季度: its report's year's
+        return refused  # a figure of no stated date: nothing to say against the time asked
     what = topic(without_words(q.text, asked.text))
-    said = f"资料中没有{asked.text.removesuffix('时')}的“{what}”；最新为{newest.lead.split('；')[0]}"
+    when = asked.text.removesuffix("时")
+    if _RELATIVE_YEAR.search(when):  # 今年 is read against today: say which year that is
+        when += f"（{asked.since[:4]}年）"
+    said = f"资料中没有{when}的“{what}”；最新为{newest.lead.split('；')[0]}"
     return replace(refused, sentences=newest.sentences[:1], instead=said)
 
 
+_RELATIVE_YEAR = re.compile(r"今年|去年|本年|上年|前年|当年")
 _ASKING = re.compile(rf"(?:了|有|是|为)?(?:多少|(?<!哪)几)[万亿]?[{MEASURE_WORDS}元]?.*$")
 _TRAILING = re.compile(r"(是多少|有多少|是什么|有哪些|是哪些|是谁|是哪[一几]?家|是否|吗|呢|么)?[？?。！!\s]*$")
 

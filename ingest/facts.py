@@ -11,6 +11,7 @@ same transaction as the document) or answering.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from collections.abc import Iterator
 
 from ingest import table_facts
@@ -21,7 +22,7 @@ from kb.records import Document, Fact
 from kb.segment import sentence_spans
 
 _PARTS_OPEN = re.compile(r"^\s*(?:其中|分地区看|分地市看|从地区看|分城市看)")
-_CLAUSE = re.compile(r"[，,；;。：:（()）\n]")
+_CLAUSE = re.compile(r"[，；;。：:（()）\n]|,(?!\d{3})")  # 2,957.3: a thousands separator parts no clause
 # the verbs between what is counted and its figure (签约用户数量已达10.29万户), stripped from a metric's end …
 _LINKING = "已经|已|共计|累计|共|合计|总计|达到|达|为|有|是|约|超过|突破|近|逾|计|实现"
 _TAIL_VERBS = re.compile(rf"(?:{_LINKING})+$")
@@ -29,7 +30,8 @@ _TAIL_VERBS = re.compile(rf"(?:{_LINKING})+$")
 _VERBS = re.compile(rf"^(?:{_LINKING}|已达|完成|发放|布放|发行|推送|服务|提供|上线|投放)+")
 # … and what a metric's start says of its subject or time, not of what is counted (全市累计开立…, 去年累计办理…)
 _LEAD = re.compile(
-    r"^(?:其中|此外|同时|另外|截至目前|目前|如|例如|[我本全][省市区县]|去年|今年|上年|当年|全年|该|本|此|这)+"
+    r"^(?:其中|此外|同时|另外|截至目前|目前|如|例如|[我本全][省市区县]|去年|今年|上年|当年|全年|该|本|此|这"
+    r"|前?[一二三四]季度|[上下]半年)+"
 )
 _REFERS = re.compile(r"(?:该|本|此|上述)(?:方向|项目|行|机构|单位|平台|领域|地区|市|省|应用|产品|业务)")
 _NOUN_AFTER = re.compile(r"[\u4e00-\u9fff“”\"A-Za-z]{1,10}")
@@ -46,6 +48,8 @@ _WITHIN = re.compile(
 # what a correction says around a metric: 原简报误为 (the published figure), 应为 / 相应调整为 (the right one)
 _ORIGINAL = re.compile(r"^原(?:通报|文|数据|报告|简报|文件|公告)?(?:中|所列|所载|所述|列|误|的)*$")
 _CORRECTING = re.compile(r"(?:应|相应)?(?:调整|修改|更正|修正|订正)?$")
+# what a second figure of the same thing is called with no noun of its own (…1.64万笔、金额9,215.6万元)
+_BARE_MEASURE = re.compile(r"金额|笔数|户数|数量|余额|规模|交易额|占比|总额")
 # to whom an action went (向企业和个人发放, 为小微企业办理): the metric is the action and what it moved, not who got it
 _DIRECTED = re.compile(r"(?:向|给|对|为)[^，,。；;]{1,12}?(发放|提供|办理|发行|投放|兑付|拨付|支付|缴纳|结算)")
 _DATE_UNITS = ("年", "月", "日", "时", "季")
@@ -174,8 +178,12 @@ def _metric(sentence: str, q: Quantity, stop: int) -> str:
     directed = _DIRECTED.search(before)  # 用数字人民币向企业和个人发放各类补贴1,846.7万元: 发放各类补贴
     before = before[directed.start(1) :] if directed else before
     before = _TAIL_VERBS.sub("", _LEAD.sub("", before.strip()))
-    before = _VERBS.sub("", before)
-    return _tidy(_WITHIN.sub("", before[-MAX_METRIC:]))
+    before = _tidy(_WITHIN.sub("", _VERBS.sub("", before)[-MAX_METRIC:]))
+    if earlier and _BARE_MEASURE.fullmatch(before):  # 结算港杂费1.64万笔、金额9,215.6万元: 结算港杂费金额
+        x = earlier[-1]
+        shifted = replace(x, start=clause_start + x.start, end=clause_start + x.end)
+        return _metric(sentence, shifted, unit_end(sentence, shifted.end)) + before
+    return before
 
 
 def _tidy(text: str) -> str:
