@@ -11,8 +11,8 @@ same transaction as the document) or answering.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from collections.abc import Iterator
+from dataclasses import replace
 
 from ingest import table_facts
 from kb import corrections, dates
