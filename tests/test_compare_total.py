@@ -11,6 +11,7 @@ how much each lent.
 
 from __future__ import annotations
 
+import datetime
 import re
 from pathlib import Path
 
@@ -182,3 +183,13 @@ def test_a_superlative_is_not_answered_by_a_name(assistant: Assistant) -> None:
     # rule: 最多的是哪家银行 compares figures; with no figure of what is asked the leader table does not answer it
     answer = assistant.ask("湖南省哪家银行牵头的试点项目服务农户最多？")
     assert not _lead(answer).startswith(("麓山银行", "橘洲数智银行", "炎帝农村商业银行")), answer.text
+
+
+# -- a relative year ----------------------------------------------------------------------------------------
+def test_this_year_is_todays_and_the_refusal_says_so_with_the_newest_figure(assistant: Assistant) -> None:
+    # rule: 今年 is read against today; documents of an earlier year hold no figure of it, so the answer is a
+    # refusal that names the year and gives the newest figure the documents do hold, cited
+    answer = assistant.ask("今年株洲市试点项目累计发放贷款是多少？")
+    year = datetime.date.today().year
+    assert not answer.grounded and answer.text.startswith(f"资料中没有今年（{year}年）"), answer.text
+    assert "最新为31.8亿元" in answer.text and answer.citations, answer.text

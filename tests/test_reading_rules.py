@@ -91,6 +91,13 @@ def test_a_noun_after_a_count_ends_before_the_next_count_or_verb(summary: list[F
     assert _one(summary, "1,120家").metric == "棉企"  # 1,120家棉企提供融资
 
 
+def test_a_second_figure_named_only_by_what_it_is_takes_the_firsts_noun(summary: list[Fact]) -> None:
+    # 交易1,234.5万笔、金额56.78亿元: 数字人民币交易金额 (the thousands separator parts no clause; 上半年 is no
+    # part of a metric)
+    assert _one(summary, "1,234.5万笔").metric == "数字人民币交易"
+    assert _one(summary, "56.78亿元").metric == "数字人民币交易金额"
+
+
 def test_an_action_directed_at_someone_is_measured_from_the_action(summary: list[Fact]) -> None:
     f = _one(summary, "860.5万元")  # 向企业和个人发放各类补贴: not who received them
     assert (f.subject, f.metric) == ("乌鲁木齐市", "各类补贴")
