@@ -141,9 +141,11 @@ def find_title(blocks: list[Block], fallback: str) -> str:
     """An official document's 关于…的通知 line among the first lines (its issuer's line above it is not the title),
     else the first heading among them (a note above it is not the title), else the first short line that is not a
     sentence, else ``fallback``."""
-    for b in blocks[:6]:
+    for i, b in enumerate(blocks[:6]):
         if _OFFICIAL_TITLE.match(b.text) and len(b.text) <= 80:
-            return b.text
+            issuer = blocks[i - 1].text.strip() if i else ""
+            # a 公文's full title names its issuer first (某市地方金融管理局关于…的通报): whose document it is
+            return f"{issuer}{b.text}" if _ISSUER.fullmatch(issuer) else b.text
     for b in blocks[:3]:
         if b.kind == "heading":
             return b.text
@@ -155,4 +157,6 @@ def find_title(blocks: list[Block], fallback: str) -> str:
 
 # the kinds of official document (公文) a 关于… title names at its end
 _OFFICIAL_TITLE = re.compile(r"^关于\S+的(?:通知|通报|意见|决定|报告|说明|函|批复|请示|方案|办法|规定|公告|复函)$")
+# an issuer's line above a 关于… title: one organ's name (…管理局, …分行, …人民政府办公室), no sentence
+_ISSUER = re.compile(r"[\u4e00-\u9fff（）()]{2,30}?(?:局|厅|委员会|委|办公室|办公厅|人民政府|政府|分行|支行|中心|处|部|署)")
 _NOTE = re.compile(r"^[（(【\[].*[）)】\]]$")  # a line wholly in brackets is a note (（本文为虚构材料）), not a title

@@ -83,10 +83,15 @@ def test_a_table_rows_date_is_no_sign_off() -> None:
 
 
 # -- the title ----------------------------------------------------------------------------------------------
-def test_the_official_title_line_is_the_title_below_its_issuer() -> None:
-    assert find_title(_notice(ISSUER, "2024年5月20日"), "fallback") == TITLE
+def test_the_official_title_is_its_issuer_and_the_guanyu_line() -> None:
+    # a 公文's full title is 发文机关 + 关于…的通知: the issuer's line above it names whose document it is
+    assert find_title(_notice(ISSUER, "2024年5月20日"), "fallback") == ISSUER + TITLE
     heading_above = [Block(ISSUER, kind="heading", level=2), *_blocks(TITLE, *BODY)]  # the issuer read as heading
-    assert find_title(heading_above, "fallback") == TITLE
+    assert find_title(heading_above, "fallback") == ISSUER + TITLE
+    # two issuers side by side, or a line that is no organ's name, stay out of the title
+    joint = _blocks(f"{ISSUER}　某银行营业管理部", TITLE, *BODY)
+    assert find_title(joint, "fallback") == TITLE
+    assert find_title(_blocks("各有关单位：", TITLE, *BODY), "fallback") == TITLE
 
 
 @pytest.mark.parametrize(
@@ -172,7 +177,7 @@ def test_the_fixture_says_it_is_fictional() -> None:
 
 def test_notice_date_and_title(notice: Document) -> None:
     assert notice.date == "2024-03-08"  # the sign-off line; the file name has no date
-    assert notice.title == "关于进一步推广数字人民币应用场景的通知"
+    assert notice.title == "绵阳市地方金融工作局关于进一步推广数字人民币应用场景的通知"  # issuer + 关于…
     assert all("〔2024〕" not in part for s in notice.sections for part in s.heading_path)  # the number no heading
 
 
