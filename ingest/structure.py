@@ -158,5 +158,7 @@ def find_title(blocks: list[Block], fallback: str) -> str:
 # the kinds of official document (公文) a 关于… title names at its end
 _OFFICIAL_TITLE = re.compile(r"^关于\S+的(?:通知|通报|意见|决定|报告|说明|函|批复|请示|方案|办法|规定|公告|复函)$")
 # an issuer's line above a 关于… title: one organ's name (…管理局, …分行, …人民政府办公室), no sentence
-_ISSUER = re.compile(r"[\u4e00-\u9fff（）()]{2,30}?(?:局|厅|委员会|委|办公室|办公厅|人民政府|政府|分行|支行|中心|处|部|署)")
+_ISSUER = re.compile(
+    r"[\u4e00-\u9fff（）()]{2,30}?(?:局|厅|委员会|委|办公室|办公厅|人民政府|政府|分行|支行|中心|处|部|署)"
+)
 _NOTE = re.compile(r"^[（(【\[].*[）)】\]]$")  # a line wholly in brackets is a note (（本文为虚构材料）), not a title
