@@ -27,6 +27,7 @@ import pytest
 from assistant import question as qn
 from assistant.facts import _object_asked, _same_series
 from assistant.factsheet import conflicts
+from assistant.match import _restriction
 from ingest import loaders
 from ingest.facts import extract
 from ingest.pipeline import to_document
@@ -194,3 +195,14 @@ def test_a_project_named_in_a_table_and_in_a_sentence_is_one_series() -> None:
     said = replace(_fact("放款"), subject="天山示范银行牵头的“棉花仓单数字融资”项目")
     assert _same_series(cell, said)
     assert not _same_series(replace(cell, subject="仓单"), said)  # two characters may be any word's
+
+
+@pytest.mark.parametrize(
+    ("question", "required"),
+    [
+        ("哈密市发放消费券是和几家运营机构一起搞的？", "运营机构"),  # 一起搞的 asks nothing of what is counted
+        ("哈密市有几家合作社完成了验收？", "合作社完成验收"),  # a restriction stays one
+    ],
+)
+def test_colloquial_doing_together_is_no_restriction(question: str, required: str) -> None:
+    assert _restriction(question) == required
