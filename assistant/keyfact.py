@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from assistant import question as qn
+from kb.entities import named
 from kb.quantity import Quantity, counted_in, quantities, unit_end
 from kb.segment import normalize
 
@@ -23,7 +24,7 @@ _ORG = re.compile(r"[\u4e00-\u9fff]{1,10}?(?:银行|农商行|农联社|分行|�
 ENUM = re.compile(r"(?:[\u4e00-\u9fffA-Za-z0-9]{1,14}、)+[\u4e00-\u9fffA-Za-z0-9]{1,14}?(?=等|和|及|与|[,，。；]|$)")
 _PERSON = re.compile(r"(?:行长|副行长|主任|局长|厅长|董事长|总经理|书记|主席|部长|教授|院长)([\u4e00-\u9fff]{2,3})")
 # where a clause runs into or out of a list; not inside 有限公司, 华为 or 在线
-_CUT = re.compile(r"[于是括：:]|在(?!线)|有(?!限)|(?<!华)为")
+_CUT = re.compile(r"[于是括：:]|在(?!线)|有(?!限)|(?<!华)为|(?<![自经理])由")
 _BREAKS = ("，", ",", "；", ";", "。", "：", ":")  # clause breaks (、 joins items, it does not break)
 _NEGATION = re.compile(r"没有|未|不|无|尚未")
 _FIT_KINDS = {qn.QUANTITY, qn.TIME, qn.INSTITUTION, qn.PERSON, qn.LIST}
@@ -90,7 +91,21 @@ def enum_items(text: str, anchors: tuple[str, ...] = ()) -> list[str]:
     cut = _CUT.search(items[-1], 1) if items else None
     if cut:
         items[-1] = items[-1][: cut.start()]  # 孙禹于美国华府演出 → 孙禹
-    return [i for i in items if i]
+    return [i for i in items if i] + _joined_last(text, m.end(), items)
+
+
+_LAST_JOIN = re.compile(r"(?:以及|和|及|与)")
+
+
+def _joined_last(text: str, end: int, items: list[str]) -> list[str]:
+    """The item a list of names closes with after 和/及/与 (甲银行、乙银行和丙银行牵头: 丙银行), when the item
+    before 和 is a name; [] otherwise (what follows 和 in other lists is no item one can cut out for sure)."""
+    join = _LAST_JOIN.match(text, end)
+    last = named(items[-1]) if items else []
+    if not join or not last or last[0].name != items[-1]:  # the item before 和 is a name: so is the one after
+        return []
+    after = named(text[join.end() : join.end() + 24])
+    return [after[0].name] if after and after[0].start == 0 else []
 
 
 def _named(text: str, m: re.Match[str], anchors: tuple[str, ...]) -> int:

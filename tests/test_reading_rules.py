@@ -27,6 +27,7 @@ import pytest
 from assistant import question as qn
 from assistant.facts import _object_asked, _same_series
 from assistant.factsheet import conflicts
+from assistant.keyfact import enum_items
 from assistant.match import _restriction
 from ingest import loaders
 from ingest.facts import extract
@@ -206,3 +207,16 @@ def test_a_project_named_in_a_table_and_in_a_sentence_is_one_series() -> None:
 )
 def test_colloquial_doing_together_is_no_restriction(question: str, required: str) -> None:
     assert _restriction(question) == required
+
+
+@pytest.mark.parametrize(
+    ("sentence", "items"),
+    [
+        ("绿色方向的三个项目分别由甲秀数联银行、乙江通汇银行和丙山信合银行牵头。",
+         ["甲秀数联银行", "乙江通汇银行", "丙山信合银行"]),
+        ("试点已推广到乌鲁木齐、克拉玛依和哈密等城市。", ["克拉玛依", "哈密"]),
+        ("学院开设了会计、审计和税务等课程。", ["审计"]),  # no names: what follows 和 is not cut out
+    ],
+)
+def test_a_list_of_names_closes_with_the_name_after_he(sentence: str, items: list[str]) -> None:
+    assert enum_items(sentence)[-len(items) :] == items
