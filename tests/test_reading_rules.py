@@ -212,8 +212,10 @@ def test_colloquial_doing_together_is_no_restriction(question: str, required: st
 @pytest.mark.parametrize(
     ("sentence", "items"),
     [
-        ("绿色方向的三个项目分别由甲秀数联银行、乙江通汇银行和丙山信合银行牵头。",
-         ["甲秀数联银行", "乙江通汇银行", "丙山信合银行"]),
+        (
+            "绿色方向的三个项目分别由甲秀数联银行、乙江通汇银行和丙山信合银行牵头。",
+            ["甲秀数联银行", "乙江通汇银行", "丙山信合银行"],
+        ),
         ("试点已推广到乌鲁木齐、克拉玛依和哈密等城市。", ["克拉玛依", "哈密"]),
         ("学院开设了会计、审计和税务等课程。", ["审计"]),  # no names: what follows 和 is not cut out
     ],
