@@ -13,6 +13,7 @@ each part cited. Does not own: matching a fact to the question
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -77,16 +78,17 @@ def answer(facts: FactAnswerer, q: qn.Question, hits: Sequence[Hit], asked_time:
 
 def _by_institution(facts: FactAnswerer, found: list[Scored]) -> list[Scored]:
     """For 哪家银行…最多: a table row's figure of a project is the figure of the one institution its row names
-    (科技成果转化贷 | 某银行 | 合肥 | 累计放款 | 51.06亿元 → 某银行's)."""
-    out = []
+    (某产业链贷 | 甲银行 | 某市 | 累计放款 | 5.2亿元 → 甲银行's); none when a bank leads more than one row."""
+    out, rows_of = [], Counter[tuple[str, str, str | None]]()
     for s in found:
         if s.fact.source_kind == "cell" and not any(n.kind == "org" for n in named(s.fact.subject)):
-            orgs = {n.name for n in named(facts.kb.quotes([(s.fact.doc_id, s.fact.start, s.fact.end)])[0])
-                    if n.kind == "org"}  # fmt: skip
+            orgs = {n.name for n in named(facts.row(s.fact)) if n.kind == "org"}
             if len(orgs) == 1:
                 s = replace(s, fact=replace(s.fact, subject=orgs.pop()))
+                rows_of[(s.fact.subject, s.fact.metric, s.fact.as_of)] += 1
         out.append(s)
-    return out
+    # a bank that leads several projects has their sum, which no row states: no comparison by bank then
+    return [] if any(n > 1 for n in rows_of.values()) else out
 
 
 def _each_subject(found: list[Scored], question: str, w_subject: float) -> dict[str, Scored]:

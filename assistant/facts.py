@@ -51,12 +51,14 @@ class FactAnswerer:
     def __init__(self, kb: KnowledgeBase, knobs: AnswerKnobs | None = None) -> None:
         self.kb = kb
         self.knobs = knobs or AnswerKnobs()
+        self._rows: dict[tuple[str, int, int], str] = {}  # rows read for the question being answered
 
     def matches(self, q: qn.Question, hits: Sequence[Hit], asked: TimeAsked | None,
                 ranked: Sequence[Candidate] = ()) -> list[Scored]:  # fmt: skip
         """The facts of the retrieved documents that answer ``q``, best first, each with how much of its subject the
         question names, how much of the rest of the question its subject holds, and whether its sentence is among
         the ``fact_near`` the rules rank best (``ranked``)."""
+        self._rows = {}
         near = {(c.hit.chunk.doc_id, c.start) for c in ranked[: self.knobs.fact_near]}
         of_doc = {h.chunk.doc_id: h for h in reversed(hits)}  # each document's best hit
         if not of_doc:
@@ -137,16 +139,25 @@ class FactAnswerer:
 
     def _names_all(self, q: qn.Question, f: Fact, context: str, opening: str) -> str | None:
         """Whether every place, institution and year the question names is the fact's: in its subject, table,
-        title or metric ("context"), or, for a cell, in its row (新能源汽车产业链项目 | 某银行 | 芜湖: "row"); an
+        title or metric ("context"), or, for a cell, in its row (某订单融资项目 | 某银行 | 株洲: "row"); an
         institution may also be the report's issuer, named in its first lines. None when one is not."""
         missing = [e for e in q.entities
                    if not qn.mentions(e, f"{context} {opening}" if _institution(e) else context)]  # fmt: skip
         if not missing:
             return "context"
-        if f.source_kind != "cell":
+        # a project's row says where it runs and who leads it: the place answers for its names only (which bank in
+        # 某市); its figures are the project's, not the place's
+        if f.source_kind != "cell" or (f.value is not None and not all(_institution(e) for e in missing)):
             return None
-        row = self.kb.quotes([(f.doc_id, f.start, f.end)])[0]
+        row = self.row(f)
         return None if any(not qn.mentions(e, row) for e in missing) else "row"
+
+    def row(self, f: Fact) -> str:
+        """The table row a cell fact stands in, read once per question (a question weighs many cells of a row)."""
+        key = (f.doc_id, f.start, f.end)
+        if key not in self._rows:
+            self._rows[key] = self.kb.quotes([key])[0]
+        return self._rows[key]
 
     def answer(self, q: qn.Question, hits: Sequence[Hit], asked: TimeAsked | None,
                ranked: Sequence[Candidate] = (), whole_metric: bool = False) -> Draft | None:  # fmt: skip
@@ -188,8 +199,10 @@ class FactAnswerer:
         quotes = {id(s): c.text for s, c in zip(chosen, cands, strict=True) if c is not None}
         # the lead is dated whenever any figure is; else no date is said at all
         words = [said(lead_fact.fact, quote=quotes[id(lead_fact)])]
-        if peers:  # 甲银行、乙银行（牵头机构 · 某市）
+        if peers and all(p.fact.subject == lead_fact.fact.subject for p in peers):  # 甲银行、乙银行（牵头机构 · 某市）
             words = ["、".join(p.fact.text for p in [lead_fact, *peers]) + words[0].removeprefix(lead_fact.fact.text)]
+        elif peers:  # each its own project: 甲银行（牵头机构 · 甲项目）、乙银行（牵头机构 · 乙项目）
+            words = ["、".join([words[0], *(said(p.fact) for p in peers)])]
         words += [f"；{w}" + "、".join(said(s.fact, True, quotes[id(s)]) for s in g)
                  for w, g in zip(_GROUP_WORDS, groups, strict=True) if g]  # fmt: skip
         lead = "".join(words)
@@ -290,7 +303,7 @@ _OF_PROJECTS = re.compile(r"^[\u4e00-\u9fff]*?项目的?([\u4e00-\u9fff]{2,})$")
 def _object_asked(question: str, f: Fact) -> bool:
     """The question asks the object of the fact's metric by itself: the metric is a verb that says nothing beyond
     its object (发放贷款, 服务市场主体) and the question's metric phrase is that object alone, with nothing but
-    its subject, 试点 and how it is counted before it (辽宁全省试点贷款最新的累计数 → 贷款)."""
+    its subject, 试点 and how it is counted before it (某省全省试点贷款的累计数 → 贷款)."""
     metric = canonical(_of_projects(_measured(f)) or _measured(f))
     verb = LIGHT_VERB.match(metric)
     if not verb or len(metric) - verb.end() < 2:
@@ -371,7 +384,7 @@ def _same_series(a: Fact, b: Fact) -> bool:
         return named_a[0].name == named_b[0].name
     shorter, longer = sorted((a.subject, b.subject), key=len)
     if len(shorter) >= MIN_NAME and shorter in longer:  # a table's project name, the sentence's 某行牵头的“…”项目
-        return True
+        return canonical(normalize(bare(a.metric))) == canonical(normalize(bare(b.metric)))
     return normalize(bare(a.metric)) == normalize(bare(b.metric))
 
 

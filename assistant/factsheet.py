@@ -71,7 +71,7 @@ def conflicts(facts: list[Fact]) -> set[int]:
     groups: dict[tuple[str, str, str, bool, bool], list[int]] = defaultdict(list)
     for i, f in enumerate(facts):
         if f.as_of and f.as_of_text and f.value is not None and not f.qualifier.startswith(CORRECTED):
-            # a level and its change (467.92亿元, 环比增长8.6%), or an amount and a share, never disagree
+            # a level and its change (30.8亿元, 环比增长6.1%), or an amount and a share, never disagree
             kind = (is_change(f), "%" in f.unit or "百分点" in f.unit)
             groups[(normalize(f.subject), normalize(bare(f.metric)), f.as_of, *kind)].append(i)
     return {i for members in groups.values() if len({amount(facts[i]) for i in members}) > 1 for i in members}

@@ -76,7 +76,7 @@ def instead(facts: FactAnswerer, q: qn.Question, found: list[Hit], asked: dates.
     what = topic(without_words(q.text, asked.text))
     when = asked.text.removesuffix("时")
     if _RELATIVE_YEAR.search(when):  # 今年 is read against today: say which year that is
-        when += f"（{asked.since[:4]}年）"
+        when += f"（{asked.until[:4]}年）"  # (截至今年3月5日 asks from the beginning of time until then)
     said = f"资料中没有{when}的“{what}”；最新为{newest.lead.split('；')[0]}"
     return replace(refused, sentences=newest.sentences[:1], instead=said)
 

@@ -54,9 +54,11 @@ RATE_ASKED = re.compile(
 )
 # what a how-many question counts by its noun when it names no measure word: 放款笔数 → 笔, 贷款户数 → 户
 _COUNT_NOUN = re.compile(rf"([{MEASURE_WORDS}])数(?!字|据|量)")
-# a how-many question ending on a noun a counter ends (服务了多少农户, 有多少商户): that counter, whatever the
-# project's name holds (…授信项目服务了多少农户 asks 户, not 元)
-_COUNTED_AT_END = re.compile(r"(?:多少|几)[万亿]?[\u4e00-\u9fff]{1,5}?([户台张笔])[？?。！!\s]*$")
+# a how-many question ending on a noun a counter ends (惠及多少养殖户, 有多少商户): that counter, whatever the
+# project's name holds (…授信项目惠及多少养殖户 asks 户, not 元)
+_COUNTED_AT_END = re.compile(
+    r"(?:多少|几)[万亿]?(?:(?!资金|贷款|钱|元|给|向|流|投|用于|放)[\u4e00-\u9fff]){1,5}?([户台张笔])[？?。！!\s]*$"
+)  # not 多少资金流向农户 (an amount), nor 放了多少贷款给商户
 # an amount of money asked without 元: 贷出多少资金, 金额合计多大, 带动了多少消费
 _MONEY_ASKED = re.compile(r"贷款|放贷|放款|投放|金额|资金|融资|授信|多少钱|额")
 GROWTH = re.compile(r"(?:同比|环比)(?:增长|增加|下降|减少)")
@@ -156,8 +158,8 @@ _TIME_WORDS = re.compile(r"(?:\d{4}年)?(?:[一二三四1-4]季度|[上下]半�
 
 def asked_phrase(text: str) -> str:
     """The metric phrase a how-much question asks, with its subject still in front: the words before its
-    interrogative, without how the figure is counted, a change asked or the time (辽宁全省试点贷款最新的累计数是多少？
-    → 辽宁全省试点贷款; 某市试点贷款三季度环比增速是多少 → 某市试点贷款)."""
+    interrogative, without how the figure is counted, a change asked or the time (某省全省试点贷款最新的累计数是多少？
+    → 某省全省试点贷款; 某市试点贷款三季度环比增速是多少 → 某市试点贷款)."""
     body = text.strip().rstrip("？?。！! ")
     m = _ASKING_TAIL.search(body)
     if m is None:

@@ -21,8 +21,9 @@ from kb.quantity import COUNTERS, Quantity, change, qualifier, quantities, unit_
 from kb.records import Document, Fact
 from kb.segment import sentence_spans
 
+_CITED = re.compile(r"据$|据(?=[\u4e00-\u9fff]{2,12}$)")  # 据某市…统计: the place whose statistics are cited
 _PARTS_OPEN = re.compile(r"^\s*(?:其中|分地区看|分地市看|从地区看|分城市看)")
-_CLAUSE = re.compile(r"[，；;。：:（()）\n]|,(?!\d{3})")  # 2,957.3: a thousands separator parts no clause
+_CLAUSE = re.compile(r"[，；;。：:（()）\n]|,(?!\d{3})")  # 1,234.5: a thousands separator parts no clause
 # the verbs between what is counted and its figure (签约用户数量已达10.29万户), stripped from a metric's end …
 _LINKING = "已经|已|共计|累计|共|合计|总计|达到|达|为|有|是|约|超过|突破|近|逾|计|实现"
 _TAIL_VERBS = re.compile(rf"(?:{_LINKING})+$")
@@ -38,20 +39,19 @@ _NOUN_AFTER = re.compile(r"[\u4e00-\u9fff“”\"A-Za-z]{1,10}")
 # where the noun after a measure word ends: a particle, an adverb or a verb (33项金融科技试点项目已全部上线)
 _NOUN_END = re.compile(
     r"[的和与及等已均都将正在为是达由被从于共]|全部|累计|建立|开展|实现|提升|推动|完成|上线|涉及|分析|发放|提供|办理"
-    r"|(?<!之)分?[一二两三四五六七八九十\d]"  # 六家运营机构分两批发放…: the noun ends before the next count
+    r"|分?[一二两三四五六七八九十]+[个家批项次期]"  # 六家机构分两批发放…: the noun ends before the next count
 )
 # what follows a measure word that is no noun it counts (3.94万户增加0.82万户, 30人以上, 5家其中)
 _NOT_COUNTED = ("以", "左右", "增加", "增长", "减少", "下降", "提高", "较", "比", "同比", "环比", "占", "其中")
 _WITHIN = re.compile(
     r"(?:当中|之中|中|里|内)(?:有|共有)?$|之一$"
 )  # 试点项目中有21个; 十二个项目之一  # 试点项目中有21个: the metric is 试点项目
-# what a correction says around a metric: 原简报误为 (the published figure), 应为 / 相应调整为 (the right one)
-_ORIGINAL = re.compile(r"^原(?:通报|文|数据|报告|简报|文件|公告)?(?:中|所列|所载|所述|列|误|的)*$")
-_CORRECTING = re.compile(r"(?:应|相应)?(?:调整|修改|更正|修正|订正)?$")
-# what a second figure of the same thing is called with no noun of its own (…1.64万笔、金额9,215.6万元)
-_BARE_MEASURE = re.compile(r"金额|笔数|户数|数量|余额|规模|交易额|占比|总额")
+# what a second figure of the same thing is called with no noun of its own (…1,234.5万笔、金额56.78亿元)
+_BARE_MEASURE = re.compile(r"金额|笔数|户数|交易额")  # (新增贷款5亿元、余额35亿元: a balance is no 新增's)
 # to whom an action went (向企业和个人发放, 为小微企业办理): the metric is the action and what it moved, not who got it
-_DIRECTED = re.compile(r"(?:向|给|对|为)[^，,。；;]{1,12}?(发放|提供|办理|发行|投放|兑付|拨付|支付|缴纳|结算)")
+_DIRECTED = re.compile(
+    r"(?:向|给|对(?![外公内])|(?<![作成因认])为)[^，,。；;]{1,12}?(发放|提供|办理|发行|投放|兑付|拨付|支付|缴纳|结算)"
+)
 _DATE_UNITS = ("年", "月", "日", "时", "季")
 _ONLY_DATE = re.compile(
     r"(?:较|比|与|同)?(?:\d{4}年|上一?年|去年|今年|本年)?(?:\d{1,2}月|[一二三四]季度|[上下]半年|年)?(?:末|底|初)?(?:的|为)?"
@@ -132,11 +132,11 @@ def _sentence_facts(doc: Document, start: int, end: int, names: list[Named], con
         named_as = _metric(sentence, q, stop)
         if _ONLY_DATE.fullmatch(named_as) and re.search(r"[年月季]", named_as):  # 较6月末的, （6月末为…）
             named_as = ""  # the figure before it, restated at another date: its metric
-        if _ORIGINAL.match(named_as):  # …应为91.82亿元，原简报误为86.37亿元: the figure before it, as published
+        if corrections.AS_PUBLISHED.match(named_as):  # …应为8.42亿元，原文误为7.96亿元: the one before, as published
             named_as, moved = "", moved or last_moved  # （原为3.89亿元） after a corrected change is that change's
-        named_as = _CORRECTING.sub("", named_as)  # 累计发放贷款应为, 贷款相应调整为: the metric
+        named_as = corrections.CORRECTING.sub("", named_as) if notice else named_as  # 累计发放贷款应为: the metric
         metric = (last_metric if moved or ranged else "") or named_as or last_metric
-        if not metric and divides and whole:  # 其中，甲市96.18亿元: the metric of the whole it divides
+        if not metric and divides and whole:  # 其中，甲市12.3亿元: the metric of the whole it divides
             metric = whole.get(sentence[q.end : stop].lstrip("余"), "")
         if not metric:
             continue
@@ -175,11 +175,11 @@ def _metric(sentence: str, q: Quantity, stop: int) -> str:
     for n in named(before):
         before = before.replace(n.name, " ")
     before = before.split(" ")[-1]
-    directed = _DIRECTED.search(before)  # 用数字人民币向企业和个人发放各类补贴1,846.7万元: 发放各类补贴
+    directed = _DIRECTED.search(before)  # 向企业和个人发放各类补贴860.5万元: 发放各类补贴
     before = before[directed.start(1) :] if directed else before
     before = _TAIL_VERBS.sub("", _LEAD.sub("", before.strip()))
     before = _tidy(_WITHIN.sub("", _VERBS.sub("", before)[-MAX_METRIC:]))
-    if earlier and _BARE_MEASURE.fullmatch(before):  # 结算港杂费1.64万笔、金额9,215.6万元: 结算港杂费金额
+    if earlier and _BARE_MEASURE.fullmatch(before):  # 交易1,234.5万笔、金额56.78亿元: 交易金额
         x = earlier[-1]
         shifted = replace(x, start=clause_start + x.start, end=clause_start + x.end)
         return _metric(sentence, shifted, unit_end(sentence, shifted.end)) + before
@@ -201,7 +201,7 @@ def _subject(sentence: str, at: int, names: list[Named], context: tuple[str, str
     before = [n for n in names if n.end <= at and not _in_closed_note(sentence, n, at)]
     own = [m for m in SELF_REFERENCE.finditer(sentence, 0, at) if all(m.start() >= n.end for n in before)]
     if own and owner:  # 我市17个试点项目…912.7亿元: the document's own place, not a name before 我市
-        return _own_place(own[-1].group(0), before, owner)
+        return _own_place(sentence, own[-1].group(0), before, owner)
     if before:
         return _listed(sentence, before) or _actor(sentence, before).name
     refer = _REFERS.search(sentence, 0, at)
@@ -212,12 +212,16 @@ def _subject(sentence: str, at: int, names: list[Named], context: tuple[str, str
     return owner or title
 
 
-def _own_place(word: str, before: list[Named], owner: str) -> str:
-    """The place 全市/本省 means: the nearest place of its level its sentence named before it (据某市统计，全市…:
-    that city, even in a bank's release), else the document's own place or issuer."""
+def _own_place(sentence: str, word: str, before: list[Named], owner: str) -> str:
+    """The place 全市/本省 means: the document's own place, unless the sentence cites another's statistics (据某市
+    金融部门统计，全市…: that city's, as in a bank's release) or the document has no place of its own (then the
+    nearest place of its level named before it)."""
     level = word[1:]
-    named_before = [n.name for n in before if n.kind == "place" and n.name.endswith(level)]
-    return named_before[-1] if named_before else owner
+    named_before = [n for n in before if n.kind == "place" and n.name.endswith(level)]
+    if not named_before:
+        return owner
+    cited = _CITED.search(sentence, 0, named_before[-1].start + 1)
+    return named_before[-1].name if cited or not PLACE.fullmatch(owner) else owner
 
 
 def _actor(sentence: str, before: list[Named]) -> Named:

@@ -138,14 +138,16 @@ def normalize_date(raw: str) -> str | None:
 
 
 def find_title(blocks: list[Block], fallback: str) -> str:
-    """An official document's 关于…的通知 line among the first lines (its issuer's line above it is not the title),
+    """An official document's 关于…的通知 line among the first lines, after its issuer's line above it when that
+    names one organ of a place (某市地方金融管理局关于…的通知: the 公文's full title),
     else the first heading among them (a note above it is not the title), else the first short line that is not a
     sentence, else ``fallback``."""
     for i, b in enumerate(blocks[:6]):
         if _OFFICIAL_TITLE.match(b.text) and len(b.text) <= 80:
             issuer = blocks[i - 1].text.strip() if i else ""
             # a 公文's full title names its issuer first (某市地方金融管理局关于…的通报): whose document it is
-            return f"{issuer}{b.text}" if _ISSUER.fullmatch(issuer) else b.text
+            organ = _ISSUER.fullmatch(issuer) and (_OF_A_PLACE.match(issuer) or issuer.startswith(_NATIONAL))
+            return f"{issuer}{b.text}" if organ else b.text
     for b in blocks[:3]:
         if b.kind == "heading":
             return b.text
@@ -161,4 +163,6 @@ _OFFICIAL_TITLE = re.compile(r"^关于\S+的(?:通知|通报|意见|决定|报�
 _ISSUER = re.compile(
     r"[\u4e00-\u9fff（）()]{2,30}?(?:局|厅|委员会|委|办公室|办公厅|人民政府|政府|分行|支行|中心|处|部|署)"
 )
+_OF_A_PLACE = re.compile(r"[\u4e00-\u9fff]{1,8}?(?:省|市|自治区|州|县|区)")  # 某市地方金融管理局, 某省分行
+_NATIONAL = ("中国人民银行", "国家", "中国银行保险", "国务院")  # organs named by no place
 _NOTE = re.compile(r"^[（(【\[].*[）)】\]]$")  # a line wholly in brackets is a note (（本文为虚构材料）), not a title

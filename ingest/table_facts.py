@@ -254,9 +254,15 @@ def _unit_of(metric: str, caption: str) -> str:
 
 
 def _unit_for(word: str, unit: str, metric: str) -> bool:
-    """A unit line's word names ``metric`` loosely: it begins the metric (服务户数 → 服务…个体工商户), or the
-    metric names what the unit counts (…个体工商户 for 万户)."""
-    return metric.startswith(word[:2]) or (unit[-1] in COUNTERS and metric.endswith(unit[-1]))
+    """A unit line's word names ``metric`` loosely: the word counts in the unit's counter (服务户数 for 万户) and
+    the metric names what that counter counts (服务…个体工商户), or begins as the word does and names no amount
+    (服务市场主体; not 服务金额)."""
+    if unit[-1] not in COUNTERS or unit[-1] not in word:
+        return False
+    return metric.endswith(unit[-1]) or (metric.startswith(word[:2]) and not _AMOUNT.search(metric))
+
+
+_AMOUNT = re.compile(r"金额|额|贷款|资金|融资|余额|元")
 
 
 def _unit_in(text: str) -> str:

@@ -24,7 +24,12 @@ MIN_TAIL = 6  # a metric cut short (…用示范项目授信额度) matches the 
 # words that correct only in a document that corrects (修改为 and 调整为 are ordinary policy wording elsewhere)
 _IN_A_NOTICE = re.compile(r"相应调整为|修改为")
 # a figure the correcting sentence quotes as what was published (原通报所列336.2亿元), wherever it stands
-_PUBLISHED = re.compile(r"原(?:通报|文|数据|报告|简报|文件|公告)?(?:中|所列|所载|所述|列|误|为|的)*$")
+_AS_PUBLISHED = r"原(?:通报|文|数据|报告|简报|文件|公告)?(?:中|所列|所载|所述|列|误|的)*"
+_PUBLISHED = re.compile(rf"{_AS_PUBLISHED}为?$")
+# what a correcting sentence says in place of a metric: 原文误为 (the figure as published) …
+AS_PUBLISHED = re.compile(rf"^{_AS_PUBLISHED}$")
+# … and 应为 / 相应调整为 after the metric of the right one (累计发放贷款应为: 累计发放贷款)
+CORRECTING = re.compile(r"(?:应|相应)?(?:调整|修改|更正|修正|订正)$|应$")
 
 
 def corrects(title: str, text: str) -> bool:

@@ -119,7 +119,7 @@ _JOINING = "与和及、"  # a name never spans one
 
 
 def _in_place(name: str, i: int) -> bool:
-    """The character at ``i`` is inside a place's name (the 和 of 呼和浩特 joins nothing)."""
+    """The character at ``i`` is inside a place's name (the 和 of 呼和浩特, a city, joins nothing)."""
     return any(m.start() <= i < m.end() for m in PLACE.finditer(name))
 
 
@@ -177,7 +177,8 @@ def named(text: str) -> list[Named]:
     projects = [_after_date(_unquoted_cut(m.group(0), m.start())) for m in PROJECT.finditer(text)]
     found += [p for p in projects if not _GENERIC_PROJECT.fullmatch(p.name) and not _PLACE_PROJECTS.search(p.name)
               and not _COUNTED.search(p.name)]  # fmt: skip
-    found = [n for n in found if n.kind == "place" or not NOT_A_NAME.search(n.name)]  # 鄂尔多斯 asks nothing
+    # 鄂尔多斯 asks nothing, in a bank's name either (鄂尔多斯农商银行)
+    found = [n for n in found if n.kind == "place" or not NOT_A_NAME.search(PLACE.sub("", n.name))]
     kept: list[Named] = []
     for n in sorted(found, key=lambda n: (-(n.end - n.start), n.start)):
         if all(n.end <= k.start or n.start >= k.end for k in kept):

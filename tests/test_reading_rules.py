@@ -30,10 +30,12 @@ from assistant.factsheet import conflicts
 from assistant.keyfact import enum_items
 from assistant.match import _restriction
 from ingest import loaders
-from ingest.facts import extract
+from ingest.facts import _metric, extract
 from ingest.pipeline import to_document
+from ingest.table_facts import _unit_of
 from kb.entities import named
-from kb.records import CORRECTED, CORRECTION, Fact
+from kb.quantity import quantities, unit_end
+from kb.records import CORRECTED, CORRECTION, Document, Fact, Section
 
 RULES = Path(__file__).resolve().parent / "data" / "rules"
 NOTE = "（本文为测试用虚构材料，数据不代表真实情况。）"
@@ -222,3 +224,45 @@ def test_colloquial_doing_together_is_no_restriction(question: str, required: st
 )
 def test_a_list_of_names_closes_with_the_name_after_he(sentence: str, items: list[str]) -> None:
     assert enum_items(sentence)[-len(items) :] == items
+
+
+# -- what these rules must not read (a review's examples) ---------------------------------------------------
+@pytest.mark.parametrize(
+    ("sentence", "figure", "metric"),
+    [
+        ("全区建成12个三农服务站。", "12个", "三农服务站"),  # a numeral inside the noun is no next count
+        ("对公结算量3.5亿元。", "3.5亿元", "对公结算量"),  # 对公 directs nothing to anyone
+        ("保障农资供应1.2万吨。", "1.2万吨", "保障农资供应"),  # 应 ends a word here: no correction outside a notice
+        ("新增贷款5亿元、余额35亿元。", "35亿元", "余额"),  # a balance is no 新增's
+    ],
+)
+def test_metrics_these_rules_leave_alone(sentence: str, figure: str, metric: str) -> None:
+    q = next(x for x in quantities(sentence) if sentence[x.start :].startswith(figure))
+    assert _metric(sentence, q, unit_end(sentence, q.end)) == metric
+
+
+def _document(text: str, title: str = "岳阳市金融科技应用试点进展") -> Document:
+    return Document(doc_id="d", title=title, text=text, source="d.txt", date="2025-01-10",
+                    sections=(Section(0, len(text)),))  # fmt: skip
+
+
+def test_quanshi_compared_with_another_city_is_still_the_documents_own() -> None:
+    facts = extract(_document("与衡阳市相比，全市试点项目累计发放贷款35亿元。"))
+    assert [f.subject for f in facts if f.text == "35亿元"] == ["岳阳市"]
+
+
+def test_a_unit_pair_does_not_lend_a_count_unit_to_an_amount() -> None:
+    assert _unit_of("服务金额", "单位：亿元；服务户数为万户") == "亿元"
+    assert _unit_of("服务市场主体", "单位：亿元；服务户数为万户") == "万户"
+
+
+@pytest.mark.parametrize(
+    ("question", "unit"),
+    [("某市试点项目有多少资金流向农户？", "元"), ("某市试点项目惠及多少养殖户？", "户")],
+)
+def test_a_question_ending_on_a_counted_noun_asks_its_counter_unless_it_asks_money(question: str, unit: str) -> None:
+    assert qn._unit(question, qn.classify(question)) == unit
+
+
+def test_a_bank_named_after_a_place_with_a_question_character_is_a_bank() -> None:
+    assert [(n.name, n.kind) for n in named("鄂尔多斯农商银行牵头")] == [("鄂尔多斯农商银行", "org")]
