@@ -19,8 +19,9 @@ from dataclasses import replace
 
 from assistant import question as qn
 from assistant.extract import Candidate, Draft
-from assistant.facts import MOST, SERIES_GAP, FactAnswerer, Scored, amount, is_change, said
+from assistant.facts import FactAnswerer
 from assistant.match import SUM_ASKED
+from assistant.series import MOST, SERIES_GAP, Scored, amount, is_change, said
 from kb.dates import TimeAsked
 from kb.entities import PLACE, named, same_place
 from kb.quantity import scaled

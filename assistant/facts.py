@@ -4,25 +4,42 @@ Owns: reading the facts of the documents retrieval found, scoring each against t
 in the question, its metric's words in the question, every place and year the question names in the fact's
 context, the unit asked for, the time asked for), choosing the figure (the one dated in the time asked, else the
 newest dated one) and the lead that says it with its date, and the older different figures beside it, each
-quoted from its sentence or table row. Does not own: extracting facts (``ingest.facts``), sentences
-(``assistant.extract``) or citations as records (``assistant.cite``).
+quoted from its sentence or table row. Does not own: extracting facts (``ingest.facts``), which facts form one
+series and how a figure is said (``assistant.series``), sentences (``assistant.extract``) or citations as records
+(``assistant.cite``).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from assistant import question as qn
 from assistant.extract import Candidate, Draft
 from assistant.match import RANGE, RANGE_ASKED
-from kb import quantity
+from assistant.series import (
+    GROUP_WORDS,
+    MOST,
+    PLURAL,
+    SERIES_GAP,
+    Scored,
+    bare,
+    is_change,
+    named_beside,
+    of_projects,
+    older,
+    said,
+    same_day,
+    same_head,
+    same_series,
+    undated,
+)
 from kb.catalog import FactQuery
 from kb.corrections import replacements, supersede
 from kb.dates import TimeAsked
-from kb.entities import PLACE, core, named, other_place, same_place
-from kb.quantity import CHANGE_ASKED, MEASURE_WORDS, change, same_count, with_qualifier
+from kb.entities import PLACE, other_place, same_place
+from kb.quantity import CHANGE_ASKED, MEASURE_WORDS, same_count, with_qualifier
 from kb.records import Fact, Hit
 from kb.segment import aliases, bigrams, normalize
 from kb.settings import AnswerKnobs
@@ -31,18 +48,6 @@ from kb.wording import LIGHT_VERB, canonical, squeezed
 
 _NOT_CONTENT = set(bigrams("多少是什么哪些几个一共总共分别请问有没有"))
 OPENING_CHARS = 160  # a document's first lines: its title, issuer and date
-MAX_OLDER = 2  # older different figures mentioned beside the newest
-SERIES_GAP = 0.2  # facts of the lead's series within this much of its score are its newer and older figures
-
-
-@dataclass(frozen=True)
-class Scored:
-    fact: Fact
-    score: float
-    hit: Hit  # a retrieved chunk of the fact's document: its title, date and file
-    subject: float  # how much of its subject the question names (1: all of it)
-    rest: float  # how much of what the question says beyond the metric its subject holds
-    near: bool  # its sentence or row is one of those the rules rank best
 
 
 class FactAnswerer:
@@ -176,8 +181,8 @@ class FactAnswerer:
             return None
         # a fact whose subject the question names first, then the best match, then the rules' order
         best = min(anchored, key=lambda s: (s.subject < 1, -s.score, rank.get((s.fact.doc_id, s.fact.start), 99)))
-        same = [s for s in found if _same_series(s.fact, best.fact)
-                and (s.score >= best.score - SERIES_GAP or _same_head(s.fact, best.fact))]  # fmt: skip
+        same = [s for s in found if same_series(s.fact, best.fact)
+                and (s.score >= best.score - SERIES_GAP or same_head(s.fact, best.fact))]  # fmt: skip
         # newest first; on the same date the later report, a sentence (it reads better than a cell), then the anchor
         dated = sorted(same, key=lambda s: (s.fact.as_of is not None, s.fact.as_of or "", s.hit.date or "",
                                             s.fact.source_kind == "text", s is best), reverse=True)  # fmt: skip
@@ -188,10 +193,10 @@ class FactAnswerer:
         if first is None:
             return None
         # the lead's own sentence states its parts (共有359人…其中280人…): those are no other report's figure
-        same_day = [s for s in _same_day(lead_fact, dated) if s.fact.text not in first.text]
+        that_day = [s for s in same_day(lead_fact, dated) if s.fact.text not in first.text]
         other = asked is None
-        groups = [same_day, _older(lead_fact, dated) if other else [], _undated(lead_fact, dated) if other else []]
-        peers = _named_beside(lead_fact, found) if _PLURAL.search(q.text) else []  # 哪几家: every name, each cited
+        groups = [that_day, older(lead_fact, dated) if other else [], undated(lead_fact, dated) if other else []]
+        peers = named_beside(lead_fact, found) if PLURAL.search(q.text) else []  # 哪几家: every name, each cited
         chosen = [lead_fact, *peers, *(s for g in groups for s in g)]
         cands = [first, *(self.candidate(s) for s in chosen[1:])]
         if any(c is None for c in cands):
@@ -204,7 +209,7 @@ class FactAnswerer:
         elif peers:  # each its own project: 甲银行（牵头机构 · 甲项目）、乙银行（牵头机构 · 乙项目）
             words = ["、".join([words[0], *(said(p.fact) for p in peers)])]
         words += [f"；{w}" + "、".join(said(s.fact, True, quotes[id(s)]) for s in g)
-                 for w, g in zip(_GROUP_WORDS, groups, strict=True) if g]  # fmt: skip
+                 for w, g in zip(GROUP_WORDS, groups, strict=True) if g]  # fmt: skip
         lead = "".join(words)
         return Draft(lead, tuple(c for c in cands if c is not None), True, reason="fact")
 
@@ -264,14 +269,6 @@ class FactAnswerer:
         return Candidate(hit, f.start, f.end, text, s.score, 1.0)
 
 
-_UNIT_NOTE = re.compile(r"[（(][^（()）]{1,6}[)）]$")
-
-
-def bare(metric: str) -> str:
-    """A metric without the unit note it may carry (刷脸付受理终端（台） → 刷脸付受理终端)."""
-    return _UNIT_NOTE.sub("", metric).strip()
-
-
 def _measured(f: Fact) -> str:
     """What a fact's metric says it measures, without its unit note or its own subject's name (华沙大约有130万人:
     the metric 华沙大 names 华沙, which measures nothing)."""
@@ -293,18 +290,14 @@ def _metric_share(f: Fact, grams: set[str]) -> float:
     what it measures of the projects it names first (金融科技应用试点项目累计发放贷款: the projects' 累计发放贷款),
     whichever the question says more of."""
     measured = _measured(f)
-    return max(_share(canonical(m), grams) for m in (measured, _of_projects(measured)))
-
-
-# what a metric says its figure is of before what it measures: the projects (试点项目) whose loans are counted
-_OF_PROJECTS = re.compile(r"^[\u4e00-\u9fff]*?项目的?([\u4e00-\u9fff]{2,})$")
+    return max(_share(canonical(m), grams) for m in (measured, of_projects(measured)))
 
 
 def _object_asked(question: str, f: Fact) -> bool:
     """The question asks the object of the fact's metric by itself: the metric is a verb that says nothing beyond
     its object (发放贷款, 服务市场主体) and the question's metric phrase is that object alone, with nothing but
     its subject, 试点 and how it is counted before it (某省全省试点贷款的累计数 → 贷款)."""
-    metric = canonical(_of_projects(_measured(f)) or _measured(f))
+    metric = canonical(of_projects(_measured(f)) or _measured(f))
     verb = LIGHT_VERB.match(metric)
     if not verb or len(metric) - verb.end() < 2:
         return False
@@ -315,13 +308,6 @@ def _object_asked(question: str, f: Fact) -> bool:
 
 # what may stand before the object asked and still ask it alone: the subject's names and the programme's words
 _MODIFIED = re.compile(rf"(?:{PLACE.pattern})|[我本全][省市区县]|金融科技|应用|试点|项目|的|[\s，,]")
-
-
-def is_change(f: Fact) -> bool:
-    """The figure is a change against a base (较上年末增加75.8亿元; a cell under 同比增长), not a level."""
-    return bool(change(f.qualifier, len(f.qualifier))) or (
-        f.source_kind == "cell" and bool(CHANGE_ASKED.search(f.metric))
-    )
 
 
 _COUNTED = re.compile(rf"(?:多少|(?<!哪)几)[万亿]?[{MEASURE_WORDS}]([\u4e00-\u9fff]{{2,10}})")
@@ -363,116 +349,3 @@ def _plain_figure(f: Fact) -> bool:
     """A figure written in digits, or a Chinese numeral of more than one character (两个 and 三项 in running text
     are more often wording than figures)."""
     return f.text[:1].isdigit() or len(f.text) - len(f.unit) > 1
-
-
-def _same_head(a: Fact, b: Fact) -> bool:
-    """Two figures of one subject whose metrics name one thing by their head, whatever words stand before it
-    (全市普惠贷款项目累计放款 and 项目累计放款: 累计放款)."""
-    x, y = normalize(bare(a.metric)), normalize(bare(b.metric))
-    same_subject = bool(a.subject) and core(a.subject) == core(b.subject)
-    return same_subject and len(x) >= 4 and len(y) >= 4 and x[-4:] == y[-4:] and is_change(a) == is_change(b)
-
-
-def _same_series(a: Fact, b: Fact) -> bool:
-    """Two facts that answer the question about equally well report the same figure at possibly different dates:
-    their subjects name the same place or institution (青岛市 9项, 青岛市 12个; not 山东省 33), or, where either
-    names none, their metrics are the same words (刷脸付受理终端, 刷脸付受理终端（台）)."""
-    if a.subject == b.subject:
-        return True
-    named_a, named_b = named(a.subject), named(b.subject)
-    if named_a and named_b:
-        return named_a[0].name == named_b[0].name
-    shorter, longer = sorted((a.subject, b.subject), key=len)
-    if len(shorter) >= MIN_NAME and shorter in longer:  # a table's project name, the sentence's 某行牵头的“…”项目
-        return canonical(normalize(bare(a.metric))) == canonical(normalize(bare(b.metric)))
-    return normalize(bare(a.metric)) == normalize(bare(b.metric))
-
-
-MIN_NAME = 4  # a subject this long inside another names the same project (two characters may be any word's)
-
-
-_GROUP_WORDS = ("同期另一出处为", "此前为", "另一出处为")  # before the same day's, the older and the undated figures
-
-
-def _older(lead: Scored, dated: list[Scored]) -> list[Scored]:
-    """Earlier dated figures of the series that differ from the lead's, newest first."""
-    return _differing(lead, [s for s in dated if s.fact.as_of and lead.fact.as_of and s.fact.as_of < lead.fact.as_of])
-
-
-def _same_day(lead: Scored, dated: list[Scored]) -> list[Scored]:
-    """Figures of the same thing on the lead's own date in other documents that differ from it: never merged."""
-    f = lead.fact
-    return _differing(lead, [s for s in dated if s is not lead and f.as_of and s.fact.as_of == f.as_of
-                             and s.fact.doc_id != f.doc_id and _same_metric(s.fact, f)])  # fmt: skip
-
-
-def _same_metric(a: Fact, b: Fact) -> bool:
-    """Two reports count the same thing at a date each states (刷脸付受理终端 and 刷脸付受理终端（台）, both
-    截至2021年末; 服务市场主体 and 累计服务市场主体, in the wording lexicon's forms): not a total and a part of it
-    (试点项目, 省级试点项目), nor two figures dated only by their documents."""
-    x, y = (_ACTION.sub("", _of_projects(canonical(normalize(bare(m.metric))))) for m in (a, b))
-    return bool(x) and x == y and bool(a.as_of_text) and bool(b.as_of_text)
-
-
-def _of_projects(metric: str) -> str:
-    owned = _OF_PROJECTS.match(metric)
-    return owned.group(1) if owned else metric
-
-
-_ACTION = re.compile(r"^(?:服务|发放|布放|发行|办理|开立)(?=[\u4e00-\u9fff]{2})")  # 服务市场主体 = 市场主体
-
-
-def _undated(lead: Scored, dated: list[Scored]) -> list[Scored]:
-    """Figures of the series with no known date that differ from the lead's, shown after every dated one."""
-    return _differing(lead, [s for s in dated if s.fact.as_of is None and lead.fact.as_of])
-
-
-def _differing(lead: Scored, candidates: list[Scored]) -> list[Scored]:
-    """Up to ``MAX_OLDER`` of ``candidates`` in order, each with a value the lead and those before it do not have."""
-    out: list[Scored] = []
-    seen = {amount(lead.fact)}
-    for s in candidates:
-        value = amount(s.fact)
-        if value is not None and value not in seen:
-            out.append(s)
-            seen.add(value)
-    return out[:MAX_OLDER]
-
-
-def amount(f: Fact) -> float | None:
-    """The fact's figure as a plain value (万/亿 in its unit applied), for telling figures apart."""
-    return quantity.amount(f.value, f.unit)
-
-
-MOST = re.compile(r"最(多|大|高|快|长|少|小|低|慢|短)")  # a superlative asked: figures compare, names do not
-_PLURAL = re.compile(r"哪些|哪几|分别")  # a question asking every one (哪几家银行牵头), not the one
-
-
-def _named_beside(lead: Scored, found: list[Scored]) -> list[Scored]:
-    """The other names its document gives for the lead name's metric, as well matched (the rows of a city's
-    projects led by 甲银行 and 乙银行; the question's place stands in each row): a list question's other answers."""
-    f = lead.fact
-    if f.value is not None:
-        return []
-    peers = [s for s in found if s.fact.value is None and s.fact.doc_id == f.doc_id and s.fact.metric == f.metric
-             and s.score >= lead.score]  # fmt: skip
-    return list({s.fact.text: s for s in reversed(peers) if s.fact.text != f.text}.values())[::-1]
-
-
-def said(f: Fact, beside_dated: bool = False, quote: str = "") -> str:
-    """A figure as the answer states it: 4821台（截至2020年9月3日）, 652（文史/历史类最低 · 法学）; one of no known
-    date said beside dated ones as 超过100万张（日期不详）."""
-    if f.source_kind == "cell":
-        if f.as_of_text and f.as_of_text in f.header:  # a column of dated figures: 5120台（2020年末）
-            unit = f.unit if f.value is not None and not f.text.endswith(f.unit) else ""
-            if unit[:1] in ("万", "亿"):  # 158.4（万张，2021年末）: the cell's own figure, its unit beside it
-                return f"{f.text}（{unit}，{f.as_of_text}）"
-            return f"{f.text}{unit}（{f.as_of_text}）"
-        return f"{f.text}（{f.metric} · {f.subject}）" if f.metric else f"{f.text}（{f.subject}）"
-    # a date stated earlier in its section (not in the quote) is the fact's, but the answer says only what it quotes
-    stated = f.as_of_text and (not quote or f.as_of_text in quote)
-    when = f.as_of_text.removeprefix("截止").removeprefix("截至").strip() if stated else ""
-    text = with_qualifier(f.text, f.qualifier)
-    if when:
-        return f"{text}（截至{when}）"
-    return f"{text}（日期不详）" if beside_dated and not f.as_of else text

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.facts import amount, bare, is_change
 from assistant.serialize import OCR_MARK
+from assistant.series import amount, bare, is_change
 from kb.catalog import FactQuery
 from kb.corrections import CORRECTED, supersede
 from kb.quantity import with_qualifier

@@ -25,10 +25,11 @@ from pathlib import Path
 import pytest
 
 from assistant import question as qn
-from assistant.facts import _object_asked, _same_series
+from assistant.facts import _object_asked
 from assistant.factsheet import conflicts
 from assistant.keyfact import enum_items
 from assistant.match import _restriction
+from assistant.series import same_series
 from ingest import loaders
 from ingest.facts import _metric, extract
 from ingest.pipeline import to_document
@@ -196,8 +197,8 @@ def test_corrections_as_notices_word_them(text: str, subject: str, qualifier: st
 def test_a_project_named_in_a_table_and_in_a_sentence_is_one_series() -> None:
     cell = replace(_fact("累计放款"), subject="棉花仓单数字融资")
     said = replace(_fact("放款"), subject="天山示范银行牵头的“棉花仓单数字融资”项目")
-    assert _same_series(cell, said)
-    assert not _same_series(replace(cell, subject="仓单"), said)  # two characters may be any word's
+    assert same_series(cell, said)
+    assert not same_series(replace(cell, subject="仓单"), said)  # two characters may be any word's
 
 
 @pytest.mark.parametrize(
