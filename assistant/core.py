@@ -165,7 +165,7 @@ class Assistant:
         asked = dates.asked(standalone, datetime.date.today().isoformat())  # 今年, 去年 count from today
         q = without_time_words(qn.parse(standalone, self.res.segmenter), asked)
         found = self.retriever.search(q.text, self.settings.top_k * (3 if asked else 2), filters,
-                                      [*q.terms, *carried])  # fmt: skip
+                                      [*q.terms, *carried], qn.subjects(q))  # fmt: skip
         retrieved = in_time(found.hits, asked) if asked else found.hits
         hits = retrieved[: self.settings.top_k]
         retrieve_ms = (time.perf_counter() - started) * 1e3

@@ -168,6 +168,11 @@ def asked_phrase(text: str) -> str:
     return re.sub(rf"(?:{_TIME_WORDS.pattern})$", "", head) if head else ""
 
 
+def subjects(q: Question) -> tuple[str, ...]:
+    """The places and institutions the question names (not its years): its evidence must name each."""
+    return tuple(e for e in q.entities if not _YEAR.fullmatch(e))
+
+
 def mentions(entity: str, text: str) -> bool:
     """True when ``text`` names ``entity`` or one of its aliases."""
     if entity in text:

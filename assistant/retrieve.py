@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from assistant import question as qn
 from kb.records import Hit
 from kb.segment import bigrams
 from kb.settings import AnswerKnobs
@@ -93,15 +94,23 @@ class Retriever:
         return {"dense": dense, "terms": words, "bigrams": grams}, timings
 
     def search(
-        self, query: str, k: int = 8, filters: Filters = NO_FILTERS, terms: Sequence[str] | None = None
+        self,
+        query: str,
+        k: int = 8,
+        filters: Filters = NO_FILTERS,
+        terms: Sequence[str] | None = None,
+        names: Sequence[str] = (),
     ) -> Retrieval:
-        """The ``k`` best chunks for ``query``, fused by reciprocal rank (``terms`` as for ``rankings``)."""
+        """The ``k`` best chunks for ``query``, fused by reciprocal rank (``terms`` as for ``rankings``); chunks
+        that name every place and institution in ``names`` (their text, headings or document title) first."""
         ranks, timings = self.rankings(query, filters, terms)
         fused: dict[str, float] = {}
         for ids in ranks.values():
             for rank, cid in enumerate(ids, start=1):
                 fused[cid] = fused.get(cid, 0.0) + 1.0 / (self.knobs.rrf_k + rank)
         order = sorted(fused, key=lambda c: -fused[c])
+        if names and order:
+            order = self._naming_first(order, names)
         if self.reranker is not None and order:
             t = time.perf_counter()
             order = self._rerank(query, order[: max(k * 3, 20)])
@@ -118,6 +127,22 @@ class Retriever:
             hits.append(Hit(c, fused[cid], title=d.title if d else "", date=d.date if d else None,
                             source=d.source if d else ""))  # fmt: skip
         return Retrieval(hits, timings)
+
+    def _naming_first(self, order: list[str], names: Sequence[str]) -> list[str]:
+        """``order`` with the chunks that name every one of ``names`` first, each part in its own order: evidence
+        for 某市's figure must name 某市, so a chunk that does is worth more than one that ranks higher without
+        (a report naming the city once is found even when longer reports share more of the question's words)."""
+        chunks = self.kb.chunks(order)
+        titles = {d: i.title for d, i in self.kb.doc_infos([c.doc_id for c in chunks.values()]).items()}
+
+        def names_all(cid: str) -> bool:
+            c = chunks.get(cid)
+            said = f"{titles.get(c.doc_id, '')} {' '.join(c.heading_path)} {c.text}" if c else ""
+            return all(qn.mentions(n, said) for n in names)
+
+        first = [cid for cid in order if names_all(cid)]
+        taken = set(first)
+        return first + [cid for cid in order if cid not in taken]
 
     def _rerank(self, query: str, ids: list[str]) -> list[str]:
         assert self.reranker is not None

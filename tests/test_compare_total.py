@@ -193,3 +193,14 @@ def test_this_year_is_todays_and_the_refusal_says_so_with_the_newest_figure(assi
     year = datetime.date.today().year
     assert not answer.grounded and answer.text.startswith(f"资料中没有今年（{year}年）"), answer.text
     assert "最新为31.8亿元" in answer.text and answer.citations, answer.text
+
+
+# -- retrieval ----------------------------------------------------------------------------------------------
+def test_chunks_naming_the_place_asked_come_first(assistant: Assistant) -> None:
+    # rule: evidence for a place's figure must name the place, so the chunks that do are ranked before those
+    # that share more of the question's other words
+    question = "株洲市试点项目的牵头机构和累计放款是多少？"
+    hits = assistant.retriever.search(question, 4, names=("株洲市",)).hits
+    assert hits and all("株洲" in f"{h.title} {h.chunk.text}" for h in hits[:2]), [h.chunk.text[:40] for h in hits]
+    named_first = [("株洲" in f"{h.title} {h.chunk.text}") for h in hits]
+    assert named_first == sorted(named_first, reverse=True)  # no chunk without it before one with it
