@@ -26,10 +26,13 @@ def without_time_words(q: qn.Question, asked: dates.TimeAsked | None) -> qn.Ques
 
 
 def in_time(hits: Sequence[Hit], asked: dates.TimeAsked) -> list[Hit]:
-    """The hits dated in the time asked (their document's date, or a date their text states, in range), in
-    retrieval order."""
-
+    """The hits dated in the time asked (their document's date, or a date their text, caption or header states,
+    in range), in retrieval order; for a whole year asked (2023年度评估里…), the year its document's title
+    names too (…2023年度评估情况通报, published in 2024, is of 2023; a day asked is no title's)."""
+    whole_year = asked.since[5:] == "01-01" and asked.until[5:] == "12-31" and asked.since[:4] == asked.until[:4]
     return [
         h for h in hits
-        if asked.covers(h.date) or asked.stated_in(f"{h.chunk.caption} {h.chunk.header} {h.chunk.text}", h.date)
+        if asked.covers(h.date)
+        or asked.stated_in(f"{h.title if whole_year else ''} {h.chunk.caption} {h.chunk.header} {h.chunk.text}",
+                           h.date)
     ]  # fmt: skip

@@ -30,13 +30,15 @@ from assistant.factsheet import conflicts
 from assistant.keyfact import enum_items
 from assistant.match import _restriction
 from assistant.series import same_series
+from assistant.when import in_time
 from ingest import loaders
 from ingest.facts import _metric, extract
 from ingest.pipeline import to_document
 from ingest.table_facts import _unit_of
+from kb import dates
 from kb.entities import named
 from kb.quantity import quantities, unit_end
-from kb.records import CORRECTED, CORRECTION, Document, Fact, Section
+from kb.records import CORRECTED, CORRECTION, Chunk, Document, Fact, Hit, Section
 
 RULES = Path(__file__).resolve().parent / "data" / "rules"
 NOTE = "（本文为测试用虚构材料，数据不代表真实情况。）"
@@ -267,3 +269,18 @@ def test_a_question_ending_on_a_counted_noun_asks_its_counter_unless_it_asks_mon
 
 def test_a_bank_named_after_a_place_with_a_question_character_is_a_bank() -> None:
     assert [(n.name, n.kind) for n in named("鄂尔多斯农商银行牵头")] == [("鄂尔多斯农商银行", "org")]
+
+
+def _hit(title: str, text: str, date: str) -> Hit:
+    return Hit(Chunk("c", "d", 0, text, 0, len(text)), 1.0, title=title, date=date)
+
+
+def test_a_whole_year_asked_is_stated_by_the_documents_title_a_day_is_not() -> None:
+    # rule: 2023年度评估 asks the year the assessment covers: a report titled …2023年度评估情况通报, published in
+    # 2024, is of it; 2023年底 asks a day, which a title naming the year does not state
+    hit = _hit("某省金融科技应用试点项目2023年度评估情况通报", "甲银行牵头的项目进入优秀档次。", "2024-02-20")
+    year = dates.asked("某省2023年度评估里进入优秀档的银行有哪些？", "2026-12-07")
+    day = dates.asked("某省2023年底试点贷款是多少？", "2026-12-07")
+    assert year is not None and day is not None
+    assert in_time([hit], year) == [hit]
+    assert in_time([hit], day) == []
