@@ -70,7 +70,10 @@ def key_fact(q: qn.Question, texts: list[str], anchors: tuple[str, ...] = (), co
         m = _PERSON.search(text)
         return m.group(1) if m else ""
     if q.kind in (qn.LIST, qn.INSTITUTION):
-        return "、".join(dict.fromkeys(i for t in texts for i in enum_items(t, anchors)))
+        lists = [enum_items(t, anchors) for t in texts]
+        # a list goes on in the next sentence only as a list of the same kind (names after names)
+        kept = [items for items in lists if lists[0] and _names(items) == _names(lists[0])] or lists
+        return "、".join(dict.fromkeys(i for items in kept for i in items))
     if q.kind == qn.YESNO and coverage >= YESNO_MIN_COVERAGE:
         return "否" if _NEGATION.search(text) else "是"
     return ""
@@ -81,7 +84,7 @@ def enum_items(text: str, anchors: tuple[str, ...] = ()) -> list[str]:
     (any enumeration when there are none), cut at word boundaries."""
     m = next((m for m in ENUM.finditer(text) if not anchors or _named(text, m, anchors)), None)
     if not m:
-        return []
+        return _pair(text)
     items = [i for i in re.sub(r"^(?:如|例如|包括)[,，]?", "", m.group(0)).split("、") if i]
     before = text[m.start() - 1] if m.start() else ""
     if before.isascii() and before.isalnum():
@@ -95,6 +98,21 @@ def enum_items(text: str, anchors: tuple[str, ...] = ()) -> list[str]:
 
 
 _LAST_JOIN = re.compile(r"(?:以及|和|及|与)")
+
+
+def _names(items: list[str]) -> bool:
+    """Every item is a name (of an institution or a place), as the items of one list of names are."""
+    return bool(items) and all((n := named(i)) and n[0].name == i for i in items)
+
+
+def _pair(text: str) -> list[str]:
+    """Two institutions or places joined by 和/及/与 (甲银行和乙银行已完成改造), the list of two a sentence without
+    、 gives; [] otherwise."""
+    found = [n for n in named(text) if n.kind in ("org", "place")]
+    for a, b in zip(found, found[1:], strict=False):
+        if _LAST_JOIN.fullmatch(text[a.end : b.start]):
+            return [a.name, b.name]
+    return []
 
 
 def _joined_last(text: str, end: int, items: list[str]) -> list[str]:

@@ -27,7 +27,7 @@ import pytest
 from assistant import question as qn
 from assistant.facts import _object_asked
 from assistant.factsheet import conflicts
-from assistant.keyfact import enum_items
+from assistant.keyfact import enum_items, key_fact
 from assistant.match import _restriction
 from assistant.series import same_series
 from assistant.when import in_time
@@ -284,3 +284,14 @@ def test_a_whole_year_asked_is_stated_by_the_documents_title_a_day_is_not() -> N
     assert year is not None and day is not None
     assert in_time([hit], year) == [hit]
     assert in_time([hit], day) == []
+
+
+def test_two_names_joined_by_he_are_a_list_and_a_list_of_names_does_not_go_on_in_other_words() -> None:
+    # rule: 甲银行和乙银行已完成改造 lists two names with no 、; the next sentence's enumeration of things (港口、
+    # 文旅、交通) is no continuation of a list of names
+    q = qn.Question(text="哈密有哪些地方法人银行完成了受理环境改造？", kind=qn.LIST, unit="", entities=(), terms=())
+    texts = [
+        "地方法人机构中，天山示范银行和雪莲数智银行已完成受理环境改造。",
+        "各银行在港口、文旅、交通等领域推进应用。",
+    ]
+    assert key_fact(q, texts) == "天山示范银行、雪莲数智银行"
