@@ -10,6 +10,7 @@ the sentences the answerer chose. Does not own: choosing or scoring sentences
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from assistant import question as qn
 from kb.entities import named
@@ -109,7 +110,7 @@ def _pair(text: str) -> list[str]:
     """Two institutions or places joined by 和/及/与 (甲银行和乙银行已完成改造), the list of two a sentence without
     、 gives; [] otherwise."""
     found = [n for n in named(text) if n.kind in ("org", "place")]
-    for a, b in zip(found, found[1:], strict=False):
+    for a, b in pairwise(found):
         if _LAST_JOIN.fullmatch(text[a.end : b.start]):
             return [a.name, b.name]
     return []
