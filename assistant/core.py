@@ -22,7 +22,7 @@ from assistant.extract import Candidate, Draft, Extractor, quoted_span
 from assistant.facts import FactAnswerer
 from assistant.policy import topic
 from assistant.retrieve import NO_FILTERS, Filters, Retriever
-from assistant.when import in_time, without_time_words
+from assistant.when import annual, in_time, without_time_words
 from kb import dates
 from kb.errors import EndpointError, PilotQAError
 from kb.records import Answer, Citation, Hit, Marker, Mode, Progress, Trace
@@ -166,7 +166,7 @@ class Assistant:
         q = without_time_words(qn.parse(standalone, self.res.segmenter), asked)
         found = self.retriever.search(q.text, self.settings.top_k * (3 if asked else 2), filters,
                                       [*q.terms, *carried], qn.subjects(q))  # fmt: skip
-        retrieved = in_time(found.hits, asked) if asked else found.hits
+        retrieved = in_time(found.hits, asked, annual(standalone, asked)) if asked else found.hits
         hits = retrieved[: self.settings.top_k]
         retrieve_ms = (time.perf_counter() - started) * 1e3
         cands = self.extractor.candidates(q, hits, lambda t: self.res.kb.idf("terms", t), self.similarity)

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from kb.entities import NOT_A_NAME, PLACE, other_forms
+from kb.entities import NOT_A_NAME, PLACE, named, other_forms
 from kb.quantity import MEASURE_WORDS, MEASURES
 from kb.segment import Segmenter, aliases
 
@@ -169,8 +169,9 @@ def asked_phrase(text: str) -> str:
 
 
 def subjects(q: Question) -> tuple[str, ...]:
-    """The places and institutions the question names (not its years): its evidence must name each."""
-    return tuple(e for e in q.entities if not _YEAR.fullmatch(e))
+    """The places and institutions the question names (not its years, nor a school's name, which may stand inside
+    another's: 法学院 in 中法学院): its evidence must name each."""
+    return tuple(e for e in q.entities if PLACE.fullmatch(e) or any(n.name == e for n in named(e)))
 
 
 def mentions(entity: str, text: str) -> bool:

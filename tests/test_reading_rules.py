@@ -30,7 +30,7 @@ from assistant.factsheet import conflicts
 from assistant.keyfact import enum_items, key_fact
 from assistant.match import _restriction
 from assistant.series import same_series
-from assistant.when import in_time
+from assistant.when import annual, in_time
 from ingest import loaders
 from ingest.facts import _metric, extract
 from ingest.pipeline import to_document
@@ -277,13 +277,18 @@ def _hit(title: str, text: str, date: str) -> Hit:
 
 def test_a_whole_year_asked_is_stated_by_the_documents_title_a_day_is_not() -> None:
     # rule: 2023年度评估 asks the year the assessment covers: a report titled …2023年度评估情况通报, published in
-    # 2024, is of it; 2023年底 asks a day, which a title naming the year does not state
+    # 2024, is of it; 2023年时 asks a point in the year and 2023年底 a day, which a title naming the year does not state
     hit = _hit("某省金融科技应用试点项目2023年度评估情况通报", "甲银行牵头的项目进入优秀档次。", "2024-02-20")
-    year = dates.asked("某省2023年度评估里进入优秀档的银行有哪些？", "2026-12-07")
-    day = dates.asked("某省2023年底试点贷款是多少？", "2026-12-07")
-    assert year is not None and day is not None
-    assert in_time([hit], year) == [hit]
-    assert in_time([hit], day) == []
+    yearly, point, day = (
+        "某省2023年度评估里进入优秀档的银行有哪些？",
+        "2023年时，某省的牵头银行是哪家？",
+        "某省2023年底试点贷款是多少？",
+    )
+    asked = {q: dates.asked(q, "2026-12-07") for q in (yearly, point, day)}
+    assert all(a is not None for a in asked.values())
+    assert in_time([hit], asked[yearly], annual(yearly, asked[yearly])) == [hit]  # type: ignore[arg-type]
+    assert in_time([hit], asked[point], annual(point, asked[point])) == []  # type: ignore[arg-type]
+    assert in_time([hit], asked[day], annual(day, asked[day])) == []  # type: ignore[arg-type]
 
 
 def test_two_names_joined_by_he_are_a_list_and_a_list_of_names_does_not_go_on_in_other_words() -> None:
