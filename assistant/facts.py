@@ -25,6 +25,9 @@ from assistant.series import (
     SERIES_GAP,
     Scored,
     bare,
+    change_base,
+    flow,
+    flow_asked,
     is_change,
     named_beside,
     of_projects,
@@ -127,6 +130,10 @@ class FactAnswerer:
         own = moved is not None and moved.group(0) in f.metric  # 新增授信 may be the metric's own name
         if bool(moved) != is_change(f) and not own:
             return 0.0, 0.0  # a change (较上年末增加75.8亿元) answers only a question about a change, and only it does
+        if moved and change_base(q.text) and change_base(f.qualifier) not in ("", change_base(q.text)):
+            return 0.0, 0.0  # 同比 asked: a change against the year's start (较上年末增长) is another figure
+        if flow(f) and not flow_asked(q.text):
+            return 0.0, 0.0  # 一季度新增服务0.36万户 is no count of those served so far
         if RANGE_ASKED.search(q.text) and not RANGE.search(f.text):
             return 0.0, 0.0  # 利率区间 is answered by 3.1%至4.2%, not by one figure
         shared = "%" in f.text or "百分点" in f.unit or "%" in f.unit
@@ -213,9 +220,10 @@ class FactAnswerer:
         lead = "".join(words)
         return Draft(lead, tuple(c for c in cands if c is not None), True, reason="fact")
 
-    def checked(self, q: qn.Question, draft: Draft, hits: Sequence[Hit]) -> Draft:
+    def checked(self, q: qn.Question, draft: Draft, hits: Sequence[Hit], asked: TimeAsked | None = None) -> Draft:
         """``draft`` — a sentence's answer — checked against the registry's reading of its lead figure: refused when
-        that figure is another place's (the province's 23.71万户 for a question about a city), replaced by the
+        that figure is another place's (the province's 23.71万户 for a question about a city), of a stated date
+        outside the time ``asked``, or a period's new figure (新增) for a level; replaced by the
         figure a correction gives for it (the correcting sentence quoted) when a document among ``hits`` corrects
         it; else as it is."""
         if not draft.grounded or not draft.sentences or draft.reason == "fact":
@@ -226,6 +234,10 @@ class FactAnswerer:
                and (with_qualifier(f.text, f.qualifier) in draft.lead or f.text in draft.lead)]  # fmt: skip
         if led and all(other_place(f.subject, q.text) for f in led):
             return Draft("", (), False, f"subject: the figure is {led[0].subject}'s")
+        if led and asked and all(f.as_of_text and not asked.covers(f.as_of) for f in led):
+            return Draft("", (), False, f"time: the figure is of {led[0].as_of_text}")  # 截至2025年9月末 for 2024年底
+        if led and all(flow(f) for f in led) and not flow_asked(q.text):
+            return Draft("", (), False, "kind: a period's new figure (新增) does not answer a level")
         fixes = replacements(facts)
         for f in led:
             right = fixes.get((f.doc_id, f.value_start))

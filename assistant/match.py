@@ -47,6 +47,8 @@ def check(q: qn.Question, draft: Draft) -> Draft:
         return Draft("", (), False, "type: an amount of money asked, the lead is not one")
     if draft.lead and _per_account(draft.lead, draft.sentences[0].text) and not _AVERAGE_ASKED.search(q.text):
         return Draft("", (), False, "type: an average (户均) does not answer a total")
+    if _PER_UNIT_ASKED.search(q.text) and not (draft.lead and _per_account(draft.lead, draft.sentences[0].text)):
+        return Draft("", (), False, "type: an average asked (平均每家), the evidence states a total")
     if not draft.lead and q.unit in COUNTED_UNITS and not any(_counts_in(q.unit, c.text) for c in draft.sentences):
         return Draft("", (), False, f"type: a count in {q.unit} asked, the evidence states none")
     restriction = _unsaid_restriction(_restriction(q.text), draft.sentences[0].text)
@@ -112,7 +114,7 @@ def _rate_named(question: str, sentence: str, lead: str) -> bool:
 
 # a per-account figure (户均贷款23.6万元), never a total; 平均 and 人均 are left alone: in general text they name rates
 # and shares as often (素数的密度平均为…, 人均国民收入的305.1％)
-_AVERAGE = re.compile(r"户均|笔均|件均|每户|每笔|单户|单笔")
+_AVERAGE = re.compile(r"户均|笔均|件均|人均|平均|每户|每笔|每家|单户|单笔")
 _BOUND = re.compile(r"(?:及)?(?:以下|以内|以上)")  # 单户授信1000万元以下: a bound defining a kind of loan
 
 
@@ -125,6 +127,8 @@ def _per_account(lead: str, sentence: str) -> bool:
 
 
 _AVERAGE_ASKED = re.compile(r"均|每|单户|单笔")
+# a question asking an average per account (平均每家企业贷了多少, 户均多少): a total does not answer it
+_PER_UNIT_ASKED = re.compile(r"平均每[家户个人笔]|[户人笔]均(?:是|为|有)?(?:多少|几)|每[家户]平均")
 # the counts reports state in figures (a sentence answering 多少户 states 户); 几家 is often answered by naming them
 COUNTED_UNITS = ("户", "笔", "台", "张")
 

@@ -55,7 +55,7 @@ def decide(s: Strategies, q: qn.Question, found: Found, asked: dates.TimeAsked |
         at_row = rows.answer(s.kb, q, found.hits)  # a row asked by its position (第三名) is the table's to answer
         from_facts = None if which else from_facts  # 哪个城市…最大 asks a name of figures compared, not one figure
         rules = match.check(q, compared or at_row or from_facts or s.extractor.answer(q, found.cands))
-        rules = s.facts.checked(q, rules, found.in_time)  # another place's figure, or one a document corrects
+        rules = s.facts.checked(q, rules, found.in_time, asked)  # another place's or date's figure, or corrected
     if asked and not rules.grounded and not rules.instead:
         rules = instead(s.facts, q, found.any_time, asked, rules)
     return rules

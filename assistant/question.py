@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from kb import dates
 from kb.entities import NOT_A_NAME, PLACE, named, other_forms
 from kb.quantity import MEASURE_WORDS, MEASURES
 from kb.segment import Segmenter, aliases
@@ -34,7 +35,7 @@ class Kind(StrEnum):
 QUANTITY, TIME, PERSON, INSTITUTION, LIST, REASON, YESNO, OTHER = Kind
 
 _RULES: tuple[tuple[Kind, re.Pattern[str]], ...] = (
-    (TIME, re.compile(r"何时|什么时候|哪天|哪一天|哪年|哪一年|几月|哪个月|什么时间|日期|截至何|多久")),
+    (TIME, re.compile(r"何时|什么时候|啥时候?|哪天|哪一天|哪年|哪一年|几月|哪个月|什么时间|日期|截至何|多久")),
     (PERSON, re.compile(r"谁|哪位|什么人|何人|姓名")),
     (
         INSTITUTION,
@@ -165,7 +166,13 @@ def asked_phrase(text: str) -> str:
     if m is None:
         return ""
     head = body[: m.start()]
-    return re.sub(rf"(?:{_TIME_WORDS.pattern})$", "", head) if head else ""
+    for d in reversed(dates.mentions(head)):  # 在2023年底的, 截至2024年末，: the time is no part of the metric
+        head = head[: d.start] + head[d.end :]
+    head = re.sub(rf"(?:{_TIME_WORDS.pattern})$", "", head)
+    return _FRAMING.sub("", head)
+
+
+_FRAMING = re.compile(r"^[，,\s]+|(?:在|于|到|截至|截止)?(?:的|时)?[，,\s]*$")  # what framed the time removed
 
 
 def subjects(q: Question) -> tuple[str, ...]:

@@ -51,6 +51,32 @@ def is_change(f: Fact) -> bool:
     )
 
 
+# what a change is measured against: the same period a year before, the period before, or the year's start
+_BASES = (
+    ("同比", re.compile(r"同比|比上年同期|较上年同期")),
+    ("环比", re.compile(r"环比|比上季|较上季|比上月|较上月")),
+    ("年初", re.compile(r"(?:较|比)(?:年初|上年末|去年末|上年底|去年底)")),
+)
+
+
+def change_base(text: str) -> str:
+    """Which base a change (asked or stated) is against: 同比, 环比, 年初 (较上年末 is the year's start), or ""."""
+    return next((name for name, pattern in _BASES if pattern.search(text)), "")
+
+
+# a period's new figure (一季度新增放款, 当年新增): a flow of that period, not the level reached
+_FLOW = re.compile(r"^(?:[一二三四]季度|上半年|下半年|前三季度|当年|全年|本年|今年|年内|当季|当月|去年|上年)?新增")
+
+
+def flow(f: Fact) -> bool:
+    """The fact is a period's new figure (新增服务0.36万户), not the level reached."""
+    return bool(_FLOW.match(bare(f.metric)))
+
+
+def flow_asked(question: str) -> bool:
+    return "新增" in question or "新发放" in question
+
+
 def same_head(a: Fact, b: Fact) -> bool:
     """Two figures of one subject whose metrics name one thing by their head, whatever words stand before it
     (全市普惠贷款项目累计放款 and 项目累计放款: 累计放款)."""

@@ -308,4 +308,9 @@ def _as_of(sentence: str, when: list[dates.DateMention], at: int) -> dates.DateM
     points = [m for m in before if m.as_of]
     if points or before:
         return (points or before)[-1]
-    return when[0] if when else None
+    # a date after the figure dates it, unless it introduces a figure of its own (5.79万户，9月末为5.63万户)
+    after = [m for m in when if m.start >= at and not _RESTATES.match(sentence, m.end)]
+    return after[0] if after else None
+
+
+_RESTATES = re.compile(r"(?:的|时)?(?:为|是|达到?)\s*[\d一二三四五六七八九十两]")

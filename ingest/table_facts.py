@@ -249,8 +249,12 @@ def _unit_of(metric: str, caption: str) -> str:
              if word != "单位" and UNIT_AFTER.fullmatch(unit)]  # fmt: skip
     paired = next((unit for word, unit in pairs if word in metric), "")  # 贷款户数 before 贷款余额's 贷款
     paired = paired or next((unit for word, unit in pairs if _unit_for(word, unit, metric)), "")
-    # 单位：亿元；服务户数为万户: 亿元 for every figure the pairs do not name
-    return paired or _unit_in(caption.split("；")[0].split(";")[0])
+    # 单位：亿元；服务户数为万户: 亿元 for every figure the pairs do not name, but a share's unit is %
+    general = _unit_in(caption.split("；")[0].split(";")[0])
+    return paired or ("" if _SHARE.search(metric) and general not in ("%", "％") else general)
+
+
+_SHARE = re.compile(r"率|占比|比例|比重|百分比")
 
 
 def _unit_for(word: str, unit: str, metric: str) -> bool:

@@ -25,11 +25,12 @@ from pathlib import Path
 import pytest
 
 from assistant import question as qn
+from assistant.extract import Candidate, Draft
 from assistant.facts import _object_asked
 from assistant.factsheet import conflicts
 from assistant.keyfact import enum_items, key_fact
-from assistant.match import _restriction
-from assistant.series import same_series
+from assistant.match import _restriction, check
+from assistant.series import change_base, flow, flow_asked, same_series
 from assistant.when import annual, in_time
 from ingest import loaders
 from ingest.facts import _metric, extract
@@ -300,3 +301,62 @@ def test_two_names_joined_by_he_are_a_list_and_a_list_of_names_does_not_go_on_in
         "各银行在港口、文旅、交通等领域推进应用。",
     ]
     assert key_fact(q, texts) == "天山示范银行、雪莲数智银行"
+
+
+# -- what a figure is asked as: an average, a change of which base, a period's new figure ------------------
+@pytest.mark.parametrize(
+    ("text", "base"),
+    [
+        ("同比增长多少", "同比"),
+        ("较上年末增长24.7%", "年初"),
+        ("比年初增加3亿元", "年初"),
+        ("环比增速", "环比"),
+        ("增长了多少", ""),
+    ],
+)
+def test_the_base_a_change_is_against(text: str, base: str) -> None:
+    assert change_base(text) == base
+
+
+def test_a_period_new_figure_is_a_flow() -> None:
+    assert flow(_fact("一季度新增服务小微企业和个体工商户", "0.36万户", unit="户"))
+    assert not flow(_fact("服务小微企业和个体工商户", "3.2万户", unit="户"))
+    assert flow_asked("一季度新增了多少户？") and not flow_asked("惠及了多少户？")
+
+
+def _draft(lead: str, sentence: str) -> Draft:
+    return Draft(
+        lead, (Candidate(_hit("某行项目", sentence, "2025-01-01"), 0, len(sentence), sentence, 1.0, 1.0),), True
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "lead", "sentence", "kept"),
+    [
+        ("某行项目平均每家企业贷了多少？", "96.8亿元", "项目累计为2,047家企业发放贷款96.8亿元。", False),  # a total
+        ("某行项目平均每家企业贷了多少？", "470万元", "户均贷款470万元。", True),
+        ("某行项目累计发放贷款多少？", "470万元", "户均贷款470万元。", False),  # an average for a total
+    ],
+)
+def test_an_average_asked_is_answered_by_an_average_only(question: str, lead: str, sentence: str, kept: bool
+                                                          ) -> None:  # fmt: skip
+    q = qn.Question(text=question, kind=qn.QUANTITY, unit="", entities=(), terms=())
+    assert check(q, _draft(lead, sentence)).grounded is kept
+
+
+def test_a_date_that_introduces_a_figure_of_its_own_dates_no_figure_before_it() -> None:
+    doc = _document("截至2025年10月末，全市服务企业5.79万户，9月末为5.63万户。")
+    by_text = {f.text: f for f in extract(doc)}
+    assert by_text["5.63万户"].as_of == "2025-09-30"
+    assert by_text["5.79万户"].as_of == "2025-10-31"
+    doc = _document("服务企业5.79万户，9月末为5.63万户。")
+    assert {f.text: f.as_of for f in extract(doc)}["5.79万户"] == "2025-01-10"  # the document's, not 9月末
+
+
+def test_a_share_row_takes_no_amount_unit_from_the_unit_line() -> None:
+    assert _unit_of("线上审批占比", "单位：亿元") == ""
+    assert _unit_of("累计发放贷款", "单位：亿元") == "亿元"
+
+
+def test_sha_shihou_asks_a_time() -> None:
+    assert qn.classify("某行那个项目啥时候上线的？") is qn.TIME
