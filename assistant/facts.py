@@ -230,8 +230,13 @@ class FactAnswerer:
             return draft
         first = draft.sentences[0]
         facts = self._with_corrections(dict.fromkeys(h.chunk.doc_id for h in hits))
-        led = [f for f in facts if f.doc_id == first.hit.chunk.doc_id and first.start <= f.value_start < first.end
-               and (with_qualifier(f.text, f.qualifier) in draft.lead or f.text in draft.lead)]  # fmt: skip
+        in_first = [f for f in facts if f.doc_id == first.hit.chunk.doc_id and first.start <= f.value_start < first.end]
+        led = [f for f in in_first if with_qualifier(f.text, f.qualifier) in draft.lead or f.text in draft.lead]
+        if not draft.lead and q.kind is qn.QUANTITY:  # the sentence itself answers: each of its figures is offered
+            led = [f for f in in_first if f.value is not None]
+        base = change_base(q.text) if CHANGE_ASKED.search(q.text) else ""
+        if led and base and all(change_base(f.qualifier) not in ("", base) for f in led):
+            return Draft("", (), False, f"kind: a change against another base ({led[0].qualifier})")
         if led and all(other_place(f.subject, q.text) for f in led):
             return Draft("", (), False, f"subject: the figure is {led[0].subject}'s")
         if led and asked and all(f.as_of_text and not asked.covers(f.as_of) for f in led):

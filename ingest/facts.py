@@ -22,6 +22,7 @@ from kb.records import Document, Fact
 from kb.segment import sentence_spans
 
 _CITED = re.compile(r"据$|据(?=[\u4e00-\u9fff]{2,12}$)")  # 据某市…统计: the place whose statistics are cited
+_ANY_YEAR = "2000-01-01"  # a reference year, to find a yearless date's words (its day is not needed)
 _PARTS_OPEN = re.compile(r"^\s*(?:其中|分地区看|分地市看|从地区看|分城市看)")
 _CLAUSE = re.compile(r"[，；;。：:（()）\n]|,(?!\d{3})")  # 1,234.5: a thousands separator parts no clause
 # the verbs between what is counted and its figure (签约用户数量已达10.29万户), stripped from a metric's end …
@@ -81,16 +82,21 @@ def _text_facts(doc: Document) -> Iterator[Fact]:
         previous = ""  # the subject of the sentence before (该项目 refers to it)
         carried: dates.DateMention | None = None  # the date the section's figures are counted at so far
         whole: dict[str, str] = {}  # the metric of the last level so far in each unit (其中，甲市…亿元 divides it)
+        topic, last_end = "", section.start  # the institution the paragraph so far is about
         for a, b in sentence_spans(doc.text, section.start, section.end):
             if any(s <= a < e for s, e in in_table):
                 continue
             names = named(doc.text[a:b])
-            for fact in _sentence_facts(doc, a, b, names, (heading, owner), previous, carried, notice, whole):
+            if "\n" in doc.text[last_end:a]:
+                topic = ""  # a new paragraph: its own topic
+            for fact in _sentence_facts(doc, a, b, names, (heading, owner, topic), previous, carried, notice, whole):
                 if not change(fact.qualifier, len(fact.qualifier)):  # a level, not 较年初增加…
                     whole[fact.unit] = fact.metric
                 yield fact
             # 该项目 refers to the project or institution named last, not to a place it was carried out in
             previous = next((n.name for n in names if n.kind != "place"), previous)
+            topic = next((n.name for n in names if n.kind == "org"), topic)  # the bank the paragraph is about
+            last_end = b
             sentence = doc.text[a:b]
             stated = [m for m in dates.mentions(sentence, doc.date)
                       if _counted_at(sentence, m) and _bracket(sentence, m.start) < 0]  # fmt: skip
@@ -108,12 +114,13 @@ def _place_first(n: Named) -> int:
     return 0 if n.kind == "place" else 1
 
 
-def _sentence_facts(doc: Document, start: int, end: int, names: list[Named], context: tuple[str, str],
+def _sentence_facts(doc: Document, start: int, end: int, names: list[Named], context: tuple[str, str, str],
                     previous: str, carried: dates.DateMention | None = None, notice: bool = False,
                     whole: dict[str, str] | None = None) -> Iterator[Fact]:  # fmt: skip
     """The figures of the sentence ``doc.text[start:end]``, which names ``names``; ``context``: its section's
-    heading and the owner of figures no name claims; ``notice``: the document corrects figures; ``whole``: the
-    metric of the last level before in each unit, which a sentence opening with 其中 divides."""
+    heading, the owner of figures no name claims and the institution its paragraph is about so far; ``notice``:
+    the document corrects figures; ``whole``: the metric of the last level before in each unit, which a sentence
+    opening with 其中 divides."""
     sentence = doc.text[start:end]
     when = dates.mentions(sentence, doc.date)
     in_dates = [(m.start, m.end) for m in when]
@@ -169,7 +176,7 @@ def _metric(sentence: str, q: Quantity, stop: int) -> str:
     if earlier:  # 6家银行累计发行电子社保卡53.87万张: what follows the earlier figure
         before = before[unit_end(before, earlier[-1].end) :]
     before = _REFERS.sub("", before)
-    for m in reversed(dates.mentions(before)):
+    for m in reversed(dates.mentions(before, _ANY_YEAR)):  # 截至3月末累计…: a date with no year is no metric
         before = before[m.end :]
         break
     for n in named(before):
@@ -190,12 +197,12 @@ def _tidy(text: str) -> str:
     return text.replace("“", "").replace("”", "").replace('"', "").strip(" 的了、")
 
 
-def _subject(sentence: str, at: int, names: list[Named], context: tuple[str, str], previous: str, title: str
+def _subject(sentence: str, at: int, names: list[Named], context: tuple[str, str, str], previous: str, title: str
              ) -> str:  # fmt: skip
     """Whose figure it is: the nearest place, institution or project named before it in its sentence (after it,
     when none is before); what 该方向/该项目 refers to (the heading, or the sentence before's subject); else the
     place or institution its heading or the document's title names, else the heading or the title."""
-    heading, owner = context
+    heading, owner, topic = context
     # a name in a bracketed scope note (全省（含深圳市）…) says what a subject includes: no subject of the figures
     # after the note (those inside it are its own: 33个项目(含青岛市9项))
     before = [n for n in names if n.end <= at and not _in_closed_note(sentence, n, at)]
@@ -209,7 +216,7 @@ def _subject(sentence: str, at: int, names: list[Named], context: tuple[str, str
         return previous if "项目" in refer.group(0) and previous else heading or previous or title
     if names:
         return names[0].name
-    return owner or title
+    return topic or owner or title  # a sentence naming no one goes on about its paragraph's institution
 
 
 def _own_place(sentence: str, word: str, before: list[Named], owner: str) -> str:

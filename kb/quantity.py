@@ -116,7 +116,9 @@ _CHANGE = re.compile(
     r"(?:同比|环比)$|"
     r"(?:增加|增长|提高|上升|下降|减少|降低|回落|新增)了?$"  # 效率提高83%, 一季度新增放款8.36亿元 (增长至: a level)
 )
-CHANGE_ASKED = re.compile(r"增加|增长|提高|上升|下降|减少|降低|新增|同比|环比|增幅|增速|降幅|(?<!占)比.{1,8}?[多少]了")
+CHANGE_ASKED = re.compile(
+    r"增加|增长|提高|上升|下降|减少|降低|新增|同比|环比|增幅|增速|降幅|(?<!占)比.{1,8}?[多少]了|(?<!占)比.{1,12}?[高低]了?(?:多少|几)"
+)  # 比2023年末高了多少: a change
 
 
 def change(text: str, start: int) -> str:
@@ -146,8 +148,9 @@ def unsupported(answer: str, quotes: Iterable[str]) -> list[str]:
 
 
 def strip_markers(text: str) -> str:
-    """The text without citation markers such as [1] or [2][3]."""
-    return re.sub(r"\[\d+\]", "", text)
+    """The text with citation markers such as [1] or [2][3] replaced by a break (a quote ending in 341.95[2]
+    before one starting 2025年 holds two numbers, not 341.952025)."""
+    return re.sub(r"(?:\[\d+\])+", "\n", text)
 
 
 def scaled(value: float, unit: str) -> float:

@@ -38,7 +38,7 @@ from ingest.pipeline import to_document
 from ingest.table_facts import _unit_of
 from kb import dates
 from kb.entities import named
-from kb.quantity import quantities, unit_end
+from kb.quantity import quantities, unit_end, unsupported
 from kb.records import CORRECTED, CORRECTION, Chunk, Document, Fact, Hit, Section
 
 RULES = Path(__file__).resolve().parent / "data" / "rules"
@@ -360,3 +360,21 @@ def test_a_share_row_takes_no_amount_unit_from_the_unit_line() -> None:
 
 def test_sha_shihou_asks_a_time() -> None:
     assert qn.classify("某行那个项目啥时候上线的？") is qn.TIME
+
+
+def test_a_sentence_naming_no_one_goes_on_about_its_paragraphs_bank() -> None:
+    # rule: 甲银行牵头的该项目…上线。截至3月末，累计为果农发放贷款8.6亿元: the bank's figure, not the city's; a new
+    # paragraph has its own topic; a date with no year is no part of a metric
+    text = (
+        "哈密市试点情况\n甲岭数智银行牵头的该项目于2023年6月上线。截至3月末，累计为果农发放贷款8.6亿元。\n"
+        "截至3月末，全市累计发放贷款26.9亿元。"
+    )
+    facts = {f.text: f for f in extract(_document(text, title="哈密市金融科技应用试点一季度情况"))}
+    assert facts["8.6亿元"].subject == "甲岭数智银行"
+    assert facts["26.9亿元"].subject == "哈密市"
+    assert "3月末" not in facts["26.9亿元"].metric
+
+
+def test_markers_part_numbers_on_either_side() -> None:
+    # a quote ending in a figure before one beginning with a year: two numbers, both supported
+    assert unsupported("341.95[2]2025年末", ["341.95", "2025年末"]) == []
