@@ -126,25 +126,8 @@ class FactAnswerer:
             score, subject = score + self.knobs.fact_w_subject * (1.0 - subject), 1.0  # (its figures stay its own)
         if other_place(f.subject, q.text):
             return 0.0, 0.0  # 深圳市's figure does not answer for 广东 (nor 广东省's for 深圳)
-        moved = CHANGE_ASKED.search(q.text)
-        own = moved is not None and moved.group(0) in f.metric  # 新增授信 may be the metric's own name
-        if bool(moved) != is_change(f) and not own:
-            return 0.0, 0.0  # a change (较上年末增加75.8亿元) answers only a question about a change, and only it does
-        if moved and change_base(q.text) and change_base(f.qualifier) not in ("", change_base(q.text)):
-            return 0.0, 0.0  # 同比 asked: a change against the year's start (较上年末增长) is another figure
-        if flow(f) and not flow_asked(q.text):
-            return 0.0, 0.0  # 一季度新增服务0.36万户 is no count of those served so far
-        if RANGE_ASKED.search(q.text) and not RANGE.search(f.text):
-            return 0.0, 0.0  # 利率区间 is answered by 3.1%至4.2%, not by one figure
-        shared = "%" in f.text or "百分点" in f.unit or "%" in f.unit
-        if shared and not (qn.RATE_ASKED.search(q.text) or qn.GROWTH.search(q.text)):
-            return 0.0, 0.0  # a share answers a question about a rate or a growth, not 减少了多少股份
-        if qn.RATE_ASKED.search(q.text) and not shared:
-            return 0.0, 0.0  # 增长了百分之几 is answered by 12.5%, not by 5.5亿元
-        if not _heads_agree(counted(q.text), bare(f.metric)):
-            return 0.0, 0.0  # 多少家合作药店 is not answered by a count of 项目
-        if q.unit and not _same_unit(q.unit, f.unit) and not (f.source_kind == "cell" and not f.unit):
-            return 0.0, 0.0
+        if not _same_kind(q, f):
+            return 0.0, 0.0  # a level for a change, a total for a share, another count's noun or unit
         if asked is not None and not _in_time(f, context, asked):
             return 0.0, 0.0
         return score, subject
@@ -354,6 +337,28 @@ def _share(phrase: str, grams: set[str]) -> float:
 def _same_unit(asked: str, unit: str) -> bool:
     unit = unit.lstrip("万亿")
     return same_count(asked, unit) or (asked == "元" and unit.endswith("元"))
+
+
+def _same_kind(q: qn.Question, f: Fact) -> bool:
+    """The fact is of the kind the question asks: a change (against the base asked) for a change and a level for
+    a level, no period's new figure (新增) for a level, a range for a range, a share for a rate or growth and only
+    then, a count of the noun counted, in the unit asked."""
+    moved = CHANGE_ASKED.search(q.text)
+    own = moved is not None and moved.group(0) in f.metric  # 新增授信 may be the metric's own name
+    if bool(moved) != is_change(f) and not own:
+        return False  # a change (较上年末增加75.8亿元) answers only a question about a change, and only it does
+    if moved and change_base(q.text) and change_base(f.qualifier) not in ("", change_base(q.text)):
+        return False  # 同比 asked: a change against the year's start (较上年末增长) is another figure
+    if flow(f) and not flow_asked(q.text):
+        return False  # 一季度新增服务0.36万户 is no count of those served so far
+    if RANGE_ASKED.search(q.text) and not RANGE.search(f.text):
+        return False  # 利率区间 is answered by 3.1%至4.2%, not by one figure
+    shared = "%" in f.text or "百分点" in f.unit or "%" in f.unit
+    if shared != bool(qn.RATE_ASKED.search(q.text) or (shared and qn.GROWTH.search(q.text))):
+        return False  # a share answers a rate or growth question (减少了多少股份 is no share), 百分之几 only a share
+    if not _heads_agree(counted(q.text), bare(f.metric)):
+        return False  # 多少家合作药店 is not answered by a count of 项目
+    return not q.unit or _same_unit(q.unit, f.unit) or (f.source_kind == "cell" and not f.unit)
 
 
 def _in_time(f: Fact, context: str, asked: TimeAsked) -> bool:
