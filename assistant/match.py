@@ -47,7 +47,9 @@ def check(q: qn.Question, draft: Draft) -> Draft:
         return Draft("", (), False, "type: an amount of money asked, the lead is not one")
     if draft.lead and _per_account(draft.lead, draft.sentences[0].text) and not _AVERAGE_ASKED.search(q.text):
         return Draft("", (), False, "type: an average (户均) does not answer a total")
-    if _PER_UNIT_ASKED.search(q.text) and not (draft.lead and _per_account(draft.lead, draft.sentences[0].text)):
+    if _PER_UNIT_ASKED.search(q.text) and not (
+        draft.lead and _per_account(draft.lead, draft.sentences[0].text, _ANY_AVERAGE)
+    ):
         return Draft("", (), False, "type: an average asked (平均每家), the evidence states a total")
     if not draft.lead and q.unit in COUNTED_UNITS and not any(_counts_in(q.unit, c.text) for c in draft.sentences):
         return Draft("", (), False, f"type: a count in {q.unit} asked, the evidence states none")
@@ -114,16 +116,17 @@ def _rate_named(question: str, sentence: str, lead: str) -> bool:
 
 # a per-account figure (户均贷款23.6万元), never a total; 平均 and 人均 are left alone: in general text they name rates
 # and shares as often (素数的密度平均为…, 人均国民收入的305.1％)
-_AVERAGE = re.compile(r"户均|笔均|件均|人均|平均|每户|每笔|每家|单户|单笔")
+_AVERAGE = re.compile(r"户均|笔均|件均|每户|每笔|单户|单笔")
+_ANY_AVERAGE = re.compile(r"户均|笔均|件均|人均|平均|每户|每笔|每家|单户|单笔")  # what answers 平均每家…多少
 _BOUND = re.compile(r"(?:及)?(?:以下|以内|以上)")  # 单户授信1000万元以下: a bound defining a kind of loan
 
 
-def _per_account(lead: str, sentence: str) -> bool:
+def _per_account(lead: str, sentence: str, average: re.Pattern[str] = _AVERAGE) -> bool:
     """The lead is a per-account figure (户均贷款20万元, 单户额度3万元至50万元), not a bound that defines a
-    kind of loan (单户授信1000万元以下的普惠小微贷款)."""
+    kind of loan (单户授信1000万元以下的普惠小微贷款); ``average``: the words that make it one."""
     at = sentence.find(lead)
     before = re.split(r"\d[\d,.]*\s*[万亿]?[^\d\s]{0,2}", _clause_before(lead, sentence))[-1]  # after its last figure
-    return bool(_AVERAGE.search(before)) and not (at >= 0 and _BOUND.match(sentence, at + len(lead)))
+    return bool(average.search(before)) and not (at >= 0 and _BOUND.match(sentence, at + len(lead)))
 
 
 _AVERAGE_ASKED = re.compile(r"均|每|单户|单笔")
