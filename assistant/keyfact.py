@@ -107,11 +107,12 @@ def _names(items: list[str]) -> bool:
 
 
 def _pair(text: str) -> list[str]:
-    """Two institutions or places joined by 和/及/与 (甲银行和乙银行已完成改造), the list of two a sentence without
-    、 gives; [] otherwise."""
-    found = [n for n in named(text) if n.kind in ("org", "place")]
-    for a, b in pairwise(found):
-        if _LAST_JOIN.fullmatch(text[a.end : b.start]):
+    """Two institutions joined by 和/及/与 (甲银行和乙银行已完成改造), the list of two a sentence without 、
+    gives; [] otherwise (places joined so say where, not which)."""
+    found = [n for n in named(text) if n.kind == "org"]
+    for before, (a, b) in zip([None, *found], pairwise(found), strict=False):
+        glued = before is not None and before.end == a.start  # 工商银行常德分行和…: 常德分行 is part of a name
+        if _LAST_JOIN.fullmatch(text[a.end : b.start]) and not glued:
             return [a.name, b.name]
     return []
 

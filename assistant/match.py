@@ -47,9 +47,8 @@ def check(q: qn.Question, draft: Draft) -> Draft:
         return Draft("", (), False, "type: an amount of money asked, the lead is not one")
     if draft.lead and _per_account(draft.lead, draft.sentences[0].text) and not _AVERAGE_ASKED.search(q.text):
         return Draft("", (), False, "type: an average (户均) does not answer a total")
-    if _PER_UNIT_ASKED.search(q.text) and not (
-        draft.lead and _per_account(draft.lead, draft.sentences[0].text, _ANY_AVERAGE)
-    ):
+    lead = draft.lead.split("（")[0]  # a fact's lead carries its date: 23万元（截至2024年末）
+    if _PER_UNIT_ASKED.search(q.text) and not (lead and _per_account(lead, draft.sentences[0].text, _ANY_AVERAGE)):
         return Draft("", (), False, "type: an average asked (平均每家), the evidence states a total")
     if not draft.lead and q.unit in COUNTED_UNITS and not any(_counts_in(q.unit, c.text) for c in draft.sentences):
         return Draft("", (), False, f"type: a count in {q.unit} asked, the evidence states none")
@@ -131,7 +130,7 @@ def _per_account(lead: str, sentence: str, average: re.Pattern[str] = _AVERAGE) 
 
 _AVERAGE_ASKED = re.compile(r"均|每|单户|单笔")
 # a question asking an average per account (平均每家企业贷了多少, 户均多少): a total does not answer it
-_PER_UNIT_ASKED = re.compile(r"平均每[家户个人笔]|[户人笔]均(?:是|为|有)?(?:多少|几)|每[家户]平均")
+_PER_UNIT_ASKED = re.compile(r"平均每[家户个人笔]|[户人笔]均[\u4e00-\u9fff]{0,6}?(?:多少|几)|每[家户]平均")
 # the counts reports state in figures (a sentence answering 多少户 states 户); 几家 is often answered by naming them
 COUNTED_UNITS = ("户", "笔", "台", "张")
 

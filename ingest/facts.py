@@ -22,6 +22,7 @@ from kb.records import Document, Fact
 from kb.segment import sentence_spans
 
 _CITED = re.compile(r"据$|据(?=[\u4e00-\u9fff]{2,12}$)")  # 据某市…统计: the place whose statistics are cited
+_REGULATOR = re.compile(r"人民银行|金融管理局|金融工作局|金融监督管理|监管|金融办")
 _ANY_YEAR = "2000-01-01"  # a reference year, to find a yearless date's words (its day is not needed)
 _PARTS_OPEN = re.compile(r"^\s*(?:其中|分地区看|分地市看|从地区看|分城市看)")
 _CLAUSE = re.compile(r"[，；;。：:（()）\n]|,(?!\d{3})")  # 1,234.5: a thousands separator parts no clause
@@ -95,7 +96,10 @@ def _text_facts(doc: Document) -> Iterator[Fact]:
                 yield fact
             # 该项目 refers to the project or institution named last, not to a place it was carried out in
             previous = next((n.name for n in names if n.kind != "place"), previous)
-            topic = next((n.name for n in names if n.kind == "org"), topic)  # the bank the paragraph is about
+            # the one bank a sentence names is what its paragraph goes on about (not a regulator, not one of two)
+            orgs = [n.name for n in names if n.kind == "org"
+                    and not _REGULATOR.search(doc.text[max(a, a + n.start - 4) : a + n.end])]  # fmt: skip
+            topic = orgs[0] if len(orgs) == 1 else "" if orgs else topic
             last_end = b
             sentence = doc.text[a:b]
             stated = [m for m in dates.mentions(sentence, doc.date)
@@ -176,8 +180,9 @@ def _metric(sentence: str, q: Quantity, stop: int) -> str:
     if earlier:  # 6家银行累计发行电子社保卡53.87万张: what follows the earlier figure
         before = before[unit_end(before, earlier[-1].end) :]
     before = _REFERS.sub("", before)
-    for m in reversed(dates.mentions(before, _ANY_YEAR)):  # 截至3月末累计…: a date with no year is no metric
-        before = before[m.end :]
+    for m in reversed(dates.mentions(before, _ANY_YEAR)):  # 截至3月末累计…: a point in time is no metric
+        if m.as_of or m.text.endswith(("末", "底")):  # (1-6月累计, 12月新增: a period's flow keeps its period)
+            before = before[m.end :]
         break
     for n in named(before):
         before = before.replace(n.name, " ")

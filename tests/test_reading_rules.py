@@ -378,3 +378,29 @@ def test_a_sentence_naming_no_one_goes_on_about_its_paragraphs_bank() -> None:
 def test_markers_part_numbers_on_either_side() -> None:
     # a quote ending in a figure before one beginning with a year: two numbers, both supported
     assert unsupported("341.95[2]2025年末", ["341.95", "2025年末"]) == []
+
+
+# -- a second review's examples ---------------------------------------------------------------------------
+def test_a_regulator_or_two_banks_are_no_paragraph_topic() -> None:
+    text = (
+        "人民银行哈密市分行指导辖内机构开展试点。截至2024年末，累计发放贷款15.8亿元。\n"
+        "甲岭数智银行和乙泉信合银行参与试点。截至2024年末，各试点项目累计发放贷款3.5亿元。"
+    )
+    facts = {f.text: f for f in extract(_document(text, title="哈密市金融科技应用试点进展"))}
+    assert facts["15.8亿元"].subject == "哈密市"
+    assert facts["3.5亿元"].subject not in ("甲岭数智银行", "乙泉信合银行")
+
+
+def test_a_period_flow_keeps_its_period_in_the_metric() -> None:
+    facts = {f.text: f for f in extract(_document("1-6月累计发放贷款8亿元。", title="哈密市试点进展"))}
+    assert "月" in facts["8亿元"].metric
+
+
+def test_a_name_glued_to_another_is_no_member_of_a_pair() -> None:
+    assert enum_items("参与的有工商银行常德分行和建设银行。") == []
+    assert enum_items("甲岭数智银行和乙泉信合银行已完成改造。") == ["甲岭数智银行", "乙泉信合银行"]
+
+
+def test_an_average_asked_is_answered_by_a_facts_dated_lead() -> None:
+    q = qn.Question(text="某行项目户均贷款是多少？", kind=qn.QUANTITY, unit="", entities=(), terms=())
+    assert check(q, _draft("23万元（截至2024年末）", "户均贷款23万元。")).grounded
