@@ -99,7 +99,7 @@ class FactAnswerer:
         institution the question names (the report's issuer) may stand."""
         metric = _metric_share(f, grams)
         if metric < self.knobs.fact_min_metric and _object_asked(q.text, f):
-            metric = self.knobs.fact_min_metric  # 试点贷款累计是多少: the 贷款 of 发放贷款 asked by itself
+            metric = self.knobs.fact_min_metric  # 某市贷款一共多少: the 贷款 of 发放贷款 asked by itself
         if metric < self.knobs.fact_min_metric:
             return 0.0, 0.0
         if f.source_kind == "text" and (q.kind is not qn.QUANTITY or not _plain_figure(f)):
@@ -107,7 +107,7 @@ class FactAnswerer:
         if q.kind in (qn.INSTITUTION, qn.PERSON) and f.value is not None:
             return 0.0, 0.0  # who or which bank is answered by a name, never by a figure
         if f.value is None and (MOST.search(q.text) or normalize(f.text) in normalize(q.text)):
-            return 0.0, 0.0  # 放款最多的是哪家: figures compared, not a name; 某行牵头的项目在哪: not 某行 itself
+            return 0.0, 0.0  # 授信最高的是哪家: figures compared, not a name; 某行牵头的项目在哪: not 某行 itself
         # a figure in running text is also its document's (招生计划30人 in …2016年音乐表演专业招生简章); a cell's
         # subject is its row's
         owner = _share(title, grams) if f.source_kind == "text" else 0.0

@@ -59,7 +59,7 @@ _COUNT_NOUN = re.compile(rf"([{MEASURE_WORDS}])数(?!字|据|量)")
 # project's name holds (…授信项目惠及多少养殖户 asks 户, not 元)
 _COUNTED_AT_END = re.compile(
     r"(?:多少|几)[万亿]?(?:(?!资金|贷款|钱|元|给|向|流|投|用于|放)[\u4e00-\u9fff]){1,5}?([户台张笔])[？?。！!\s]*$"
-)  # not 多少资金流向农户 (an amount), nor 放了多少贷款给商户
+)  # not 多少资金流向农户 (an amount), nor 拿出多少贷款给种植户
 # an amount of money asked without 元: 贷出多少资金, 金额合计多大, 带动了多少消费
 _MONEY_ASKED = re.compile(r"贷款|放贷|放款|投放|金额|资金|融资|授信|多少钱|额")
 GROWTH = re.compile(r"(?:同比|环比)(?:增长|增加|下降|减少)")

@@ -145,7 +145,7 @@ def _sentence_facts(doc: Document, start: int, end: int, names: list[Named], con
             named_as = ""  # the figure before it, restated at another date: its metric
         if corrections.AS_PUBLISHED.match(named_as):  # …应为8.42亿元，原文误为7.96亿元: the one before, as published
             named_as, moved = "", moved or last_moved  # （原为3.89亿元） after a corrected change is that change's
-        named_as = corrections.CORRECTING.sub("", named_as) if notice else named_as  # 累计发放贷款应为: the metric
+        named_as = corrections.CORRECTING.sub("", named_as) if notice else named_as  # 授信余额应为: the metric
         metric = (last_metric if moved or ranged else "") or named_as or last_metric
         if not metric and divides and whole:  # 其中，甲市12.3亿元: the metric of the whole it divides
             metric = whole.get(sentence[q.end : stop].lstrip("余"), "")

@@ -116,7 +116,7 @@ def _roles(label: str, part: tuple[str, str] | None, naming: list[str], context:
     return owner, _OWN_PLACE.sub("", label) + "".join(naming), False
 
 
-# 注：表中数据为…, 注：以上均为…: what the table's figures are (注：累计发放贷款为… defines one metric, not all)
+# 注：表中数据为…, 注：以上均为…: what the table's figures are (注：授信户数为… defines one metric, not all)
 _NOTE_SAYS = re.compile(r"^注[:：](?P<what>[^。；\n]*?)(?:均为|为|指)([^。；\n]{2,40})")
 _NOTE_ON_ALL = re.compile(r"^\s*$|数据|数字|数值|指标|表|以上|上述")
 _NOT_MEASURED = re.compile(r"^各?[^，,。]*?项目|自[^，,。]{0,8}以来|的$")

@@ -28,7 +28,7 @@ _AS_PUBLISHED = r"原(?:通报|文|数据|报告|简报|文件|公告)?(?:中|�
 _PUBLISHED = re.compile(rf"{_AS_PUBLISHED}为?$")
 # what a correcting sentence says in place of a metric: 原文误为 (the figure as published) …
 AS_PUBLISHED = re.compile(rf"^{_AS_PUBLISHED}$")
-# … and 应为 / 相应调整为 after the metric of the right one (累计发放贷款应为: 累计发放贷款)
+# … and 应为 / 相应调整为 after the metric of the right one (授信余额应为: 授信余额)
 CORRECTING = re.compile(r"(?:应|相应)?(?:调整|修改|更正|修正|订正)$|应$")
 
 
