@@ -23,14 +23,19 @@ from assistant.facts import FactAnswerer
 from assistant.match import SUM_ASKED
 from assistant.series import MOST, SERIES_GAP, Scored, amount, is_change, said
 from kb.dates import TimeAsked
-from kb.entities import PLACE, named, same_place
-from kb.quantity import scaled
+from kb.entities import PLACE, core, named, same_place
+from kb.quantity import CHANGE_ASKED, scaled
 from kb.records import Fact, Hit
 
 # which subject: a kind of place or institution asked (哪个城市, 哪家银行), not which year or quarter
-_WHICH = re.compile(r"哪家|哪[个一座些所]?(?:城市|市|地市|地区|省|县|区|银行|机构|单位|项目|农商行|分行|企业|公司)")
+_WHICH = re.compile(
+    r"哪家|哪[个一座些所]?(?:城市|市|地市|盟市|地区|省|县|区|州|盟|银行|机构|单位|项目|农商行|分行|企业|公司)"
+)
 _LEAST = "少小低慢短"
-_PLACE_ASKED = re.compile(r"哪[个座一]?(?:城市|市|地市|地区|省|县|区)")
+_PLACE_ASKED = re.compile(r"哪[个座一]?(?:城市|市|地市|盟市|地区|省|县|区|州|盟)")
+# which of the two named (包头和赤峰比，哪边…更多; 甲市与乙市哪个放款更快): the named ones compared
+_WHICH_OF = re.compile(r"哪边|哪个|哪一个|哪方|谁")
+_MORE = re.compile(r"更(多|大|高|快|长|少|小|低|慢|短)")
 _ORG_ASKED = re.compile(r"哪[个家一所]?(?:银行|机构|单位|法人|农商行|分行)")
 # 除武汉外 / 除了武汉以外 / 除了武汉，: the subject left out
 _EXCEPT = re.compile(r"除(?:了)?([^，,。？?]{1,16}?)(?:以外|之外|外)[，,]?|除了([^，,。？?]{1,16}?)[，,]")
@@ -38,14 +43,20 @@ MAX_SHOWN = 4  # subjects quoted: the one named and the next ones
 
 
 def asked(text: str) -> bool:
-    """``text`` asks which subject has the most or least of something."""
-    return bool(_WHICH.search(text) and MOST.search(text))  # 哪个城市…最多, or 最多的是哪个城市
+    """``text`` asks which subject has the most or least of something, or which of two it names has more."""
+    return bool(_WHICH.search(text) and MOST.search(text)) or _of_two(text)  # 哪个城市…最多, 最多的是哪个城市
+
+
+def _of_two(text: str) -> bool:
+    """``text`` names two places or more and asks which of them has more (包头和赤峰比，哪边…更多)."""
+    places = {core(m.group(0)) for m in PLACE.finditer(text)}
+    return len(places) >= 2 and bool(_WHICH_OF.search(text) and (_MORE.search(text) or MOST.search(text)))
 
 
 def answer(facts: FactAnswerer, q: qn.Question, hits: Sequence[Hit], asked_time: TimeAsked | None) -> Draft | None:
     """The subject with the most (or least) of what ``q`` asks, with its figure and the others', each cited; None
     when the documents give fewer than two comparable figures, or the first two are equal."""
-    most = MOST.search(q.text)
+    most = MOST.search(q.text) or _MORE.search(q.text)
     if most is None:
         return None
     excluded = _EXCEPT.search(q.text)  # 除武汉外，湖北哪个城市…: 武汉 is no candidate, nor a name evidence must hold
@@ -115,8 +126,10 @@ def _compared(s: Scored, kind: str, question: str) -> bool:
     """The figure is a level of one subject of the kind asked (a city for 哪个城市, not the province asked within)."""
     f = s.fact
     names = named(f.subject)
-    if is_change(f) or amount(f) is None or len(names) != 1:
-        return False
+    if is_change(f) != bool(CHANGE_ASKED.search(question)) or amount(f) is None or len(names) != 1:
+        return False  # levels compared, or changes where a change is asked (比上年末增加得最多, 增速最快)
+    if _of_two(question):  # the named ones, and only they
+        return bool(PLACE.fullmatch(f.subject)) and _named_in(f.subject, question)
     if kind == "place":
         return bool(PLACE.fullmatch(f.subject)) and not _named_in(f.subject, question)
     return kind != "org" or names[0].kind == "org"

@@ -130,6 +130,7 @@ class Assistant:
             return
         chosen = Mode(mode or (Mode.LLM if self.llm_available else Mode.EXTRACTIVE))
         standalone, carried = self._standalone(question, history, chosen is not Mode.EXTRACTIVE)
+        standalone = qn.with_full_places(standalone, self.facts.names)
         ev = self._evidence(standalone, filters, carried)
         q, hits, cands, rules = ev.q, ev.hits, ev.cands, ev.rules
         timings = dict(ev.timings)
@@ -166,6 +167,9 @@ class Assistant:
         q = without_time_words(qn.parse(standalone, self.res.segmenter), asked)
         found = self.retriever.search(q.text, self.settings.top_k * (3 if asked else 2), filters,
                                       [*q.terms, *carried], qn.subjects(q))  # fmt: skip
+        if asked is None:  # 10月末 said without its year: of the newest report's year
+            asked = dates.asked(standalone, datetime.date.today().isoformat(), _newest(found.hits))
+            q = without_time_words(q, asked) if asked else q
         retrieved = in_time(found.hits, asked, annual(standalone, asked)) if asked else found.hits
         hits = retrieved[: self.settings.top_k]
         retrieve_ms = (time.perf_counter() - started) * 1e3
@@ -262,6 +266,10 @@ class Assistant:
         yield text
         yield Answer(question, text, grounded=True, mode=Mode.LLM, citations=used, notice=notice,
                      markers=cite.model_markers(text, used))  # fmt: skip
+
+
+def _newest(hits: Sequence[Hit]) -> str | None:
+    return max((h.date for h in hits if h.date), default=None)
 
 
 def evidence_first(rules: Draft, cands: Sequence[Candidate]) -> list[Candidate]:

@@ -35,6 +35,7 @@ from assistant.series import (
     said,
     same_day,
     same_head,
+    same_metric,
     same_series,
     undated,
 )
@@ -60,6 +61,10 @@ class FactAnswerer:
         self.kb = kb
         self.knobs = knobs or AnswerKnobs()
         self._rows: dict[tuple[str, int, int], str] = {}  # rows read for the question being answered
+
+    def names(self, subject: str) -> bool:
+        """Some fact of the knowledge base is of ``subject`` (or of a subject naming it)."""
+        return bool(self.kb.facts(FactQuery(subject=subject, limit=1)))
 
     def matches(self, q: qn.Question, hits: Sequence[Hit], asked: TimeAsked | None,
                 ranked: Sequence[Candidate] = ()) -> list[Scored]:  # fmt: skip
@@ -171,8 +176,11 @@ class FactAnswerer:
             return None
         # a fact whose subject the question names first, then the best match, then the rules' order
         best = min(anchored, key=lambda s: (s.subject < 1, -s.score, rank.get((s.fact.doc_id, s.fact.start), 99)))
+        # the best's series: as well matched, or the same head, or the same thing counted on its own date (another
+        # report's differing figure, however it words the metric: shown beside it)
         same = [s for s in found if same_series(s.fact, best.fact)
-                and (s.score >= best.score - SERIES_GAP or same_head(s.fact, best.fact))]  # fmt: skip
+                and (s.score >= best.score - SERIES_GAP or same_head(s.fact, best.fact)
+                     or (s.fact.as_of == best.fact.as_of and same_metric(s.fact, best.fact)))]  # fmt: skip
         # newest first; on the same date the later report, a sentence (it reads better than a cell), then the anchor
         dated = sorted(same, key=lambda s: (s.fact.as_of is not None, s.fact.as_of or "", s.hit.date or "",
                                             s.fact.source_kind == "text", s is best), reverse=True)  # fmt: skip
@@ -215,8 +223,10 @@ class FactAnswerer:
         facts = self._with_corrections(dict.fromkeys(h.chunk.doc_id for h in hits))
         in_first = [f for f in facts if f.doc_id == first.hit.chunk.doc_id and first.start <= f.value_start < first.end]
         led = [f for f in in_first if with_qualifier(f.text, f.qualifier) in draft.lead or f.text in draft.lead]
-        if not draft.lead and q.kind is qn.QUANTITY:  # the sentence itself answers: each of its figures is offered
-            led = [f for f in in_first if f.value is not None]
+        if not draft.lead and q.kind is qn.QUANTITY:  # the sentences answer: each figure in the unit asked is offered
+            led = [f for f in in_first if f.value is not None and not q.unit]
+            led += [f for f in facts for c in draft.sentences if q.unit and f.doc_id == c.hit.chunk.doc_id
+                    and c.start <= f.value_start < c.end and _same_unit(q.unit, f.unit)]  # fmt: skip
         base = change_base(q.text) if CHANGE_ASKED.search(q.text) else ""
         if led and base and all(change_base(f.qualifier) not in ("", base) for f in led):
             return Draft("", (), False, f"kind: a change against another base ({led[0].qualifier})")
@@ -356,6 +366,8 @@ def _same_kind(q: qn.Question, f: Fact) -> bool:
     shared = "%" in f.text or "百分点" in f.unit or "%" in f.unit
     if shared != bool(qn.RATE_ASKED.search(q.text) or (shared and qn.GROWTH.search(q.text))):
         return False  # a share answers a rate or growth question (减少了多少股份 is no share), 百分之几 only a share
+    if qn.asks_a_count(q.text) and (f.unit.endswith("元") or shared):
+        return False  # 服务了多少小微企业 is no amount lent
     if not _heads_agree(counted(q.text), bare(f.metric)):
         return False  # 多少家合作药店 is not answered by a count of 项目
     return not q.unit or _same_unit(q.unit, f.unit) or (f.source_kind == "cell" and not f.unit)

@@ -52,6 +52,8 @@ def check(q: qn.Question, draft: Draft) -> Draft:
         return Draft("", (), False, "type: an average asked (平均每家), the evidence states a total")
     if not draft.lead and q.unit in COUNTED_UNITS and not any(_counts_in(q.unit, c.text) for c in draft.sentences):
         return Draft("", (), False, f"type: a count in {q.unit} asked, the evidence states none")
+    if (q.unit in COUNTED_UNITS or qn.asks_a_count(q.text)) and _AMOUNT_OR_SHARE.search(lead):
+        return Draft("", (), False, f"type: a count asked, the lead is an amount or a share ({lead})")
     restriction = _unsaid_restriction(_restriction(q.text), draft.sentences[0].text)
     if restriction:
         return Draft("", (), False, f"restriction not in evidence: {restriction}")
@@ -133,6 +135,7 @@ _AVERAGE_ASKED = re.compile(r"均|每|单户|单笔")
 _PER_UNIT_ASKED = re.compile(r"平均每[家户个人笔]|[户人笔]均[\u4e00-\u9fff]{0,6}?(?:多少|几)|每[家户]平均")
 # the counts reports state in figures (a sentence answering 多少户 states 户); 几家 is often answered by naming them
 COUNTED_UNITS = ("户", "笔", "台", "张")
+_AMOUNT_OR_SHARE = re.compile(r"\d(?:万|亿|千)?元|%")  # 96.73亿元, 70.8%: no count of anything
 
 
 def _counts_in(unit: str, text: str) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from assistant import compare, match, rows
+from assistant import compare, issued, match, rows
 from assistant import question as qn
 from assistant.extract import Candidate, Draft, Extractor
 from assistant.facts import FactAnswerer
@@ -53,6 +53,7 @@ def decide(s: Strategies, q: qn.Question, found: Found, asked: dates.TimeAsked |
         compared = compare.answer(s.facts, q, found.in_time, asked) if which else None
         compared = compared or compare.total(s.facts, q, found.in_time, asked)
         at_row = rows.answer(s.kb, q, found.hits)  # a row asked by its position (第三名) is the table's to answer
+        at_row = at_row or issued.answer(s.kb, q, found.hits)  # 那份通报是哪天印发的: the document's own date
         from_facts = None if which else from_facts  # 哪个城市…最大 asks a name of figures compared, not one figure
         rules = match.check(q, compared or at_row or from_facts or s.extractor.answer(q, found.cands))
         rules = s.facts.checked(q, rules, found.in_time, asked)  # another place's or date's figure, or corrected

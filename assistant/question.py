@@ -10,11 +10,12 @@ once per question). Does not own: retrieval or scoring.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from kb import dates
-from kb.entities import NOT_A_NAME, PLACE, named, other_forms
+from kb.entities import NOT_A_NAME, PLACE, SHORT_PLACE, full_names, named, other_forms
 from kb.quantity import MEASURE_WORDS, MEASURES
 from kb.segment import Segmenter, aliases
 
@@ -60,6 +61,19 @@ _COUNT_NOUN = re.compile(rf"([{MEASURE_WORDS}])数(?!字|据|量)")
 _COUNTED_AT_END = re.compile(
     r"(?:多少|几)[万亿]?(?:(?!资金|贷款|钱|元|给|向|流|投|用于|放)[\u4e00-\u9fff]){1,5}?([户台张笔])[？?。！!\s]*$"
 )  # not 多少资金流向农户 (an amount), nor 拿出多少贷款给种植户
+# a how-many question about those served or counted (服务了多少小微企业, 有多少客户): a number of them, never an
+# amount of money nor a share, in whatever counter (户, 家, 个)
+_WHO_COUNTED = re.compile(
+    r"(?:多少|几)[万千]?[户家个名位]?(?:(?!资金|贷款|钱|元|给|向|流|投|用于|放|额)[\u4e00-\u9fff]){0,6}?"
+    r"(?:企业|主体|商户|客户|用户|农户|工商户|经营户|家庭|会员)[？?。！!\s]*$"
+)
+
+
+def asks_a_count(text: str) -> bool:
+    """The question asks how many of those a pilot serves or counts (多少小微企业): a count, not 亿元 nor %."""
+    return bool(_WHO_COUNTED.search(text))
+
+
 # an amount of money asked without 元: 贷出多少资金, 金额合计多大, 带动了多少消费
 _MONEY_ASKED = re.compile(r"贷款|放贷|放款|投放|金额|资金|融资|授信|多少钱|额")
 GROWTH = re.compile(r"(?:同比|环比)(?:增长|增加|下降|减少)")
@@ -186,3 +200,17 @@ def mentions(entity: str, text: str) -> bool:
     if entity in text:
         return True
     return any(alias in text for alias in (*aliases().get(entity, ()), *other_forms(entity)))
+
+
+def with_full_places(text: str, known: Callable[[str], bool]) -> str:
+    """``text`` with each county-level place said short written in full (浦东的… → 浦东新区的…), where the knowledge
+    base ``known`` names that place: a district or county is told from its city only by its full name."""
+    places = [(m.start(), m.end()) for m in PLACE.finditer(text)]
+    out, last = [], 0
+    for m in SHORT_PLACE.finditer(text):
+        full = next((n for n in full_names(m.group(1)) if known(n)), "")
+        if not full or any(a < m.end() and m.start() < b for a, b in places):
+            continue
+        out += [text[last : m.start()], full]
+        last = m.end()
+    return "".join(out) + text[last:]

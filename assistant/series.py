@@ -115,10 +115,10 @@ def same_day(lead: Scored, dated: list[Scored]) -> list[Scored]:
     """Figures of the same thing on the lead's own date in other documents that differ from it: never merged."""
     f = lead.fact
     return _differing(lead, [s for s in dated if s is not lead and f.as_of and s.fact.as_of == f.as_of
-                             and s.fact.doc_id != f.doc_id and _same_metric(s.fact, f)])  # fmt: skip
+                             and s.fact.doc_id != f.doc_id and same_metric(s.fact, f)])  # fmt: skip
 
 
-def _same_metric(a: Fact, b: Fact) -> bool:
+def same_metric(a: Fact, b: Fact) -> bool:
     """Two reports count the same thing at a date each states (刷脸付受理终端 and 刷脸付受理终端（台）, both
     截至2021年末; 服务市场主体 and 累计服务市场主体, in the wording lexicon's forms): not a total and a part of it
     (试点项目, 省级试点项目), nor two figures dated only by their documents."""

@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from ingest import table_facts
 from kb import corrections, dates
-from kb.entities import PLACE, SELF_REFERENCE, Named, named
+from kb.entities import PLACE, SELF_REFERENCE, Named, lies_in, named
 from kb.quantity import COUNTERS, Quantity, change, qualifier, quantities, unit_end
 from kb.records import Document, Fact
 from kb.segment import sentence_spans
@@ -74,7 +74,7 @@ def _text_facts(doc: Document) -> Iterator[Fact]:
     notice = corrections.corrects(doc.title, doc.text)  # 相应调整为 corrects only in a document that corrects
     # the document's own place and issuer: its title's, else its first lines' (an official notice names its
     # issuer above a 关于…的通知 title)
-    in_title = _owners(doc.title) or _owners(doc.text[:OPENING_CHARS])
+    in_title = _narrowest(_owners(doc.title) or _owners(doc.text[:OPENING_CHARS]))
     for section in doc.sections:
         heading = section.heading_path[-1] if section.heading_path else ""
         # whose figures a section's sentences give when they name no one: its heading's place or institution, else
@@ -112,6 +112,12 @@ def _owners(text: str) -> list[Named]:
     (甘肃省 in 甘肃省试点项目…进展情况)."""
     found = [n for n in named(text) if n.kind != "project"]
     return found + [Named(m.group(0), m.start(), m.end(), "place") for m in PLACE.finditer(text)]
+
+
+def _narrowest(names: list[Named]) -> list[Named]:
+    """``names`` without a place that one other named place lies in (上海市浦东新区…: the district's document)."""
+    places = {n.name for n in names if n.kind == "place"}
+    return [n for n in names if n.kind != "place" or sum(lies_in(p, n.name) for p in places) != 1]
 
 
 def _place_first(n: Named) -> int:
@@ -176,7 +182,9 @@ def _metric(sentence: str, q: Quantity, stop: int) -> str:
             return _tidy(_WITHIN.sub("", noun))  # 三十四个项目中，31个…: 项目
     clause_start = max((m.end() for m in _CLAUSE.finditer(sentence, 0, q.start)), default=0)
     before = sentence[clause_start : q.start]
-    earlier = [x for x in quantities(before) if unit_end(before, x.end) > x.end]
+    in_dates = [(m.start, m.end) for m in dates.mentions(before, _ANY_YEAR)]  # 2025年1-9月 counts no years
+    earlier = [x for x in quantities(before) if unit_end(before, x.end) > x.end
+               and not any(a <= x.start < b for a, b in in_dates)]  # fmt: skip
     if earlier:  # 6家银行累计发行电子社保卡53.87万张: what follows the earlier figure
         before = before[unit_end(before, earlier[-1].end) :]
     before = _REFERS.sub("", before)

@@ -36,7 +36,7 @@ from models.embed import Embedder
 
 log = logging.getLogger(__name__)
 
-PIPELINE_VERSION = "9"  # part of every content hash: bump to re-chunk everything (and re-extract facts)
+PIPELINE_VERSION = "10"  # part of every content hash: bump to re-chunk everything (and re-extract facts)
 BATCH_CHUNKS = 64
 Progress = Callable[[int, int, str], None]
 

@@ -28,8 +28,11 @@ _HEADINGS: tuple[tuple[re.Pattern[str], int], ...] = (
 )
 _MARKDOWN = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
 _SENTENCE_END = re.compile(r"[。！？!?；;：:]$")
+# a full date, its parts joined the same way throughout (2023年3月14日, 2023-03-14, 2023/3/14, 2023.3.14): not
+# 2025年1-10月, a period of months
 _DATE = re.compile(
-    r"((?:19|20)\d{2})\s*[-/年.]\s*(\d{1,2})\s*[-/月.]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?"
+    r"((?:19|20)\d{2})\s*(?:年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?|([-/.])\s*(\d{1,2})\s*\4\s*(\d{1,2})(?!\d))"
+    r"(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?"
 )
 _DOC_NUMBER = re.compile(r"[〔\[［(（](?:19|20)\d{2}[〕\]］)）]\s*第?\d+\s*号$")
 _PLANNED = re.compile(r"规划|计划|目标|展望|纲要|方案")
@@ -119,8 +122,9 @@ def find_date(blocks: list[Block], title: str = "", file_name: str = "") -> str 
         if m and b.kind != "row":
             return normalize_date(m.group(0))
     m = _DATE.search(file_name) or _COMPACT_DATE.search(file_name)
-    if m and normalize_date("-".join(m.groups())):
-        return normalize_date("-".join(m.groups()))
+    named = "-".join(g for g in m.groups() if g and g not in "-/.") if m else ""
+    if named and normalize_date(named):
+        return normalize_date(named)
     if _PLANNED.search(title):  # 2021—2025年规划, 2022年工作计划: the years planned for, not the document's
         return None
     said = dates.mentions(title)
@@ -131,7 +135,7 @@ def normalize_date(raw: str) -> str | None:
     m = _DATE.search(raw)
     if not m:
         return None
-    year, month, day = (int(g) for g in m.groups())
+    year, month, day = (int(g) for g in m.groups() if g and g not in "-/.")
     if not (1 <= month <= 12 and 1 <= day <= 31):
         return None
     return f"{year:04d}-{month:02d}-{day:02d}"

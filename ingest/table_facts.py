@@ -51,7 +51,7 @@ def facts(doc: Document) -> Iterator[Fact]:
                 ):
                     continue
                 column = columns[j] if j < len(columns) else ""
-                when = dates.mentions(column, doc.date)
+                when = _points(column, doc.date)
                 if j in dated:  # 指标 | 2020年末 | 2021年末: the row names the metric
                     yield _cell_fact(doc, texts[j], (a, b), (row_start, row_end), subject, metric, when, header, table)
                     continue
@@ -60,8 +60,37 @@ def facts(doc: Document) -> Iterator[Fact]:
                     measured = texts[j - 1] or measured  # 指标 | 数值: the value's metric is its row's 指标 cell
                 # a change beside dated columns (2022年末 | 2023年3月末 | 比年初增加) is as of the last of them
                 when = when or (_column_dates(columns, dated, doc.date) if dated else []) or caption_dates
+                if _ONLY_CHANGE.fullmatch(_UNIT_NOTE.sub("", measured).strip()):  # 较上年末增加 after 累计发放贷款
+                    measured = _changed(columns, j, doc.date) + measured
                 owner, measured = _undated_roles(label, (subject, metric, by_name), measured, bool(dated))
                 yield _cell_fact(doc, texts[j], (a, b), (row_start, row_end), owner, measured, when, header, table)
+
+
+_BASE = re.compile(r"(?:较|比|与|同)$")  # what a change's base date follows (较上年末, 比年初, 同上年末)
+
+
+# a column that names only a change (较上年末增加（亿元）, 同比增长): a change of the level column before it
+_ONLY_CHANGE = re.compile(
+    r"(?:较|比|同比|环比)?(?:上年末|年初|上年同期|去年同期|上年|上月末|上季末|[\d年月末底.]*)?(?:增加|增长|增幅|增速|减少|下降)"
+    r"(?:额|率|幅度)?"
+)
+
+
+def _changed(columns: list[str], j: int, reference: str | None) -> str:
+    """The metric of the nearest column before ``j`` that names a level (累计发放贷款), or "" when none does."""
+    for k in range(j - 1, -1, -1):
+        words = _UNIT_NOTE.sub("", _without_dates(columns[k], _points(columns[k], reference))).strip()
+        if _VALUE_WORDS.fullmatch(words) or _NAMES_METRIC.search(words):
+            return ""  # 指标 | 2025年9月末 数值 | 较上年末增加: the row names the metric
+        if words and not _ONLY_CHANGE.fullmatch(words):
+            return words
+    return ""
+
+
+def _points(column: str, reference: str | None) -> list[dates.DateMention]:
+    """The dates a column's figures are counted at: not one a change is measured against (较上年末增加 keeps its
+    base in the metric and is dated by the column's other date)."""
+    return [m for m in dates.mentions(column, reference) if not _BASE.search(column, 0, m.start)]
 
 
 def _names_next(columns: list[str], j: int) -> bool:
@@ -216,7 +245,9 @@ def _cell_fact(doc: Document, text: str, cell: tuple[int, int], row: tuple[int, 
     found = quantities(text)
     q = found[0] if len(found) == 1 and _is_whole_value(text, found[0]) else None
     unit = text[q.end : unit_end(text, q.end)].lstrip("余") if q else ""
-    if q and not unit:
+    if q and q.percent:
+        unit = "%"  # 24.8% under 服务企业（万户）: a rate, whatever the row's unit
+    elif q and not unit:
         unit = _unit_in(metric) or _unit_of(metric, table.caption)
     as_of = when[-1] if when else None
     return Fact(

@@ -28,7 +28,7 @@ _EXPR = re.compile(
     r"(?:"
     r"(?P<iso>(?P<iy>(?:19|20)\d{2})[-/.](?P<im>\d{1,2})[-/.](?P<id>\d{1,2}))"
     r"|(?:" + _YEAR + r"|(?P<rel>去年|上年|上一年|今年|本年|当年|前年))?(?:"
-    r"(?P<m>\d{1,2})\s*月(?:(?P<d>\d{1,2})\s*日|(?P<mend>末|底|份))?"
+    r"(?:(?P<m0>\d{1,2})\s*[-—–~～至到]\s*)?(?P<m>\d{1,2})\s*月(?:(?P<d>\d{1,2})\s*日|(?P<mend>末|底|份))?"
     r"|(?:第?(?P<q>[一二三四1-4])\s*季度)(?P<qend>末|底)?"
     r"|(?P<h>[上下])半年(?P<hend>末|底)?"
     r"|年?(?P<yend>末|底|初)"
@@ -91,6 +91,9 @@ def _read(m: re.Match[str], ref_year: int | None) -> tuple[str, Precision, bool]
         year = ref_year + _RELATIVE_YEAR[g["rel"]]
     if year is None:
         return None
+    if g["m"] and g["m0"]:  # 2025年1-9月: the months up to September's end, a period, no point in time
+        iso = _iso(year, int(g["m"])) if int(g["m0"]) < int(g["m"]) and not g["d"] else None
+        return (iso, "month", False) if iso else None
     if g["m"]:
         iso = _iso(year, int(g["m"]), int(g["d"]) if g["d"] else None)
         if iso is None:
@@ -140,13 +143,14 @@ _RELATIVE = {"今年": 0, "去年": -1, "前年": -2}
 _PERIOD_END = re.compile(r"[末底]$")
 
 
-def asked(question: str, today: str) -> TimeAsked | None:
+def asked(question: str, today: str, newest: str | None = None) -> TimeAsked | None:
     """The time ``question`` names (2014年时 → 2014, 截至2020年末 → up to 2020-12-31, 2021年一季度末 → that day,
-    去年 → last year from ``today``), or None."""
+    去年 → last year from ``today``; a period's end said without its year, 10月末 or 三季度末, in the year of
+    ``newest`` — the newest report's date — or the year before when that day had not yet come), or None."""
     text = question
     for word, delta in _RELATIVE.items():
         text = text.replace(word, f"{int(today[:4]) + delta}年")
-    found = mentions(text)
+    found = mentions(text) or (_yearless_end(text, newest) if newest else [])
     if not found:
         return None
     m = found[0]
@@ -159,6 +163,16 @@ def asked(question: str, today: str) -> TimeAsked | None:
         since = until
     start, end = _original_span(question, text, m)
     return TimeAsked(since, until, question[start:end], start, end)
+
+
+def _yearless_end(text: str, newest: str) -> list[DateMention]:
+    """A month's or quarter's end said without its year, in ``newest``'s year or the year before."""
+    for reference in (newest, f"{int(newest[:4]) - 1}{newest[4:]}"):
+        found = [m for m in mentions(text, reference) if m.precision in ("month", "quarter")
+                 and _PERIOD_END.search(m.text) and m.iso <= newest]  # fmt: skip
+        if found:  # 10月末 asked of reports up to 2026年1月: 2025年10月末
+            return found[:1]
+    return []
 
 
 def _original_span(question: str, text: str, m: DateMention) -> tuple[int, int]:

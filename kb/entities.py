@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
-from kb.segment import aliases
+from kb.segment import aliases, word_tag
 
 _SUFFIX = "省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区"
 
@@ -56,31 +57,106 @@ def core(place: str) -> str:
 
 
 _PROVINCE_OF, _WORD_TOO = _gazetteer()
-_NAMES = sorted(_PROVINCE_OF, key=len, reverse=True)
-# a place: a province or city by name, with or without its suffix (a name that is a common word too only with 市)
-PLACE = re.compile("(" + "|".join(n if n not in _WORD_TOO else f"{n}(?=市)" for n in _NAMES) + f")({_SUFFIX})?")
 
 
-# a question that asks which of a province's cities (河南哪个城市…最多): each city of it is a subject asked
-_WHICH_CITY = re.compile(r"哪[个座一几些]?(?:城市|市|地市)|各市|各地市")
+def _counties() -> dict[str, tuple[str, ...]]:
+    """Each county-level place (浦东新区, 巩义市, 达拉特旗) and prefecture the gazetteer lacks (延边朝鲜族自治州) by
+    its full name → the places it lies in directly (a name several counties share, such as 鼓楼区, has several)."""
+    text = resources.files("kb").joinpath("data/counties.txt").read_text("utf-8")
+    parent: dict[str, tuple[str, ...]] = {}
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        above, names = (part.strip() for part in line.split("|"))
+        for name in names.split():
+            parent[name] = (*parent.get(name, ()), above)
+    return parent
+
+
+def _renamed(parent: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """The districts that counties and county-level cities became (长乐市 → 长乐区, 2017): the same place under 区,
+    where its name alone is one place's and no common word (合作市 gives no 合作区)."""
+    shorts: dict[str, list[str]] = {}
+    for name in parent:
+        shorts.setdefault(_COUNTY_SUFFIX.sub("", name), []).append(name)
+    return {
+        f"{short}区": parent[name]
+        for name in parent
+        if name[-1] in "县市" and len(short := name[:-1]) >= 2 and len(shorts[short]) == 1
+        and word_tag(short) in ("", "ns") and short not in _PROVINCE_OF
+    }  # fmt: skip
+
+
+_COUNTY_SUFFIX = re.compile(r"(?:新区|区|县|市|旗)$")
+_PARENT = _counties()
+_PARENT = _renamed(_PARENT) | _PARENT
+_NOT_A_COUNTY = "(?![域级])"  # 南县 in 湖南县域, 河南县 in 河南县级: the county's 县 begins another word
+
+
+def _alternation(ends: dict[str, str]) -> str:
+    """One pattern for many names, as a tree of their common beginnings (fast to search: each position tries one
+    branch a character), the longest name first; ``ends``: each name → what must follow it ("" for nothing)."""
+    tree: dict[str, Any] = {}  # a character → the tree after it; "" → what must follow a name ending here
+    for name, end in ends.items():
+        node = tree
+        for ch in name:
+            node = node.setdefault(ch, {})
+        node.setdefault("", end)
+
+    def branch(node: dict[str, Any]) -> str:
+        options = [re.escape(ch) + branch(child) for ch, child in node.items() if ch]
+        if "" in node:
+            options.append(node[""])  # the name ends here: tried after every longer one
+        return options[0] if len(options) == 1 else "(?:" + "|".join(options) + ")"
+
+    return branch(tree)
+
+
+# a city whose name is a common word too (大同, 长治) is the city written with 市, or where only a place stands: before
+# 的, 试点, 地区, 辖… or in a list of names (包头、大同和赤峰), not in 大同小异, 长治久安
+_AS_A_PLACE = "(?=市|的|试点|地区|辖|[、和与及])"
+_ENDS = {c: _NOT_A_COUNTY for c in _PARENT} | {n: _AS_A_PLACE if n in _WORD_TOO else "" for n in _PROVINCE_OF}
+# a place: a province or city by name, with or without its suffix (a name that is a common word too where a place
+# stands),
+# or a county-level place by its full name
+PLACE = re.compile(f"({_alternation(_ENDS)})({_SUFFIX})?")
+
+
+# a question that asks which of a province's cities (河南哪个城市…最多): each city of it is a subject asked; which of
+# a city's districts or counties (上海哪个区…): each of those
+_WHICH_CITY = re.compile(r"哪[个座一几些]?(?:城市|市|地市|盟市)|各市|各地市|各盟市")
+_WHICH_COUNTY = re.compile(r"哪[个一几些]?(?:区县|县区|区|县)|各区|各县")
 
 
 def other_place(subject: str, asked: str) -> bool:
     """``subject`` names a place and none of the places ``asked`` names (a province's or another city's figure
-    does not answer a question about a city); False when either names no place. A question asking which city
-    of a province is asked about each of its cities."""
+    does not answer a question about a city, nor a city's about one of its districts); False when either names no
+    place. A question asking which city of a province (district of a city) is asked about each of them."""
     own = [m.group(0) for m in PLACE.finditer(subject)]
     wanted = [m.group(0) for m in PLACE.finditer(asked)]
     if _WHICH_CITY.search(asked):
         wanted += [c for c in _PROVINCE_OF if any(same_place(_PROVINCE_OF[c], w) for w in wanted)]
+    elif _WHICH_COUNTY.search(asked):  # the city named is only where they lie
+        wanted = [c for c in _PARENT if any(core(w) in _above(c) for w in wanted)] or wanted
     else:  # 昆明在云南的试点里分到几个: a city named with its province is asked, the province is where it lies
-        wanted = [w for w in wanted if not any(_lies_in(v, w) for v in wanted)] or wanted
+        wanted = [w for w in wanted if not any(lies_in(v, w) for v in wanted)] or wanted
     return bool(own and wanted) and not any(same_place(a, b) for a in own for b in wanted)
 
 
-def _lies_in(city: str, province: str) -> bool:
-    """``city`` is a city of ``province`` (昆明, 云南), not the province itself."""
-    return not same_place(city, province) and same_place(province_of(city), province)
+def _above(place: str) -> set[str]:
+    """Every place ``place`` lies in, by its name without suffix (巩义市 → 郑州, 河南; 浦东新区 → 上海)."""
+    out: set[str] = set()
+    for parent in _PARENT.get(place, ()):
+        out |= {core(parent)} | _above(parent)
+    province = _PROVINCE_OF.get(core(place), "")
+    if province and not same_place(province, place):
+        out.add(core(province))
+    return out
+
+
+def lies_in(place: str, wider: str) -> bool:
+    """``place`` lies in ``wider`` (昆明 in 云南, 浦东新区 in 上海), and is not ``wider`` itself."""
+    return not same_place(place, wider) and core(wider) in _above(place)
 
 
 def same_place(a: str, b: str) -> bool:
@@ -89,8 +165,35 @@ def same_place(a: str, b: str) -> bool:
 
 
 def province_of(place: str) -> str:
-    """The province a place lies in (汉中 → 陕西省; a province is its own), or "" when the gazetteer lacks it."""
-    return _PROVINCE_OF.get(core(place), "")
+    """The province a place lies in (汉中 → 陕西省, 巩义市 → 河南省; a province is its own), or "" when the
+    gazetteer lacks it."""
+    if core(place) in _PROVINCE_OF:
+        return _PROVINCE_OF[core(place)]
+    return next((_PROVINCE_OF[p] for p in sorted(_above(place)) if _PROVINCE_OF.get(p, "").startswith(p)), "")
+
+
+def _short_names() -> dict[str, tuple[str, ...]]:
+    """County-level places by their names without suffix (浦东 → 浦东新区; 长乐 → 长乐市, 长乐区: one place renamed),
+    where one place alone is called so and no province or city is (长沙县 is no 长沙; 鼓楼 is four districts')."""
+    shorts: dict[str, list[str]] = {}
+    for name in _PARENT:
+        short = _COUNTY_SUFFIX.sub("", name)
+        if short != name and len(short) >= 2:
+            shorts.setdefault(short, []).append(name)
+    return {
+        s: tuple(names) for s, names in shorts.items()
+        if len({_PARENT[n] for n in names}) == 1 == len(_PARENT[names[0]]) and s not in _PROVINCE_OF
+    }  # fmt: skip
+
+
+_SHORT_OF = _short_names()
+# a county-level place said short, not followed by a suffix (浦东的…, not 浦东新区)
+SHORT_PLACE = re.compile(f"({_alternation(dict.fromkeys(_SHORT_OF, ''))})(?![新区县市旗域级])")
+
+
+def full_names(short: str) -> tuple[str, ...]:
+    """The full names of a county-level place said short (浦东 → 浦东新区), or () when no one place is called so."""
+    return _SHORT_OF.get(short, ())
 
 
 # Institutions the alias table does not know (招商银行, 某某农商行): a name, not a question word.

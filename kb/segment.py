@@ -64,6 +64,11 @@ def bigrams(text: str) -> list[str]:
     return out
 
 
+def word_tag(word: str) -> str:
+    """jieba's dictionary tag for ``word`` (ns: a place name; v, vn, n: a common word), or "" when it lacks it."""
+    return str(jieba.posseg.dt.word_tag_tab.get(word, ""))
+
+
 @lru_cache(maxsize=1)
 def aliases() -> dict[str, tuple[str, ...]]:
     """Map each name in the alias table to all names of the same institution."""

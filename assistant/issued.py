@@ -1,0 +1,76 @@
+"""When a document was issued (…的那份通报是哪天印发的？): the date the document states for itself.
+
+Owns: reading a question that asks a document's own date (印发, 发布, 下发 … of a 通报, 通知, 简报 …) and answering
+it with that document's date, quoting the line that states it (its top or its sign-off). Does not own: how a
+document's date is read at ingest (``ingest.structure.find_date``), nor any other when-question.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from assistant import question as qn
+from assistant.extract import Candidate, Draft
+from kb.records import Document, Hit
+from kb.segment import bigrams, sentence_spans
+from kb.store import KnowledgeBase
+from kb.wording import squeezed
+
+_ISSUING = r"(?:印发|发布|下发|出台|发文|签发|公布|发出|成文|发的)"
+_WHEN = r"(?:哪天|哪一天|哪日|什么时候|什么时间|何时|几月几[日号]|哪年哪月|几号)"
+# a question about a document's own date: when it was issued, or its issuing date
+_ISSUED = re.compile(rf"{_WHEN}.{{0,3}}{_ISSUING}|{_ISSUING}的?(?:日期|时间){_WHEN}?|{_ISSUING}于?{_WHEN}")
+_DOCUMENT = re.compile(r"通报|通知|简报|报告|意见|办法|公告|方案|文件|新闻稿|通稿|总结|说明|函|纪要|公报")
+MAX_LINE = 60  # a date line, not a sentence that names the date in passing
+
+
+def asks(text: str) -> bool:
+    """The question asks when a document was issued (那份通报是哪天印发的)."""
+    return bool(_ISSUED.search(text) and _DOCUMENT.search(text))
+
+
+def answer(kb: KnowledgeBase, q: qn.Question, hits: Sequence[Hit]) -> Draft | None:
+    """The date of the retrieved document the question names best, quoting its date line; None when the question
+    asks no document's date or that document states none."""
+    if not asks(q.text) or not hits:
+        return None
+    grams = set(bigrams(squeezed(q.text)))
+    of_doc = {h.chunk.doc_id: h for h in reversed(hits)}
+    best = max(of_doc.values(), key=lambda h: (len(grams & set(bigrams(squeezed(h.title)))), -hits.index(h)))
+    doc = kb.document(best.chunk.doc_id)
+    if doc is None or not doc.date:
+        return None
+    found = _date_line(doc)
+    if found is None:
+        return None
+    start, end, said = found
+    chunk = kb.chunk_at(doc.doc_id, start, end)  # the date line's own chunk, which the citation quotes
+    if chunk is None:
+        return None
+    hit = Hit(chunk, best.score, best.title, best.date, best.source)
+    cand = Candidate(hit, start, end, doc.text[start:end], 1.0, 1.0)
+    return Draft(said, (cand,), True, reason="document date")
+
+
+def _date_line(doc: Document) -> tuple[int, int, str] | None:
+    """Where ``doc`` states its own date: the line, and the date as it is written there."""
+    assert doc.date is not None
+    year, month, day = (int(x) for x in doc.date.split("-"))
+    forms = re.compile(
+        rf"{year}\s*年\s*0?{month}\s*月\s*0?{day}\s*日|{year}(?P<sep>[-/.])0?{month}(?P=sep)0?{day}(?!\d)"
+    )
+    # a line of its own (落款 2025年11月14日, 发布日期：2025-10-21) before a sentence naming the day
+    matches = sorted(forms.finditer(doc.text), key=lambda m: _line_length(doc.text, m.start()) > MAX_LINE)
+    if not matches:
+        return None
+    m = matches[0]
+    spans = [(a, b) for a, b in sentence_spans(doc.text) if a <= m.start() < b]
+    start, end = spans[0] if spans else (m.start(), m.end())
+    return start, end, m.group(0)
+
+
+def _line_length(text: str, at: int) -> int:
+    start = text.rfind("\n", 0, at) + 1
+    end = text.find("\n", at)
+    return (len(text) if end < 0 else end) - start
