@@ -63,6 +63,8 @@ def answer(facts: FactAnswerer, q: qn.Question, hits: Sequence[Hit], asked_time:
     text = q.text.replace(excluded.group(0), "") if excluded else q.text
     left_out = {n.name for n in named(excluded.group(1) or excluded.group(2))} if excluded else set()
     kept = tuple(e for e in q.entities if not any(e == x or same_place(e, x) for x in left_out))
+    if _of_two(text):  # 甲区和乙区比: each compared figure names one of them, not both
+        kept = tuple(e for e in kept if not PLACE.fullmatch(e))
     alone = replace(q, text=text, kind=qn.QUANTITY, entities=kept)
     found = facts.matches(alone, hits, asked_time)
     found = [s for s in found if not any(same_place(s.fact.subject, x) or s.fact.subject == x for x in left_out)]

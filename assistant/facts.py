@@ -42,7 +42,7 @@ from assistant.series import (
 from kb.catalog import FactQuery
 from kb.corrections import replacements, supersede
 from kb.dates import TimeAsked
-from kb.entities import PLACE, other_place, same_place
+from kb.entities import PLACE, asked_among, other_place, same_place
 from kb.quantity import CHANGE_ASKED, MEASURE_WORDS, same_count, with_qualifier
 from kb.records import Fact, Hit
 from kb.segment import aliases, bigrams, normalize
@@ -120,7 +120,8 @@ class FactAnswerer:
             normalize(f.subject) in normalize(q.text)
             or any(a in q.terms for a in aliases().get(f.subject, ()))
             or any(same_place(p.group(0), f.subject) for p in PLACE.finditer(q.text))
-        )  # 工行 for 省工行; 深圳 for 深圳市
+            or asked_among(f.subject, q.text)
+        )  # 工行 for 省工行; 深圳 for 深圳市; 沈阳市 for 辽宁哪个市
         subject = 1.0 if named_whole else max(_share(f.subject, grams), owner)
         score = metric + self.knobs.fact_w_subject * subject
         context = f"{f.subject} {f.caption} {f.header} {title} {f.metric}"
@@ -143,6 +144,8 @@ class FactAnswerer:
         institution may also be the report's issuer, named in its first lines. None when one is not."""
         missing = [e for e in q.entities
                    if not qn.mentions(e, f"{context} {opening}" if _institution(e) else context)]  # fmt: skip
+        if _QUOTED.search(f.subject) and any(n in q.text for n in _QUOTED.findall(f.subject)):
+            missing = [e for e in missing if not PLACE.fullmatch(e)]  # 清徐的“某某贷”: where the project named runs
         if not missing:
             return "context"
         # a project's row says where it runs and who leads it: the place answers for its names only (which bank in
@@ -342,6 +345,9 @@ def _share(phrase: str, grams: set[str]) -> float:
     """The share of ``phrase``'s bigrams that the question holds."""
     own = set(bigrams(phrase))
     return len(own & grams) / len(own) if own else 0.0
+
+
+_QUOTED = re.compile(r"“([^“”]{2,20})”")  # a project or product named in quotes
 
 
 def _same_unit(asked: str, unit: str) -> bool:

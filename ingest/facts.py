@@ -17,6 +17,7 @@ from dataclasses import replace
 from ingest import table_facts
 from kb import corrections, dates
 from kb.entities import PLACE, SELF_REFERENCE, Named, lies_in, named
+from kb.products import products, with_products
 from kb.quantity import COUNTERS, Quantity, change, qualifier, quantities, unit_end
 from kb.records import Document, Fact
 from kb.segment import sentence_spans
@@ -60,6 +61,7 @@ _ONLY_DATE = re.compile(
 )
 _RANGE_TO = re.compile(r"\d[^，,；;。\d]{0,4}(?:至|到|~|～|－|—)\s*$")  # a range's low end just before a figure
 MAX_METRIC = 16
+_PERIOD_YEAR = re.compile(r"^\s*(?:19|20)\d{2}年(?=\d{1,2}\s*[-—–~～至到月])")
 OPENING_CHARS = 120  # a document's first lines, where an untitled place or issuer stands
 
 
@@ -75,6 +77,7 @@ def _text_facts(doc: Document) -> Iterator[Fact]:
     # the document's own place and issuer: its title's, else its first lines' (an official notice names its
     # issuer above a 关于…的通知 title)
     in_title = _narrowest(_owners(doc.title) or _owners(doc.text[:OPENING_CHARS]))
+    quoted = products(doc.title, doc.text)  # “椰链通”平台: a product that owns its figures
     for section in doc.sections:
         heading = section.heading_path[-1] if section.heading_path else ""
         # whose figures a section's sentences give when they name no one: its heading's place or institution, else
@@ -87,7 +90,7 @@ def _text_facts(doc: Document) -> Iterator[Fact]:
         for a, b in sentence_spans(doc.text, section.start, section.end):
             if any(s <= a < e for s, e in in_table):
                 continue
-            names = named(doc.text[a:b])
+            names = with_products(named(doc.text[a:b]), doc.text[a:b], quoted)
             if "\n" in doc.text[last_end:a]:
                 topic = ""  # a new paragraph: its own topic
             for fact in _sentence_facts(doc, a, b, names, (heading, owner, topic), previous, carried, notice, whole):
@@ -192,6 +195,7 @@ def _metric(sentence: str, q: Quantity, stop: int) -> str:
         if m.as_of or m.text.endswith(("末", "底")):  # (1-6月累计, 12月新增: a period's flow keeps its period)
             before = before[m.end :]
         break
+    before = _PERIOD_YEAR.sub("", before)  # 2025年1-9月结算金额: the year is the fact's date's, the months its metric's
     for n in named(before):
         before = before.replace(n.name, " ")
     before = before.split(" ")[-1]

@@ -122,6 +122,24 @@ _ENDS = {c: _NOT_A_COUNTY for c in _PARENT} | {n: _AS_A_PLACE if n in _WORD_TOO 
 PLACE = re.compile(f"({_alternation(_ENDS)})({_SUFFIX})?")
 
 
+# a new area no division code names (郑东新区, 金普新区): its name, unknown to the dictionary or a place's, then 新区
+_NEW_AREA = re.compile(r"([\u4e00-\u9fff]{2})新区")
+_NOT_AN_AREA = ("城市", "城区", "全市", "本市")
+
+
+def places(text: str) -> list[Named]:
+    """The places ``text`` names, in text order: the gazetteer's, and new areas (郑东新区)."""
+    found = [Named(m.group(0), m.start(), m.end(), "place") for m in PLACE.finditer(text)]
+    for m in _NEW_AREA.finditer(text):
+        if all(m.end() <= n.start or m.start() >= n.end for n in found) and _an_area(m.group(1)):
+            found.append(Named(m.group(0), m.start(), m.end(), "place"))
+    return sorted(found, key=lambda n: n.start)
+
+
+def _an_area(name: str) -> bool:
+    return word_tag(name) in ("", "ns") and name not in _NOT_AN_AREA and name[0] not in _NOT_A_START
+
+
 # a question that asks which of a province's cities (河南哪个城市…最多): each city of it is a subject asked; which of
 # a city's districts or counties (上海哪个区…): each of those
 _WHICH_CITY = re.compile(r"哪[个座一几些]?(?:城市|市|地市|盟市)|各市|各地市|各盟市")
@@ -132,8 +150,8 @@ def other_place(subject: str, asked: str) -> bool:
     """``subject`` names a place and none of the places ``asked`` names (a province's or another city's figure
     does not answer a question about a city, nor a city's about one of its districts); False when either names no
     place. A question asking which city of a province (district of a city) is asked about each of them."""
-    own = [m.group(0) for m in PLACE.finditer(subject)]
-    wanted = [m.group(0) for m in PLACE.finditer(asked)]
+    own = [n.name for n in places(subject)]
+    wanted = [n.name for n in places(asked)]
     if _WHICH_CITY.search(asked):
         wanted += [c for c in _PROVINCE_OF if any(same_place(_PROVINCE_OF[c], w) for w in wanted)]
     elif _WHICH_COUNTY.search(asked):  # the city named is only where they lie
@@ -141,6 +159,13 @@ def other_place(subject: str, asked: str) -> bool:
     else:  # 昆明在云南的试点里分到几个: a city named with its province is asked, the province is where it lies
         wanted = [w for w in wanted if not any(lies_in(v, w) for v in wanted)] or wanted
     return bool(own and wanted) and not any(same_place(a, b) for a in own for b in wanted)
+
+
+def asked_among(subject: str, asked: str) -> bool:
+    """``asked`` asks which city of a province (district of a city) it names, and ``subject`` is one of them."""
+    wanted = [m.group(0) for m in PLACE.finditer(asked)]
+    which = _WHICH_CITY.search(asked) or _WHICH_COUNTY.search(asked)
+    return bool(which and wanted and PLACE.fullmatch(subject)) and any(lies_in(subject, w) for w in wanted)
 
 
 def _above(place: str) -> set[str]:
@@ -270,7 +295,7 @@ def _trimmed(name: str, start: int, kind: str) -> Named:
 
 def named(text: str) -> list[Named]:
     """The places, institutions and projects ``text`` names, in text order (overlaps: the longest wins)."""
-    found: list[Named] = [Named(m.group(0), m.start(), m.end(), "place") for m in PLACE.finditer(text)]
+    found: list[Named] = places(text)
     for name in sorted(aliases(), key=len, reverse=True):
         at = text.find(name)
         while at >= 0:

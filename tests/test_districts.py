@@ -26,7 +26,8 @@ from assistant.core import Assistant, Resources
 from ingest import loaders
 from ingest.facts import extract
 from ingest.pipeline import Ingestor, to_document
-from kb.entities import PLACE, other_place, province_of
+from kb.entities import other_place, province_of
+from kb.entities import places as named_places
 from kb.records import Answer, Fact
 from kb.segment import Segmenter
 from kb.store import KnowledgeBase
@@ -50,10 +51,12 @@ NOTICE = "fuzhou-notice-2025-11.txt"
         ("湖南县域经济", ["湖南"]),  # 县域 begins another word: no county 南县
         ("河南县级支行", ["河南"]),  # nor 河南县 before 级
         ("东区和西区", []),  # two-character 区 names are any part of a city, no place
+        ("郑东新区的试点", ["郑东新区"]),  # a new area no division code names
+        ("城市新区建设", []),  # 城市 is no name
     ],
 )
 def test_counties_are_places_by_their_full_names(text: str, places: list[str]) -> None:
-    assert [m.group(0) for m in PLACE.finditer(text)] == places
+    assert [n.name for n in named_places(text)] == places
 
 
 @pytest.mark.parametrize(
@@ -70,6 +73,10 @@ def test_counties_are_places_by_their_full_names(text: str, places: list[str]) -
 )
 def test_a_district_is_its_own_place(subject: str, question: str, other: bool) -> None:
     assert other_place(subject, question) is other
+
+
+def test_a_new_area_is_its_own_place() -> None:
+    assert other_place("郑州市", "郑东新区的试点服务了多少户？")
 
 
 def test_a_county_lies_in_its_province() -> None:
@@ -194,3 +201,15 @@ def test_how_many_served_is_never_answered_by_an_amount(assistant: Assistant) ->
 def test_a_documents_issue_date_is_its_own(assistant: Assistant) -> None:
     answer = assistant.ask("福州市地方金融工作办公室关于1-10月试点推进情况的那份通报是哪天印发的？", mode="extractive")
     assert _lead(answer) == "2025年11月18日" and answer.citations[0].quote == "2025年11月18日"
+
+
+@pytest.mark.slow
+def test_which_district_grew_fastest_compares_the_change_column(assistant: Assistant) -> None:
+    lead = _lead(assistant.ask("福州哪个区县的试点服务企业同比增长最快？", mode="extractive"))
+    assert lead.startswith("福清市最快") and "23.9%" in lead and "21.7%" in lead
+
+
+@pytest.mark.slow
+def test_which_of_two_named_districts_has_more(assistant: Assistant) -> None:
+    lead = _lead(assistant.ask("仓山区和晋安区比，哪个试点服务的企业更多？", mode="extractive"))
+    assert lead.startswith("仓山区更多") and "2.41" in lead and "1.45" in lead
