@@ -107,7 +107,7 @@ class FactAnswerer:
             metric = self.knobs.fact_min_metric  # 某市贷款一共多少: the 贷款 of 发放贷款 asked by itself
         if metric < self.knobs.fact_min_metric:
             return 0.0, 0.0
-        if f.source_kind == "text" and (q.kind is not qn.QUANTITY or not _plain_figure(f)):
+        if f.source_kind == "text" and q.kind is not qn.QUANTITY:
             return 0.0, 0.0  # running text answers how-many questions; a table cell answers look-ups too
         if q.kind in (qn.INSTITUTION, qn.PERSON) and f.value is not None:
             return 0.0, 0.0  # who or which bank is answered by a name, never by a figure
@@ -122,6 +122,8 @@ class FactAnswerer:
             or any(same_place(p.group(0), f.subject) for p in PLACE.finditer(q.text))
             or asked_among(f.subject, q.text)
         )  # 工行 for 省工行; 深圳 for 深圳市; 沈阳市 for 辽宁哪个市
+        if f.source_kind == "text" and not (_plain_figure(f) or (named_whole and PLACE.fullmatch(f.subject))):
+            return 0.0, 0.0  # 两个, 三项: wording more often than figures, unless a place the question names has them
         subject = 1.0 if named_whole else max(_share(f.subject, grams), owner)
         score = metric + self.knobs.fact_w_subject * subject
         context = f"{f.subject} {f.caption} {f.header} {title} {f.metric}"
@@ -323,7 +325,7 @@ def _object_asked(question: str, f: Fact) -> bool:
 _MODIFIED = re.compile(rf"(?:{PLACE.pattern})|[我本全][省市区县]|金融科技|应用|试点|项目|的|[\s，,]")
 
 
-_COUNTED = re.compile(rf"(?:多少|(?<!哪)几)[万亿]?[{MEASURE_WORDS}]([\u4e00-\u9fff]{{2,10}})")
+_COUNTED = re.compile(rf"(?:多少|(?<![哪那这])几)[万亿]?[{MEASURE_WORDS}]([\u4e00-\u9fff]{{2,10}})")
 _NOT_NOUN = re.compile(r"[？?，,。的了是在有被]|通过|纳入|参与")
 
 
@@ -372,8 +374,8 @@ def _same_kind(q: qn.Question, f: Fact) -> bool:
     shared = "%" in f.text or "百分点" in f.unit or "%" in f.unit
     if shared != bool(qn.RATE_ASKED.search(q.text) or (shared and qn.GROWTH.search(q.text))):
         return False  # a share answers a rate or growth question (减少了多少股份 is no share), 百分之几 only a share
-    if qn.asks_a_count(q.text) and (f.unit.endswith("元") or shared):
-        return False  # 服务了多少小微企业 is no amount lent
+    if qn.asks_a_count(q.text) and (f.unit.endswith("元") or shared or bare(f.metric).endswith("项目")):
+        return False  # 服务了多少小微企业 is no amount lent, nor a count of projects
     if not _heads_agree(counted(q.text), bare(f.metric)):
         return False  # 多少家合作药店 is not answered by a count of 项目
     return not q.unit or _same_unit(q.unit, f.unit) or (f.source_kind == "cell" and not f.unit)

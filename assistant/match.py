@@ -21,7 +21,7 @@ from kb.segment import bigrams
 SUM_ASKED = re.compile(r"加在一起|加起来|相加|之和|总和")
 RATE_SAID = re.compile(r"\d\s*[%％]|百分点|百分之|[一二三四五六七八九十\d]成|\d\s*[:：]\s*\d|率(?:为|是|达到?)?约?\d")
 # what a how-many question counts, named after its measure word, with what it says of it: 几家合作社完成了验收
-_RESTRICTION = re.compile(rf"(?:多少|(?<!哪)几)[万亿]?[{MEASURE_WORDS}]([\u4e00-\u9fff]{{2,16}})[？?。]?$")
+_RESTRICTION = re.compile(rf"(?:多少|(?<![哪那这])几)[万亿]?[{MEASURE_WORDS}]([\u4e00-\u9fff]{{2,16}})[？?。]?$")
 # words that ask nothing of what is counted: particles, and a colloquial doing-together at the end (一块儿办的)
 _FILLER = re.compile(r"[了的呢吗啊]")
 _DOING = re.compile(r"(?:一起|一块|共同)?(?:搞|弄|干|做|办)?$")

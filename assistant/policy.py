@@ -83,7 +83,7 @@ def instead(facts: FactAnswerer, q: qn.Question, found: list[Hit], asked: dates.
 
 
 _RELATIVE_YEAR = re.compile(r"今年|去年|本年|上年|前年|当年")
-_ASKING = re.compile(rf"(?:了|有|是|为)?(?:多少|(?<!哪)几)[万亿]?[{MEASURE_WORDS}元]?.*$")
+_ASKING = re.compile(rf"(?:了|有|是|为)?(?:多少|(?<![哪那这])几)[万亿]?[{MEASURE_WORDS}元]?.*$")
 _TRAILING = re.compile(r"(是多少|有多少|是什么|有哪些|是哪些|是谁|是哪[一几]?家|是否|吗|呢|么)?[？?。！!\s]*$")
 
 

@@ -42,12 +42,16 @@ _RULES: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         INSTITUTION,
         re.compile(r"哪[一几]?家|哪些(?:银行|机构|单位|部门|企业|公司)|哪个(?:银行|机构|单位|部门)|什么(?:银行|机构)"),
     ),
-    (QUANTITY, re.compile(rf"多少|(?<!哪)几[万亿]?[{MEASURE_WORDS}]|数量|规模|比例|百分之几|多大|多长|多高|多重")),
+    (
+        QUANTITY,
+        re.compile(rf"多少|(?<![哪那这])几[万亿]?[{MEASURE_WORDS}]|数量|规模|比例|百分之几|多大|多长|多高|多重"),
+    ),
     (LIST, re.compile(r"哪些|哪几|有什么|包括什么|包含什么|分别")),
     (REASON, re.compile(r"如何|怎样|怎么|为什么|为何|原因|方式|措施|办法|目的")),
     (YESNO, re.compile(r"是否|有没有|是不是|能否|可否|吗[？?]?$")),
 )
-_UNIT = re.compile(rf"(?:多少|(?<!哪)几)(万|亿)?({MEASURES}|[{MEASURE_WORDS}元])")
+# the measure word asked (多少台, 几万户); 那几个项目, 这几家银行 point at things, asking no number
+_UNIT = re.compile(rf"(?:多少|(?<![哪那这])几)(万|亿)?({MEASURES}|[{MEASURE_WORDS}元])")
 _YEAR = re.compile(r"((?:19|20)\d{2})年")
 # a question asking for a rate or share: 不良贷款率, 占比多少, 百分之几, 线上化率提高了多少
 RATE_ASKED = re.compile(
@@ -64,8 +68,8 @@ _COUNTED_AT_END = re.compile(
 # a how-many question about those served or counted (服务了多少小微企业, 有多少客户): a number of them, never an
 # amount of money nor a share, in whatever counter (户, 家, 个)
 _WHO_COUNTED = re.compile(
-    r"(?:多少|几)[万千]?[户家个名位]?(?:(?!资金|贷款|钱|元|给|向|流|投|用于|放|额)[\u4e00-\u9fff]){0,6}?"
-    r"(?:企业|主体|商户|客户|用户|农户|工商户|经营户|家庭|会员)[？?。！!\s]*$"
+    r"(?:多少|(?<![哪那这])几)[万千]?[户家个名位]?(?:(?!资金|贷款|钱|元|给|向|流|投|用于|放|额)[\u4e00-\u9fff]){0,10}?"
+    r"(?:企业|主体|户|家庭|会员)[？?。！!\s]*$"
 )
 
 

@@ -16,7 +16,8 @@ from dataclasses import replace
 
 from ingest import table_facts
 from kb import corrections, dates
-from kb.entities import PLACE, SELF_REFERENCE, Named, lies_in, named
+from kb.entities import PLACE, SELF_REFERENCE, Named, lies_in, named, pilots_only
+from ingest.respective import respective
 from kb.products import products, with_products
 from kb.quantity import COUNTERS, Quantity, change, qualifier, quantities, unit_end
 from kb.records import Document, Fact
@@ -53,7 +54,8 @@ _WITHIN = re.compile(
 _BARE_MEASURE = re.compile(r"金额|笔数|户数|交易额")  # (新增贷款5亿元、余额35亿元: a balance is no 新增's)
 # to whom an action went (向企业和个人发放, 为小微企业办理): the metric is the action and what it moved, not who got it
 _DIRECTED = re.compile(
-    r"(?:向|给|对(?![外公内])|(?<![作成因认])为)[^，,。；;]{1,12}?(发放|提供|办理|发行|投放|兑付|拨付|支付|缴纳|结算)"
+    r"(?:向|给|对(?![外公内])|(?<![作成因认])为)(?:[^，,。；;]|(?<=\d),(?=\d{3})){1,12}?"  # (1,563家: one figure)
+    r"(发放|提供|办理|发行|投放|兑付|拨付|支付|缴纳|结算)"
 )
 _DATE_UNITS = ("年", "月", "日", "时", "季")
 _ONLY_DATE = re.compile(
@@ -61,6 +63,7 @@ _ONLY_DATE = re.compile(
 )
 _RANGE_TO = re.compile(r"\d[^，,；;。\d]{0,4}(?:至|到|~|～|－|—)\s*$")  # a range's low end just before a figure
 MAX_METRIC = 16
+_COUNTED_PILOTS = re.compile(r"(.*?项目)[共有为达计]*")  # 在推的试点项目共: what a count of projects counts
 _PERIOD_YEAR = re.compile(r"^\s*(?:19|20)\d{2}年(?=\d{1,2}\s*[-—–~～至到月])")
 OPENING_CHARS = 120  # a document's first lines, where an untitled place or issuer stands
 
@@ -87,13 +90,17 @@ def _text_facts(doc: Document) -> Iterator[Fact]:
         carried: dates.DateMention | None = None  # the date the section's figures are counted at so far
         whole: dict[str, str] = {}  # the metric of the last level so far in each unit (其中，甲市…亿元 divides it)
         topic, last_end = "", section.start  # the institution the paragraph so far is about
+        last: list[Fact] = []  # the figures of the sentence before
         for a, b in sentence_spans(doc.text, section.start, section.end):
             if any(s <= a < e for s, e in in_table):
                 continue
             names = with_products(named(doc.text[a:b]), doc.text[a:b], quoted)
             if "\n" in doc.text[last_end:a]:
                 topic = ""  # a new paragraph: its own topic
-            for fact in _sentence_facts(doc, a, b, names, (heading, owner, topic), previous, carried, notice, whole):
+            stated = list(_sentence_facts(doc, a, b, names, (heading, owner, topic), previous, carried, notice, whole))
+            stated = respective(stated, doc.text[a:b], a, last)  # 这两项数据分别为…: the figures just before
+            last = stated or last
+            for fact in stated:
                 if not change(fact.qualifier, len(fact.qualifier)):  # a level, not 较年初增加…
                     whole[fact.unit] = fact.metric
                 yield fact
@@ -184,7 +191,7 @@ def _metric(sentence: str, q: Quantity, stop: int) -> str:
         if noun and not noun.startswith(_NOT_COUNTED):
             return _tidy(_WITHIN.sub("", noun))  # 三十四个项目中，31个…: 项目
     clause_start = max((m.end() for m in _CLAUSE.finditer(sentence, 0, q.start)), default=0)
-    before = sentence[clause_start : q.start]
+    before = clause = sentence[clause_start : q.start]
     in_dates = [(m.start, m.end) for m in dates.mentions(before, _ANY_YEAR)]  # 2025年1-9月 counts no years
     earlier = [x for x in quantities(before) if unit_end(before, x.end) > x.end
                and not any(a <= x.start < b for a, b in in_dates)]  # fmt: skip
@@ -199,8 +206,15 @@ def _metric(sentence: str, q: Quantity, stop: int) -> str:
     for n in named(before):
         before = before.replace(n.name, " ")
     before = before.split(" ")[-1]
+    counted = _COUNTED_PILOTS.fullmatch(before)
+    if counted and pilots_only(counted.group(1)) and unit[-1:] in "个项":  # 纳入试点的项目共17个: 试点项目
+        return "试点项目" if "试点" in counted.group(1) else "项目"
     directed = _DIRECTED.search(before)  # 向企业和个人发放各类补贴860.5万元: 发放各类补贴
-    before = before[directed.start(1) :] if directed else before
+    recipients = _DIRECTED.search(clause)  # 为2,047家企业发放贷款96.83亿元: the figure counted those lent to
+    if recipients and earlier and recipients.start() < earlier[-1].start < recipients.start(1):
+        before = clause[recipients.start(1) :]
+    elif directed:
+        before = before[directed.start(1) :]
     before = _TAIL_VERBS.sub("", _LEAD.sub("", before.strip()))
     before = _tidy(_WITHIN.sub("", _VERBS.sub("", before)[-MAX_METRIC:]))
     if earlier and _BARE_MEASURE.fullmatch(before):  # 交易1,234.5万笔、金额56.78亿元: 交易金额

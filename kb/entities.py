@@ -235,11 +235,17 @@ SELF_REFERENCE = re.compile(r"(?:我|本|全)(?:省|市|区|县|自治区)(?!域
 # a project named only by what every pilot is (金融科技试点项目, 首批试点项目, 洛阳市试点项目): no name of a
 # project (the place in it is named on its own)
 _PILOTS = (
-    r"[个项家批]?(?:[我本全][省市区县]|金融科技|科技|金融|应用|创新|试点|示范|重点|相关|各类|首批|第.批|[的等])*项目"
+    r"[个项家批]?(?:[我本全][省市区县]|金融科技|科技|金融|应用|创新|试点|示范|重点|相关|各类|首批|第.批|[的等]"
+    r"|在推|在建|在研|已上线|上线|入选|纳入|运行中|推进中)*项目"  # (全区在推的试点项目: the place's, no name)
 )
 _GENERIC_PROJECT = re.compile(rf"(?:{PLACE.pattern})?{_PILOTS}")
 # a place's pilots named after other words (简报中某市示范项目): the place's, no project's name
 _PLACE_PROJECTS = re.compile(rf"(?:{PLACE.pattern}){_PILOTS}$")
+def pilots_only(words: str) -> bool:
+    """``words`` name pilot projects by what every pilot is (纳入试点的项目, 在推的试点项目), no project by name."""
+    return bool(_GENERIC_PROJECT.fullmatch(words)) and not PLACE.match(words)
+
+
 # what makes a would-be name a question word or a reference (哪家银行, 该行), not a name
 NOT_A_NAME = re.compile(r"[哪几些各该这那其每多]|什么")
 _NOT_A_START = "与和及、由在对向从被把将为的"  # joining words and prepositions, never a name's first character
