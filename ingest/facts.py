@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from ingest import table_facts
+from ingest.respective import respective
 from kb import corrections, dates
 from kb.entities import PLACE, SELF_REFERENCE, Named, lies_in, named, pilots_only
-from ingest.respective import respective
 from kb.products import products, with_products
 from kb.quantity import COUNTERS, Quantity, change, qualifier, quantities, unit_end
 from kb.records import Document, Fact

@@ -241,6 +241,8 @@ _PILOTS = (
 _GENERIC_PROJECT = re.compile(rf"(?:{PLACE.pattern})?{_PILOTS}")
 # a place's pilots named after other words (简报中某市示范项目): the place's, no project's name
 _PLACE_PROJECTS = re.compile(rf"(?:{PLACE.pattern}){_PILOTS}$")
+
+
 def pilots_only(words: str) -> bool:
     """``words`` name pilot projects by what every pilot is (纳入试点的项目, 在推的试点项目), no project by name."""
     return bool(_GENERIC_PROJECT.fullmatch(words)) and not PLACE.match(words)
