@@ -97,10 +97,10 @@ def _text_facts(doc: Document) -> Iterator[Fact]:
             names = with_products(named(doc.text[a:b]), doc.text[a:b], quoted)
             if "\n" in doc.text[last_end:a]:
                 topic = ""  # a new paragraph: its own topic
-            stated = list(_sentence_facts(doc, a, b, names, (heading, owner, topic), previous, carried, notice, whole))
-            stated = respective(stated, doc.text[a:b], a, last)  # 这两项数据分别为…: the figures just before
-            last = stated or last
-            for fact in stated:
+            said = list(_sentence_facts(doc, a, b, names, (heading, owner, topic), previous, carried, notice, whole))
+            said = respective(said, doc.text[a:b], a, last)  # 这两项数据分别为…: the figures just before
+            last = said or last
+            for fact in said:
                 if not change(fact.qualifier, len(fact.qualifier)):  # a level, not 较年初增加…
                     whole[fact.unit] = fact.metric
                 yield fact
