@@ -316,13 +316,20 @@ def _object_asked(question: str, f: Fact) -> bool:
     verb = LIGHT_VERB.match(metric)
     if not verb or len(metric) - verb.end() < 2:
         return False
-    asked = qn.asked_phrase(question)
+    asked = _CHANGE_TAIL.sub("", qn.asked_phrase(question))  # 试点贷款新增了: a change of 贷款, its qualifier's
     obj = metric[verb.end() :]
     return asked.endswith(obj) and not _MODIFIED.sub("", asked[: -len(obj)])
 
 
+_CHANGE_TAIL = re.compile(r"(?:同比|环比)?(?:新增|增加|增长|下降|减少)了?$")
+
+
 # what may stand before the object asked and still ask it alone: the subject's names and the programme's words
-_MODIFIED = re.compile(rf"(?:{PLACE.pattern})|[我本全][省市区县]|金融科技|应用|试点|项目|的|[\s，,]")
+_MODIFIED = re.compile(
+    rf"(?:{PLACE.pattern})|[我本全][省市区县]|金融科技|应用|试点|项目|的|[\s，,]"
+    r"|哪[个家座一所]?(?:城市|地市|盟市|区县|市|区|县|省|银行|机构)?"  # (哪个区的试点贷款: each district's)
+    r"|(?:\d{4}年)?\d{1,2}\s*[-—–~至到]\s*\d{1,2}月"  # (1—10月试点贷款: the period the question asks)
+)
 
 
 _COUNTED = re.compile(rf"(?:多少|(?<![哪那这])几)[万亿]?[{MEASURE_WORDS}]([\u4e00-\u9fff]{{2,10}})")

@@ -14,6 +14,7 @@ from dataclasses import replace
 
 from assistant import question as qn
 from assistant.extract import Draft
+from kb import dates
 from kb.quantity import CHANGE_ASKED, MEASURE_WORDS, change, quantities, same_count, unit_end
 from kb.segment import bigrams
 
@@ -41,7 +42,7 @@ def check(q: qn.Question, draft: Draft) -> Draft:
         return draft
     if qn.RATE_ASKED.search(q.text) and draft.lead and not _rate_named(q.text, draft.sentences[0].text, draft.lead):
         return Draft("", (), False, "type: the rate stated is of another thing than the rate asked")
-    if q.kind is qn.QUANTITY and not any(_answering(q.text, s.text) for s in draft.sentences):
+    if q.kind is qn.QUANTITY and not (draft.lead or _answering(q.text, draft.sentences[0].text)):
         return Draft("", (), False, "type: a figure asked, the evidence states none")
     if q.unit == "元" and draft.lead and "元" not in draft.lead:
         return Draft("", (), False, "type: an amount of money asked, the lead is not one")
@@ -54,6 +55,9 @@ def check(q: qn.Question, draft: Draft) -> Draft:
         return Draft("", (), False, f"type: a count in {q.unit} asked, the evidence states none")
     if (q.unit in COUNTED_UNITS or qn.asks_a_count(q.text)) and _AMOUNT_OR_SHARE.search(lead):
         return Draft("", (), False, f"type: a count asked, the lead is an amount or a share ({lead})")
+    if not draft.lead and qn.asks_a_count(q.text) and not any(_counts_in(u, c.text) for c in draft.sentences
+                                                               for u in _THOSE_SERVED):  # fmt: skip
+        return Draft("", (), False, "type: a number of those served asked, the evidence counts none")
     restriction = _unsaid_restriction(_restriction(q.text), draft.sentences[0].text)
     if restriction:
         return Draft("", (), False, f"restriction not in evidence: {restriction}")
@@ -135,6 +139,7 @@ _AVERAGE_ASKED = re.compile(r"均|每|单户|单笔")
 _PER_UNIT_ASKED = re.compile(r"平均每[家户个人笔]|[户人笔]均[\u4e00-\u9fff]{0,6}?(?:多少|几)|每[家户]平均")
 # the counts reports state in figures (a sentence answering 多少户 states 户); 几家 is often answered by naming them
 COUNTED_UNITS = ("户", "笔", "台", "张")
+_THOSE_SERVED = ("户", "家", "个", "人")  # what a number of enterprises, households or people is counted in
 _AMOUNT_OR_SHARE = re.compile(r"\d(?:万|亿|千)?元|%")  # 96.73亿元, 70.8%: no count of anything
 
 
@@ -151,8 +156,14 @@ def _answering(question: str, text: str) -> bool:
     """``text`` states a number that could answer (年仅两岁, 一半以上 count): not an ordinal (第二批) unless the
     question asks one (第几张), nor a number the question itself says."""
     ordinal = "第几" in question
+    in_dates = [(d.start, d.end) for d in dates.mentions(text, _ANY_YEAR)] if not _TIME_ASKED.search(question) else []
     return any((ordinal or text[max(0, m.start() - 1) : m.start()] != "第") and m.group(0) not in question
+               and not any(a <= m.start() < b for a, b in in_dates)  # 2024年2月上线 counts nothing
                for m in _NUMERAL.finditer(text))  # fmt: skip
+
+
+_ANY_YEAR = "2000-01-01"  # a reference year, to find a yearless date's words
+_TIME_ASKED = re.compile(r"(?:多少|几|哪)(?:年|个月|月|日|天|号|岁)|什么时候|何时|日期|时间")
 
 
 def _rate_stated(lead: str, draft: Draft) -> bool:

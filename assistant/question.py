@@ -51,7 +51,7 @@ _RULES: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     (YESNO, re.compile(r"是否|有没有|是不是|能否|可否|吗[？?]?$")),
 )
 # the measure word asked (多少台, 几万户); 那几个项目, 这几家银行 point at things, asking no number
-_UNIT = re.compile(rf"(?:多少|(?<![哪那这])几)(万|亿)?({MEASURES}|[{MEASURE_WORDS}元])")
+_UNIT = re.compile(rf"(?:多少|(?<![哪那这])几)(万|亿)?({MEASURES}|[{MEASURE_WORDS}元])(?!体)")  # (多少个体户: 户)
 _YEAR = re.compile(r"((?:19|20)\d{2})年")
 # a question asking for a rate or share: 不良贷款率, 占比多少, 百分之几, 线上化率提高了多少
 RATE_ASKED = re.compile(
@@ -170,7 +170,8 @@ def _unit(text: str, kind: Kind) -> str:
 # what ends a how-much question after its metric: the interrogative, how the figure is counted, a change asked
 _ASKING_TAIL = re.compile(
     r"(?:(?:最新的?|目前的?|现在的?)?(?:累计)?(?:数|数额|规模|总额|总量|金额)?"
-    r"(?:(?:同比|环比)?(?:增速|增幅|增长率|增长|降幅))?(?:是|有|为|达|达到)?(?:多少|几)[万亿]?\S*)$"
+    r"(?:(?:同比|环比)?(?:增速|增幅|增长率|增长|降幅))?(?:是|有|为|达|达到)?(?:多少|几)[万亿]?\S*"
+    r"|(?:[放投贷借发]得)?最[多大高快少小低慢]\S*)$"  # (哪个区的贷款放得最多: 贷款)
 )
 _TIME_WORDS = re.compile(r"(?:\d{4}年)?(?:[一二三四1-4]季度|[上下]半年|\d{1,2}月)?(?:末|底|初)?")
 

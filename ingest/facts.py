@@ -63,6 +63,7 @@ _ONLY_DATE = re.compile(
 )
 _RANGE_TO = re.compile(r"\d[^，,；;。\d]{0,4}(?:至|到|~|～|－|—)\s*$")  # a range's low end just before a figure
 MAX_METRIC = 16
+_YEAR_BEFORE = re.compile(r"((?:去年|上年)同期)(?:为|是|的|达)?$")
 _COUNTED_PILOTS = re.compile(r"(.*?项目)[共有为达计]*")  # 在推的试点项目共: what a count of projects counts
 _PERIOD_YEAR = re.compile(r"^\s*(?:19|20)\d{2}年(?=\d{1,2}\s*[-—–~～至到月])")
 OPENING_CHARS = 120  # a document's first lines, where an untitled place or issuer stands
@@ -112,8 +113,9 @@ def _text_facts(doc: Document) -> Iterator[Fact]:
             topic = orgs[0] if len(orgs) == 1 else "" if orgs else topic
             last_end = b
             sentence = doc.text[a:b]
-            stated = [m for m in dates.mentions(sentence, doc.date)
-                      if _counted_at(sentence, m) and _bracket(sentence, m.start) < 0]  # fmt: skip
+            # (not a date restating one figure: 9月末为5.63万户 leaves the sentences after at their own date)
+            stated = [m for m in dates.mentions(sentence, doc.date) if _counted_at(sentence, m)
+                      and _bracket(sentence, m.start) < 0 and not _RESTATES.match(sentence, m.end)]  # fmt: skip
             carried = stated[-1] if stated else carried
 
 
@@ -157,6 +159,8 @@ def _sentence_facts(doc: Document, start: int, end: int, names: list[Named], con
         moved = change(sentence, q.start)  # 较上年末增加75.8亿元: a change of the figure before it
         ranged = _RANGE_TO.search(sentence, 0, q.start) is not None  # 5万元至30万元: the range's high end
         named_as = _metric(sentence, q, stop)
+        year_before = _YEAR_BEFORE.search(sentence, max(0, q.start - 8), q.start)  # 去年同期为19.37亿元
+        named_as = "" if year_before else named_as
         if _ONLY_DATE.fullmatch(named_as) and re.search(r"[年月季]", named_as):  # 较6月末的, （6月末为…）
             named_as = ""  # the figure before it, restated at another date: its metric
         if corrections.AS_PUBLISHED.match(named_as):  # …应为8.42亿元，原文误为7.96亿元: the one before, as published
@@ -169,6 +173,8 @@ def _sentence_facts(doc: Document, start: int, end: int, names: list[Named], con
             continue
         last_metric, last_moved = metric, moved
         as_of = _as_of(sentence, when, q.start) or carried
+        if year_before and as_of:  # the figure before, a year earlier: 1至9月…，去年同期为… is last year's 1至9月
+            as_of = replace(as_of, iso=f"{int(as_of.iso[:4]) - 1}{as_of.iso[4:]}", text=year_before.group(1))
         yield Fact(
             doc_id=doc.doc_id, subject=_subject(sentence, q.start, names, context, previous, doc.title), metric=metric,
             value=q.value, text=sentence[q.start : stop],

@@ -29,6 +29,7 @@ _EXPR = re.compile(
     r"(?P<iso>(?P<iy>(?:19|20)\d{2})[-/.](?P<im>\d{1,2})[-/.](?P<id>\d{1,2}))"
     r"|(?:" + _YEAR + r"|(?P<rel>去年|上年|上一年|今年|本年|当年|前年))?(?:"
     r"(?:(?P<m0>\d{1,2})\s*[-—–~～至到]\s*)?(?P<m>\d{1,2})\s*月(?:(?P<d>\d{1,2})\s*日|(?P<mend>末|底|份))?"
+    r"|(?P<q3>前三季度)"
     r"|(?:第?(?P<q>[一二三四1-4])\s*季度)(?P<qend>末|底)?"
     r"|(?P<h>[上下])半年(?P<hend>末|底)?"
     r"|年?(?P<yend>末|底|初)"
@@ -91,6 +92,8 @@ def _read(m: re.Match[str], ref_year: int | None) -> tuple[str, Precision, bool]
         year = ref_year + _RELATIVE_YEAR[g["rel"]]
     if year is None:
         return None
+    if g["q3"]:  # 前三季度: January to September, a period
+        return _iso(year, 9) or "", "month", False
     if g["m"] and g["m0"]:  # 2025年1-9月: the months up to September's end, a period, no point in time
         iso = _iso(year, int(g["m"])) if int(g["m0"]) < int(g["m"]) and not g["d"] else None
         return (iso, "month", False) if iso else None
@@ -141,6 +144,7 @@ class TimeAsked:
 
 _RELATIVE = {"今年": 0, "去年": -1, "前年": -2}
 _PERIOD_END = re.compile(r"[末底]$")
+_MONTHS = re.compile(r"\d\s*[-—–~～至到]\s*\d{1,2}\s*月$")  # 1—10月: a period of months
 
 
 def asked(question: str, today: str, newest: str | None = None) -> TimeAsked | None:
@@ -166,10 +170,11 @@ def asked(question: str, today: str, newest: str | None = None) -> TimeAsked | N
 
 
 def _yearless_end(text: str, newest: str) -> list[DateMention]:
-    """A month's or quarter's end said without its year, in ``newest``'s year or the year before."""
+    """A month's or quarter's end (or months from–to) said without its year, in ``newest``'s year or the year
+    before."""
     for reference in (newest, f"{int(newest[:4]) - 1}{newest[4:]}"):
         found = [m for m in mentions(text, reference) if m.precision in ("month", "quarter")
-                 and _PERIOD_END.search(m.text) and m.iso <= newest]  # fmt: skip
+                 and (_PERIOD_END.search(m.text) or _MONTHS.search(m.text)) and m.iso <= newest]  # fmt: skip
         if found:  # 10月末 asked of reports up to 2026年1月: 2025年10月末
             return found[:1]
     return []

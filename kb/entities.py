@@ -236,7 +236,8 @@ SELF_REFERENCE = re.compile(r"(?:我|本|全)(?:省|市|区|县|自治区)(?!域
 # project (the place in it is named on its own)
 _PILOTS = (
     r"[个项家批]?(?:[我本全][省市区县]|金融科技|科技|金融|应用|创新|试点|示范|重点|相关|各类|首批|第.批|[的等]"
-    r"|在推|在建|在研|已上线|上线|入选|纳入|运行中|推进中)*项目"  # (全区在推的试点项目: the place's, no name)
+    r"|在推|在建|在研|已上线|上线|入选|纳入|运行中|推进中|承担|参与|实施|开展"
+    r"|[一二三四五六七八九十百千两\d]+[个项家批])*项目"  # (全区在推的试点项目, 全市十一个…项目: the place's)
 )
 _GENERIC_PROJECT = re.compile(rf"(?:{PLACE.pattern})?{_PILOTS}")
 # a place's pilots named after other words (简报中某市示范项目): the place's, no project's name

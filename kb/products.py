@@ -18,10 +18,16 @@ _PRODUCT_NOUN = re.compile(r"平台|系统|产品|App|APP|app|小程序|模式|�
 
 
 def products(title: str, text: str) -> set[str]:
-    """The quoted names the document uses as products: quoted in its title, or followed by a product noun."""
+    """The quoted names the document uses as products: quoted in its title, followed by a product noun, or right
+    after the institution that offers it (某银行“某某贷”)."""
     named = {m.group(1) for m in _QUOTED.finditer(title)}
-    named |= {m.group(1) for m in _QUOTED.finditer(text) if _PRODUCT_NOUN.match(text, m.end())}
+    named |= {m.group(1) for m in _QUOTED.finditer(text)
+              if _PRODUCT_NOUN.match(text, m.end()) or _OFFERED_BY.search(text, 0, m.start())}  # fmt: skip
     return named
+
+
+# an institution right before the quotation: its product (某某银行“鞋服链e贷”截至10月末…)
+_OFFERED_BY = re.compile(r"(?:银行|农商行|信用社|保险|公司|支付)$")
 
 
 def with_products(names: list[Named], sentence: str, known: set[str]) -> list[Named]:

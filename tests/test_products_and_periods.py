@@ -4,15 +4,33 @@
   it (“某某通”平台); any other quotation is not (“首贷户”);
 - 2025年1-9月 is a period ending on September 30 (no day 2025-01-09), and its year is no part of a metric;
 - 多少钱 asks an amount (金额), 钱包 stays a wallet;
-- a place named beside a quoted project (清徐的“某某贷”) says where it runs, not whose figure is asked.
+- a place named beside a quoted project (清徐的“某某贷”) says where it runs, not whose figure is asked;
+- figures that restate the ones before (这两项数据分别为A和B), 为N家企业发放贷款X, counts of pilot projects by what
+  every pilot is (纳入试点的项目共23个，其中甲市11个), 去年同期为 (the figure before, a year earlier), a date restating
+  one figure (6月末为…) that dates nothing after it;
+- questions: 前三季度 and a yearless 1—10月 are periods asked; 那几个项目 points and asks no number; 哪个区的贷款
+  放得最多 asks 贷款.
+
+Fixture: tests/data/rules/minjiang-notes-2025.md (fictional; the first line says so).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
+from assistant import question as qn
+from ingest import loaders
+from ingest.facts import extract
+from ingest.pipeline import to_document
 from kb import dates
 from kb.entities import named
 from kb.products import products, with_products
+from kb.records import Fact
 from kb.wording import canonical, squeezed
+
+NOTES = Path(__file__).resolve().parent / "data" / "rules" / "minjiang-notes-2025.md"
 
 
 def test_a_quoted_name_is_a_product_where_the_title_quotes_it_or_a_product_noun_follows() -> None:
@@ -53,3 +71,57 @@ def test_a_period_keeps_its_months_not_its_year_in_the_metric() -> None:
 def test_how_much_money_asks_an_amount() -> None:
     assert squeezed("平台累计结算了多少钱？").endswith("结算金额？")
     assert canonical("数字人民币钱包") == "数字人民币钱包"
+
+
+@pytest.fixture(scope="module")
+def notes() -> dict[str, Fact]:
+    assert NOTES.read_text("utf-8").startswith("（本文为测试用虚构材料，数据不代表真实情况。）")
+    doc = to_document(next(iter(loaders.load(NOTES, 10**7))), NOTES, 300)
+    return {f.text: f for f in extract(doc)}
+
+
+@pytest.mark.parametrize(
+    ("text", "subject", "metric", "as_of"),
+    [
+        ("23个", "福建省", "试点项目", "2025-10-20"),  # 全省纳入试点的项目共23个: a count of pilots, the province's
+        ("11个", "福州市", "试点项目", "2025-10-20"),  # 其中福州市11个: the city's
+        ("1,204家", "“榕链贷”", "小微企业", "2025-09-30"),  # 闽江银行“榕链贷”: the product's figures
+        ("42.18亿元", "“榕链贷”", "贷款", "2025-09-30"),  # 为1,204家…发放贷款: the lending, not the enterprises
+        ("986家", "“榕链贷”", "小微企业", "2024-12-31"),  # 去年底，这两项数据分别为986家和…
+        ("33.57亿元", "“榕链贷”", "贷款", "2024-12-31"),
+        ("48.06亿元", "福建省", "试点项目发放贷款", "2024-09-30"),  # 去年同期为: last year's, same metric
+        ("2.88万户", "福建省", "试点项目服务企业", "2025-06-30"),  # 6月末为…
+        ("1,936台", "福建省", "各试点单位布放智能终端", "2025-09-30"),  # not carried from 6月末为
+        ("652家", "“茶链通”", "茶企", "2025-09-30"),  # 闽江银行“茶链通”: a bank's product
+    ],
+)
+def test_figures_read_from_what_the_sentences_say(notes: dict[str, Fact], text: str, subject: str, metric: str,
+                                                  as_of: str) -> None:  # fmt: skip
+    f = notes[text]
+    assert (f.subject, f.metric, f.as_of) == (subject, metric, as_of)
+
+
+def test_a_reference_to_the_figures_is_no_figure(notes: dict[str, Fact]) -> None:
+    assert "两项" not in notes and all("数据分别" not in f.metric for f in notes.values())
+
+
+@pytest.mark.parametrize(
+    ("question", "newest", "since", "until"),
+    [
+        ("2024年前三季度发放了多少贷款？", None, "2024-09-01", "2024-09-30"),
+        ("泉州1—10月试点贷款新增了多少？", "2025-12-02", "2025-10-01", "2025-10-31"),  # the newest report's year
+        ("11月末放了多少？", "2026-01-15", "2025-11-30", "2025-11-30"),  # not yet come in 2026: 2025's
+    ],
+)
+def test_periods_asked(question: str, newest: str | None, since: str, until: str) -> None:
+    asked = dates.asked(question, "2026-12-07", newest)
+    assert asked is not None and (asked.since, asked.until) == (since, until)
+
+
+def test_those_few_projects_point_and_ask_no_number() -> None:
+    assert qn._unit("九江那几个试点项目惠及了多少个体户？", qn.QUANTITY) == "户"
+    assert qn._unit("有几个试点项目？", qn.QUANTITY) == "个"
+
+
+def test_which_district_lent_most_asks_the_lending() -> None:
+    assert qn.asked_phrase("重庆哪个区的试点贷款放得最多？") == "重庆哪个区的试点贷款"
