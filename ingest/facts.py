@@ -15,57 +15,24 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from ingest import table_facts
+from ingest.metric import REFERS, metric_of
 from ingest.respective import respective
 from kb import corrections, dates
-from kb.entities import PLACE, SELF_REFERENCE, Named, lies_in, named, pilots_only
+from kb.entities import PLACE, SELF_REFERENCE, Named, lies_in, named
 from kb.products import products, with_products
-from kb.quantity import COUNTERS, Quantity, change, qualifier, quantities, unit_end
+from kb.quantity import change, qualifier, quantities, unit_end
 from kb.records import Document, Fact
 from kb.segment import sentence_spans
 
 _CITED = re.compile(r"据$|据(?=[\u4e00-\u9fff]{2,12}$)")  # 据某市…统计: the place whose statistics are cited
 _REGULATOR = re.compile(r"人民银行|金融管理局|金融工作局|金融监督管理|监管|金融办")
-_ANY_YEAR = "2000-01-01"  # a reference year, to find a yearless date's words (its day is not needed)
 _PARTS_OPEN = re.compile(r"^\s*(?:其中|分地区看|分地市看|从地区看|分城市看)")
-_CLAUSE = re.compile(r"[，；;。：:（()）\n]|,(?!\d{3})")  # 1,234.5: a thousands separator parts no clause
-# the verbs between what is counted and its figure (签约用户数量已达10.29万户), stripped from a metric's end …
-_LINKING = "已经|已|共计|累计|共|合计|总计|达到|达|为|有|是|约|超过|突破|近|逾|计|实现"
-_TAIL_VERBS = re.compile(rf"(?:{_LINKING})+$")
-# … and those, with the actions a figure counts, stripped from its start (共计布放“刷脸付”受理终端 → 刷脸付受理终端)
-_VERBS = re.compile(rf"^(?:{_LINKING}|已达|完成|发放|布放|发行|推送|服务|提供|上线|投放)+")
-# … and what a metric's start says of its subject or time, not of what is counted (全市累计开立…, 去年累计办理…)
-_LEAD = re.compile(
-    r"^(?:其中|此外|同时|另外|截至目前|目前|如|例如|[我本全][省市区县]|去年|今年|上年|当年|全年|该|本|此|这"
-    r"|前?[一二三四]季度|[上下]半年)+"
-)
-_REFERS = re.compile(r"(?:该|本|此|上述)(?:方向|项目|行|机构|单位|平台|领域|地区|市|省|应用|产品|业务)")
-_NOUN_AFTER = re.compile(r"[\u4e00-\u9fff“”\"A-Za-z]{1,10}")
-# where the noun after a measure word ends: a particle, an adverb or a verb (33项金融科技试点项目已全部上线)
-_NOUN_END = re.compile(
-    r"[的和与及等已均都将正在为是达由被从于共]|全部|累计|建立|开展|实现|提升|推动|完成|上线|涉及|分析|发放|提供|办理"
-    r"|分?[一二两三四五六七八九十]+[个家批项次期]"  # 六家机构分两批发放…: the noun ends before the next count
-)
-# what follows a measure word that is no noun it counts (3.94万户增加0.82万户, 30人以上, 5家其中)
-_NOT_COUNTED = ("以", "左右", "增加", "增长", "减少", "下降", "提高", "较", "比", "同比", "环比", "占", "其中")
-_WITHIN = re.compile(
-    r"(?:当中|之中|中|里|内)(?:有|共有)?$|之一$"
-)  # 试点项目中有21个; 十二个项目之一  # 试点项目中有21个: the metric is 试点项目
-# what a second figure of the same thing is called with no noun of its own (…1,234.5万笔、金额56.78亿元)
-_BARE_MEASURE = re.compile(r"金额|笔数|户数|交易额")  # (新增贷款5亿元、余额35亿元: a balance is no 新增's)
-# to whom an action went (向企业和个人发放, 为小微企业办理): the metric is the action and what it moved, not who got it
-_DIRECTED = re.compile(
-    r"(?:向|给|对(?![外公内])|(?<![作成因认])为)(?:[^，,。；;]|(?<=\d),(?=\d{3})){1,12}?"  # (1,563家: one figure)
-    r"(发放|提供|办理|发行|投放|兑付|拨付|支付|缴纳|结算)"
-)
 _DATE_UNITS = ("年", "月", "日", "时", "季")
 _ONLY_DATE = re.compile(
     r"(?:较|比|与|同)?(?:\d{4}年|上一?年|去年|今年|本年)?(?:\d{1,2}月|[一二三四]季度|[上下]半年|年)?(?:末|底|初)?(?:的|为)?"
 )
 _RANGE_TO = re.compile(r"\d[^，,；;。\d]{0,4}(?:至|到|~|～|－|—)\s*$")  # a range's low end just before a figure
-MAX_METRIC = 16
 _YEAR_BEFORE = re.compile(r"((?:去年|上年)同期)(?:为|是|的|达)?$")
-_COUNTED_PILOTS = re.compile(r"(.*?项目)[共有为达计]*")  # 在推的试点项目共: what a count of projects counts
-_PERIOD_YEAR = re.compile(r"^\s*(?:19|20)\d{2}年(?=\d{1,2}\s*[-—–~～至到月])")
 OPENING_CHARS = 120  # a document's first lines, where an untitled place or issuer stands
 
 
@@ -158,7 +125,7 @@ def _sentence_facts(doc: Document, start: int, end: int, names: list[Named], con
             continue  # a figure has a unit (a share its %); a year or a day is no figure
         moved = change(sentence, q.start)  # 较上年末增加75.8亿元: a change of the figure before it
         ranged = _RANGE_TO.search(sentence, 0, q.start) is not None  # 5万元至30万元: the range's high end
-        named_as = _metric(sentence, q, stop)
+        named_as = metric_of(sentence, q, stop)
         year_before = _YEAR_BEFORE.search(sentence, max(0, q.start - 8), q.start)  # 去年同期为19.37亿元
         named_as = "" if year_before else named_as
         if _ONLY_DATE.fullmatch(named_as) and re.search(r"[年月季]", named_as):  # 较6月末的, （6月末为…）
@@ -187,53 +154,6 @@ def _sentence_facts(doc: Document, start: int, end: int, names: list[Named], con
         )  # fmt: skip
 
 
-def _metric(sentence: str, q: Quantity, stop: int) -> str:
-    """What the figure counts: the noun right after a measure word (33个项目 → 项目), else the words before the
-    figure in its clause, without the subject's verbs (签约用户数量已达10.29万户 → 签约用户数量)."""
-    unit = sentence[q.end : stop]
-    if unit and unit[-1] in COUNTERS:
-        after = _NOUN_AFTER.match(sentence, stop)
-        noun = _NOUN_END.split(after.group(0))[0] if after else ""
-        if noun and not noun.startswith(_NOT_COUNTED):
-            return _tidy(_WITHIN.sub("", noun))  # 三十四个项目中，31个…: 项目
-    clause_start = max((m.end() for m in _CLAUSE.finditer(sentence, 0, q.start)), default=0)
-    before = clause = sentence[clause_start : q.start]
-    in_dates = [(m.start, m.end) for m in dates.mentions(before, _ANY_YEAR)]  # 2025年1-9月 counts no years
-    earlier = [x for x in quantities(before) if unit_end(before, x.end) > x.end
-               and not any(a <= x.start < b for a, b in in_dates)]  # fmt: skip
-    if earlier:  # 6家银行累计发行电子社保卡53.87万张: what follows the earlier figure
-        before = before[unit_end(before, earlier[-1].end) :]
-    before = _REFERS.sub("", before)
-    for m in reversed(dates.mentions(before, _ANY_YEAR)):  # 截至3月末累计…: a point in time is no metric
-        if m.as_of or m.text.endswith(("末", "底")):  # (1-6月累计, 12月新增: a period's flow keeps its period)
-            before = before[m.end :]
-        break
-    before = _PERIOD_YEAR.sub("", before)  # 2025年1-9月结算金额: the year is the fact's date's, the months its metric's
-    for n in named(before):
-        before = before.replace(n.name, " ")
-    before = before.split(" ")[-1]
-    counted = _COUNTED_PILOTS.fullmatch(before)
-    if counted and pilots_only(counted.group(1)) and unit[-1:] in "个项":  # 纳入试点的项目共17个: 试点项目
-        return "试点项目" if "试点" in counted.group(1) else "项目"
-    directed = _DIRECTED.search(before)  # 向企业和个人发放各类补贴860.5万元: 发放各类补贴
-    recipients = _DIRECTED.search(clause)  # 为2,047家企业发放贷款96.83亿元: the figure counted those lent to
-    if recipients and earlier and recipients.start() < earlier[-1].start < recipients.start(1):
-        before = clause[recipients.start(1) :]
-    elif directed:
-        before = before[directed.start(1) :]
-    before = _TAIL_VERBS.sub("", _LEAD.sub("", before.strip()))
-    before = _tidy(_WITHIN.sub("", _VERBS.sub("", before)[-MAX_METRIC:]))
-    if earlier and _BARE_MEASURE.fullmatch(before):  # 交易1,234.5万笔、金额56.78亿元: 交易金额
-        x = earlier[-1]
-        shifted = replace(x, start=clause_start + x.start, end=clause_start + x.end)
-        return _metric(sentence, shifted, unit_end(sentence, shifted.end)) + before
-    return before
-
-
-def _tidy(text: str) -> str:
-    return text.replace("“", "").replace("”", "").replace('"', "").strip(" 的了、")
-
-
 def _subject(sentence: str, at: int, names: list[Named], context: tuple[str, str, str], previous: str, title: str
              ) -> str:  # fmt: skip
     """Whose figure it is: the nearest place, institution or project named before it in its sentence (after it,
@@ -248,7 +168,7 @@ def _subject(sentence: str, at: int, names: list[Named], context: tuple[str, str
         return _own_place(sentence, own[-1].group(0), before, owner)
     if before:
         return _listed(sentence, before) or _actor(sentence, before).name
-    refer = _REFERS.search(sentence, 0, at)
+    refer = REFERS.search(sentence, 0, at)
     if refer:
         return previous if "项目" in refer.group(0) and previous else heading or previous or title
     if names:

@@ -60,7 +60,7 @@ def test_months_from_to_are_a_period_ending_on_the_last() -> None:
 
 
 def test_a_period_keeps_its_months_not_its_year_in_the_metric() -> None:
-    from ingest.facts import _metric
+    from ingest.metric import metric_of as _metric
     from kb.quantity import quantities
 
     sentence = "其中，2025年1-9月平台办理结算金额101.73亿元"

@@ -33,7 +33,8 @@ from assistant.match import _restriction, check
 from assistant.series import change_base, flow, flow_asked, same_series
 from assistant.when import annual, in_time
 from ingest import loaders
-from ingest.facts import _metric, extract
+from ingest.facts import extract
+from ingest.metric import metric_of as _metric
 from ingest.pipeline import to_document
 from ingest.table_facts import _unit_of
 from kb import dates
