@@ -17,20 +17,17 @@ from dataclasses import replace
 
 from assistant import question as qn
 from assistant.extract import Candidate, Draft
-from assistant.match import RANGE, RANGE_ASKED
+from assistant.fit import measured, metric_share, object_asked, plain_figure, same_kind, same_unit, share
 from assistant.series import (
     GROUP_WORDS,
     MOST,
     PLURAL,
     SERIES_GAP,
     Scored,
-    bare,
     change_base,
     flow,
     flow_asked,
-    is_change,
     named_beside,
-    of_projects,
     older,
     said,
     same_day,
@@ -43,12 +40,12 @@ from kb.catalog import FactQuery
 from kb.corrections import replacements, supersede
 from kb.dates import TimeAsked
 from kb.entities import PLACE, asked_among, other_place, same_place
-from kb.quantity import CHANGE_ASKED, MEASURE_WORDS, same_count, with_qualifier
+from kb.quantity import CHANGE_ASKED, with_qualifier
 from kb.records import Fact, Hit
 from kb.segment import aliases, bigrams, normalize
 from kb.settings import AnswerKnobs
 from kb.store import KnowledgeBase
-from kb.wording import LIGHT_VERB, canonical, squeezed
+from kb.wording import canonical, squeezed
 
 _NOT_CONTENT = set(bigrams("多少是什么哪些几个一共总共分别请问有没有"))
 OPENING_CHARS = 160  # a document's first lines: its title, issuer and date
@@ -87,7 +84,7 @@ class FactAnswerer:
                 continue
             score, subject = self._score(q, grams, f, hit.title, asked, openings.get(f.doc_id, ""))
             if score >= self.knobs.fact_min_score:
-                rest = grams - set(bigrams(canonical(_measured(f))))
+                rest = grams - set(bigrams(canonical(measured(f))))
                 owner = f"{f.subject} {hit.title}" if f.source_kind == "text" else f.subject
                 held = len(rest & set(bigrams(owner))) / len(rest) if rest else 0.0
                 out.append(Scored(f, score, hit, subject, held, (f.doc_id, f.start) in near))
@@ -102,8 +99,8 @@ class FactAnswerer:
         """How well ``f`` answers ``q`` (metric share + weighted subject share; 0 when it cannot), and how much of
         its subject the question names (1 when all of it); ``opening``: its document's first lines, where an
         institution the question names (the report's issuer) may stand."""
-        metric = _metric_share(f, grams)
-        if metric < self.knobs.fact_min_metric and _object_asked(q.text, f):
+        metric = metric_share(f, grams)
+        if metric < self.knobs.fact_min_metric and object_asked(q.text, f):
             metric = self.knobs.fact_min_metric  # 某市贷款一共多少: the 贷款 of 发放贷款 asked by itself
         if metric < self.knobs.fact_min_metric:
             return 0.0, 0.0
@@ -115,16 +112,16 @@ class FactAnswerer:
             return 0.0, 0.0  # 授信最高的是哪家: figures compared, not a name; 某行牵头的项目在哪: not 某行 itself
         # a figure in running text is also its document's (招生计划30人 in …2016年音乐表演专业招生简章); a cell's
         # subject is its row's
-        owner = _share(title, grams) if f.source_kind == "text" else 0.0
+        owner = share(title, grams) if f.source_kind == "text" else 0.0
         named_whole = f.subject and (
             normalize(f.subject) in normalize(q.text)
             or any(a in q.terms for a in aliases().get(f.subject, ()))
             or any(same_place(p.group(0), f.subject) for p in PLACE.finditer(q.text))
             or asked_among(f.subject, q.text)
         )  # 工行 for 省工行; 深圳 for 深圳市; 沈阳市 for 辽宁哪个市
-        if f.source_kind == "text" and not (_plain_figure(f) or (named_whole and PLACE.fullmatch(f.subject))):
+        if f.source_kind == "text" and not (plain_figure(f) or (named_whole and PLACE.fullmatch(f.subject))):
             return 0.0, 0.0  # 两个, 三项: wording more often than figures, unless a place the question names has them
-        subject = 1.0 if named_whole else max(_share(f.subject, grams), owner)
+        subject = 1.0 if named_whole else max(share(f.subject, grams), owner)
         score = metric + self.knobs.fact_w_subject * subject
         context = f"{f.subject} {f.caption} {f.header} {title} {f.metric}"
         names = self._names_all(q, f, context, opening)
@@ -134,7 +131,7 @@ class FactAnswerer:
             score, subject = score + self.knobs.fact_w_subject * (1.0 - subject), 1.0  # (its figures stay its own)
         if other_place(f.subject, q.text):
             return 0.0, 0.0  # 深圳市's figure does not answer for 广东 (nor 广东省's for 深圳)
-        if not _same_kind(q, f):
+        if not same_kind(q, f):
             return 0.0, 0.0  # a level for a change, a total for a share, another count's noun or unit
         if asked is not None and not _in_time(f, context, asked):
             return 0.0, 0.0
@@ -231,7 +228,7 @@ class FactAnswerer:
         if not draft.lead and q.kind is qn.QUANTITY:  # the sentences answer: each figure in the unit asked is offered
             led = [f for f in in_first if f.value is not None and not q.unit]
             led += [f for f in facts for c in draft.sentences if q.unit and f.doc_id == c.hit.chunk.doc_id
-                    and c.start <= f.value_start < c.end and _same_unit(q.unit, f.unit)]  # fmt: skip
+                    and c.start <= f.value_start < c.end and same_unit(q.unit, f.unit)]  # fmt: skip
         base = change_base(q.text) if CHANGE_ASKED.search(q.text) else ""
         if led and base and all(change_base(f.qualifier) not in ("", base) for f in led):
             return Draft("", (), False, f"kind: a change against another base ({led[0].qualifier})")
@@ -284,13 +281,6 @@ class FactAnswerer:
         return Candidate(hit, f.start, f.end, text, s.score, 1.0)
 
 
-def _measured(f: Fact) -> str:
-    """What a fact's metric says it measures, without its unit note or its own subject's name (华沙大约有130万人:
-    the metric 华沙大 names 华沙, which measures nothing)."""
-    metric = bare(f.metric)
-    return metric.replace(f.subject, "") if f.subject and f.subject != metric else metric
-
-
 def _institution(entity: str) -> bool:
     """A name the question gives that is neither a place nor a year: an institution (人民银行), which may be a
     report's issuer."""
@@ -300,101 +290,10 @@ def _institution(entity: str) -> bool:
 _A_YEAR = re.compile(r"(?:19|20)\d{2}年")
 
 
-def _metric_share(f: Fact, grams: set[str]) -> float:
-    """How much of the fact's metric the question says, in the wording lexicon's forms: of the whole metric, or of
-    what it measures of the projects it names first (金融科技应用试点项目累计发放贷款: the projects' 累计发放贷款),
-    whichever the question says more of."""
-    measured = _measured(f)
-    return max(_share(canonical(m), grams) for m in (measured, of_projects(measured)))
-
-
-def _object_asked(question: str, f: Fact) -> bool:
-    """The question asks the object of the fact's metric by itself: the metric is a verb that says nothing beyond
-    its object (发放贷款, 服务市场主体) and the question's metric phrase is that object alone, with nothing but
-    its subject, 试点 and how it is counted before it (某省全省试点贷款的累计数 → 贷款)."""
-    metric = canonical(of_projects(_measured(f)) or _measured(f))
-    verb = LIGHT_VERB.match(metric)
-    if not verb or len(metric) - verb.end() < 2:
-        return False
-    asked = _CHANGE_TAIL.sub("", qn.asked_phrase(question))  # 试点贷款新增了: a change of 贷款, its qualifier's
-    obj = metric[verb.end() :]
-    return asked.endswith(obj) and not _MODIFIED.sub("", asked[: -len(obj)])
-
-
-_CHANGE_TAIL = re.compile(r"(?:同比|环比)?(?:新增|增加|增长|下降|减少)了?$")
-
-
-# what may stand before the object asked and still ask it alone: the subject's names and the programme's words
-_MODIFIED = re.compile(
-    rf"(?:{PLACE.pattern})|[我本全][省市区县]|金融科技|应用|试点|项目|的|[\s，,]"
-    r"|哪[个家座一所]?(?:城市|地市|盟市|区县|市|区|县|省|银行|机构)?"  # (哪个区的试点贷款: each district's)
-    r"|(?:\d{4}年)?\d{1,2}\s*[-—–~至到]\s*\d{1,2}月"  # (1—10月试点贷款: the period the question asks)
-)
-
-
-_COUNTED = re.compile(rf"(?:多少|(?<![哪那这])几)[万亿]?[{MEASURE_WORDS}]([\u4e00-\u9fff]{{2,10}})")
-_NOT_NOUN = re.compile(r"[？?，,。的了是在有被]|通过|纳入|参与")
-
-
-def counted(question: str) -> str:
-    """What a how-many question counts, when it names it after the measure word (多少家合作药店 → 合作药店)."""
-    m = _COUNTED.search(question)
-    return _NOT_NOUN.split(m.group(1))[0] if m else ""
-
-
-def _heads_agree(asked: str, metric: str) -> bool:
-    """The noun counted and the fact's metric name one kind of thing: the last two characters (the head of a
-    Chinese noun phrase) of one stand in the other (试点项目 and 项目 agree; 合作药店 and 项目 do not)."""
-    if len(asked) < 2 or len(metric) < 2:
-        return True
-    return asked[-2:] in metric or metric[-2:] in asked
-
-
-def _share(phrase: str, grams: set[str]) -> float:
-    """The share of ``phrase``'s bigrams that the question holds."""
-    own = set(bigrams(phrase))
-    return len(own & grams) / len(own) if own else 0.0
-
-
 _QUOTED = re.compile(r"“([^“”]{2,20})”")  # a project or product named in quotes
-
-
-def _same_unit(asked: str, unit: str) -> bool:
-    unit = unit.lstrip("万亿")
-    return same_count(asked, unit) or (asked == "元" and unit.endswith("元"))
-
-
-def _same_kind(q: qn.Question, f: Fact) -> bool:
-    """The fact is of the kind the question asks: a change (against the base asked) for a change and a level for
-    a level, no period's new figure (新增) for a level, a range for a range, a share for a rate or growth and only
-    then, a count of the noun counted, in the unit asked."""
-    moved = CHANGE_ASKED.search(q.text)
-    own = moved is not None and moved.group(0) in f.metric  # 新增授信 may be the metric's own name
-    if bool(moved) != is_change(f) and not own:
-        return False  # a change (较上年末增加75.8亿元) answers only a question about a change, and only it does
-    if moved and change_base(q.text) and change_base(f.qualifier) not in ("", change_base(q.text)):
-        return False  # 同比 asked: a change against the year's start (较上年末增长) is another figure
-    if flow(f) and not flow_asked(q.text):
-        return False  # 一季度新增服务0.36万户 is no count of those served so far
-    if RANGE_ASKED.search(q.text) and not RANGE.search(f.text):
-        return False  # 利率区间 is answered by 3.1%至4.2%, not by one figure
-    shared = "%" in f.text or "百分点" in f.unit or "%" in f.unit
-    if shared != bool(qn.RATE_ASKED.search(q.text) or (shared and qn.GROWTH.search(q.text))):
-        return False  # a share answers a rate or growth question (减少了多少股份 is no share), 百分之几 only a share
-    if qn.asks_a_count(q.text) and (f.unit.endswith("元") or shared or bare(f.metric).endswith("项目")):
-        return False  # 服务了多少小微企业 is no amount lent, nor a count of projects
-    if not _heads_agree(counted(q.text), bare(f.metric)):
-        return False  # 多少家合作药店 is not answered by a count of 项目
-    return not q.unit or _same_unit(q.unit, f.unit) or (f.source_kind == "cell" and not f.unit)
 
 
 def _in_time(f: Fact, context: str, asked: TimeAsked) -> bool:
     """The fact is dated in the time asked, or, when its own words state no date, its context names a date in
     it (2021年 in a table's caption)."""
     return asked.covers(f.as_of) or (not f.as_of_text and asked.stated_in(context))
-
-
-def _plain_figure(f: Fact) -> bool:
-    """A figure written in digits, or a Chinese numeral of more than one character (两个 and 三项 in running text
-    are more often wording than figures)."""
-    return f.text[:1].isdigit() or len(f.text) - len(f.unit) > 1

@@ -11,7 +11,7 @@ import pytest
 from assistant import match
 from assistant import question as qn
 from assistant.extract import Candidate, Draft
-from assistant.facts import counted
+from assistant.fit import counted
 from ingest import loaders
 from ingest.facts import extract
 from ingest.pipeline import to_document

@@ -26,8 +26,8 @@ import pytest
 
 from assistant import question as qn
 from assistant.extract import Candidate, Draft
-from assistant.facts import _object_asked
 from assistant.factsheet import conflicts
+from assistant.fit import object_asked as _object_asked
 from assistant.keyfact import enum_items, key_fact
 from assistant.match import _restriction, check
 from assistant.series import change_base, flow, flow_asked, same_series
