@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from kb import dates
-from kb.entities import NOT_A_NAME, PLACE, SHORT_PLACE, full_names, named, other_forms
+from kb.entities import NOT_A_NAME, PLACE, SHORT_PLACE, full_names, named, other_forms, short_name
 from kb.quantity import MEASURE_WORDS, MEASURES
 from kb.segment import Segmenter, aliases
 
@@ -204,7 +204,10 @@ def mentions(entity: str, text: str) -> bool:
     """True when ``text`` names ``entity`` or one of its aliases."""
     if entity in text:
         return True
-    return any(alias in text for alias in (*aliases().get(entity, ()), *other_forms(entity)))
+    short = short_name(entity)  # 浦东 in the text names 浦东新区
+    return any(
+        alias in text for alias in (*aliases().get(entity, ()), *other_forms(entity), *([short] if short else []))
+    )
 
 
 def with_full_places(text: str, known: Callable[[str], bool]) -> str:

@@ -216,6 +216,12 @@ _SHORT_OF = _short_names()
 SHORT_PLACE = re.compile(f"({_alternation(dict.fromkeys(_SHORT_OF, ''))})(?![新区县市旗域级])")
 
 
+def short_name(full: str) -> str:
+    """The name a county-level place is said by without its suffix (浦东新区 → 浦东), or "" when it has none."""
+    short = _COUNTY_SUFFIX.sub("", full)
+    return short if full in _SHORT_OF.get(short, ()) else ""
+
+
 def full_names(short: str) -> tuple[str, ...]:
     """The full names of a county-level place said short (浦东 → 浦东新区), or () when no one place is called so."""
     return _SHORT_OF.get(short, ())

@@ -89,6 +89,8 @@ def test_a_district_said_short_is_read_in_full_only_where_the_knowledge_base_nam
     assert qn.with_full_places("晋安的试点贷款有多少？", known) == "晋安的试点贷款有多少？"  # not in the base
     assert qn.with_full_places("仓山区的贷款", known) == "仓山区的贷款"  # already in full
     assert qn.with_full_places("福州市的贷款", known) == "福州市的贷款"  # a city is no district
+    # and a text that says the short name names the place in full (a club's 大埔, a report's 仓山)
+    assert qn.mentions("仓山区", "他转投仓山的球会") and not qn.mentions("鼓楼区", "鼓楼的试点")  # 鼓楼: four districts
 
 
 def _facts(name: str) -> list[Fact]:
