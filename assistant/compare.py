@@ -23,7 +23,7 @@ from assistant.facts import FactAnswerer
 from assistant.match import SUM_ASKED
 from assistant.series import MOST, SERIES_GAP, Scored, amount, is_change, said
 from kb.dates import TimeAsked
-from kb.entities import PLACE, core, named, same_place
+from kb.entities import PLACE, lies_in, named, same_place
 from kb.quantity import CHANGE_ASKED, scaled
 from kb.records import Fact, Hit
 
@@ -33,7 +33,7 @@ _WHICH = re.compile(
 )
 _LEAST = "少小低慢短"
 _PLACE_ASKED = re.compile(r"哪[个座一]?(?:城市|市|地市|盟市|地区|省|县|区|州|盟)")
-# which of the two named (包头和赤峰比，哪边…更多; 甲市与乙市哪个放款更快): the named ones compared
+# which of the two named (甲市和乙市比，哪边…更多; 甲市与乙市哪个放款更快): the named ones compared
 _WHICH_OF = re.compile(r"哪边|哪个|哪一个|哪方|谁")
 _MORE = re.compile(r"更(多|大|高|快|长|少|小|低|慢|短)")
 _ORG_ASKED = re.compile(r"哪[个家一所]?(?:银行|机构|单位|法人|农商行|分行)")
@@ -48,9 +48,16 @@ def asked(text: str) -> bool:
 
 
 def _of_two(text: str) -> bool:
-    """``text`` names two places or more and asks which of them has more (包头和赤峰比，哪边…更多)."""
-    places = {core(m.group(0)) for m in PLACE.finditer(text)}
-    return len(places) >= 2 and bool(_WHICH_OF.search(text) and (_MORE.search(text) or MOST.search(text)))
+    """``text`` names two places or more, none inside another, and asks which of them has more (甲市和乙市相比，哪个
+    …更多); not which bank or project of them (哪个项目…最多)."""
+    places = list(dict.fromkeys(m.group(0) for m in PLACE.finditer(text)))
+    apart = [p for p in places if not any(lies_in(p, o) or lies_in(o, p) for o in places if o != p)]
+    other_kind = _WHICH.search(text) and not _PLACE_ASKED.search(text)
+    return (
+        len(apart) >= 2
+        and not other_kind
+        and bool(_WHICH_OF.search(text) and (_MORE.search(text) or MOST.search(text)))
+    )
 
 
 def answer(facts: FactAnswerer, q: qn.Question, hits: Sequence[Hit], asked_time: TimeAsked | None) -> Draft | None:
@@ -128,8 +135,10 @@ def _compared(s: Scored, kind: str, question: str) -> bool:
     """The figure is a level of one subject of the kind asked (a city for 哪个城市, not the province asked within)."""
     f = s.fact
     names = named(f.subject)
-    if is_change(f) != bool(CHANGE_ASKED.search(question)) or amount(f) is None or len(names) != 1:
-        return False  # levels compared, or changes where a change is asked (比上年末增加得最多, 增速最快)
+    moved = CHANGE_ASKED.search(question)
+    own = moved is not None and moved.group(0) in f.metric  # 新增贷款 may be the metric's own name
+    if (bool(moved) != is_change(f) and not own) or amount(f) is None or len(names) != 1:
+        return False  # levels compared, or changes where a change is asked (较上年末增长最多, 同比增速最快)
     if _of_two(question):  # the named ones, and only they
         return bool(PLACE.fullmatch(f.subject)) and _named_in(f.subject, question)
     if kind == "place":

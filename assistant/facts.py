@@ -144,7 +144,7 @@ class FactAnswerer:
         missing = [e for e in q.entities
                    if not qn.mentions(e, f"{context} {opening}" if _institution(e) else context)]  # fmt: skip
         if _QUOTED.search(f.subject) and any(n in q.text for n in _QUOTED.findall(f.subject)):
-            missing = [e for e in missing if not PLACE.fullmatch(e)]  # 清徐的“某某贷”: where the project named runs
+            missing = [e for e in missing if not PLACE.fullmatch(e)]  # 某县的“某某贷”: where the project named runs
         if not missing:
             return "context"
         # a project's row says where it runs and who leads it: the place answers for its names only (which bank in

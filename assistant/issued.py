@@ -1,4 +1,4 @@
-"""When a document was issued (…的那份通报是哪天印发的？): the date the document states for itself.
+"""When a document was issued (…的那份通知是什么时候下发的？): the date the document states for itself.
 
 Owns: reading a question that asks a document's own date (印发, 发布, 下发 … of a 通报, 通知, 简报 …) and answering
 it with that document's date, quoting the line that states it (its top or its sign-off). Does not own: how a
@@ -17,7 +17,7 @@ from kb.segment import bigrams, sentence_spans
 from kb.store import KnowledgeBase
 from kb.wording import squeezed
 
-_ISSUING = r"(?:印发|发布|下发|出台|发文|签发|公布|发出|成文|发的)"
+_ISSUING = r"(?:印发|发布|下发|出台|发文|签发|公布|发出|成文)"
 _WHEN = r"(?:哪天|哪一天|哪日|什么时候|什么时间|何时|几月几[日号]|哪年哪月|几号)"
 # a question about a document's own date: when it was issued, or its issuing date
 _ISSUED = re.compile(rf"{_WHEN}.{{0,3}}{_ISSUING}|{_ISSUING}的?(?:日期|时间){_WHEN}?|{_ISSUING}于?{_WHEN}")
@@ -26,8 +26,13 @@ MAX_LINE = 60  # a date line, not a sentence that names the date in passing
 
 
 def asks(text: str) -> bool:
-    """The question asks when a document was issued (那份通报是哪天印发的)."""
-    return bool(_ISSUED.search(text) and _DOCUMENT.search(text))
+    """The question asks when a document was issued (那份通知是哪天下发的): a document word, then within a few
+    characters the issuing asked."""
+    issued = _ISSUED.search(text)
+    return bool(issued and _DOCUMENT.search(text, max(0, issued.start() - MAX_GAP), issued.start() + 2))
+
+
+MAX_GAP = 8  # characters between the document named and the issuing asked (通报是哪天印发的, 通知的印发日期)
 
 
 def answer(kb: KnowledgeBase, q: qn.Question, hits: Sequence[Hit]) -> Draft | None:

@@ -140,7 +140,7 @@ _PER_UNIT_ASKED = re.compile(r"平均每[家户个人笔]|[户人笔]均[\u4e00-
 # the counts reports state in figures (a sentence answering 多少户 states 户); 几家 is often answered by naming them
 COUNTED_UNITS = ("户", "笔", "台", "张")
 _THOSE_SERVED = ("户", "家", "个", "人")  # what a number of enterprises, households or people is counted in
-_AMOUNT_OR_SHARE = re.compile(r"\d(?:万|亿|千)?元|%")  # 96.73亿元, 70.8%: no count of anything
+_AMOUNT_OR_SHARE = re.compile(r"\d(?:万|亿|千)?元|%")  # 12.5亿元, 36.2%: no count of anything
 
 
 def _counts_in(unit: str, text: str) -> bool:

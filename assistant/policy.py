@@ -53,7 +53,7 @@ def decide(s: Strategies, q: qn.Question, found: Found, asked: dates.TimeAsked |
         compared = compare.answer(s.facts, q, found.in_time, asked) if which else None
         compared = compared or compare.total(s.facts, q, found.in_time, asked)
         at_row = rows.answer(s.kb, q, found.hits)  # a row asked by its position (第三名) is the table's to answer
-        at_row = at_row or issued.answer(s.kb, q, found.hits)  # 那份通报是哪天印发的: the document's own date
+        at_row = at_row or issued.answer(s.kb, q, found.hits)  # 那份通知是什么时候下发的: the document's own date
         from_facts = None if which else from_facts  # 哪个城市…最大 asks a name of figures compared, not one figure
         rules = match.check(q, compared or at_row or from_facts or s.extractor.answer(q, found.cands))
         rules = s.facts.checked(q, rules, found.in_time, asked)  # another place's or date's figure, or corrected

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from kb import dates
-from kb.entities import NOT_A_NAME, PLACE, SHORT_PLACE, full_names, named, other_forms, short_name
+from kb.entities import NOT_A_NAME, PLACE, SHORT_PLACE, begins_name, full_names, named, other_forms, says_short
 from kb.quantity import MEASURE_WORDS, MEASURES
 from kb.segment import Segmenter, aliases
 
@@ -171,7 +171,7 @@ def _unit(text: str, kind: Kind) -> str:
 _ASKING_TAIL = re.compile(
     r"(?:(?:最新的?|目前的?|现在的?)?(?:累计)?(?:数|数额|规模|总额|总量|金额)?"
     r"(?:(?:同比|环比)?(?:增速|增幅|增长率|增长|降幅))?(?:是|有|为|达|达到)?(?:多少|几)[万亿]?\S*"
-    r"|(?:[放投贷借发]得)?最[多大高快少小低慢]\S*)$"  # (哪个区的贷款放得最多: 贷款)
+    r"|(?:[放投贷借发]得)?最[多大高快少小低慢]\S*)$"  # (哪个县的贷款发得最多: 贷款)
 )
 _TIME_WORDS = re.compile(r"(?:\d{4}年)?(?:[一二三四1-4]季度|[上下]半年|\d{1,2}月)?(?:末|底|初)?")
 
@@ -204,10 +204,9 @@ def mentions(entity: str, text: str) -> bool:
     """True when ``text`` names ``entity`` or one of its aliases."""
     if entity in text:
         return True
-    short = short_name(entity)  # 浦东 in the text names 浦东新区
-    return any(
-        alias in text for alias in (*aliases().get(entity, ()), *other_forms(entity), *([short] if short else []))
-    )
+    if says_short(text, entity):  # 浦东 in the text names 浦东新区
+        return True
+    return any(alias in text for alias in (*aliases().get(entity, ()), *other_forms(entity)))
 
 
 def with_full_places(text: str, known: Callable[[str], bool]) -> str:
@@ -216,8 +215,10 @@ def with_full_places(text: str, known: Callable[[str], bool]) -> str:
     places = [(m.start(), m.end()) for m in PLACE.finditer(text)]
     out, last = [], 0
     for m in SHORT_PLACE.finditer(text):
+        if any(a < m.end() and m.start() < b for a, b in places) or not begins_name(text, m.start()):
+            continue
         full = next((n for n in full_names(m.group(1)) if known(n)), "")
-        if not full or any(a < m.end() and m.start() < b for a, b in places):
+        if not full:
             continue
         out += [text[last : m.start()], full]
         last = m.end()

@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from ingest import table_facts
 from ingest.metric import REFERS, metric_of
-from ingest.respective import respective
+from ingest.respective import respective, restating
 from kb import corrections, dates
 from kb.entities import PLACE, SELF_REFERENCE, Named, lies_in, named
 from kb.products import products, with_products
@@ -32,7 +32,7 @@ _ONLY_DATE = re.compile(
     r"(?:较|比|与|同)?(?:\d{4}年|上一?年|去年|今年|本年)?(?:\d{1,2}月|[一二三四]季度|[上下]半年|年)?(?:末|底|初)?(?:的|为)?"
 )
 _RANGE_TO = re.compile(r"\d[^，,；;。\d]{0,4}(?:至|到|~|～|－|—)\s*$")  # a range's low end just before a figure
-_YEAR_BEFORE = re.compile(r"((?:去年|上年)同期)(?:为|是|的|达)?$")
+_YEAR_BEFORE = re.compile(r"((?:去年|上年)同期)(?:为|是|达)?$")  # (not 为去年同期的1.5倍, a ratio)
 OPENING_CHARS = 120  # a document's first lines, where an untitled place or issuer stands
 
 
@@ -48,7 +48,7 @@ def _text_facts(doc: Document) -> Iterator[Fact]:
     # the document's own place and issuer: its title's, else its first lines' (an official notice names its
     # issuer above a 关于…的通知 title)
     in_title = _narrowest(_owners(doc.title) or _owners(doc.text[:OPENING_CHARS]))
-    quoted = products(doc.title, doc.text)  # “椰链通”平台: a product that owns its figures
+    quoted = products(doc.title, doc.text)  # “海贸通”平台: a product that owns its figures
     for section in doc.sections:
         heading = section.heading_path[-1] if section.heading_path else ""
         # whose figures a section's sentences give when they name no one: its heading's place or institution, else
@@ -82,7 +82,8 @@ def _text_facts(doc: Document) -> Iterator[Fact]:
             sentence = doc.text[a:b]
             # (not a date restating one figure: 9月末为5.63万户 leaves the sentences after at their own date)
             stated = [m for m in dates.mentions(sentence, doc.date) if _counted_at(sentence, m)
-                      and _bracket(sentence, m.start) < 0 and not _RESTATES.match(sentence, m.end)]  # fmt: skip
+                      and _bracket(sentence, m.start) < 0 and not _RESTATES.match(sentence, m.end)
+                      and not restating(sentence[m.end :])]  # fmt: skip
             carried = stated[-1] if stated else carried
 
 
@@ -126,7 +127,7 @@ def _sentence_facts(doc: Document, start: int, end: int, names: list[Named], con
         moved = change(sentence, q.start)  # 较上年末增加75.8亿元: a change of the figure before it
         ranged = _RANGE_TO.search(sentence, 0, q.start) is not None  # 5万元至30万元: the range's high end
         named_as = metric_of(sentence, q, stop)
-        year_before = _YEAR_BEFORE.search(sentence, max(0, q.start - 8), q.start)  # 去年同期为19.37亿元
+        year_before = _YEAR_BEFORE.search(sentence, max(0, q.start - 8), q.start)  # 去年同期为48.06亿元
         named_as = "" if year_before else named_as
         if _ONLY_DATE.fullmatch(named_as) and re.search(r"[年月季]", named_as):  # 较6月末的, （6月末为…）
             named_as = ""  # the figure before it, restated at another date: its metric
@@ -192,7 +193,7 @@ def _actor(sentence: str, before: list[Named]) -> Named:
     """The nearest name before a figure, unless it is only where an institution or project named before it acts
     (广发银行牵头的…项目于2021年9月在广州上线，…累计放款64.28亿元: the project's figure, not 广州's)."""
     last = before[-1]
-    if last.kind == "place" and sentence[max(0, last.start - 2) : last.start].endswith(("在", "于")):
+    if last.kind == "place" and sentence[max(0, last.start - 2) : last.start].endswith(("在", "于", "为", "向", "给")):
         acting = [n for n in before[:-1] if n.kind != "place"]
         if acting:
             return acting[-1]

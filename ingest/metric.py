@@ -42,7 +42,7 @@ _WITHIN = re.compile(
 _BARE_MEASURE = re.compile(r"金额|笔数|户数|交易额")  # (新增贷款5亿元、余额35亿元: a balance is no 新增's)
 # to whom an action went (向企业和个人发放, 为小微企业办理): the metric is the action and what it moved, not who got it
 _DIRECTED = re.compile(
-    r"(?:向|给|对(?![外公内])|(?<![作成因认])为)(?:[^，,。；;]|(?<=\d),(?=\d{3})){1,12}?"  # (1,563家: one figure)
+    r"(?:向|给|对(?![外公内])|(?<![作成因认])为)(?:[^，,。；;]|(?<=\d),(?=\d{3})){1,16}?"  # (1,204家: one figure)
     r"(发放|提供|办理|发行|投放|兑付|拨付|支付|缴纳|结算)"
 )
 MAX_METRIC = 16
@@ -81,7 +81,7 @@ def metric_of(sentence: str, q: Quantity, stop: int) -> str:
     if counted and pilots_only(counted.group(1)) and unit[-1:] in "个项":  # 纳入试点的项目共17个: 试点项目
         return "试点项目" if "试点" in counted.group(1) else "项目"
     directed = _DIRECTED.search(before)  # 向企业和个人发放各类补贴860.5万元: 发放各类补贴
-    recipients = _DIRECTED.search(clause)  # 为2,047家企业发放贷款96.83亿元: the figure counted those lent to
+    recipients = _DIRECTED.search(clause)  # 为1,204家企业发放贷款42.18亿元: the figure counted those lent to
     if recipients and earlier and recipients.start() < earlier[-1].start < recipients.start(1):
         before = clause[recipients.start(1) :]
     elif directed:

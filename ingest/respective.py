@@ -1,4 +1,4 @@
-"""Figures that refer back to figures before them: 这两项数据分别为1,563家和71.29亿元.
+"""Figures that refer back to figures before them: 这两项数据分别为986家和33.57亿元.
 
 Owns: reading "分别为 A 和 B" after figures of the same units — each figure after it is the earlier figure's
 subject and metric, at its own date (去年底，这两项数据分别为…: last year's values of the two just given). Does not
@@ -13,7 +13,15 @@ from dataclasses import replace
 from kb.records import Fact
 
 # 这两项数据分别为, 上述指标分别为, 两项分别为: what follows restates the figures named just before
-_RESPECTIVELY = re.compile(r"(?:这|上述|以上|前述)?[两二三四]?[项个]?(?:数据|指标|数字|数值)?分别(?:为|是|达到?)")
+_RESPECTIVELY = re.compile(
+    r"(?:(?:这|上述|以上|前述)[两二三四]?[项个]?|[两二三四][项个])(?:数据|指标|数字|数值)?分别(?:为|是|达到?)"
+)  # (not 甲市、乙市分别为…, the places' own figures)
+
+
+def restating(sentence: str) -> bool:
+    """The sentence restates the figures before it at another date (去年底，这两项数据分别为…): its date is theirs
+    then, and counts no figure after it."""
+    return _RESPECTIVELY.search(sentence) is not None
 
 
 def respective(facts: list[Fact], sentence: str, start: int, last: list[Fact]) -> list[Fact]:

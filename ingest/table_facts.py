@@ -80,8 +80,8 @@ def _changed(columns: list[str], j: int, reference: str | None) -> str:
     """The metric of the nearest column before ``j`` that names a level (累计发放贷款), or "" when none does."""
     for k in range(j - 1, -1, -1):
         words = _UNIT_NOTE.sub("", _without_dates(columns[k], _points(columns[k], reference))).strip()
-        if _VALUE_WORDS.fullmatch(words) or _NAMES_METRIC.search(words):
-            return ""  # 指标 | 2025年9月末 数值 | 较上年末增加: the row names the metric
+        if not words or _VALUE_WORDS.fullmatch(words) or _NAMES_METRIC.search(words):
+            return ""  # 指标 | 2025年9月末 (数值) | 较上年末增加: the row names the metric
         if words and not _ONLY_CHANGE.fullmatch(words):
             return words
     return ""

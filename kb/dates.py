@@ -95,7 +95,7 @@ def _read(m: re.Match[str], ref_year: int | None) -> tuple[str, Precision, bool]
     if g["q3"]:  # 前三季度: January to September, a period
         return _iso(year, 9) or "", "month", False
     if g["m"] and g["m0"]:  # 2025年1-9月: the months up to September's end, a period, no point in time
-        iso = _iso(year, int(g["m"])) if int(g["m0"]) < int(g["m"]) and not g["d"] else None
+        iso = _iso(year, int(g["m"])) if not g["d"] else None  # (12-2月: a winter's months, ending in February)
         return (iso, "month", False) if iso else None
     if g["m"]:
         iso = _iso(year, int(g["m"]), int(g["d"]) if g["d"] else None)
@@ -144,7 +144,7 @@ class TimeAsked:
 
 _RELATIVE = {"今年": 0, "去年": -1, "前年": -2}
 _PERIOD_END = re.compile(r"[末底]$")
-_MONTHS = re.compile(r"\d\s*[-—–~～至到]\s*\d{1,2}\s*月$")  # 1—10月: a period of months
+_MONTHS = re.compile(r"\d\s*[-—–~～至到]\s*\d{1,2}\s*月$|前三季度$")  # 1—10月, 前三季度: a period of months
 
 
 def asked(question: str, today: str, newest: str | None = None) -> TimeAsked | None:

@@ -82,7 +82,7 @@ def _renamed(parent: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
     return {
         f"{short}区": parent[name]
         for name in parent
-        if name[-1] in "县市" and len(short := name[:-1]) >= 2 and len(shorts[short]) == 1
+        if name[-1] in "县市" and len(short := name[:-1]) == 2 and len(shorts[short]) == 1
         and word_tag(short) in ("", "ns") and short not in _PROVINCE_OF
     }  # fmt: skip
 
@@ -91,6 +91,18 @@ _COUNTY_SUFFIX = re.compile(r"(?:新区|区|县|市|旗)$")
 _PARENT = _counties()
 _PARENT = _renamed(_PARENT) | _PARENT
 _NOT_A_COUNTY = "(?![域级])"  # 南县 in 湖南县域, 河南县 in 河南县级: the county's 县 begins another word
+
+
+def _weak(name: str) -> bool:
+    """A county-level name that ordinary words run into (和县 in 市和县两级, 海城市 in 沿海城市, 城西区 in 新城西区,
+    老城区): a one-character stem, a stem ending in 城 before 市, or a name beginning with 城."""
+    stem = _COUNTY_SUFFIX.sub("", name)
+    return len(stem) == 1 or name.endswith("城市") or name.endswith("城区") or name.startswith("城")
+
+
+# where a weak or short name may begin: after no Chinese character, a province's or prefecture's suffix, or 的/在/和
+_BOUNDARY = "(?:(?<![\u4e00-\u9fff])|(?<=[省州盟的在和与及、]))"
+_WEAK_END = "(?![域级城委长区两县市镇乡])"  # (担任县长, 现代县城, 市和县两级)
 
 
 def _alternation(ends: dict[str, str]) -> str:
@@ -113,26 +125,30 @@ def _alternation(ends: dict[str, str]) -> str:
 
 
 # a city whose name is a common word too (大同, 长治) is the city written with 市, or where only a place stands: before
-# 的, 试点, 地区, 辖… or in a list of names (包头、大同和赤峰), not in 大同小异, 长治久安
-_AS_A_PLACE = "(?=市|的|试点|地区|辖|[、和与及])"
-_ENDS = {c: _NOT_A_COUNTY for c in _PARENT} | {n: _AS_A_PLACE if n in _WORD_TOO else "" for n in _PROVINCE_OF}
+# 的, 试点, 地区, 辖…, not in 大同小异, 长治久安
+_AS_A_PLACE = "(?=市|的|试点|地区|辖)"
+_ENDS = {c: _NOT_A_COUNTY for c in _PARENT if not _weak(c)}
+_ENDS |= {n: _AS_A_PLACE if n in _WORD_TOO else "" for n in _PROVINCE_OF}
+_WEAK = {c: _WEAK_END for c in _PARENT if _weak(c) and c not in _ENDS}
 # a place: a province or city by name, with or without its suffix (a name that is a common word too where a place
-# stands),
-# or a county-level place by its full name
-PLACE = re.compile(f"({_alternation(_ENDS)})({_SUFFIX})?")
+# stands), or a county-level place by its full name (a weak one only where a name may begin)
+PLACE = re.compile(f"({_alternation(_ENDS)}|{_BOUNDARY}{_alternation(_WEAK)})({_SUFFIX})?")
 
 
-# a new area no division code names (郑东新区, 金普新区): its name, unknown to the dictionary or a place's, then 新区
-_NEW_AREA = re.compile(r"([\u4e00-\u9fff]{2})新区")
+# a new area no division code names (某某新区 standing alone or after its city): its name, unknown to the dictionary
+# or a place's, then 新区
+_NEW_AREA = re.compile(r"([\u4e00-\u9fff]{2})新区(?!域)")
 _NOT_AN_AREA = ("城市", "城区", "全市", "本市")
 
 
 def places(text: str) -> list[Named]:
-    """The places ``text`` names, in text order: the gazetteer's, and new areas (郑东新区)."""
+    """The places ``text`` names, in text order: the gazetteer's, and new areas (某某新区)."""
     found = [Named(m.group(0), m.start(), m.end(), "place") for m in PLACE.finditer(text)]
+    ends = {n.end for n in found}
     for m in _NEW_AREA.finditer(text):
-        if all(m.end() <= n.start or m.start() >= n.end for n in found) and _an_area(m.group(1)):
-            found.append(Named(m.group(0), m.start(), m.end(), "place"))
+        begins = m.start() == 0 or m.start() in ends or not "\u4e00" <= text[m.start() - 1] <= "\u9fff"
+        if begins and all(m.end() <= n.start or m.start() >= n.end for n in found) and _an_area(m.group(1)):
+            found.append(Named(m.group(0), m.start(), m.end(), "place"))  # (not 金融创新区, 打造全新区域)
     return sorted(found, key=lambda n: n.start)
 
 
@@ -143,7 +159,7 @@ def _an_area(name: str) -> bool:
 # a question that asks which of a province's cities (河南哪个城市…最多): each city of it is a subject asked; which of
 # a city's districts or counties (上海哪个区…): each of those
 _WHICH_CITY = re.compile(r"哪[个座一几些]?(?:城市|市|地市|盟市)|各市|各地市|各盟市")
-_WHICH_COUNTY = re.compile(r"哪[个一几些]?(?:区县|县区|区|县)|各区|各县")
+_WHICH_COUNTY = re.compile(r"哪[个一几些]?(?:区县|县区|区(?![块域])|县(?!域))|各区(?![块域])|各县(?!域)")
 
 
 def other_place(subject: str, asked: str) -> bool:
@@ -208,18 +224,30 @@ def _short_names() -> dict[str, tuple[str, ...]]:
     return {
         s: tuple(names) for s, names in shorts.items()
         if len({_PARENT[n] for n in names}) == 1 == len(_PARENT[names[0]]) and s not in _PROVINCE_OF
+        and word_tag(s) in ("", "ns", "nr", "nz", "n")  # 南部, 合作, 平安: other words, never a place said short
     }  # fmt: skip
 
 
 _SHORT_OF = _short_names()
 # a county-level place said short, not followed by a suffix (浦东的…, not 浦东新区)
-SHORT_PLACE = re.compile(f"({_alternation(dict.fromkeys(_SHORT_OF, ''))})(?![新区县市旗域级])")
+SHORT_PLACE = re.compile(
+    f"({_alternation(dict.fromkeys(_SHORT_OF, ''))})"
+    "(?![新区县市旗域级]|银行|行|农商|农信|信用|保险|证券|集团|公司|中学|小学|大学|路|街|镇|乡|村)"
+)  # (not 平安银行, 兴业县 in 兴业银行, nor inside a word)
 
 
-def short_name(full: str) -> str:
-    """The name a county-level place is said by without its suffix (浦东新区 → 浦东), or "" when it has none."""
+def says_short(text: str, full: str) -> bool:
+    """``text`` names the county-level place ``full`` by its short name (浦东 for 浦东新区)."""
     short = _COUNTY_SUFFIX.sub("", full)
-    return short if full in _SHORT_OF.get(short, ()) else ""
+    return full in _SHORT_OF.get(short, ()) and any(m.group(1) == short for m in SHORT_PLACE.finditer(text))
+
+
+def begins_name(text: str, at: int) -> bool:
+    """A name may begin at ``at``: the text's start, after no Chinese character, after a place's name or suffix,
+    or after 的/在/和 (not inside a word: 南部 in 西南部)."""
+    before = text[at - 1] if at > 0 else ""
+    ends = {m.end() for m in PLACE.finditer(text, 0, at)}
+    return not before or not "\u4e00" <= before <= "\u9fff" or before in "省州盟的在和与及、" or at in ends
 
 
 def full_names(short: str) -> tuple[str, ...]:
@@ -245,14 +273,23 @@ _PILOTS = (
     r"|在推|在建|在研|已上线|上线|入选|纳入|运行中|推进中|承担|参与|实施|开展"
     r"|[一二三四五六七八九十百千两\d]+[个项家批])*项目"  # (全区在推的试点项目, 全市十一个…项目: the place's)
 )
-_GENERIC_PROJECT = re.compile(rf"(?:{PLACE.pattern})?{_PILOTS}")
-# a place's pilots named after other words (简报中某市示范项目): the place's, no project's name
-_PLACE_PROJECTS = re.compile(rf"(?:{PLACE.pattern}){_PILOTS}$")
+_PILOTS_ONLY = re.compile(_PILOTS)
+
+
+def _generic_project(name: str) -> bool:
+    """A place (if any) and then only what every pilot is (洛阳市试点项目, 全市十一个…项目): no project's name."""
+    m = PLACE.match(name)
+    return bool(_PILOTS_ONLY.fullmatch(name[m.end() :] if m else name))
+
+
+def _place_projects(name: str) -> bool:
+    """A name ending in a place's pilots (简报中某市示范项目): the place's, no project's name."""
+    return any(_PILOTS_ONLY.fullmatch(name[m.end() :]) for m in PLACE.finditer(name))
 
 
 def pilots_only(words: str) -> bool:
     """``words`` name pilot projects by what every pilot is (纳入试点的项目, 在推的试点项目), no project by name."""
-    return bool(_GENERIC_PROJECT.fullmatch(words)) and not PLACE.match(words)
+    return _generic_project(words) and not PLACE.match(words)
 
 
 # what makes a would-be name a question word or a reference (哪家银行, 该行), not a name
@@ -318,7 +355,7 @@ def named(text: str) -> list[Named]:
             at = text.find(name, at + len(name))
     found += [_trimmed(m.group(0), m.start(), "org") for m in ORG.finditer(text) if "的" not in m.group(0)]
     projects = [_after_date(_unquoted_cut(m.group(0), m.start())) for m in PROJECT.finditer(text)]
-    found += [p for p in projects if not _GENERIC_PROJECT.fullmatch(p.name) and not _PLACE_PROJECTS.search(p.name)
+    found += [p for p in projects if not _generic_project(p.name) and not _place_projects(p.name)
               and not _COUNTED.search(p.name)]  # fmt: skip
     # 鄂尔多斯 asks nothing, in a bank's name either (鄂尔多斯农商银行)
     found = [n for n in found if n.kind == "place" or not NOT_A_NAME.search(PLACE.sub("", n.name))]
