@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from assistant import question as qn
 from assistant.extract import Candidate, Draft
-from assistant.fit import measured, metric_share, object_asked, plain_figure, same_kind, same_unit, share
+from assistant.fit import counts_it, measured, metric_share, object_asked, plain_figure, same_kind, same_unit, share
 from assistant.series import (
     GROUP_WORDS,
     MOST,
@@ -100,7 +100,7 @@ class FactAnswerer:
         its subject the question names (1 when all of it); ``opening``: its document's first lines, where an
         institution the question names (the report's issuer) may stand."""
         metric = metric_share(f, grams)
-        if metric < self.knobs.fact_min_metric and object_asked(q.text, f):
+        if metric < self.knobs.fact_min_metric and (object_asked(q.text, f) or counts_it(q.text, f)):
             metric = self.knobs.fact_min_metric  # 某市贷款一共多少: the 贷款 of 发放贷款 asked by itself
         if metric < self.knobs.fact_min_metric:
             return 0.0, 0.0

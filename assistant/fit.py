@@ -63,6 +63,13 @@ _COUNTED = re.compile(rf"(?:多少|(?<![哪那这])几)[万亿]?[{MEASURE_WORDS}
 _NOT_NOUN = re.compile(r"[？?，,。的了是在有被]|通过|纳入|参与")
 
 
+def counts_it(question: str, f: Fact) -> bool:
+    """The question counts, in the fact's unit, a noun its metric holds (多少户民宿 for 民宿经营户 1,212户)."""
+    noun = counted(question)
+    unit = _COUNTED.search(question)
+    return len(noun) >= 2 and noun in f.metric and unit is not None and same_unit(unit.group(0)[-len(noun) - 1], f.unit)
+
+
 def counted(question: str) -> str:
     """What a how-many question counts, when it names it after the measure word (多少家合作药店 → 合作药店)."""
     m = _COUNTED.search(question)

@@ -171,3 +171,11 @@ def test_which_of_two_places(question: str, of_two: bool) -> None:
     from assistant.compare import _of_two
 
     assert _of_two(question) is of_two
+
+
+def test_a_noun_counted_in_the_facts_unit_asks_its_metric() -> None:
+    from assistant.fit import counts_it
+
+    fact = Fact(doc_id="d", subject="“榕链贷”", metric="民宿经营户", value=1212.0, text="1,212户", unit="户")
+    assert counts_it("榕链贷一共服务了多少户民宿？", fact)  # 民宿 counted in 户: 民宿经营户
+    assert not counts_it("榕链贷一共服务了多少家民宿？", fact)  # counted in 家: another count
