@@ -42,7 +42,7 @@ def check(q: qn.Question, draft: Draft) -> Draft:
         return draft
     if qn.RATE_ASKED.search(q.text) and draft.lead and not _rate_named(q.text, draft.sentences[0].text, draft.lead):
         return Draft("", (), False, "type: the rate stated is of another thing than the rate asked")
-    if q.kind is qn.QUANTITY and not (draft.lead or _answering(q.text, draft.sentences[0].text)):
+    if q.kind is qn.QUANTITY and not any(_answering(q.text, s.text) for s in draft.sentences):
         return Draft("", (), False, "type: a figure asked, the evidence states none")
     if q.unit == "元" and draft.lead and "元" not in draft.lead:
         return Draft("", (), False, "type: an amount of money asked, the lead is not one")
