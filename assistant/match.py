@@ -157,7 +157,8 @@ def _answering(question: str, text: str) -> bool:
     question asks one (第几张), nor a number the question itself says."""
     ordinal = "第几" in question
     in_dates = [(d.start, d.end) for d in dates.mentions(text, _ANY_YEAR)] if not _TIME_ASKED.search(question) else []
-    return any((ordinal or text[max(0, m.start() - 1) : m.start()] != "第") and m.group(0) not in question
+    said = {n.group(0) for n in _NUMERAL.finditer(question)}  # the question's own numbers, whole (2 is no 2023)
+    return any((ordinal or text[max(0, m.start() - 1) : m.start()] != "第") and m.group(0) not in said
                and not any(a <= m.start() < b for a, b in in_dates)  # 2024年2月上线 counts nothing
                for m in _NUMERAL.finditer(text))  # fmt: skip
 

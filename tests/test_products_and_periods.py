@@ -179,3 +179,11 @@ def test_a_noun_counted_in_the_facts_unit_asks_its_metric() -> None:
     fact = Fact(doc_id="d", subject="“榕链贷”", metric="民宿经营户", value=1212.0, text="1,212户", unit="户")
     assert counts_it("榕链贷一共服务了多少户民宿？", fact)  # 民宿 counted in 户: 民宿经营户
     assert not counts_it("榕链贷一共服务了多少家民宿？", fact)  # counted in 家: another count
+
+
+def test_a_figure_is_not_the_questions_own_because_its_digits_stand_in_a_year() -> None:
+    from assistant.match import _answering
+
+    # 2项 answers though the question says 2025: only whole numbers the question says are its own
+    assert _answering("某大学在2025年度基金中获得多少项立项？", "2025年12月3日，该校2项申请均获立项。")
+    assert not _answering("某大学在2025年度基金中获得多少项立项？", "2025年12月3日，基金公布立项名单。")  # a date only
