@@ -97,6 +97,8 @@ def same_series(a: Fact, b: Fact) -> bool:
     shorter, longer = sorted((a.subject, b.subject), key=len)
     if len(shorter) >= MIN_NAME and shorter in longer:  # a table's project name, the sentence's 某行牵头的“…”项目
         return canonical(normalize(bare(a.metric))) == canonical(normalize(bare(b.metric)))
+    if any(n.kind == "place" for n in (*named_a, *named_b)):
+        return False  # a place's figure is no section's nor another subject's (河南省 试点项目 ≠ a heading's 试点项目)
     return normalize(bare(a.metric)) == normalize(bare(b.metric))
 
 
