@@ -23,7 +23,8 @@ from assistant.facts import FactAnswerer
 from assistant.match import SUM_ASKED
 from assistant.series import MOST, SERIES_GAP, Scored, amount, is_change, said
 from kb.dates import TimeAsked
-from kb.entities import PLACE, lies_in, named, same_place
+from kb.entities import named
+from kb.places import PLACE, lies_in, same_place
 from kb.quantity import CHANGE_ASKED, scaled
 from kb.records import Fact, Hit
 

@@ -39,7 +39,7 @@ from assistant.series import (
 from kb.catalog import FactQuery
 from kb.corrections import replacements, supersede
 from kb.dates import TimeAsked
-from kb.entities import PLACE, asked_among, other_place, same_place
+from kb.places import PLACE, asked_among, other_place, same_place
 from kb.quantity import CHANGE_ASKED, with_qualifier
 from kb.records import Fact, Hit
 from kb.segment import aliases, bigrams, normalize

@@ -13,7 +13,7 @@ import re
 from assistant import question as qn
 from assistant.match import RANGE, RANGE_ASKED
 from assistant.series import bare, change_base, flow, flow_asked, is_change, of_projects
-from kb.entities import PLACE
+from kb.places import PLACE
 from kb.quantity import CHANGE_ASKED, MEASURE_WORDS, same_count
 from kb.records import Fact
 from kb.segment import bigrams

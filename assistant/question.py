@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from kb import dates
-from kb.entities import NOT_A_NAME, PLACE, SHORT_PLACE, begins_name, full_names, named, other_forms, says_short
+from kb.entities import NOT_A_NAME, named, other_forms
+from kb.places import PLACE, SHORT_PLACE, begins_name, full_names, says_short
 from kb.quantity import MEASURE_WORDS, MEASURES
 from kb.segment import Segmenter, aliases
 

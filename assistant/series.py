@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 
 from kb import quantity
-from kb.entities import core, named
+from kb.entities import named
+from kb.places import core
 from kb.quantity import CHANGE_ASKED, change, with_qualifier
 from kb.records import Fact, Hit
 from kb.segment import normalize

@@ -18,7 +18,8 @@ from ingest import table_facts
 from ingest.metric import REFERS, metric_of
 from ingest.respective import respective, restating
 from kb import corrections, dates
-from kb.entities import PLACE, SELF_REFERENCE, Named, lies_in, named
+from kb.entities import SELF_REFERENCE, named
+from kb.places import PLACE, Named, lies_in
 from kb.products import products, with_products
 from kb.quantity import change, qualifier, quantities, unit_end
 from kb.records import Document, Fact

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import replace
 
-from kb.entities import core
+from kb.places import core
 from kb.quantity import amount
 from kb.records import CORRECTED, CORRECTION, Fact
 from kb.wording import canonical

@@ -1,39 +1,18 @@
-"""Named subjects in Chinese text: places, institutions and projects.
+"""Named subjects in Chinese text: institutions and projects, with the places ``kb.places`` finds.
 
-Owns: the patterns for provinces and cities, institutions (the alias table's names, and names ending in 银行,
-农商行, 分行 …) and project names (…项目), used by question analysis and by the fact registry to tell whose a figure
-is. Does not own: the alias table itself (``kb.segment``) or what an answer does with a subject.
+Owns: institutions (the alias table's names, and names ending in 银行, 农商行, 分行 …), project names (…项目) and
+what every pilot is (no project's name), a document's reference to its own place (我市, 全省), and ``named``: every
+place, institution and project a text names, used by question analysis and by the fact registry to tell whose a
+figure is. Does not own: places and which lies in which (``kb.places``), the alias table (``kb.segment``) or what
+an answer does with a subject.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from importlib import resources
-from typing import Any
 
-from kb.segment import aliases, word_tag
-
-_SUFFIX = "省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区"
-
-
-def _gazetteer() -> tuple[dict[str, str], set[str]]:
-    """Every province and prefecture-level city by its short name (广西, 汉中) → its province's full name, and the
-    names that are common words too (白银, 大同), places only when written with 市."""
-    text = resources.files("kb").joinpath("data/places.txt").read_text("utf-8")
-    province_of: dict[str, str] = {}
-    word_too: set[str] = set()
-    for line in text.splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        province, cities = (part.strip() for part in line.split("|"))
-        province_of[core(province)] = province
-        for city in cities.split():
-            province_of.setdefault(city.rstrip("*"), province)
-            if city.endswith("*"):
-                word_too.add(city.rstrip("*"))
-    return province_of, word_too
-
+from kb.places import NOT_A_START, PLACE, Named, places
+from kb.segment import aliases
 
 # an institution's type said short and in full (涪江农商银行 = 涪江农村商业银行): one institution either way
 _TYPE_FORMS = (("农商银行", "农村商业银行"), ("农商行", "农村商业银行"), ("农信社", "农村信用社"),
@@ -49,210 +28,6 @@ def other_forms(name: str) -> list[str]:
         elif name.endswith(full):
             out.append(name[: -len(full)] + short)
     return out
-
-
-def core(place: str) -> str:
-    """A place's name without its administrative suffix (新疆维吾尔自治区 → 新疆, 深圳市 → 深圳)."""
-    return re.sub(rf"(?:{_SUFFIX})$", "", place) or place
-
-
-_PROVINCE_OF, _WORD_TOO = _gazetteer()
-
-
-def _counties() -> dict[str, tuple[str, ...]]:
-    """Each county-level place (浦东新区, 巩义市, 达拉特旗) and prefecture the gazetteer lacks (延边朝鲜族自治州) by
-    its full name → the places it lies in directly (a name several counties share, such as 鼓楼区, has several)."""
-    text = resources.files("kb").joinpath("data/counties.txt").read_text("utf-8")
-    parent: dict[str, tuple[str, ...]] = {}
-    for line in text.splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        above, names = (part.strip() for part in line.split("|"))
-        for name in names.split():
-            parent[name] = (*parent.get(name, ()), above)
-    return parent
-
-
-def _renamed(parent: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-    """The districts that counties and county-level cities became (长乐市 → 长乐区, 2017): the same place under 区,
-    where its name alone is one place's and no common word (合作市 gives no 合作区)."""
-    shorts: dict[str, list[str]] = {}
-    for name in parent:
-        shorts.setdefault(_COUNTY_SUFFIX.sub("", name), []).append(name)
-    return {
-        f"{short}区": parent[name]
-        for name in parent
-        if name[-1] in "县市" and len(short := name[:-1]) == 2 and len(shorts[short]) == 1
-        and word_tag(short) in ("", "ns") and short not in _PROVINCE_OF
-    }  # fmt: skip
-
-
-_COUNTY_SUFFIX = re.compile(r"(?:新区|区|县|市|旗)$")
-_PARENT = _counties()
-_PARENT = _renamed(_PARENT) | _PARENT
-_NOT_A_COUNTY = "(?![域级])"  # 南县 in 湖南县域, 河南县 in 河南县级: the county's 县 begins another word
-
-
-def _weak(name: str) -> bool:
-    """A county-level name that ordinary words run into (和县 in 市和县两级, 海城市 in 沿海城市, 城西区 in 新城西区,
-    老城区): a one-character stem, a stem ending in 城 before 市, or a name beginning with 城."""
-    stem = _COUNTY_SUFFIX.sub("", name)
-    return len(stem) == 1 or name.endswith("城市") or name.endswith("城区") or name.startswith("城")
-
-
-# where a weak or short name may begin: after no Chinese character, a province's or prefecture's suffix, or 的/在/和
-_BOUNDARY = "(?:(?<![\u4e00-\u9fff])|(?<=[省州盟的在和与及、]))"
-_WEAK_END = "(?![域级城委长区两县市镇乡])"  # (担任县长, 现代县城, 市和县两级)
-
-
-def _alternation(ends: dict[str, str]) -> str:
-    """One pattern for many names, as a tree of their common beginnings (fast to search: each position tries one
-    branch a character), the longest name first; ``ends``: each name → what must follow it ("" for nothing)."""
-    tree: dict[str, Any] = {}  # a character → the tree after it; "" → what must follow a name ending here
-    for name, end in ends.items():
-        node = tree
-        for ch in name:
-            node = node.setdefault(ch, {})
-        node.setdefault("", end)
-
-    def branch(node: dict[str, Any]) -> str:
-        options = [re.escape(ch) + branch(child) for ch, child in node.items() if ch]
-        if "" in node:
-            options.append(node[""])  # the name ends here: tried after every longer one
-        return options[0] if len(options) == 1 else "(?:" + "|".join(options) + ")"
-
-    return branch(tree)
-
-
-# a city whose name is a common word too (大同, 长治) is the city written with 市, or where only a place stands: before
-# 的, 试点, 地区, 辖…, not in 大同小异, 长治久安
-_AS_A_PLACE = "(?=市|的|试点|地区|辖)"
-_ENDS = {c: _NOT_A_COUNTY for c in _PARENT if not _weak(c)}
-_ENDS |= {n: _AS_A_PLACE if n in _WORD_TOO else "" for n in _PROVINCE_OF}
-_WEAK = {c: _WEAK_END for c in _PARENT if _weak(c) and c not in _ENDS}
-# a place: a province or city by name, with or without its suffix (a name that is a common word too where a place
-# stands), or a county-level place by its full name (a weak one only where a name may begin)
-PLACE = re.compile(f"({_alternation(_ENDS)}|{_BOUNDARY}{_alternation(_WEAK)})({_SUFFIX})?")
-
-
-# a new area no division code names (某某新区 standing alone or after its city): its name, unknown to the dictionary
-# or a place's, then 新区
-_NEW_AREA = re.compile(r"([\u4e00-\u9fff]{2})新区(?!域)")
-_NOT_AN_AREA = ("城市", "城区", "全市", "本市")
-
-
-def places(text: str) -> list[Named]:
-    """The places ``text`` names, in text order: the gazetteer's, and new areas (某某新区)."""
-    found = [Named(m.group(0), m.start(), m.end(), "place") for m in PLACE.finditer(text)]
-    ends = {n.end for n in found}
-    for m in _NEW_AREA.finditer(text):
-        begins = m.start() == 0 or m.start() in ends or not "\u4e00" <= text[m.start() - 1] <= "\u9fff"
-        if begins and all(m.end() <= n.start or m.start() >= n.end for n in found) and _an_area(m.group(1)):
-            found.append(Named(m.group(0), m.start(), m.end(), "place"))  # (not 金融创新区, 打造全新区域)
-    return sorted(found, key=lambda n: n.start)
-
-
-def _an_area(name: str) -> bool:
-    return word_tag(name) in ("", "ns") and name not in _NOT_AN_AREA and name[0] not in _NOT_A_START
-
-
-# a question that asks which of a province's cities (河南哪个城市…最多): each city of it is a subject asked; which of
-# a city's districts or counties (上海哪个区…): each of those
-_WHICH_CITY = re.compile(r"哪[个座一几些]?(?:城市|市|地市|盟市)|各市|各地市|各盟市")
-_WHICH_COUNTY = re.compile(r"哪[个一几些]?(?:区县|县区|区(?![块域])|县(?!域))|各区(?![块域])|各县(?!域)")
-
-
-def other_place(subject: str, asked: str) -> bool:
-    """``subject`` names a place and none of the places ``asked`` names (a province's or another city's figure
-    does not answer a question about a city, nor a city's about one of its districts); False when either names no
-    place. A question asking which city of a province (district of a city) is asked about each of them."""
-    own = [n.name for n in places(subject)]
-    wanted = [n.name for n in places(asked)]
-    if _WHICH_CITY.search(asked):
-        wanted += [c for c in _PROVINCE_OF if any(same_place(_PROVINCE_OF[c], w) for w in wanted)]
-    elif _WHICH_COUNTY.search(asked):  # the city named is only where they lie
-        wanted = [c for c in _PARENT if any(core(w) in _above(c) for w in wanted)] or wanted
-    else:  # 昆明在云南的试点里分到几个: a city named with its province is asked, the province is where it lies
-        wanted = [w for w in wanted if not any(lies_in(v, w) for v in wanted)] or wanted
-    return bool(own and wanted) and not any(same_place(a, b) for a in own for b in wanted)
-
-
-def asked_among(subject: str, asked: str) -> bool:
-    """``asked`` asks which city of a province (district of a city) it names, and ``subject`` is one of them."""
-    wanted = [m.group(0) for m in PLACE.finditer(asked)]
-    which = _WHICH_CITY.search(asked) or _WHICH_COUNTY.search(asked)
-    return bool(which and wanted and PLACE.fullmatch(subject)) and any(lies_in(subject, w) for w in wanted)
-
-
-def _above(place: str) -> set[str]:
-    """Every place ``place`` lies in, by its name without suffix (巩义市 → 郑州, 河南; 浦东新区 → 上海)."""
-    out: set[str] = set()
-    for parent in _PARENT.get(place, ()):
-        out |= {core(parent)} | _above(parent)
-    province = _PROVINCE_OF.get(core(place), "")
-    if province and not same_place(province, place):
-        out.add(core(province))
-    return out
-
-
-def lies_in(place: str, wider: str) -> bool:
-    """``place`` lies in ``wider`` (昆明 in 云南, 浦东新区 in 上海), and is not ``wider`` itself."""
-    return not same_place(place, wider) and core(wider) in _above(place)
-
-
-def same_place(a: str, b: str) -> bool:
-    """Two names of one place (深圳, 深圳市)."""
-    return core(a) == core(b)
-
-
-def province_of(place: str) -> str:
-    """The province a place lies in (汉中 → 陕西省, 巩义市 → 河南省; a province is its own), or "" when the
-    gazetteer lacks it."""
-    if core(place) in _PROVINCE_OF:
-        return _PROVINCE_OF[core(place)]
-    return next((_PROVINCE_OF[p] for p in sorted(_above(place)) if _PROVINCE_OF.get(p, "").startswith(p)), "")
-
-
-def _short_names() -> dict[str, tuple[str, ...]]:
-    """County-level places by their names without suffix (浦东 → 浦东新区; 长乐 → 长乐市, 长乐区: one place renamed),
-    where one place alone is called so and no province or city is (长沙县 is no 长沙; 鼓楼 is four districts')."""
-    shorts: dict[str, list[str]] = {}
-    for name in _PARENT:
-        short = _COUNTY_SUFFIX.sub("", name)
-        if short != name and len(short) >= 2:
-            shorts.setdefault(short, []).append(name)
-    return {
-        s: tuple(names) for s, names in shorts.items()
-        if len({_PARENT[n] for n in names}) == 1 == len(_PARENT[names[0]]) and s not in _PROVINCE_OF
-        and word_tag(s) in ("", "ns", "nr", "nz", "n")  # 南部, 合作, 平安: other words, never a place said short
-    }  # fmt: skip
-
-
-_SHORT_OF = _short_names()
-# a county-level place said short, not followed by a suffix (浦东的…, not 浦东新区)
-SHORT_PLACE = re.compile(
-    f"({_alternation(dict.fromkeys(_SHORT_OF, ''))})"
-    "(?![新区县市旗域级]|银行|行|农商|农信|信用|保险|证券|集团|公司|中学|小学|大学|路|街|镇|乡|村)"
-)  # (not 平安银行, 兴业县 in 兴业银行, nor inside a word)
-
-
-def says_short(text: str, full: str) -> bool:
-    """``text`` names the county-level place ``full`` by its short name (浦东 for 浦东新区)."""
-    short = _COUNTY_SUFFIX.sub("", full)
-    return full in _SHORT_OF.get(short, ()) and any(m.group(1) == short for m in SHORT_PLACE.finditer(text))
-
-
-def begins_name(text: str, at: int) -> bool:
-    """A name may begin at ``at``: the text's start, after no Chinese character, after a place's name or suffix,
-    or after 的/在/和 (not inside a word: 南部 in 西南部)."""
-    before = text[at - 1] if at > 0 else ""
-    ends = {m.end() for m in PLACE.finditer(text, 0, at)}
-    return not before or not "\u4e00" <= before <= "\u9fff" or before in "省州盟的在和与及、" or at in ends
-
-
-def full_names(short: str) -> tuple[str, ...]:
-    """The full names of a county-level place said short (浦东 → 浦东新区), or () when no one place is called so."""
-    return _SHORT_OF.get(short, ())
 
 
 # Institutions the alias table does not know (招商银行, 某某农商行): a name, not a question word.
@@ -294,7 +69,6 @@ def pilots_only(words: str) -> bool:
 
 # what makes a would-be name a question word or a reference (哪家银行, 该行), not a name
 NOT_A_NAME = re.compile(r"[哪几些各该这那其每多]|什么")
-_NOT_A_START = "与和及、由在对向从被把将为的"  # joining words and prepositions, never a name's first character
 _JOINING = "与和及、"  # a name never spans one
 
 
@@ -327,21 +101,11 @@ def _after_date(n: Named) -> Named:
     return Named(n.name[m.end() :], n.start + m.end(), n.end, n.kind) if m and m.end() < len(n.name) else n
 
 
-@dataclass(frozen=True)
-class Named:
-    """A subject named in a text, where it stands."""
-
-    name: str
-    start: int
-    end: int
-    kind: str  # "place", "org" or "project"
-
-
 def _trimmed(name: str, start: int, kind: str) -> Named:
     """A name without the joining word or preposition the pattern took in front of it (与齐鲁银行 → 齐鲁银行)."""
     # 社保费和部分行: no name across 和 (the 和 of a place's name joins nothing)
     cut = max((i + 1 for i, c in enumerate(name) if c in _JOINING and not _in_place(name, i)), default=0)
-    cut += len(name[cut:]) - len(name[cut:].lstrip(_NOT_A_START))
+    cut += len(name[cut:]) - len(name[cut:].lstrip(NOT_A_START))
     return Named(name[cut:], start + cut, start + len(name), kind)
 
 

@@ -2,7 +2,7 @@
 
 Owns: telling a quoted product's name from any other quotation — a document names a product when its title quotes
 it, or when the quotation is followed by what a product is (平台, 系统, 产品, App …) — and marking where a sentence
-names one. Does not own: places, institutions and …项目 names (``kb.entities``), nor whose figure it is
+names one. Does not own: places (``kb.places``), institutions and …项目 names (``kb.entities``), nor whose figure it is
 (``ingest.facts``).
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from kb.entities import Named
+from kb.places import Named
 
 _QUOTED = re.compile(r"“([^“”\s，。；、]{2,12})”")
 # what a product is, right after its quoted name (“海贸通”平台, “某某贷”产品)

@@ -26,8 +26,8 @@ from assistant.core import Assistant, Resources
 from ingest import loaders
 from ingest.facts import extract
 from ingest.pipeline import Ingestor, to_document
-from kb.entities import other_place, province_of
-from kb.entities import places as named_places
+from kb.places import other_place, province_of
+from kb.places import places as named_places
 from kb.records import Answer, Fact
 from kb.segment import Segmenter
 from kb.store import KnowledgeBase

@@ -16,7 +16,7 @@ from ingest import loaders
 from ingest.facts import extract
 from ingest.pipeline import to_document
 from kb import dates
-from kb.entities import PLACE, other_place, province_of
+from kb.places import PLACE, other_place, province_of
 from kb.quantity import change
 from kb.records import Chunk, Document, Hit, Section
 from kb.segment import Segmenter
