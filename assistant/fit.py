@@ -113,7 +113,7 @@ def same_kind(q: qn.Question, f: Fact) -> bool:
     if shared != bool(qn.RATE_ASKED.search(q.text) or (shared and qn.GROWTH.search(q.text))):
         return False  # a share answers a rate or growth question (减少了多少股份 is no share), 百分之几 only a share
     if qn.asks_a_count(q.text) and (f.unit.endswith("元") or shared or bare(f.metric).endswith("项目")):
-        return False  # 服务了多少小微企业 is no amount lent, nor a count of projects
+        return False  # 帮扶了多少经营主体 is no amount lent, nor a count of projects
     if not _heads_agree(counted(q.text), bare(f.metric)):
         return False  # 多少家合作药店 is not answered by a count of 项目
     return not q.unit or same_unit(q.unit, f.unit) or (f.source_kind == "cell" and not f.unit)

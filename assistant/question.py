@@ -66,7 +66,7 @@ _COUNT_NOUN = re.compile(rf"([{MEASURE_WORDS}])数(?!字|据|量)")
 _COUNTED_AT_END = re.compile(
     r"(?:多少|几)[万亿]?(?:(?!资金|贷款|钱|元|给|向|流|投|用于|放)[\u4e00-\u9fff]){1,5}?([户台张笔])[？?。！!\s]*$"
 )  # not 多少资金流向农户 (an amount), nor 拿出多少贷款给种植户
-# a how-many question about those served or counted (服务了多少小微企业, 有多少客户): a number of them, never an
+# a how-many question about those served or counted (帮扶了多少经营主体, 有多少客户): a number of them, never an
 # amount of money nor a share, in whatever counter (户, 家, 个)
 _WHO_COUNTED = re.compile(
     r"(?:多少|(?<![哪那这])几)[万千]?[户家个名位]?(?:(?!资金|贷款|钱|元|给|向|流|投|用于|放|额)[\u4e00-\u9fff]){0,10}?"
@@ -75,7 +75,7 @@ _WHO_COUNTED = re.compile(
 
 
 def asks_a_count(text: str) -> bool:
-    """The question asks how many of those a pilot serves or counts (多少小微企业): a count, not 亿元 nor %."""
+    """The question asks how many of those a pilot serves or counts (多少家商户): a count, not 亿元 nor %."""
     return bool(_WHO_COUNTED.search(text))
 
 
