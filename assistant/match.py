@@ -156,14 +156,15 @@ def _answering(question: str, text: str) -> bool:
     """``text`` states a number that could answer (年仅两岁, 一半以上 count): not an ordinal (第二批) unless the
     question asks one (第几张), nor a number the question itself says."""
     ordinal = "第几" in question
-    in_dates = [(d.start, d.end) for d in dates.mentions(text, _ANY_YEAR)] if not _TIME_ASKED.search(question) else []
+    in_dates = (
+        [(d.start, d.end) for d in dates.mentions(text, dates.ANY_YEAR)] if not _TIME_ASKED.search(question) else []
+    )
     said = {n.group(0) for n in _NUMERAL.finditer(question)}  # the question's own numbers, whole (2 is no 2023)
     return any((ordinal or text[max(0, m.start() - 1) : m.start()] != "第") and m.group(0) not in said
                and not any(a <= m.start() < b for a, b in in_dates)  # 2024年2月上线 counts nothing
                for m in _NUMERAL.finditer(text))  # fmt: skip
 
 
-_ANY_YEAR = "2000-01-01"  # a reference year, to find a yearless date's words
 _TIME_ASKED = re.compile(r"(?:多少|几|哪)(?:年|个月|月|日|天|号|岁)|什么时候|何时|日期|时间")
 
 

@@ -15,7 +15,6 @@ from kb import dates
 from kb.entities import named, pilots_only
 from kb.quantity import COUNTERS, Quantity, quantities, unit_end
 
-_ANY_YEAR = "2000-01-01"  # a reference year, to find a yearless date's words (its day is not needed)
 _CLAUSE = re.compile(r"[，；;。：:（()）\n]|,(?!\d{3})")  # 1,234.5: a thousands separator parts no clause
 # the verbs between what is counted and its figure (签约用户数量已达10.29万户), stripped from a metric's end …
 _LINKING = "已经|已|共计|累计|共|合计|总计|达到|达|为|有|是|约|超过|突破|近|逾|计|实现"
@@ -63,13 +62,13 @@ def metric_of(sentence: str, q: Quantity, stop: int) -> str:
             return tidy(_WITHIN.sub("", noun))  # 三十四个项目中，31个…: 项目
     clause_start = max((m.end() for m in _CLAUSE.finditer(sentence, 0, q.start)), default=0)
     before = clause = sentence[clause_start : q.start]
-    in_dates = [(m.start, m.end) for m in dates.mentions(before, _ANY_YEAR)]  # 2025年1-9月 counts no years
+    in_dates = [(m.start, m.end) for m in dates.mentions(before, dates.ANY_YEAR)]  # 2025年1-9月 counts no years
     earlier = [x for x in quantities(before) if unit_end(before, x.end) > x.end
                and not any(a <= x.start < b for a, b in in_dates)]  # fmt: skip
     if earlier:  # 6家银行累计发行电子社保卡53.87万张: what follows the earlier figure
         before = before[unit_end(before, earlier[-1].end) :]
     before = REFERS.sub("", before)
-    for m in reversed(dates.mentions(before, _ANY_YEAR)):  # 截至3月末累计…: a point in time is no metric
+    for m in reversed(dates.mentions(before, dates.ANY_YEAR)):  # 截至3月末累计…: a point in time is no metric
         if m.as_of or m.text.endswith(("末", "底")):  # (1-6月累计, 12月新增: a period's flow keeps its period)
             before = before[m.end :]
         break

@@ -143,6 +143,7 @@ class TimeAsked:
 
 
 _RELATIVE = {"今年": 0, "去年": -1, "前年": -2}
+ANY_YEAR = "2000-01-01"  # a reference year, to find a yearless date's words where its year does not matter
 _PERIOD_END = re.compile(r"[末底]$")
 _MONTHS = re.compile(r"\d\s*[-—–~～至到]\s*\d{1,2}\s*月$|前三季度$")  # 1—10月, 前三季度: a period of months
 
