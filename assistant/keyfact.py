@@ -13,7 +13,7 @@ import re
 from itertools import pairwise
 
 from assistant import question as qn
-from kb.entities import named
+from kb.entities import ORG, named
 from kb.quantity import Quantity, counted_in, quantities, unit_end
 from kb.segment import normalize
 
@@ -70,6 +70,8 @@ def key_fact(q: qn.Question, texts: list[str], anchors: tuple[str, ...] = (), co
     if q.kind == qn.PERSON:
         m = _PERSON.search(text)
         return m.group(1) if m else ""
+    if q.kind is qn.INSTITUTION and (doer := _doer(q.text, text)):
+        return doer
     if q.kind in (qn.LIST, qn.INSTITUTION):
         lists = [enum_items(t, anchors) for t in texts]
         # a list goes on in the next sentence only as a list of the same kind (names after names)
@@ -78,6 +80,43 @@ def key_fact(q: qn.Question, texts: list[str], anchors: tuple[str, ...] = (), co
     if q.kind == qn.YESNO and coverage >= YESNO_MIN_COVERAGE:
         return "否" if _NEGATION.search(text) else "是"
     return ""
+
+
+_DEED = re.compile(qn.ORG_DEEDS)
+_LIST_JOINS = ("、", "和", "及", "与")
+
+
+def _clause(text: str, at: int) -> str:
+    """The clause of ``text`` up to ``at`` (from the last break before it)."""
+    return text[max(text.rfind(p, 0, at) for p in _BREAKS) + 1 : at]
+
+
+def _doer(question: str, text: str) -> str:
+    """The institution ``text`` says does what ``question`` asks who does (是谁牵头的: 甲银行牵头的“…”项目; 由乙银行
+    承建; 甲银行和乙银行联合牵头: both), or "" when the sentence says no such deed, says it of two different
+    clauses' institutions, or of a list (read as a list)."""
+    deed = _DEED.search(question)
+    if deed is None:
+        return ""
+    doers = {_doers(_clause(text, m.start())) for m in re.finditer(deed.group(0), text)} - {""}
+    return doers.pop() if len(doers) == 1 else ""
+
+
+def _doers(before: str) -> str:
+    """The institutions that end ``before`` (the words before a deed), joined by 和/及/与 alone: 甲银行和乙银行
+    (联合), or "" (none, or a list with 、, read as a list)."""
+    orgs = [n for n in named(before) if n.kind == "org"]
+    if not orgs or re.fullmatch(r"(?:联合|共同)?", before[orgs[-1].end :]) is None:
+        return ""
+    joined = [orgs[-1]]
+    for a in reversed(orgs[:-1]):
+        between = before[a.end : joined[0].start]
+        if between == "、":
+            return ""
+        if between not in _LIST_JOINS:
+            break
+        joined.insert(0, a)
+    return "" if "、" in before[: joined[0].start][-1:] else "、".join(n.name for n in joined)
 
 
 def enum_items(text: str, anchors: tuple[str, ...] = ()) -> list[str]:

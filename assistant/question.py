@@ -36,12 +36,16 @@ class Kind(StrEnum):
 
 QUANTITY, TIME, PERSON, INSTITUTION, LIST, REASON, YESNO, OTHER = Kind
 
+# what an institution, not a person, does for a pilot: 谁牵头, 由谁承建, 牵头的是谁 ask an institution
+ORG_DEEDS = "(?:牵头|承建|推出|发起|开发|运营|申报|承担)"
 _RULES: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     (TIME, re.compile(r"何时|什么时候|啥时候?|哪天|哪一天|哪年|哪一年|几月|哪个月|什么时间|日期|截至何|多久")),
-    (PERSON, re.compile(r"谁|哪位|什么人|何人|姓名")),
+    (PERSON, re.compile(rf"谁(?!{ORG_DEEDS})(?<!{ORG_DEEDS}的是谁)|哪位|什么人|何人|姓名")),
     (
         INSTITUTION,
-        re.compile(r"哪[一几]?家|哪些(?:银行|机构|单位|部门|企业|公司)|哪个(?:银行|机构|单位|部门)|什么(?:银行|机构)"),
+        re.compile(
+            rf"哪[一几]?家|哪些(?:银行|机构|单位|部门|企业|公司)|哪个(?:银行|机构|单位|部门)|什么(?:银行|机构)|谁"
+        ),
     ),
     (
         QUANTITY,

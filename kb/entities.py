@@ -70,6 +70,7 @@ def pilots_only(words: str) -> bool:
 # what makes a would-be name a question word or a reference (哪家银行, 该行), not a name
 NOT_A_NAME = re.compile(r"[哪几些各该这那其每多]|什么")
 _JOINING = "与和及、"  # a name never spans one
+_AGENT = "由被把将从向"  # nor a preposition before the one who acts (平台由某某银行承建)
 
 
 def _in_place(name: str, i: int) -> bool:
@@ -104,7 +105,7 @@ def _after_date(n: Named) -> Named:
 def _trimmed(name: str, start: int, kind: str) -> Named:
     """A name without the joining word or preposition the pattern took in front of it (与齐鲁银行 → 齐鲁银行)."""
     # 社保费和部分行: no name across 和 (the 和 of a place's name joins nothing)
-    cut = max((i + 1 for i, c in enumerate(name) if c in _JOINING and not _in_place(name, i)), default=0)
+    cut = max((i + 1 for i, c in enumerate(name) if c in _JOINING + _AGENT and not _in_place(name, i)), default=0)
     cut += len(name[cut:]) - len(name[cut:].lstrip(NOT_A_START))
     return Named(name[cut:], start + cut, start + len(name), kind)
 
