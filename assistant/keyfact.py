@@ -13,7 +13,7 @@ import re
 from itertools import pairwise
 
 from assistant import question as qn
-from kb.entities import ORG, named
+from kb.entities import named
 from kb.quantity import Quantity, counted_in, quantities, unit_end
 from kb.segment import normalize
 

@@ -10,7 +10,7 @@ once per question). Does not own: retrieval or scoring.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -44,7 +44,7 @@ _RULES: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     (
         INSTITUTION,
         re.compile(
-            rf"哪[一几]?家|哪些(?:银行|机构|单位|部门|企业|公司)|哪个(?:银行|机构|单位|部门)|什么(?:银行|机构)|谁"
+            r"哪[一几]?家|哪些(?:银行|机构|单位|部门|企业|公司)|哪个(?:银行|机构|单位|部门)|什么(?:银行|机构)|谁"
         ),
     ),
     (
@@ -146,11 +146,13 @@ def _school(text: str, at: int) -> str:
     return name + text[at : at + (3 if text.startswith("研究院", at) else 2)]
 
 
-def parse(text: str, segmenter: Segmenter) -> Question:
-    """The question with everything the answer steps read, segmented once."""
+def parse(text: str, segmenter: Segmenter, products: Iterable[str] = ()) -> Question:
+    """The question with everything the answer steps read, segmented once; ``products``: the names of products
+    and projects the knowledge base knows (a question naming one asks about it: its evidence must name it)."""
     kind = classify(text)
     terms = tuple(segmenter.query_terms(text))
-    return Question(text=text, kind=kind, unit=_unit(text, kind), entities=entities(text), terms=terms)
+    named = entities(text) + tuple(p for p in sorted(products, key=len, reverse=True) if p in text)
+    return Question(text=text, kind=kind, unit=_unit(text, kind), entities=tuple(dict.fromkeys(named)), terms=terms)
 
 
 def _unit(text: str, kind: Kind) -> str:
@@ -175,6 +177,9 @@ def _unit(text: str, kind: Kind) -> str:
 # what ends a how-much question after its metric: the interrogative, how the figure is counted, a change asked
 _ASKING_TAIL = re.compile(
     r"(?:(?:最新的?|目前的?|现在的?)?(?:累计)?(?:数|数额|规模|总额|总量|金额)?"
+    # how it is asked in speech: 贷款到现在一共放了多少, 放款做到多少了 (the figure so far, of the thing before)
+    r"(?:(?:到现在|到目前|截至目前|目前|现在|至今)(?:为止)?)?(?:一共|总共|累计|共计|总计|合计)?"
+    r"(?:[放投发借](?:了|出去|出)+|(?<=[共计])[放投发借]|做到了?|做了)?"
     r"(?:(?:同比|环比)?(?:增速|增幅|增长率|增长|降幅))?(?:是|有|为|达|达到)?(?:多少|几)[万亿]?\S*"
     r"|(?:[放投贷借发]得)?最[多大高快少小低慢]\S*)$"  # (哪个县的贷款发得最多: 贷款)
 )

@@ -95,7 +95,9 @@ def same_series(a: Fact, b: Fact) -> bool:
     named_a, named_b = named(a.subject), named(b.subject)
     if named_a and named_b:  # 湖北 and 湖北省 are one place
         a_name, b_name = named_a[0], named_b[0]
-        return same_place(a_name.name, b_name.name) if a_name.kind == b_name.kind == "place" else a_name.name == b_name.name
+        if a_name.kind == b_name.kind == "place":
+            return same_place(a_name.name, b_name.name)
+        return a_name.name == b_name.name
     shorter, longer = sorted((a.subject, b.subject), key=len)
     if len(shorter) >= MIN_NAME and shorter in longer:  # a table's project name, the sentence's 某行牵头的“…”项目
         return canonical(normalize(bare(a.metric))) == canonical(normalize(bare(b.metric)))
