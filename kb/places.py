@@ -31,18 +31,40 @@ NOT_A_START = "与和及、由在对向从被把将为的"  # joining words and 
 _SUFFIX = "省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区"
 
 
+# the peoples autonomous prefectures are named for (昌吉回族自治州, 伊犁哈萨克自治州): what a prefecture's short name
+# (昌吉州, 伊犁州) leaves out
+_PEOPLES = (
+    "蒙古|回|藏|维吾尔|苗|彝|壮|布依|朝鲜|满|侗|瑶|白|土家|哈尼|哈萨克|傣|黎|傈僳|佤|畲|高山|拉祜|水|东乡|纳西|景颇"
+    "|柯尔克孜|土|达斡尔|仫佬|羌|布朗|撒拉|毛南|仡佬|锡伯|阿昌|普米|塔吉克|怒|乌孜别克|俄罗斯|鄂温克|德昂|保安"
+    "|裕固|京|塔塔尔|独龙|鄂伦春|赫哲|门巴|珞巴|基诺"
+)
+_PREFECTURE = re.compile(rf"^([\u4e00-\u9fff]{{2,4}}?)(?:(?:{_PEOPLES})族?)+自治州$")
+
+
+def _lines(name: str) -> list[tuple[str, list[str]]]:
+    """A gazetteer file's lines: the place above, then the places under it."""
+    text = resources.files("kb").joinpath(f"data/{name}").read_text("utf-8")
+    rows = [line.split("|") for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    return [(above.strip(), under.split()) for above, under in rows]
+
+
+def _short_prefectures() -> dict[str, str]:
+    """Each autonomous prefecture by the short name it goes by (昌吉州 → 昌吉回族自治州, 大理州 → 大理白族自治州)."""
+    names = [n for _, under in _lines("counties.txt") for n in under]
+    return {f"{m.group(1)}州": m.group(0) for n in names if (m := _PREFECTURE.match(n))}
+
+
+_FULL_NAME = _short_prefectures()
+
+
 def _gazetteer() -> tuple[dict[str, str], set[str]]:
     """Every province and prefecture-level city by its short name (广西, 汉中) → its province's full name, and the
     names that are common words too (白银, 大同), places only when written with 市."""
-    text = resources.files("kb").joinpath("data/places.txt").read_text("utf-8")
     province_of: dict[str, str] = {}
     word_too: set[str] = set()
-    for line in text.splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        province, cities = (part.strip() for part in line.split("|"))
+    for province, cities in _lines("places.txt"):
         province_of[core(province)] = province
-        for city in cities.split():
+        for city in cities:
             province_of.setdefault(city.rstrip("*"), province)
             if city.endswith("*"):
                 word_too.add(city.rstrip("*"))
@@ -50,7 +72,9 @@ def _gazetteer() -> tuple[dict[str, str], set[str]]:
 
 
 def core(place: str) -> str:
-    """A place's name without its administrative suffix (新疆维吾尔自治区 → 新疆, 深圳市 → 深圳)."""
+    """A place's name without its administrative suffix (新疆维吾尔自治区 → 新疆, 深圳市 → 深圳); a prefecture's
+    short name is its full one (昌吉州 → 昌吉回族自治州)."""
+    place = _FULL_NAME.get(place, place)
     return re.sub(rf"(?:{_SUFFIX})$", "", place) or place
 
 
@@ -60,13 +84,9 @@ _PROVINCE_OF, _WORD_TOO = _gazetteer()
 def _counties() -> dict[str, tuple[str, ...]]:
     """Each county-level place (浦东新区, 巩义市, 达拉特旗) and prefecture the gazetteer lacks (延边朝鲜族自治州) by
     its full name → the places it lies in directly (a name several counties share, such as 鼓楼区, has several)."""
-    text = resources.files("kb").joinpath("data/counties.txt").read_text("utf-8")
     parent: dict[str, tuple[str, ...]] = {}
-    for line in text.splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        above, names = (part.strip() for part in line.split("|"))
-        for name in names.split():
+    for above, names in _lines("counties.txt"):
+        for name in names:
             parent[name] = (*parent.get(name, ()), above)
     return parent
 
@@ -125,7 +145,7 @@ def _alternation(ends: dict[str, str]) -> str:
 # a city whose name is a common word too (大同, 长治) is the city written with 市, or where only a place stands: before
 # 的, 试点, 地区, 辖…, not in 大同小异, 长治久安
 _AS_A_PLACE = "(?=市|的|试点|地区|辖)"
-_ENDS = {c: _NOT_A_COUNTY for c in _PARENT if not _weak(c)}
+_ENDS = {c: _NOT_A_COUNTY for c in [*_PARENT, *_FULL_NAME] if not _weak(c)}
 _ENDS |= {n: _AS_A_PLACE if n in _WORD_TOO else "" for n in _PROVINCE_OF}
 _WEAK = {c: _WEAK_END for c in _PARENT if _weak(c) and c not in _ENDS}
 # a place: a province or city by name, with or without its suffix (a name that is a common word too where a place
@@ -185,6 +205,7 @@ def asked_among(subject: str, asked: str) -> bool:
 def _above(place: str) -> set[str]:
     """Every place ``place`` lies in, by its name without suffix (巩义市 → 郑州, 河南; 浦东新区 → 上海)."""
     out: set[str] = set()
+    place = _FULL_NAME.get(place, place)
     for parent in _PARENT.get(place, ()):
         out |= {core(parent)} | _above(parent)
     province = _PROVINCE_OF.get(core(place), "")
