@@ -17,7 +17,7 @@ from kb.quantity import COUNTERS, Quantity, quantities, unit_end
 
 _CLAUSE = re.compile(r"[，；;。：:（()）\n]|,(?!\d{3})")  # 1,234.5: a thousands separator parts no clause
 # the verbs between what is counted and its figure (签约用户数量已达10.29万户), stripped from a metric's end …
-_LINKING = "已经|已|共计|累计|共|合计|总计|达到|达|为|有|是|约|超过|突破|近|逾|计|实现"
+_LINKING = "已经|已|共计|累计|共|合计|总计|达到|达|为|有|是|约|超过|突破|接近|将近|近|逾|计|实现"
 _TAIL_VERBS = re.compile(rf"(?:{_LINKING})+$")
 # … and those, with the actions a figure counts, stripped from its start (共计布放“刷脸付”受理终端 → 刷脸付受理终端)
 _VERBS = re.compile(rf"^(?:{_LINKING}|已达|完成|发放|布放|发行|推送|服务|提供|上线|投放)+")
@@ -41,14 +41,14 @@ _WITHIN = re.compile(
 _BARE_MEASURE = re.compile(r"金额|笔数|户数|交易额")  # (新增贷款5亿元、余额35亿元: a balance is no 新增's)
 # to whom an action went (向企业和个人发放, 为小微企业办理): the metric is the action and what it moved, not who got it
 _DIRECTED = re.compile(
-    r"(?:向|给|对(?![外公内])|(?<![作成因认])为)(?:[^，,。；;]|(?<=\d),(?=\d{3})){1,16}?"  # (1,204家: one figure)
+    r"(?:向|给|对(?![外公内])|(?<![作成因认])为)(?:[^，,。；;]|(?<=\d),(?=\d{3})){1,24}?"  # (1,204家: one figure)
     r"(发放|提供|办理|发行|投放|兑付|拨付|支付|缴纳|结算)"
 )
 MAX_METRIC = 16
 _COUNTED_PILOTS = re.compile(r"(.*?项目)[共有为达计]*")  # 在推的试点项目共: what a count of projects counts
 _PERIOD_YEAR = re.compile(r"^\s*(?:19|20)\d{2}年(?=\d{1,2}\s*[-—–~～至到月])")
 # what a reference names instead of a name (该项目, 本行): the subject before, the heading
-REFERS = re.compile(r"(?:该|本|此|上述)(?:方向|项目|行|机构|单位|平台|领域|地区|市|省|应用|产品|业务)")
+REFERS = re.compile(r"(?:该|本|此|这一?|这个|上述)(?:方向|项目|行|机构|单位|平台|领域|地区|市|省|应用|产品|业务)")
 
 
 def metric_of(sentence: str, q: Quantity, stop: int) -> str:

@@ -110,6 +110,13 @@ def _trimmed(name: str, start: int, kind: str) -> Named:
     return Named(name[cut:], start + cut, start + len(name), kind)
 
 
+def _from_place(org: Named, places: list[Named], text: str) -> Named:
+    """An institution whose name the pattern began inside a place's name (…安新区白洋淀农村商业银行, too long for
+    it): the whole name, from the place's first character."""
+    inside = next((p for p in places if p.kind == "place" and p.start < org.start < p.end), None)
+    return Named(text[inside.start : org.end], inside.start, org.end, "org") if inside else org
+
+
 def named(text: str) -> list[Named]:
     """The places, institutions and projects ``text`` names, in text order (overlaps: the longest wins)."""
     found: list[Named] = places(text)
@@ -118,7 +125,8 @@ def named(text: str) -> list[Named]:
         while at >= 0:
             found.append(Named(name, at, at + len(name), "org"))
             at = text.find(name, at + len(name))
-    found += [_trimmed(m.group(0), m.start(), "org") for m in ORG.finditer(text) if "的" not in m.group(0)]
+    orgs = [_trimmed(m.group(0), m.start(), "org") for m in ORG.finditer(text) if "的" not in m.group(0)]
+    found += [_from_place(n, found, text) for n in orgs]
     projects = [_after_date(_unquoted_cut(m.group(0), m.start())) for m in PROJECT.finditer(text)]
     found += [p for p in projects if not _generic_project(p.name) and not _place_projects(p.name)
               and not _COUNTED.search(p.name)]  # fmt: skip

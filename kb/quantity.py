@@ -88,7 +88,7 @@ def quantities(text: str) -> list[Quantity]:
 # the unit or measure word right after a number (余 and 万/亿 included): 台, 万户, 亿元, 平方公里, % …
 UNIT_AFTER = re.compile(
     r"余?(?:个?百分点|[万亿]?(?:分钟|小时|个月|平方公里|平方米|公里|公斤|千克|公分|公尺|厘米|毫米|公顷|英尺|英里|"
-    r"[美港日欧]?元|[台张户人笔项家条份个件次所名批类位天周倍米克吨岁亩座分门本篇])|%|％|"
+    r"[美港日欧]?元|项(?!目)|[台张户人笔家条份个件次所名批类位天周倍米克吨岁亩座分门本篇])|%|％|"
     r" ?(?:GHz|MHz|km²|km|m²|cm|mm|kg|m)(?![A-Za-z]))"
 )
 # the qualifiers before and after a figure: 约876亿元, 超过876亿元, 80人左右
