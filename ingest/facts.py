@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 
 from ingest import table_facts
@@ -19,7 +20,7 @@ from ingest.metric import REFERS, metric_of
 from ingest.respective import respective, restating
 from kb import corrections, dates
 from kb.entities import SELF_REFERENCE, named
-from kb.places import PLACE, Named, lies_in
+from kb.places import PLACE, Named, lies_in, province_of
 from kb.products import products, with_products
 from kb.quantity import change, qualifier, quantities, unit_end
 from kb.records import Document, Fact
@@ -48,8 +49,8 @@ def _text_facts(doc: Document) -> Iterator[Fact]:
     notice = corrections.corrects(doc.title, doc.text)  # 相应调整为 corrects only in a document that corrects
     # the document's own place and issuer: its title's, else its first lines' (an official notice names its
     # issuer above a 关于…的通知 title)
-    in_title = _narrowest(_owners(doc.title) or _owners(doc.text[:OPENING_CHARS]))
     quoted = products(doc.title, doc.text)  # “海贸通”平台: a product that owns its figures
+    in_title = _narrowest(_owners(doc.title, quoted) or _owners(doc.text[:OPENING_CHARS], quoted))
     for section in doc.sections:
         heading = section.heading_path[-1] if section.heading_path else ""
         # whose figures a section's sentences give when they name no one: its heading's place or institution, else
@@ -88,11 +89,30 @@ def _text_facts(doc: Document) -> Iterator[Fact]:
             carried = stated[-1] if stated else carried
 
 
-def _owners(text: str) -> list[Named]:
-    """The places and institutions ``text`` names that can own a figure: a place inside a longer name counts too
-    (甘肃省 in 甘肃省试点项目…进展情况)."""
-    found = [n for n in named(text) if n.kind != "project"]
-    return found + [Named(m.group(0), m.start(), m.end(), "place") for m in PLACE.finditer(text)]
+def _owners(text: str, quoted: AbstractSet[str] = frozenset()) -> list[Named]:
+    """The places, institutions and quoted products (``quoted``) ``text`` names that can own a figure: a place
+    inside a longer name counts too (甘肃省 in 甘肃省试点项目…进展情况); not where a meeting is held, nor where
+    a product or institution named before serves."""
+    names = with_products(named(text), text, quoted)
+    found = [n for n in names if n.kind != "project" or n.name.strip("“”") in quoted]
+    found += [Named(m.group(0), m.start(), m.end(), "place") for m in PLACE.finditer(text)
+              if all(m.start() != n.start or m.end() != n.end for n in found)]  # fmt: skip
+    venues = [n for n in found if n.kind == "place" and _VENUE.match(text, n.end) and text[: n.start].endswith("在")]
+    return [n for n in found if n not in venues and not _served_there(text, n, found)]
+
+
+def _served_there(text: str, place: Named, names: list[Named]) -> bool:
+    """``place`` is only where (or for whom) a product or institution named before it acts (“某某贷”为甲市、乙市
+    小微企业融资): theirs are the figures, not the place's."""
+    if place.kind != "place":
+        return False
+    before = sorted((n for n in names if n.end <= place.end), key=lambda n: n.start)
+    first = _where_acted(text, before)
+    return first is not None and any(n.kind != "place" for n in before[:first])
+
+
+# where a meeting is held (在石家庄召开), not whose figures the document gives
+_VENUE = re.compile(r"(?:市|省)?(?:召开|举行|举办)")
 
 
 def _narrowest(names: list[Named]) -> list[Named]:
@@ -185,20 +205,52 @@ def _own_place(sentence: str, word: str, before: list[Named], owner: str) -> str
     level = word[1:]
     named_before = [n for n in before if n.kind == "place" and n.name.endswith(level)]
     if not named_before:
-        return owner
+        return _of_level(owner, level)
     cited = _CITED.search(sentence, 0, named_before[-1].start + 1)
     return named_before[-1].name if cited or not PLACE.fullmatch(owner) else owner
 
 
+def _of_level(owner: str, level: str) -> str:
+    """The document's own place at the level 全省/全区 says: a city's document (a meeting held in 石家庄, a
+    provincial branch speaking) means its province by 全省."""
+    if not PLACE.fullmatch(owner) or owner.endswith(level):
+        return owner
+    province = province_of(owner)
+    return province if province.endswith(level) else owner
+
+
 def _actor(sentence: str, before: list[Named]) -> Named:
     """The nearest name before a figure, unless it is only where an institution or project named before it acts
-    (广发银行牵头的…项目于2021年9月在广州上线，…累计放款64.28亿元: the project's figure, not 广州's)."""
-    last = before[-1]
-    if last.kind == "place" and sentence[max(0, last.start - 2) : last.start].endswith(("在", "于", "为", "向", "给")):
-        acting = [n for n in before[:-1] if n.kind != "place"]
+    (广发银行牵头的…项目于2021年9月在广州上线，…累计放款64.28亿元: the project's figure, not 广州's), or whom it
+    serves (“某某贷”累计为佛山、东莞两地…发放贷款: the product's)."""
+    first = _where_acted(sentence, before)
+    if first is not None:
+        acting = [n for n in before[:first] if n.kind != "place"]
         if acting:
             return acting[-1]
-    return last
+    return before[-1]
+
+
+def _where_acted(sentence: str, names: list[Named]) -> int | None:
+    """The index of the first place of the run of places (甲市、乙市) ``names`` ends with, when a preposition of
+    where or for whom something is done stands before it (在, 于, 为, 向, 给); else None."""
+    if not names or names[-1].kind != "place":
+        return None
+    first = len(names) - 1
+    while first > 0 and names[first - 1].kind == "place" and _joined(sentence, names[first - 1], names[first]):
+        first -= 1
+    lead = names[first]
+    return first if sentence[max(0, lead.start - 2) : lead.start].endswith(_WHERE_FOR) else None
+
+
+_JOINS = ("、", "和", "及", "与")
+
+
+def _joined(sentence: str, a: Named, b: Named) -> bool:
+    return sentence[a.end : b.start] in _JOINS
+
+
+_WHERE_FOR = ("在", "于", "为", "向", "给")
 
 
 def _listed(sentence: str, before: list[Named]) -> str:
@@ -208,7 +260,7 @@ def _listed(sentence: str, before: list[Named]) -> str:
     if not _LIST_END.match(sentence, last.end):
         return ""
     first = len(before) - 1
-    while first > 0 and sentence[before[first - 1].end : before[first].start] in ("、", "和", "及", "与"):
+    while first > 0 and sentence[before[first - 1].end : before[first].start] in _JOINS:
         first -= 1
     return sentence[before[first].start : last.end] if first < len(before) - 1 else ""
 

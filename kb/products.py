@@ -9,6 +9,7 @@ names one. Does not own: places (``kb.places``), institutions and …项目 name
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 
 from kb.places import Named
 
@@ -30,7 +31,7 @@ def products(title: str, text: str) -> set[str]:
 _OFFERED_BY = re.compile(r"(?:(?<!人民)银行|农商行|信用社|保险|公司|支付)$")  # (not 人民银行“两增两控”, a policy)
 
 
-def with_products(names: list[Named], sentence: str, known: set[str]) -> list[Named]:
+def with_products(names: list[Named], sentence: str, known: AbstractSet[str]) -> list[Named]:
     """``names`` with the quoted products of ``known`` the sentence names outside every other name, in text
     order (“海贸通”累计办理…: the product's figure)."""
     found = list(names)
