@@ -164,7 +164,7 @@ class Assistant:
         sentences, and the rules' draft (a fact's, else the sentences')."""
         started = time.perf_counter()
         asked = dates.asked(standalone, datetime.date.today().isoformat())  # 今年, 去年 count from today
-        q = without_time_words(qn.parse(standalone, self.res.segmenter), asked)
+        q = without_time_words(qn.parse(standalone, self.res.segmenter, self.facts.products()), asked)
         found = self.retriever.search(q.text, self.settings.top_k * (3 if asked else 2), filters,
                                       [*q.terms, *carried], qn.subjects(q))  # fmt: skip
         if asked is None:  # 10月末 said without its year: of the newest report's year

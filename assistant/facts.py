@@ -39,7 +39,7 @@ from assistant.series import (
 from kb.catalog import FactQuery
 from kb.corrections import replacements, supersede
 from kb.dates import TimeAsked
-from kb.places import PLACE, asked_among, other_place, same_place
+from kb.places import PLACE, asked_among, core, lies_in, other_place, same_place
 from kb.quantity import CHANGE_ASKED, with_qualifier
 from kb.records import Fact, Hit
 from kb.segment import aliases, bigrams, normalize
@@ -49,6 +49,9 @@ from kb.wording import canonical, squeezed
 
 _NOT_CONTENT = set(bigrams("多少是什么哪些几个一共总共分别请问有没有"))
 OPENING_CHARS = 160  # a document's first lines: its title, issuer and date
+# the newest facts of a subject the question names read from the registry beyond the retrieved documents' (a
+# bound on the work of one question at 100k chunks, far above one subject's facts in any report set here)
+SUBJECT_FACTS = 300
 
 
 class FactAnswerer:
@@ -58,6 +61,16 @@ class FactAnswerer:
         self.kb = kb
         self.knobs = knobs or AnswerKnobs()
         self._rows: dict[tuple[str, int, int], str] = {}  # rows read for the question being answered
+        self._products: tuple[int, frozenset[str]] | None = None  # (the registry's size, its quoted names)
+
+    def products(self) -> frozenset[str]:
+        """The names the registry's subjects give in quotes (金帆数链贷 of “金帆数链贷”): products and projects a
+        question may name without quotes; read again when the registry has changed."""
+        count = self.kb.fact_count()
+        if self._products is None or self._products[0] != count:
+            names = {m.group(1) for s in self.kb.quoted_subjects() for m in _QUOTED.finditer(s)}
+            self._products = (count, frozenset(names))
+        return self._products[1]
 
     def names(self, subject: str) -> bool:
         """Some fact of the knowledge base is of ``subject`` (or of a subject naming it)."""
@@ -76,6 +89,7 @@ class FactAnswerer:
         grams = set(bigrams(squeezed(q.text))) - _NOT_CONTENT
         out = []
         facts = self._with_corrections(of_doc)
+        facts += self._of_subjects(q, {(f.doc_id, f.value_start) for f in facts})
         of_doc |= self._hits_of([f for f in facts if f.doc_id not in of_doc])
         openings = self._openings(list(of_doc))
         for f in supersede(facts):
@@ -145,6 +159,8 @@ class FactAnswerer:
                    if not qn.mentions(e, f"{context} {opening}" if _institution(e) else context)]  # fmt: skip
         if _QUOTED.search(f.subject) and any(n in q.text for n in _QUOTED.findall(f.subject)):
             missing = [e for e in missing if not PLACE.fullmatch(e)]  # 某县的“某某贷”: where the project named runs
+        if not missing and any(self._shared(f, e, context) for e in q.entities if PLACE.fullmatch(e)):
+            return None  # “某某贷”为甲市、乙市两地…发放贷款: the two places' figure together, not 乙市's
         if not missing:
             return "context"
         # a project's row says where it runs and who leads it: the place answers for its names only (which bank in
@@ -153,6 +169,16 @@ class FactAnswerer:
             return None
         row = self.row(f)
         return None if any(not qn.mentions(e, row) for e in missing) else "row"
+
+    def _shared(self, f: Fact, place: str, context: str) -> bool:
+        """``f`` is not ``place``'s own and its sentence, row or ``context`` (its title…) names ``place`` beside
+        another place (neither in the other): the figure is theirs together (“某某贷”为甲市、乙市两地…)."""
+        if PLACE.fullmatch(f.subject):
+            return False
+        said = [m.group(0) for m in PLACE.finditer(f"{self.row(f)} {context}")]
+        return any(same_place(p, place) for p in said) and any(
+            not same_place(p, place) and not lies_in(p, place) and not lies_in(place, p) for p in said
+        )
 
     def row(self, f: Fact) -> str:
         """The table row a cell fact stands in, read once per question (a question weighs many cells of a row)."""
@@ -234,6 +260,9 @@ class FactAnswerer:
             return Draft("", (), False, f"kind: a change against another base ({led[0].qualifier})")
         if led and all(other_place(f.subject, q.text) for f in led):
             return Draft("", (), False, f"subject: the figure is {led[0].subject}'s")
+        places = [e for e in q.entities if PLACE.fullmatch(e)]
+        if led and places and all(any(self._shared(f, e, first.hit.title) for e in places) for f in led):
+            return Draft("", (), False, f"subject: the figure is of {led[0].subject} in more places than asked")
         if led and asked and all(f.as_of_text and not asked.covers(f.as_of) for f in led):
             return Draft("", (), False, f"time: the figure is of {led[0].as_of_text}")  # 截至2025年9月末 for 2024年底
         if led and all(flow(f) for f in led) and not flow_asked(q.text):
@@ -252,6 +281,15 @@ class FactAnswerer:
         ids = tuple(doc_ids)
         own = list(self.kb.facts(FactQuery(doc_ids=ids)))
         return own + [f for f in self.kb.facts(FactQuery(corrections=True)) if f.doc_id not in ids]
+
+    def _of_subjects(self, q: qn.Question, seen: set[tuple[str, int]]) -> list[Fact]:
+        """The registry's facts of the places and institutions ``q`` names, wherever retrieval did not look (a
+        speech whose 全省 the registry read as the province it was given in), newest first, not in ``seen``."""
+        out: list[Fact] = []
+        for name in qn.subjects(q):
+            found = self.kb.facts(FactQuery(subject=core(name), limit=SUBJECT_FACTS))
+            out += [f for f in found if (f.doc_id, f.value_start) not in seen]
+        return out
 
     def _hits_of(self, facts: list[Fact]) -> dict[str, Hit]:
         """A hit for each document of ``facts`` retrieval did not find (a correcting notice): its fact's chunk."""

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant import question as qn
-from kb.records import Hit
+from kb.records import Chunk, Hit
 from kb.segment import bigrams
 from kb.settings import AnswerKnobs
 from kb.store import KnowledgeBase
@@ -142,7 +142,18 @@ class Retriever:
 
         first = [cid for cid in order if names_all(cid)]
         taken = set(first)
-        return first + [cid for cid in order if cid not in taken]
+        rest = [chunks[cid] for cid in order if cid not in taken and cid in chunks]
+        owned = self._owned(rest, names)  # 全省…891.47亿元 in a speech whose registry reads 全省 as the place
+        first += [cid for cid in order if cid in owned]
+        return first + [cid for cid in order if cid not in taken and cid not in owned]
+
+    def _owned(self, chunks: list[Chunk], names: Sequence[str]) -> set[str]:
+        """The ``chunks`` with a figure the registry gives to a subject that names every one of ``names``."""
+        subjects: dict[str, list[tuple[int, str]]] = {}
+        for doc_id, start, subject in self.kb.fact_subjects([c.doc_id for c in chunks]):
+            subjects.setdefault(doc_id, []).append((start, subject))
+        return {c.chunk_id for c in chunks if any(c.start <= at < c.end and all(qn.mentions(n, s) for n in names)
+                                                  for at, s in subjects.get(c.doc_id, ()))}  # fmt: skip
 
     def _rerank(self, query: str, ids: list[str]) -> list[str]:
         assert self.reranker is not None

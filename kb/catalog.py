@@ -350,6 +350,18 @@ class Catalog:
         )
         return [row_io.fact(r) for r in rows]
 
+    def fact_subjects(self, doc_ids: Sequence[str]) -> list[tuple[str, int, str]]:
+        """Whose figures each of ``doc_ids`` states where: (doc_id, the sentence's or row's start, subject)."""
+        ids = list(dict.fromkeys(doc_ids))
+        rows = self._rows(
+            f"SELECT DISTINCT doc_id, start, subject FROM facts WHERE doc_id IN ({','.join('?' * len(ids))})", ids
+        )
+        return [(r["doc_id"], int(r["start"]), r["subject"]) for r in rows]
+
+    def quoted_subjects(self) -> list[str]:
+        """Every subject that names something in quotes (“某某贷”, 某银行“某某”平台)."""
+        return [r["subject"] for r in self._rows("SELECT DISTINCT subject FROM facts WHERE subject LIKE '%“%'")]
+
     def fact_count(self) -> int:
         return int(self._rows("SELECT COUNT(*) AS n FROM facts")[0]["n"])
 

@@ -257,6 +257,14 @@ class KnowledgeBase:
         """The fact registry's query: facts matching every filter of ``query``, newest first, undated last."""
         return self._catalog.facts(query)
 
+    def fact_subjects(self, doc_ids: Sequence[str]) -> list[tuple[str, int, str]]:
+        """Whose figures the documents state where: (doc_id, the sentence's or row's start, subject) each."""
+        return self._catalog.fact_subjects(doc_ids) if doc_ids else []
+
+    def quoted_subjects(self) -> list[str]:
+        """Every subject of the registry that names something in quotes (“某某贷”)."""
+        return self._catalog.quoted_subjects()
+
     def fact_count(self) -> int:
         return self._catalog.fact_count()
 
