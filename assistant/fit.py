@@ -53,7 +53,7 @@ _CHANGE_TAIL = re.compile(r"(?:同比|环比)?(?:新增|增加|增长|下降|减
 
 # what may stand before the object asked and still ask it alone (after its places): the programme's words
 _MODIFIED = re.compile(
-    r"[我本全][省市区县]|金融科技|应用|试点|项目|的|[\s，,]"
+    r"[我本全][省市区县]|金融科技|应用|试点|项目|的|[\s，,]|[那这](?:边|里|个|几个|些)|目前|现在|至今|累计|一共"
     r"|哪[个家座一所]?(?:城市|地市|盟市|区县|市|区|县|省|银行|机构)?"  # (哪个区的试点贷款: each district's)
     r"|(?:\d{4}年)?\d{1,2}\s*[-—–~至到]\s*\d{1,2}月"  # (1—10月试点贷款: the period the question asks)
 )
