@@ -288,11 +288,14 @@ def _traced(answer: Answer, hits: list[Hit], timings: dict[str, float], started:
 
 
 def merge_adjacent(sentences: Sequence[Candidate]) -> list[tuple[Hit, int, int]]:
-    """Sentences in document order (each with what it draws on: ``extract.quoted_span``), neighbours and
-    overlaps in one chunk joined into one quote span."""
+    """Sentences in document order (each with what it draws on: ``extract.quoted_span``), the documents in the
+    order ``sentences`` first quote them (the lead's own first), neighbours and overlaps in one chunk joined into
+    one quote span."""
     spans: list[tuple[Hit, int, int]] = []
     quoted = [(c.hit, *quoted_span(c)) for c in sentences]
-    for hit, start, end in sorted(quoted, key=lambda s: (s[0].chunk.doc_id, s[1])) if len(quoted) > 1 else quoted:
+    first = {d: i for i, d in reversed(list(enumerate(c.hit.chunk.doc_id for c in sentences)))}
+    ordered = sorted(quoted, key=lambda s: (first[s[0].chunk.doc_id], s[1])) if len(quoted) > 1 else quoted
+    for hit, start, end in ordered:
         last = spans[-1] if spans else None
         gap = last[0].chunk.text[last[2] - last[0].chunk.start : start - last[0].chunk.start] if last else None
         if last and last[0].chunk.chunk_id == hit.chunk.chunk_id and gap is not None and not gap.strip():

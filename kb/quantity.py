@@ -132,7 +132,16 @@ _CORRECTED_TO = re.compile(r"(?:额|量)?应?(?:调整|修改|更正|修正)为$
 
 
 def values(text: str) -> set[tuple[float, bool]]:
-    return {(round(q.value, 6), q.percent) for q in quantities(text)}
+    """Each number of ``text`` by value and whether it is a share; the plain numbers of a table row labelled in %
+    (线上化率（%） | 84.6 | 88.1) are shares too."""
+    found = {(round(q.value, 6), q.percent) for q in quantities(text)}
+    for row in text.splitlines():
+        if _PERCENT_ROW.match(row):
+            found |= {(round(q.value, 6), True) for q in quantities(row)}
+    return found
+
+
+_PERCENT_ROW = re.compile(r"[^|\n]*[（(]\s*[%％]\s*[）)]\s*\|")  # 线上化率（%） | …: a row of shares
 
 
 def unsupported(answer: str, quotes: Iterable[str]) -> list[str]:
