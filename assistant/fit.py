@@ -59,15 +59,17 @@ _MODIFIED = re.compile(
 )
 
 
-_COUNTED = re.compile(rf"(?:多少|(?<![哪那这])几)[万亿]?[{MEASURE_WORDS}]([\u4e00-\u9fff]{{2,10}})")
+_COUNTED = re.compile(rf"(?:多少|(?<![哪那这])几)[万亿]?[{MEASURE_WORDS}]([\u4e00-\u9fff]{{1,10}})")
 _NOT_NOUN = re.compile(r"[？?，,。的了是在有被]|通过|纳入|参与")
 
 
 def counts_it(question: str, f: Fact) -> bool:
-    """The question counts, in the fact's unit, a noun its metric holds (多少户民宿 for 民宿经营户 1,212户)."""
+    """The question counts, in the fact's unit, a noun its metric holds (多少户民宿 for 民宿经营户 1,212户), or a
+    one-character noun its metric is (多少个县 for 县 53个)."""
     noun = counted(question)
     unit = _COUNTED.search(question)
-    return len(noun) >= 2 and noun in f.metric and unit is not None and same_unit(unit.group(0)[-len(noun) - 1], f.unit)
+    named = (len(noun) >= 2 and noun in f.metric) or noun == f.metric  # 多少个县（市、区） for 五十三个县
+    return named and unit is not None and same_unit(unit.group(0)[-len(noun) - 1], f.unit)
 
 
 def counted(question: str) -> str:

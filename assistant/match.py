@@ -97,7 +97,7 @@ def _of_the_kind_asked(q: qn.Question, draft: Draft) -> Draft:
 
 
 _RATE_WORD = re.compile(r"率|占比|比例|比重")
-_PHRASE_START = re.compile(r".*[的，,、中是在为]")
+_PHRASE_START = re.compile(r".*[的，,、中里内是在为]")  # (某某贷里首贷户占比: the share of 首贷户)
 RATE_NAME_SHARE = 0.5  # of the asked rate's name's bigrams that the words before the figure must hold
 
 
