@@ -157,6 +157,8 @@ class FactAnswerer:
         institution may also be the report's issuer, named in its first lines. None when one is not."""
         missing = [e for e in q.entities
                    if not qn.mentions(e, f"{context} {opening}" if _institution(e) else context)]  # fmt: skip
+        if asked_among(f.subject, q.text):  # 广东哪个市…最多: each city of it, whether its report says 广东 or not
+            missing = [e for e in missing if not (PLACE.fullmatch(e) and lies_in(f.subject, e))]
         if _QUOTED.search(f.subject) and any(n in q.text for n in _QUOTED.findall(f.subject)):
             missing = [e for e in missing if not PLACE.fullmatch(e)]  # 某县的“某某贷”: where the project named runs
         if not missing and any(self._shared(f, e, context) for e in q.entities if PLACE.fullmatch(e)):

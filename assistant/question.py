@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from kb import dates
 from kb.entities import NOT_A_NAME, named, other_forms
-from kb.places import PLACE, SHORT_PLACE, begins_name, full_names, says_short
+from kb.places import PLACE, SHORT_PLACE, also_called, begins_name, full_names, says_short
 from kb.quantity import MEASURE_WORDS, MEASURES
 from kb.segment import Segmenter, aliases
 
@@ -151,8 +151,23 @@ def parse(text: str, segmenter: Segmenter, products: Iterable[str] = ()) -> Ques
     and projects the knowledge base knows (a question naming one asks about it: its evidence must name it)."""
     kind = classify(text)
     terms = tuple(segmenter.query_terms(text))
-    named = entities(text) + tuple(p for p in sorted(products, key=len, reverse=True) if p in text)
+    known = sorted(products, key=len, reverse=True)
+    named = entities(text) + tuple(p for p in known if p in text) + tuple(n for p in known for n in _near(text, p))
     return Question(text=text, kind=kind, unit=_unit(text, kind), entities=tuple(dict.fromkeys(named)), terms=terms)
+
+
+def _near(text: str, name: str) -> list[str]:
+    """The names in ``text`` one character apart from a known product's ``name`` of four characters or more
+    (金帆数仓贷 beside 金帆数链贷): another product, which the evidence must name."""
+    if len(name) < 4 or name in text:
+        return []
+    n = len(name)
+    windows = (text[i : i + n] for i in range(len(text) - n + 1))
+    return [
+        w
+        for w in windows
+        if w[0] == name[0] and w[-1] == name[-1] and sum(a != b for a, b in zip(w, name, strict=True)) == 1
+    ]
 
 
 def _unit(text: str, kind: Kind) -> str:
@@ -216,7 +231,7 @@ def mentions(entity: str, text: str) -> bool:
         return True
     if says_short(text, entity):  # 浦东 in the text names 浦东新区
         return True
-    return any(alias in text for alias in (*aliases().get(entity, ()), *other_forms(entity)))
+    return any(alias in text for alias in (*aliases().get(entity, ()), *other_forms(entity), *also_called(entity)))
 
 
 def with_full_places(text: str, known: Callable[[str], bool]) -> str:

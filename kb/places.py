@@ -269,6 +269,15 @@ def begins_name(text: str, at: int) -> bool:
     return not before or not "\u4e00" <= before <= "\u9fff" or before in "省州盟的在和与及、" or at in ends
 
 
+_SHORT_NAME = {full: short for short, full in _FULL_NAME.items()}
+
+
+def also_called(name: str) -> tuple[str, ...]:
+    """The other name a prefecture goes by (昌吉州 ↔ 昌吉回族自治州), or ()."""
+    other = _FULL_NAME.get(name) or _SHORT_NAME.get(name)
+    return (other,) if other else ()
+
+
 def full_names(short: str) -> tuple[str, ...]:
     """The full names of a county-level place said short (浦东 → 浦东新区), or () when no one place is called so."""
     return _SHORT_OF.get(short, ())
