@@ -75,7 +75,8 @@ def _text_facts(doc: Document) -> Iterator[Fact]:
                     whole[fact.unit] = fact.metric
                 yield fact
             # 该项目 refers to the project or institution named last, not to a place it was carried out in
-            previous = next((n.name for n in names if n.kind != "place"), previous)
+            projects = [n.name for n in names if n.kind == "project"]  # (某银行在某县推广的“某某贷”项目: the project)
+            previous = next((n.name for n in names if n.kind != "place"), previous) if not projects else projects[-1]
             # the one bank a sentence names is what its paragraph goes on about (not a regulator, not one of two)
             orgs = [n.name for n in names if n.kind == "org"
                     and not _REGULATOR.search(doc.text[max(a, a + n.start - 4) : a + n.end])]  # fmt: skip

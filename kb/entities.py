@@ -89,7 +89,12 @@ def _unquoted_cut(name: str, start: int) -> Named:
             depth = 0
         if depth == 0 and ch in _JOINING and not _in_place(name, i):
             cut = i + 1
+    where = _WHERE_PROMOTED.match(name, cut)  # 彭州市推广的“郫香贷”项目: where it is promoted is no part of its name
+    cut = where.end() if where else cut
     return Named(name[cut:], start + cut, start + len(name), "project")
+
+
+_WHERE_PROMOTED = re.compile(rf"[在于]?(?:{PLACE.pattern})[^“”的]{{0,6}}的(?=“)")
 
 
 _COUNTED = re.compile(r"[一二三四五六七八九十百千两\d]+[个项家批]项目$")  # 三十四个项目: a count, no name
