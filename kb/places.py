@@ -143,8 +143,8 @@ def _alternation(ends: dict[str, str]) -> str:
 
 
 # a city whose name is a common word too (大同, 长治) is the city written with 市, or where only a place stands: before
-# 的, 试点, 地区, 辖…, not in 大同小异, 长治久安
-_AS_A_PLACE = "(?=市|的|试点|地区|辖)"
+# 的, 试点, 地区, 辖…, or in a list of places (普洱、临沧两地), not in 大同小异, 长治久安
+_AS_A_PLACE = "(?=市|的|试点|地区|辖|[两三四]地|[、和][\u4e00-\u9fff]{2,4}?(?:[两三四]地|等地|等[市州县]))"
 _ENDS = {c: _NOT_A_COUNTY for c in [*_PARENT, *_FULL_NAME] if not _weak(c)}
 _ENDS |= {n: _AS_A_PLACE if n in _WORD_TOO else "" for n in _PROVINCE_OF}
 _WEAK = {c: _WEAK_END for c in _PARENT if _weak(c) and c not in _ENDS}
@@ -167,7 +167,14 @@ def places(text: str) -> list[Named]:
         begins = m.start() == 0 or m.start() in ends or not "\u4e00" <= text[m.start() - 1] <= "\u9fff"
         if begins and all(m.end() <= n.start or m.start() >= n.end for n in found) and _an_area(m.group(1)):
             found.append(Named(m.group(0), m.start(), m.end(), "place"))  # (not 金融创新区, 打造全新区域)
+    starts = {n.start for n in found}
+    for m in _LISTED_WORD.finditer(text):  # 普洱、临沧: a name that is a common word too, listed with a place
+        if m.end() + 1 in starts and all(m.end() <= n.start or m.start() >= n.end for n in found):
+            found.append(Named(m.group(1), m.start(), m.start() + len(m.group(1)), "place"))
     return sorted(found, key=lambda n: n.start)
+
+
+_LISTED_WORD = re.compile(f"({_alternation(dict.fromkeys(_WORD_TOO, ''))})(?=[、和与及])")
 
 
 def _an_area(name: str) -> bool:
