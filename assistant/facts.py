@@ -157,6 +157,9 @@ class FactAnswerer:
         institution may also be the report's issuer, named in its first lines. None when one is not."""
         missing = [e for e in q.entities
                    if not qn.mentions(e, f"{context} {opening}" if _institution(e) else context)]  # fmt: skip
+        if missing and f.source_kind == "text":  # 某项目（某农商银行）：…: the institution that leads the project
+            leader = re.search(re.escape(f.subject) + r"\**[（(]([^（()）]{2,20})[）)]", self.row(f))
+            missing = [e for e in missing if not (leader and _institution(e) and qn.mentions(e, leader.group(1)))]
         if asked_among(f.subject, q.text):  # 广东哪个市…最多: each city of it, whether its report says 广东 or not
             missing = [e for e in missing if not (PLACE.fullmatch(e) and lies_in(f.subject, e))]
         if _QUOTED.search(f.subject) and any(n in q.text for n in _QUOTED.findall(f.subject)):

@@ -64,7 +64,7 @@ def _text_facts(doc: Document) -> Iterator[Fact]:
         for a, b in sentence_spans(doc.text, section.start, section.end):
             if any(s <= a < e for s, e in in_table):
                 continue
-            names = with_products(named(doc.text[a:b]), doc.text[a:b], quoted)
+            names = _labelled(doc.text[a:b], with_products(named(doc.text[a:b]), doc.text[a:b], quoted))
             if "\n" in doc.text[last_end:a]:
                 topic = ""  # a new paragraph: its own topic
             said = list(_sentence_facts(doc, a, b, names, (heading, owner, topic), previous, carried, notice, whole))
@@ -268,6 +268,22 @@ def _listed(sentence: str, before: list[Named]) -> str:
 
 _LIST_END = re.compile(r"等")
 _SCOPE_NOTE = re.compile(r"[（(](?:含|包括|包含|不含|除)$")
+
+
+def _labelled(sentence: str, names: list[Named]) -> list[Named]:
+    """``names`` with the label a list item opens with when an institution in brackets follows it (社区商户数字
+    信用画像（某农商银行）：截至6月末…): the project the item is about, which owns its figures."""
+    m = _LABEL.match(sentence)
+    if m is None or any(n.start < m.end(1) for n in names):
+        return names
+    inside = [n for n in names if m.start(2) <= n.start and n.end <= m.end(2)]
+    if not inside or any(n.kind != "org" for n in inside):
+        return names
+    label = m.group(1).strip()  # the institution in brackets leads it: the label's, not a subject of its own
+    return [Named(label, m.start(1), m.start(1) + len(label), "project"), *(n for n in names if n not in inside)]
+
+
+_LABEL = re.compile(r"^[\s\-*·•]*([^：:（()），,。；;\d*]{4,20})\**[（(]([^（()）]{2,20})[）)]\**[：:]")
 
 
 def _in_closed_note(sentence: str, n: Named, at: int) -> bool:
