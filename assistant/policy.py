@@ -17,7 +17,8 @@ from assistant import question as qn
 from assistant.extract import Candidate, Draft, Extractor
 from assistant.facts import FactAnswerer
 from kb import dates
-from kb.quantity import MEASURE_WORDS
+from kb.entities import named
+from kb.quantity import MEASURE_WORDS, quantities
 from kb.records import Hit
 from kb.store import KnowledgeBase
 
@@ -56,10 +57,17 @@ def decide(s: Strategies, q: qn.Question, found: Found, asked: dates.TimeAsked |
         at_row = at_row or issued.answer(s.kb, q, found.hits)  # 那份通知是什么时候下发的: the document's own date
         from_facts = None if which else from_facts  # 哪个城市…最大 asks a name of figures compared, not one figure
         rules = match.check(q, compared or at_row or from_facts or s.extractor.answer(q, found.cands))
+        if which and not compared and rules.grounded and _only_a_figure(rules.lead):
+            rules = Draft("", (), False, "kind: which one is asked, and a figure names none")
         rules = s.facts.checked(q, rules, found.in_time, asked)  # another place's or date's figure, or corrected
     if asked and not rules.grounded and not rules.instead:
         rules = instead(s.facts, q, found.any_time, asked, rules)
     return rules
+
+
+def _only_a_figure(lead: str) -> bool:
+    """A lead that states a figure and names nothing (161.37亿元): no answer to which one has the most."""
+    return bool(quantities(lead)) and not named(lead)
 
 
 def instead(facts: FactAnswerer, q: qn.Question, found: list[Hit], asked: dates.TimeAsked, refused: Draft) -> Draft:
