@@ -30,10 +30,10 @@ from kb.records import Fact, Hit
 
 # which subject: a kind of place or institution asked (哪个城市, 哪家银行), not which year or quarter
 _WHICH = re.compile(
-    r"哪家|哪[个一座些所]?(?:城市|市|地市|盟市|地区|省|县|区|州|盟|银行|机构|单位|项目|农商行|分行|企业|公司)"
+    r"哪家|哪[个一座些所]?(?:城市|市|地市|盟市|地区|地方|省|县|区|州|盟|银行|机构|单位|项目|农商行|分行|企业|公司)"
 )
 _LEAST = "少小低慢短"
-_PLACE_ASKED = re.compile(r"哪[个座一]?(?:城市|市|地市|盟市|地区|省|县|区|州|盟)")
+_PLACE_ASKED = re.compile(r"哪[个座一]?(?:城市|市|地市|盟市|地区|地方|省|县|区|州|盟)")
 # which of the two named (甲市和乙市比，哪边…更多; 甲市与乙市哪个放款更快): the named ones compared
 _WHICH_OF = re.compile(r"哪边|哪个|哪一个|哪方|谁")
 _MORE = re.compile(r"更(多|大|高|快|长|少|小|低|慢|短)")

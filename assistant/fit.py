@@ -48,7 +48,7 @@ def object_asked(question: str, f: Fact) -> bool:
     return asked.endswith(obj) and not _MODIFIED.sub("", PLACE.sub("", asked[: -len(obj)]))
 
 
-_CHANGE_TAIL = re.compile(r"(?:同比|环比)?(?:新增|增加|增长|下降|减少)了?$")
+_CHANGE_TAIL = re.compile(r"(?:同比|环比)?(?:新增|增加|增长|下降|减少|上涨|涨)了?$")
 
 
 # what may stand before the object asked and still ask it alone (after its places): the programme's words
@@ -59,7 +59,7 @@ _MODIFIED = re.compile(
 )
 
 
-_COUNTED = re.compile(rf"(?:多少|(?<![哪那这])几)[万亿]?[{MEASURE_WORDS}]([\u4e00-\u9fff]{{1,10}})")
+_COUNTED = re.compile(rf"(?:多少|(?<![哪那这])几)[万亿]?[{MEASURE_WORDS}]{qn.AMONG_SEVERAL}([\u4e00-\u9fff]{{1,10}})")
 _NOT_NOUN = re.compile(r"[？?，,。的了是在有被]|通过|纳入|参与")
 
 

@@ -1,8 +1,10 @@
-"""When a document was issued (…的那份通知是什么时候下发的？): the date the document states for itself.
+"""When and by whom a document was issued (…的那份通知是什么时候下发的？是哪个部门发的？): what the document
+states of itself.
 
-Owns: reading a question that asks a document's own date (印发, 发布, 下发 … of a 通报, 通知, 简报 …) and answering
-it with that document's date, quoting the line that states it (its top or its sign-off). Does not own: how a
-document's date is read at ingest (``ingest.structure.find_date``), nor any other when-question.
+Owns: reading a question that asks a document's own date or issuer (印发, 发布, 下发 … of a 通报, 通知, 简报 …) and
+answering it with that document's date, quoting the line that states it (its top or its sign-off), or with its
+issuer, quoting the sign-off above its date or the issuer's line above its title. Does not own: how a document's
+date is read at ingest (``ingest.structure.find_date``), nor any other when- or who-question.
 """
 
 from __future__ import annotations
@@ -28,17 +30,31 @@ MAX_LINE = 60  # a date line, not a sentence that names the date in passing
 def asks(text: str) -> bool:
     """The question asks when a document was issued (那份通知是哪天下发的): a document word, then within a few
     characters the issuing asked."""
-    issued = _ISSUED.search(text)
+    return _asks(_ISSUED, text)
+
+
+def asks_who(text: str) -> bool:
+    """The question asks who issued a document (那份通报是哪个部门发的, 发文机关是哪个)."""
+    return _asks(_ISSUER, text)
+
+
+def _asks(pattern: re.Pattern[str], text: str) -> bool:
+    issued = pattern.search(text)
     return bool(issued and _DOCUMENT.search(text, max(0, issued.start() - MAX_GAP), issued.start() + 2))
+
+
+_WHO = r"(?:哪个|哪家|什么|哪一?个?)(?:部门|单位|机构|机关)|谁"
+_ISSUER = re.compile(rf"(?:{_WHO}).{{0,2}}(?:{_ISSUING[3:-1]}|发的|出的)|(?:发文|印发|发布)(?:机关|单位|部门)")
 
 
 MAX_GAP = 8  # characters between the document named and the issuing asked (通报是哪天印发的, 通知的印发日期)
 
 
 def answer(kb: KnowledgeBase, q: qn.Question, hits: Sequence[Hit]) -> Draft | None:
-    """The date of the retrieved document the question names best, quoting its date line; None when the question
-    asks no document's date or that document states none."""
-    if not asks(q.text) or not hits:
+    """The date or the issuer of the retrieved document the question names best, quoting the line that states it;
+    None when the question asks neither or that document states none."""
+    who = asks_who(q.text)
+    if not (who or asks(q.text)) or not hits:
         return None
     grams = set(bigrams(squeezed(q.text)))
     of_doc = {h.chunk.doc_id: h for h in reversed(hits)}
@@ -46,16 +62,43 @@ def answer(kb: KnowledgeBase, q: qn.Question, hits: Sequence[Hit]) -> Draft | No
     doc = kb.document(best.chunk.doc_id)
     if doc is None or not doc.date:
         return None
-    found = _date_line(doc)
+    found = _issuer_line(doc) if who else _date_line(doc)
     if found is None:
         return None
     start, end, said = found
-    chunk = kb.chunk_at(doc.doc_id, start, end)  # the date line's own chunk, which the citation quotes
+    chunk = kb.chunk_at(doc.doc_id, start, end)  # the line's own chunk, which the citation quotes
     if chunk is None:
         return None
     hit = Hit(chunk, best.score, best.title, best.date, best.source)
     cand = Candidate(hit, start, end, doc.text[start:end], 1.0, 1.0)
-    return Draft(said, (cand,), True, reason="document date")
+    return Draft(said, (cand,), True, reason="document issuer" if who else "document date")
+
+
+# a line that is an issuing body's name alone (北京市通州区人民政府办公室, 中国人民银行某省分行科技处)
+_ISSUER_LINE = re.compile(
+    r"[\u4e00-\u9fff（）()]{4,40}?(?:人民政府办公室|人民政府|办公室|办公厅|局|委员会|分行|支行|中心|处|厅|室|银行|小组)"
+)
+
+
+def _issuer_line(doc: Document) -> tuple[int, int, str] | None:
+    """Where ``doc`` names its issuer: the sign-off line above (or before) its date, else a line of its own above its
+    title; the line, and the issuer as written."""
+    dated = _date_line(doc)
+    lines = [(m.start(), m.end(), m.group(0).strip()) for m in re.finditer(r"[^\n]+", doc.text)]
+    lines = [ln for ln in lines if ln[2]]
+    if dated is not None:
+        at = next((i for i, ln in enumerate(lines) if ln[0] <= dated[0] < ln[1] + 1), None)
+        for ln in [lines[at]] + ([lines[at - 1]] if at else []) if at is not None else []:
+            m = _ISSUER_LINE.match(ln[2])
+            if m and len(ln[2]) <= MAX_LINE:
+                return ln[0], ln[1], m.group(0)
+    for ln in lines[:4]:  # 某某人民政府办公室 above 文号 and the title
+        if doc.title and doc.title in ln[2]:
+            break
+        m = _ISSUER_LINE.fullmatch(ln[2])
+        if m:
+            return ln[0], ln[1], m.group(0)
+    return None
 
 
 def _date_line(doc: Document) -> tuple[int, int, str] | None:

@@ -42,6 +42,8 @@ def check(q: qn.Question, draft: Draft) -> Draft:
         return draft
     if qn.RATE_ASKED.search(q.text) and draft.lead and not _rate_named(q.text, draft.sentences[0].text, draft.lead):
         return Draft("", (), False, "type: the rate stated is of another thing than the rate asked")
+    if qn.RATE_ASKED.search(q.text) and not draft.lead and not any(RATE_SAID.search(s.text) for s in draft.sentences):
+        return Draft("", (), False, "type: a rate asked, the evidence states none")
     if q.kind is qn.QUANTITY and not any(_answering(q.text, s.text) for s in draft.sentences):
         return Draft("", (), False, "type: a figure asked, the evidence states none")
     if q.unit == "元" and draft.lead and "元" not in draft.lead:
@@ -51,7 +53,8 @@ def check(q: qn.Question, draft: Draft) -> Draft:
     lead = draft.lead.split("（")[0]  # a fact's lead carries its date: 23万元（截至2024年末）
     if _PER_UNIT_ASKED.search(q.text) and not (lead and _per_account(lead, draft.sentences[0].text, _ANY_AVERAGE)):
         return Draft("", (), False, "type: an average asked (平均每家), the evidence states a total")
-    if not draft.lead and q.unit in COUNTED_UNITS and not any(_counts_in(q.unit, c.text) for c in draft.sentences):
+    counted = q.unit in COUNTED_UNITS or (q.unit == "家" and _HOW_MANY_OF.search(q.text) is not None)
+    if not draft.lead and counted and not any(_counts_in(q.unit, c.text) for c in draft.sentences):
         return Draft("", (), False, f"type: a count in {q.unit} asked, the evidence states none")
     if (q.unit in COUNTED_UNITS or qn.asks_a_count(q.text)) and _AMOUNT_OR_SHARE.search(lead):
         return Draft("", (), False, f"type: a count asked, the lead is an amount or a share ({lead})")
@@ -124,6 +127,7 @@ def _rate_named(question: str, sentence: str, lead: str) -> bool:
 _AVERAGE = re.compile(r"户均|笔均|件均|每户|每笔|单户|单笔")
 _ANY_AVERAGE = re.compile(r"户均|笔均|件均|人均|平均|每户|每笔|每家|单户|单笔")  # what answers 平均每家…多少
 _BOUND = re.compile(r"(?:及)?(?:以下|以内|以上)")  # 单户授信1000万元以下: a bound defining a kind of loan
+_LIMIT = re.compile(r"最高|最多|最低|上限|下限|不超过|不低于")  # 单户额度最高30万元: a cap, not an average
 
 
 def _per_account(lead: str, sentence: str, average: re.Pattern[str] = _AVERAGE) -> bool:
@@ -131,7 +135,8 @@ def _per_account(lead: str, sentence: str, average: re.Pattern[str] = _AVERAGE) 
     kind of loan (单户授信1000万元以下的普惠小微贷款); ``average``: the words that make it one."""
     at = sentence.find(lead)
     before = re.split(r"\d[\d,.]*\s*[万亿]?[^\d\s]{0,2}", _clause_before(lead, sentence))[-1]  # after its last figure
-    return bool(average.search(before)) and not (at >= 0 and _BOUND.match(sentence, at + len(lead)))
+    bound = _LIMIT.search(before) or (at >= 0 and _BOUND.match(sentence, at + len(lead)))
+    return bool(average.search(before)) and not bound
 
 
 _AVERAGE_ASKED = re.compile(r"均|每|单户|单笔")
@@ -139,6 +144,7 @@ _AVERAGE_ASKED = re.compile(r"均|每|单户|单笔")
 _PER_UNIT_ASKED = re.compile(r"平均每[家户个人笔]|[户人笔]均[\u4e00-\u9fff]{0,6}?(?:多少|几)|每[家户]平均")
 # the counts reports state in figures (a sentence answering 多少户 states 户); 几家 is often answered by naming them
 COUNTED_UNITS = ("户", "笔", "台", "张")
+_HOW_MANY_OF = re.compile(r"多少家[\u4e00-\u9fff]")  # 多少家网店: a count of them (几家 may be answered by names)
 _THOSE_SERVED = ("户", "家", "个", "人")  # what a number of enterprises, households or people is counted in
 _AMOUNT_OR_SHARE = re.compile(r"\d(?:万|亿|千)?元|%")  # 12.5亿元, 36.2%: no count of anything
 

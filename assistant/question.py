@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from kb import dates
 from kb.entities import NOT_A_NAME, named, other_forms
-from kb.places import PLACE, SHORT_PLACE, also_called, begins_name, full_names, says_short
+from kb.places import PLACE, SHORT_NAME, also_called, begins_name, full_names, says_short
 from kb.quantity import MEASURE_WORDS, MEASURES
 from kb.segment import Segmenter, aliases
 
@@ -56,11 +56,17 @@ _RULES: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     (YESNO, re.compile(r"是否|有没有|是不是|能否|可否|吗[？?]?$")),
 )
 # the measure word asked (多少台, 几万户); 那几个项目, 这几家银行 point at things, asking no number
-_UNIT = re.compile(rf"(?:多少|(?<![哪那这])几)(万|亿)?({MEASURES}|[{MEASURE_WORDS}元])(?!体)")  # (多少个体户: 户)
+# 湖南几个试点地区里，哪个…: "the several" the question goes on to choose among, no number asked
+AMONG_SEVERAL = r"(?![^，,？?]{0,8}?(?:里|当中|之中|中)[，,])"
+_UNIT = re.compile(
+    rf"(?:多少|(?<![哪那这])几)(万|亿)?({MEASURES}|[{MEASURE_WORDS}元])(?!体|(?:百分)?点)"  # (多少个体户: 户)
+    + AMONG_SEVERAL
+)
 _YEAR = re.compile(r"((?:19|20)\d{2})年")
 # a question asking for a rate or share: 不良贷款率, 占比多少, 百分之几, 线上化率提高了多少
 RATE_ASKED = re.compile(
-    r"(?:率|比例|占比|比重|百分比)(?:是|为|有|达到?|约|大约)?(?:多少|几|多高|多大)|百分之几|百分之多少|几成|增幅|增速|降幅"
+    r"(?:率|比例|占比|比重|百分比)(?:是|为|有|达到?|约|大约|控制在|保持在|大概|大约在)?(?:多少|几|多高|多大)"
+    r"|百分之几|百分之多少|几成|增幅|增速|降幅|涨幅|(?:几|多少)个(?:百分)?点"  # (利率大概几个点: percentage points)
     r"|(?:率|比例|占比|比重).{0,8}(?:提高|提升|下降|上升|降低|增加|减少)了?(?:多少|几)"
 )
 # what a how-many question counts by its noun when it names no measure word: 放款笔数 → 笔, 贷款户数 → 户
@@ -85,7 +91,7 @@ def asks_a_count(text: str) -> bool:
 
 # an amount of money asked without 元: 贷出多少资金, 金额合计多大, 带动了多少消费
 _MONEY_ASKED = re.compile(r"贷款|放贷|放款|投放|金额|资金|融资|授信|多少钱|额")
-GROWTH = re.compile(r"(?:同比|环比)(?:增长|增加|下降|减少)")
+GROWTH = re.compile(r"(?:同比|环比)(?:增长|增加|下降|减少|上涨|涨)")
 _PEOPLE = re.compile(r"多少(?:名|位|个)?(?:学生|员工|教师|老师|职工|考生|人员|毕业生|新生|本科生|研究生)")
 # Institutions the alias table does not know (招商银行, 某某农商行): a name, not a question word.
 _ORG_NAME = re.compile(r"[\u4e00-\u9fff]{2,8}?(?:银行|农商行|农商银行|信用社|证券|保险公司)")
@@ -239,7 +245,7 @@ def with_full_places(text: str, known: Callable[[str], bool]) -> str:
     base ``known`` names that place: a district or county is told from its city only by its full name."""
     places = [(m.start(), m.end()) for m in PLACE.finditer(text)]
     out, last = [], 0
-    for m in SHORT_PLACE.finditer(text):
+    for m in SHORT_NAME.finditer(text):
         if any(a < m.end() and m.start() < b for a, b in places) or not begins_name(text, m.start()):
             continue
         full = next((n for n in full_names(m.group(1)) if known(n)), "")

@@ -183,7 +183,7 @@ def _an_area(name: str) -> bool:
 
 # a question that asks which of a province's cities (河南哪个城市…最多): each city of it is a subject asked; which of
 # a city's districts or counties (上海哪个区…): each of those
-_WHICH_CITY = re.compile(r"哪[个座一几些]?(?:城市|市|地市|盟市)|各市|各地市|各盟市")
+_WHICH_CITY = re.compile(r"哪[个座一几些]?(?:城市|市|地市|盟市|地方)|各市|各地市|各盟市")
 _WHICH_COUNTY = re.compile(r"哪[个一几些]?(?:区县|县区|区(?![块域])|县(?!域))|各区(?![块域])|各县(?!域)")
 
 
@@ -239,9 +239,10 @@ def province_of(place: str) -> str:
     return next((_PROVINCE_OF[p] for p in sorted(_above(place)) if _PROVINCE_OF.get(p, "").startswith(p)), "")
 
 
-def _short_names() -> dict[str, tuple[str, ...]]:
+def _short_names(one_name: bool = False) -> dict[str, tuple[str, ...]]:
     """County-level places by their names without suffix (浦东 → 浦东新区; 长乐 → 长乐市, 长乐区: one place renamed),
-    where one place alone is called so and no province or city is (长沙县 is no 长沙; 鼓楼 is four districts')."""
+    where one place alone is called so and no province or city is (长沙县 is no 长沙; 鼓楼 is four districts');
+    ``one_name``: or one name of several places (鼓楼 → 鼓楼区, 通州 → 通州区: which one, a knowledge base tells)."""
     shorts: dict[str, list[str]] = {}
     for name in _PARENT:
         short = _COUNTY_SUFFIX.sub("", name)
@@ -249,17 +250,19 @@ def _short_names() -> dict[str, tuple[str, ...]]:
             shorts.setdefault(short, []).append(name)
     return {
         s: tuple(names) for s, names in shorts.items()
-        if len({_PARENT[n] for n in names}) == 1 == len(_PARENT[names[0]]) and s not in _PROVINCE_OF
+        if (len({_PARENT[n] for n in names}) == 1 == len(_PARENT[names[0]]) or (len(set(names)) == 1 and one_name))
+        and s not in _PROVINCE_OF
         and word_tag(s) in ("", "ns", "nr", "nz", "n")  # 南部, 合作, 平安: other words, never a place said short
     }  # fmt: skip
 
 
 _SHORT_OF = _short_names()
+_ONE_NAME = _short_names(one_name=True)
 # a county-level place said short, not followed by a suffix (浦东的…, not 浦东新区)
-SHORT_PLACE = re.compile(
-    f"({_alternation(dict.fromkeys(_SHORT_OF, ''))})"
-    "(?![新区县市旗域级]|银行|行|农商|农信|信用|保险|证券|集团|公司|中学|小学|大学|路|街|镇|乡|村)"
-)  # (not 平安银行, 兴业县 in 兴业银行, nor inside a word)
+_NOT_SHORT = "(?![新区县市旗域级州盟]|地区|银行|行|农商|农信|信用|保险|证券|集团|公司|中学|小学|大学|路|街|镇|乡|村)"
+SHORT_PLACE = re.compile(f"({_alternation(dict.fromkeys(_SHORT_OF, ''))}){_NOT_SHORT}")
+# (not 平安银行, 兴业县 in 兴业银行, nor inside a word); and the short names of one name several places share
+SHORT_NAME = re.compile(f"({_alternation(dict.fromkeys(_ONE_NAME, ''))}){_NOT_SHORT}")
 
 
 def says_short(text: str, full: str) -> bool:
@@ -286,5 +289,6 @@ def also_called(name: str) -> tuple[str, ...]:
 
 
 def full_names(short: str) -> tuple[str, ...]:
-    """The full names of a county-level place said short (浦东 → 浦东新区), or () when no one place is called so."""
-    return _SHORT_OF.get(short, ())
+    """The full names of a county-level place said short (浦东 → 浦东新区; 通州 → 通州区, of 北京 or 南通), or ()
+    when no one place or name is called so."""
+    return _SHORT_OF.get(short) or _ONE_NAME.get(short, ())
