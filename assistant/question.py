@@ -198,7 +198,7 @@ def _unit(text: str, kind: Kind) -> str:
 # what ends a how-much question after its metric: the interrogative, how the figure is counted, a change asked
 _ASKING_TAIL = re.compile(
     r"(?:(?:最新的?|目前的?|现在的?)?(?:累计)?(?:数|数额|规模|总额|总量|金额)?"
-    # how it is asked in speech: 贷款到现在一共放了多少, 放款做到多少了 (the figure so far, of the thing before)
+    # how it is asked in speech: 贷款迄今总共放了多少, 放款做到多少了 (the figure so far, of the thing before)
     r"(?:(?:到现在|到目前|截至目前|目前|现在|至今)(?:为止)?)?(?:一共|总共|累计|共计|总计|合计)?"
     r"(?:[放投发借](?:了|出去|出)+|(?<=[共计])[放投发借]|做到了?|做了)?"
     r"(?:(?:同比|环比)?(?:增速|增幅|增长率|增长|降幅))?(?:是|有|为|达|达到)?(?:多少|几)[万亿]?\S*"

@@ -142,7 +142,7 @@ def _roles(label: str, part: tuple[str, str] | None, naming: list[str], context:
         return owner, "".join(naming) or table_metric or label, True
     if len(names) == 1 and names[0].name == label and names[0].kind != "project":
         return label, "".join(naming) or table_metric or label, True
-    if len(names) == 1 and names[0].kind == "place" and names[0].start == 0:  # 九江市累计发放贷款: the city's
+    if len(names) == 1 and names[0].kind == "place" and names[0].start == 0:  # 某市放款余额 | …: the city's
         return names[0].name, label[names[0].end :] + "".join(naming), True
     return owner, _OWN_PLACE.sub("", label) + "".join(naming), False
 
